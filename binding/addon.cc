@@ -1,0 +1,35 @@
+// Module init only: per-environment class constructors (worker_threads safe) and the exported functions.
+#include <napi.h>
+
+#include <opencv2/core.hpp>
+#include <opencv2/core/utils/logger.hpp>
+
+#include "detector_wrap.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  // OpenCV logs decoder warnings to stderr; failures reach users as rejected promises instead.
+  cv::utils::logging::setLogLevel(cv::utils::logging::LOG_LEVEL_SILENT);
+  // Our parallelism is ONNX Runtime's and libuv's; OpenCV's own pool would oversubscribe the cores.
+  cv::setNumThreads(0);
+
+  auto* data = new craft_napi::AddonData();
+  Napi::Function detector = craft_napi::DetectorWrap::Init(env);
+  Napi::Function control = craft_napi::RunControlWrap::Init(env);
+  data->detectorConstructor = Napi::Persistent(detector);
+  data->runControlConstructor = Napi::Persistent(control);
+  env.SetInstanceData(data);
+
+  exports.Set("RunControl", control);
+  exports.Set("createDetector", Napi::Function::New(env, craft_napi::CreateDetector, "createDetector"));
+  exports.Set("postprocess", Napi::Function::New(env, craft_napi::Postprocess, "postprocess"));
+  exports.Set("ortInfo", Napi::Function::New(env, craft_napi::OrtInfo, "ortInfo"));
+  exports.Set("setExternalBuffers", Napi::Function::New(env, craft_napi::SetExternalBuffers, "setExternalBuffers"));
+  exports.Set("opencvVersion", Napi::String::New(env, CV_VERSION));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(craft, Init)

@@ -1,0 +1,148 @@
+#include "pipeline.h"
+
+#include <chrono>
+#include <cstring>
+#include <fstream>
+
+#include "error.h"
+
+namespace craft {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+std::vector<uint8_t> ReadFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  if (!f) throw Error(ErrorCode::kIo, "Input file '" + path + "' could not be opened: " + std::strerror(errno));
+  std::streamsize size = f.tellg();
+  if (size < 0) throw Error(ErrorCode::kIo, "Input file '" + path + "' could not be read");
+  std::vector<uint8_t> bytes(static_cast<size_t>(size));
+  f.seekg(0);
+  if (size > 0 && !f.read(reinterpret_cast<char*>(bytes.data()), size)) {
+    throw Error(ErrorCode::kIo, "Input file '" + path + "' could not be read");
+  }
+  return bytes;
+}
+
+}  // namespace
+
+cv::Mat LoadImage(const ImageInput& input, uint64_t maxPixels) {
+  if (input.pixels != nullptr) {
+    const uint64_t w = input.width, h = input.height, c = input.channels;
+    if (w == 0 || h == 0) throw Error(ErrorCode::kInvalidInput, "Raw input has zero width or height");
+    if (c != 1 && c != 3 && c != 4) throw Error(ErrorCode::kInvalidInput, "Raw input must have 1, 3 or 4 channels");
+    if (maxPixels > 0 && w * h > maxPixels) {
+      throw Error(ErrorCode::kInputTooLarge, "Input image exceeds pixel limit: " + std::to_string(w) + "x" +
+                                                 std::to_string(h) + " > maxPixels " + std::to_string(maxPixels));
+    }
+    if (input.pixelsSize < w * h * c) {
+      throw Error(ErrorCode::kInvalidInput, "Raw input data has " + std::to_string(input.pixelsSize) +
+                                                " bytes, expected width*height*channels = " +
+                                                std::to_string(w * h * c));
+    }
+    return RawToRgb(input.pixels, input.width, input.height, input.channels);
+  }
+  if (input.encoded != nullptr || input.path.empty()) return DecodeImage(input.encoded, input.encodedSize, maxPixels);
+  std::vector<uint8_t> bytes = ReadFile(input.path);
+  return DecodeImage(bytes.data(), bytes.size(), maxPixels);
+}
+
+Detector::Detector(const SessionOptions& options) : session_(options) {}
+
+PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& options) const {
+  PreparedImage prepared;
+  auto t0 = Clock::now();
+  cv::Mat rgb = LoadImage(input, options.maxPixels);
+  prepared.timings.decode = MsSince(t0);
+  auto t1 = Clock::now();
+  prepared.width = rgb.cols;
+  prepared.height = rgb.rows;
+  prepared.resize = ComputeResize(rgb.cols, rgb.rows, options.canvasSize, options.magRatio);
+  prepared.tensor.resize(static_cast<size_t>(3) * prepared.resize.paddedWidth * prepared.resize.paddedHeight);
+  PreprocessInto(rgb, prepared.resize, prepared.tensor.data());
+  prepared.timings.preprocess = MsSince(t1);
+  return prepared;
+}
+
+ModelOutput Detector::Infer(const std::vector<const PreparedImage*>& batch, RunControl* control) const {
+  if (batch.empty()) return {};
+  const int h = batch[0]->resize.paddedHeight, w = batch[0]->resize.paddedWidth;
+  if (batch.size() == 1) return session_.Run(batch[0]->tensor.data(), 1, h, w, control);
+  const size_t per = static_cast<size_t>(3) * h * w;
+  std::vector<float> input(per * batch.size());
+  for (size_t i = 0; i < batch.size(); i++) {
+    if (batch[i]->resize.paddedHeight != h || batch[i]->resize.paddedWidth != w) {
+      throw Error(ErrorCode::kInternal, "Batched images must share one padded shape");
+    }
+    std::memcpy(input.data() + i * per, batch[i]->tensor.data(), per * sizeof(float));
+  }
+  return session_.Run(input.data(), static_cast<int>(batch.size()), h, w, control);
+}
+
+DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& output, int index,
+                              const DetectOptions& options) const {
+  auto t0 = Clock::now();
+  DetectResult result;
+  result.width = image.width;
+  result.height = image.height;
+  result.scale = image.resize.ratio;
+  result.timings = image.timings;
+
+  const bool refine = options.refine;
+  if (refine && output.refined.empty()) {
+    throw Error(ErrorCode::kInvalidInput,
+                "refine needs a model with a LinkRefiner output (convert with --refiner); this model has none");
+  }
+  // Split the interleaved [h, w, 2] maps into the planar textmap/linkmap the reference post-processes.
+  const size_t plane = static_cast<size_t>(output.h) * output.w;
+  std::vector<float> region(plane), affinity(plane);
+  const float* src = output.scores.data() + plane * 2 * index;
+  for (size_t i = 0; i < plane; i++) {
+    region[i] = src[2 * i];
+    affinity[i] = src[2 * i + 1];
+  }
+  if (refine) {
+    const float* r = output.refined.data() + plane * index;
+    std::memcpy(affinity.data(), r, plane * sizeof(float));
+  }
+
+  PostprocessOptions post;
+  post.textThreshold = options.textThreshold;
+  post.linkThreshold = options.linkThreshold;
+  post.lowText = options.lowText;
+  post.polygons = options.polygons || refine;
+  result.words = GetDetBoxes(region.data(), affinity.data(), output.w, output.h, post);
+
+  // adjustResultCoordinates: heatmap -> network input (x2) -> original image (/ ratio).
+  const float k = 2.0f / image.resize.ratio;
+  for (Word& word : result.words) {
+    for (Point& p : word.box) { p.x *= k; p.y *= k; }
+    for (Point& p : word.polygon) { p.x *= k; p.y *= k; }
+  }
+  if (options.heatmaps) {
+    result.hasHeatmaps = true;
+    result.heatmaps.width = output.w;
+    result.heatmaps.height = output.h;
+    result.heatmaps.region = std::move(region);
+    result.heatmaps.affinity = std::move(affinity);
+  }
+  result.timings.postprocess = MsSince(t0);
+  return result;
+}
+
+DetectResult Detector::Detect(const ImageInput& input, const DetectOptions& options, RunControl* control) const {
+  PreparedImage prepared = Prepare(input, options);
+  auto t0 = Clock::now();
+  ModelOutput output = Infer({&prepared}, control);
+  const double inference = MsSince(t0);
+  prepared.tensor = {};  // release the input tensor before post-processing
+  DetectResult result = Finish(prepared, output, 0, options);
+  result.timings.inference = inference;
+  return result;
+}
+
+}  // namespace craft

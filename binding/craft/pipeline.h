@@ -1,0 +1,88 @@
+// The detection pipeline: decode -> resize_aspect_ratio + normalizeMeanVariance -> network -> getDetBoxes ->
+// adjustResultCoordinates. Stages are separate functions so a batcher can run several images through one inference.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "postprocess.h"
+#include "preprocess.h"
+#include "session.h"
+
+namespace craft {
+
+struct DetectOptions {
+  float textThreshold = 0.7f;
+  float linkThreshold = 0.4f;
+  float lowText = 0.4f;
+  int canvasSize = 1280;
+  float magRatio = 1.5f;
+  bool polygons = false;
+  bool heatmaps = false;  // return the region/affinity maps
+  bool refine = false;    // use the LinkRefiner's link map (implies polygons, as test.py --refine does)
+  uint64_t maxPixels = 268402689ull;
+};
+
+// Exactly one of: a file path, encoded bytes, or raw interleaved pixels. Pointers are borrowed for the call.
+struct ImageInput {
+  std::string path;
+  const uint8_t* encoded = nullptr;
+  size_t encodedSize = 0;
+  const uint8_t* pixels = nullptr;
+  size_t pixelsSize = 0;
+  int width = 0, height = 0, channels = 0;
+};
+
+struct Timings {
+  double decode = 0, preprocess = 0, inference = 0, postprocess = 0;  // milliseconds
+};
+
+struct Heatmaps {
+  int width = 0, height = 0;
+  std::vector<float> region, affinity;  // planar height x width each
+};
+
+struct DetectResult {
+  int width = 0, height = 0;  // original image size
+  std::vector<Word> words;    // original-image coordinates
+  float scale = 1.f;          // working (network) size / original size
+  bool hasHeatmaps = false;
+  Heatmaps heatmaps;
+  Timings timings;
+};
+
+// An image decoded and pre-processed, ready for inference.
+struct PreparedImage {
+  int width = 0, height = 0;
+  ResizeInfo resize;
+  std::vector<float> tensor;  // [3, paddedHeight, paddedWidth]
+  Timings timings;
+};
+
+class Detector {
+ public:
+  explicit Detector(const SessionOptions& options);
+
+  // Runs the whole pipeline on the calling thread. Thread-safe: many threads may call it at once.
+  DetectResult Detect(const ImageInput& input, const DetectOptions& options, RunControl* control = nullptr) const;
+
+  // Stages, for callers that batch: Prepare each image, Infer a same-shape batch, Finish each.
+  PreparedImage Prepare(const ImageInput& input, const DetectOptions& options) const;
+  ModelOutput Infer(const std::vector<const PreparedImage*>& batch, RunControl* control) const;
+  DetectResult Finish(const PreparedImage& image, const ModelOutput& output, int index,
+                      const DetectOptions& options) const;
+
+  const ModelInfo& info() const { return session_.info(); }
+
+ private:
+  Session session_;
+};
+
+// Decodes (or wraps) the input as 8-bit RGB. Reads files itself so large inputs never pass through JS.
+cv::Mat LoadImage(const ImageInput& input, uint64_t maxPixels);
+
+}  // namespace craft

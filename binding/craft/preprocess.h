@@ -1,0 +1,44 @@
+// Image decoding and CRAFT's pre-processing (imgproc.resize_aspect_ratio + normalizeMeanVariance).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace craft {
+
+struct ImageHeader {
+  std::string format;  // "png", "jpeg", "gif", "bmp", "webp", "tiff" or "" when not recognised
+  int64_t width = 0;
+  int64_t height = 0;
+};
+
+// Reads the dimensions from the header alone, so decompression bombs are refused before any pixel is allocated.
+ImageHeader SniffImage(const uint8_t* data, size_t size);
+
+// Decodes an encoded image to 8-bit RGB (alpha dropped, grey expanded, as CRAFT's imgproc.loadImage does).
+// Throws kDecode for unknown, corrupt or truncated data and kInputTooLarge above maxPixels (0 = no limit).
+cv::Mat DecodeImage(const uint8_t* data, size_t size, uint64_t maxPixels);
+
+// Wraps raw interleaved pixels (1, 3 or 4 channels, RGB(A) order) as RGB without copying when channels == 3.
+cv::Mat RawToRgb(const uint8_t* data, int width, int height, int channels);
+
+struct ResizeInfo {
+  float ratio = 1.f;     // target_ratio of resize_aspect_ratio: working size / original size
+  int resizedWidth = 0;  // size of the resized image before padding
+  int resizedHeight = 0;
+  int paddedWidth = 0;   // padded to a multiple of 32: the network input size
+  int paddedHeight = 0;
+};
+
+// resize_aspect_ratio's geometry: long side * magRatio, capped at canvasSize, then padded to a multiple of 32.
+ResizeInfo ComputeResize(int width, int height, int canvasSize, float magRatio);
+
+// Bilinear resize of the 8-bit RGB image, zero padding, then (x - mean*255) / (std*255) per channel, written as
+// planar CHW into `out` (3 * paddedHeight * paddedWidth floats). Padding is normalised too, as in the reference.
+void PreprocessInto(const cv::Mat& rgb, const ResizeInfo& info, float* out);
+
+}  // namespace craft

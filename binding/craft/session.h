@@ -1,0 +1,86 @@
+// An ONNX Runtime session holding a CRAFT model: provider selection, model checks, and Run() on a NCHW batch.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace Ort {
+struct Session;
+struct Env;
+struct RunOptions;
+}  // namespace Ort
+
+namespace craft {
+
+struct SessionOptions {
+  std::string modelPath;              // either a path ...
+  std::vector<uint8_t> modelData;     // ... or the model bytes
+  std::string ortLibrary;             // libonnxruntime.so path (resolved by the caller)
+  int intraOpThreads = 0;             // 0 = ONNX Runtime's default (one per physical core)
+  int interOpThreads = 1;
+  bool intraOpSpinning = true;        // ORT's spin-wait between ops; off saves CPU when many sessions share cores
+  std::vector<std::string> executionProviders{"cpu"};  // tried in order: "tensorrt", "cuda", "cpu"
+  int deviceId = 0;
+};
+
+struct ProviderAttempt {
+  std::string name;
+  bool ok = false;
+  std::string reason;  // why it was not used
+};
+
+struct ModelInfo {
+  std::string inputName;
+  std::vector<std::string> outputNames;
+  int scoreOutput = 0;                 // index of the [N,H/2,W/2,2] region/affinity output
+  int refinedOutput = -1;              // index of the LinkRefiner's [N,H/2,W/2,1] output, -1 if absent
+  int64_t fixedBatch = -1;             // -1 when the batch dimension is dynamic
+  std::string executionProvider;       // the provider the session runs on
+  std::vector<ProviderAttempt> providerAttempts;
+  std::map<std::string, std::string> metadata;  // ONNX custom metadata (model defaults live here)
+};
+
+// Cancels a running inference from another thread (ONNX Runtime's run-options terminate flag).
+class RunControl {
+ public:
+  RunControl();
+  ~RunControl();
+  RunControl(const RunControl&) = delete;
+  RunControl& operator=(const RunControl&) = delete;
+  void Terminate();
+  bool terminated() const;
+  Ort::RunOptions& options();
+
+ private:
+  std::unique_ptr<Ort::RunOptions> options_;
+  bool terminated_ = false;
+};
+
+// Heatmaps of a batch, CRAFT layout: scores [n, h, w, 2] (region, affinity); refined [n, h, w] or empty.
+struct ModelOutput {
+  int n = 0, h = 0, w = 0;
+  std::vector<float> scores;
+  std::vector<float> refined;
+};
+
+class Session {
+ public:
+  explicit Session(const SessionOptions& options);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // input: [n, 3, h, w] float32, h and w multiples of 32. Thread-safe (ORT sessions allow concurrent Run).
+  ModelOutput Run(const float* input, int n, int h, int w, RunControl* control = nullptr) const;
+
+  const ModelInfo& info() const { return info_; }
+
+ private:
+  std::unique_ptr<Ort::Session> session_;
+  ModelInfo info_;
+};
+
+}  // namespace craft

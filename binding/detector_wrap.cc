@@ -1,0 +1,521 @@
+#include "detector_wrap.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <new>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "craft/error.h"
+#include "craft/ort_api.h"
+
+namespace craft_napi {
+
+namespace {
+
+// ---- Errors -----------------------------------------------------------------------------------------------------
+
+struct NativeFailure {
+  std::string code;
+  std::string message;
+};
+
+// Runs `fn` and turns every C++ exception into a (code, message) pair; used inside Execute() only.
+template <typename Fn>
+bool Guard(NativeFailure& failure, Fn&& fn) {
+  try {
+    fn();
+    return true;
+  } catch (const craft::Error& e) {
+    failure = {craft::ErrorCodeName(e.code()), e.what()};
+  } catch (const cv::Exception& e) {
+    failure = {"ERR_CRAFT_INTERNAL", std::string("OpenCV: ") + e.what()};
+  } catch (const std::bad_alloc&) {
+    failure = {"ERR_CRAFT_OUT_OF_MEMORY", "Out of memory"};
+  } catch (const std::exception& e) {
+    failure = {"ERR_CRAFT_INTERNAL", e.what()};
+  } catch (...) {
+    failure = {"ERR_CRAFT_INTERNAL", "Unknown native error"};
+  }
+  return false;
+}
+
+Napi::Error MakeError(Napi::Env env, const NativeFailure& failure) {
+  Napi::Error error = Napi::Error::New(env, failure.message);
+  error.Set("code", Napi::String::New(env, failure.code));
+  return error;
+}
+
+// The facade validates everything; these checks only keep a direct caller of the binding from crashing us.
+void Require(bool ok, const Napi::Env& env, const char* what) {
+  if (!ok) throw Napi::TypeError::New(env, std::string("craft binding: invalid ") + what);
+}
+
+// ---- JS -> C++ --------------------------------------------------------------------------------------------------
+
+double GetNumber(const Napi::Object& o, const char* key, double fallback) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+}
+bool GetBool(const Napi::Object& o, const char* key, bool fallback) {
+  Napi::Value v = o.Get(key);
+  return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : fallback;
+}
+
+craft::DetectOptions ToDetectOptions(const Napi::Object& o) {
+  craft::DetectOptions d;
+  d.textThreshold = static_cast<float>(GetNumber(o, "textThreshold", d.textThreshold));
+  d.linkThreshold = static_cast<float>(GetNumber(o, "linkThreshold", d.linkThreshold));
+  d.lowText = static_cast<float>(GetNumber(o, "lowText", d.lowText));
+  d.canvasSize = static_cast<int>(GetNumber(o, "canvasSize", d.canvasSize));
+  d.magRatio = static_cast<float>(GetNumber(o, "magRatio", d.magRatio));
+  d.polygons = GetBool(o, "polygons", d.polygons);
+  d.heatmaps = GetBool(o, "heatmaps", d.heatmaps);
+  d.refine = GetBool(o, "refine", d.refine);
+  d.maxPixels = static_cast<uint64_t>(GetNumber(o, "maxPixels", static_cast<double>(d.maxPixels)));
+  return d;
+}
+
+// An input pins the JS memory it borrows (a reference to the typed array) until the worker is destroyed.
+struct PinnedInput {
+  craft::ImageInput input;
+  Napi::Reference<Napi::Value> pin;
+};
+
+PinnedInput ToInput(Napi::Env env, const Napi::Value& value) {
+  Require(value.IsObject(), env, "input");
+  Napi::Object o = value.As<Napi::Object>();
+  PinnedInput p;
+  Napi::Value path = o.Get("path");
+  if (path.IsString()) {
+    p.input.path = path.As<Napi::String>().Utf8Value();
+    return p;
+  }
+  Napi::Value data = o.Get("data");
+  Require(data.IsTypedArray(), env, "input.data");
+  Napi::TypedArray ta = data.As<Napi::TypedArray>();
+  Require(ta.TypedArrayType() == napi_uint8_array || ta.TypedArrayType() == napi_uint8_clamped_array, env,
+          "input.data (Uint8Array expected)");
+  Napi::Uint8Array bytes = data.As<Napi::Uint8Array>();
+  const uint8_t* ptr = bytes.ByteLength() > 0 ? bytes.Data() : nullptr;
+  static const uint8_t kEmpty = 0;
+  if (o.Get("width").IsNumber()) {
+    p.input.pixels = ptr != nullptr ? ptr : &kEmpty;
+    p.input.pixelsSize = bytes.ByteLength();
+    p.input.width = static_cast<int>(GetNumber(o, "width", 0));
+    p.input.height = static_cast<int>(GetNumber(o, "height", 0));
+    p.input.channels = static_cast<int>(GetNumber(o, "channels", 0));
+  } else {
+    p.input.encoded = ptr != nullptr ? ptr : &kEmpty;
+    p.input.encodedSize = bytes.ByteLength();
+  }
+  p.pin = Napi::Persistent(data);
+  return p;
+}
+
+// ---- C++ -> JS --------------------------------------------------------------------------------------------------
+
+Napi::Array PointsToJs(Napi::Env env, const craft::Point* pts, size_t n) {
+  Napi::Array arr = Napi::Array::New(env, n);
+  for (size_t i = 0; i < n; i++) {
+    Napi::Array xy = Napi::Array::New(env, 2);
+    xy.Set(0u, Napi::Number::New(env, pts[i].x));
+    xy.Set(1u, Napi::Number::New(env, pts[i].y));
+    arr.Set(static_cast<uint32_t>(i), xy);
+  }
+  return arr;
+}
+
+Napi::Array WordsToJs(Napi::Env env, const std::vector<craft::Word>& words, bool polygons) {
+  Napi::Array arr = Napi::Array::New(env, words.size());
+  for (size_t i = 0; i < words.size(); i++) {
+    const craft::Word& w = words[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("box", PointsToJs(env, w.box.data(), 4));
+    if (polygons) {
+      // test.py falls back to the box where getPoly_core finds no polygon.
+      o.Set("polygon", w.polygon.empty() ? PointsToJs(env, w.box.data(), 4)
+                                         : PointsToJs(env, w.polygon.data(), w.polygon.size()));
+    }
+    o.Set("score", Napi::Number::New(env, w.score));
+    arr.Set(static_cast<uint32_t>(i), o);
+  }
+  return arr;
+}
+
+// Hands a vector to JS without copying when the runtime allows external buffers; copies otherwise (Electron).
+Napi::Float32Array VectorToFloat32(Napi::Env env, std::vector<float>&& v) {
+  AddonData* data = env.GetInstanceData<AddonData>();
+  const size_t n = v.size();
+  if (data != nullptr && data->externalBuffers && n > 0) {
+    auto* owned = new std::vector<float>(std::move(v));
+    napi_value ab;
+    napi_status status = napi_create_external_arraybuffer(
+        env, owned->data(), n * sizeof(float),
+        [](napi_env, void*, void* hint) { delete static_cast<std::vector<float>*>(hint); }, owned, &ab);
+    if (status == napi_ok) {
+      // Tell V8 about memory it can't see, so GC pressure reflects large heatmaps.
+      Napi::MemoryManagement::AdjustExternalMemory(env, static_cast<int64_t>(n * sizeof(float)));
+      return Napi::Float32Array::New(env, n, Napi::ArrayBuffer(env, ab), 0);
+    }
+    // Refused (e.g. napi_no_external_buffers_allowed): remember it and fall back to a copy.
+    const napi_extended_error_info* ignored;
+    napi_get_last_error_info(env, &ignored);
+    data->externalBuffers = false;
+    v = std::move(*owned);
+    delete owned;
+  }
+  Napi::Float32Array arr = Napi::Float32Array::New(env, n);
+  if (n > 0) std::memcpy(arr.Data(), v.data(), n * sizeof(float));
+  return arr;
+}
+
+Napi::Object ResultToJs(Napi::Env env, craft::DetectResult& r, bool polygons) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("width", Napi::Number::New(env, r.width));
+  o.Set("height", Napi::Number::New(env, r.height));
+  o.Set("words", WordsToJs(env, r.words, polygons));
+  o.Set("scale", Napi::Number::New(env, r.scale));
+  if (r.hasHeatmaps) {
+    Napi::Object h = Napi::Object::New(env);
+    h.Set("width", Napi::Number::New(env, r.heatmaps.width));
+    h.Set("height", Napi::Number::New(env, r.heatmaps.height));
+    h.Set("region", VectorToFloat32(env, std::move(r.heatmaps.region)));
+    h.Set("affinity", VectorToFloat32(env, std::move(r.heatmaps.affinity)));
+    o.Set("heatmaps", h);
+  }
+  Napi::Object t = Napi::Object::New(env);
+  t.Set("decode", Napi::Number::New(env, r.timings.decode));
+  t.Set("preprocess", Napi::Number::New(env, r.timings.preprocess));
+  t.Set("inference", Napi::Number::New(env, r.timings.inference));
+  t.Set("postprocess", Napi::Number::New(env, r.timings.postprocess));
+  o.Set("timings", t);
+  return o;
+}
+
+// ---- Workers ----------------------------------------------------------------------------------------------------
+
+// Base: a promise-returning AsyncWorker whose failures reject with a coded Error.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  explicit PromiseWorker(Napi::Env env, const char* name)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Run(const std::function<void()>& fn) {
+    if (!Guard(failure_, fn)) SetError(failure_.message);
+  }
+  void OnError(const Napi::Error&) override {
+    Napi::HandleScope scope(Env());
+    deferred_.Reject(MakeError(Env(), failure_).Value());
+  }
+  void Resolve(Napi::Value v) { deferred_.Resolve(v); }
+  // Converting results can throw (e.g. out of memory in V8): reject instead of crashing.
+  template <typename Fn>
+  void ResolveWith(Fn&& fn) {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    try {
+      deferred_.Resolve(fn());
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+
+  Napi::Promise::Deferred deferred_;
+  NativeFailure failure_;
+};
+
+class CreateWorker : public PromiseWorker {
+ public:
+  CreateWorker(Napi::Env env, craft::SessionOptions options, Napi::Reference<Napi::Value> pin)
+      : PromiseWorker(env, "craft.createDetector"), options_(std::move(options)), pin_(std::move(pin)) {}
+  void Execute() override {
+    Run([&] { detector_ = std::make_shared<craft::Detector>(options_); });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value {
+      AddonData* data = Env().GetInstanceData<AddonData>();
+      Napi::Object obj = data->detectorConstructor.New({});
+      DetectorWrap::Unwrap(obj)->Attach(std::move(detector_));
+      return obj;
+    });
+  }
+
+ private:
+  craft::SessionOptions options_;
+  Napi::Reference<Napi::Value> pin_;
+  std::shared_ptr<craft::Detector> detector_;
+};
+
+class DetectWorker : public PromiseWorker {
+ public:
+  DetectWorker(Napi::Env env, Napi::Object self, std::shared_ptr<const craft::Detector> detector,
+               std::vector<PinnedInput> inputs, craft::DetectOptions options, bool batch,
+               std::shared_ptr<craft::RunControl> control)
+      : PromiseWorker(env, "craft.detect"),
+        detector_(std::move(detector)),
+        inputs_(std::move(inputs)),
+        options_(options),
+        batch_(batch),
+        control_(std::move(control)) {
+    self_ = Napi::Persistent(self);  // keep the wrapper alive while we run
+  }
+  void Execute() override {
+    Run([&] {
+      if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
+      if (!batch_) {
+        results_.push_back(detector_->Detect(inputs_[0].input, options_, control_.get()));
+        return;
+      }
+      // One inference for all images; the batch must share a padded shape (the facade groups them).
+      std::vector<craft::PreparedImage> prepared;
+      prepared.reserve(inputs_.size());
+      for (auto& in : inputs_) prepared.push_back(detector_->Prepare(in.input, options_));
+      std::vector<const craft::PreparedImage*> ptrs;
+      for (auto& p : prepared) ptrs.push_back(&p);
+      auto t0 = std::chrono::steady_clock::now();
+      craft::ModelOutput out = detector_->Infer(ptrs, control_.get());
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+      for (size_t i = 0; i < prepared.size(); i++) {
+        prepared[i].tensor = {};
+        results_.push_back(detector_->Finish(prepared[i], out, static_cast<int>(i), options_));
+        results_.back().timings.inference = ms / prepared.size();
+      }
+    });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value {
+      const bool polygons = options_.polygons || options_.refine;
+      if (!batch_) return ResultToJs(Env(), results_[0], polygons);
+      Napi::Array arr = Napi::Array::New(Env(), results_.size());
+      for (size_t i = 0; i < results_.size(); i++) arr.Set(i, ResultToJs(Env(), results_[i], polygons));
+      return arr;
+    });
+  }
+
+ private:
+  std::shared_ptr<const craft::Detector> detector_;
+  std::vector<PinnedInput> inputs_;
+  craft::DetectOptions options_;
+  bool batch_;
+  std::shared_ptr<craft::RunControl> control_;
+  Napi::ObjectReference self_;
+  std::vector<craft::DetectResult> results_;
+};
+
+class PostprocessWorker : public PromiseWorker {
+ public:
+  PostprocessWorker(Napi::Env env, Napi::Float32Array region, Napi::Float32Array affinity, int width, int height,
+                    craft::PostprocessOptions options)
+      : PromiseWorker(env, "craft.postprocess"),
+        region_(region.Data()),
+        affinity_(affinity.Data()),
+        width_(width),
+        height_(height),
+        options_(options) {
+    pinRegion_ = Napi::Persistent(static_cast<Napi::Value>(region));
+    pinAffinity_ = Napi::Persistent(static_cast<Napi::Value>(affinity));
+  }
+  void Execute() override {
+    Run([&] { words_ = craft::GetDetBoxes(region_, affinity_, width_, height_, options_); });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value { return WordsToJs(Env(), words_, options_.polygons); });
+  }
+
+ private:
+  const float* region_;
+  const float* affinity_;
+  int width_, height_;
+  craft::PostprocessOptions options_;
+  Napi::Reference<Napi::Value> pinRegion_, pinAffinity_;
+  std::vector<craft::Word> words_;
+};
+
+Napi::Value RejectDisposed(Napi::Env env) {
+  auto deferred = Napi::Promise::Deferred::New(env);
+  deferred.Reject(MakeError(env, {"ERR_CRAFT_DISPOSED", "Detector is disposed"}).Value());
+  return deferred.Promise();
+}
+
+std::shared_ptr<craft::RunControl> ToControl(const Napi::Value& v) {
+  if (!v.IsObject()) return nullptr;
+  Napi::Object o = v.As<Napi::Object>();
+  AddonData* data = v.Env().GetInstanceData<AddonData>();
+  if (!o.InstanceOf(data->runControlConstructor.Value())) return nullptr;
+  return RunControlWrap::Unwrap(o)->control();
+}
+
+}  // namespace
+
+// ---- DetectorWrap -----------------------------------------------------------------------------------------------
+
+Napi::Function DetectorWrap::Init(Napi::Env env) {
+  return DefineClass(env, "NativeDetector",
+                     {InstanceMethod("detect", &DetectorWrap::Detect),
+                      InstanceMethod("detectBatch", &DetectorWrap::DetectBatch),
+                      InstanceMethod("info", &DetectorWrap::Info),
+                      InstanceMethod("dispose", &DetectorWrap::Dispose)});
+}
+
+DetectorWrap::DetectorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DetectorWrap>(info) {}
+
+Napi::Value DetectorWrap::Detect(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!detector_) return RejectDisposed(env);
+  Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
+  std::vector<PinnedInput> inputs;
+  inputs.push_back(ToInput(env, info[0]));
+  auto* worker = new DetectWorker(env, info.This().As<Napi::Object>(), detector_, std::move(inputs),
+                                  ToDetectOptions(info[1].As<Napi::Object>()), false,
+                                  info.Length() > 2 ? ToControl(info[2]) : nullptr);
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value DetectorWrap::DetectBatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!detector_) return RejectDisposed(env);
+  Require(info.Length() >= 2 && info[0].IsArray() && info[1].IsObject(), env, "detectBatch arguments");
+  Napi::Array arr = info[0].As<Napi::Array>();
+  Require(arr.Length() > 0, env, "inputs (empty)");
+  std::vector<PinnedInput> inputs;
+  for (uint32_t i = 0; i < arr.Length(); i++) inputs.push_back(ToInput(env, arr.Get(i)));
+  auto* worker = new DetectWorker(env, info.This().As<Napi::Object>(), detector_, std::move(inputs),
+                                  ToDetectOptions(info[1].As<Napi::Object>()), true,
+                                  info.Length() > 2 ? ToControl(info[2]) : nullptr);
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value DetectorWrap::Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!detector_) {
+    throw MakeError(env, {"ERR_CRAFT_DISPOSED", "Detector is disposed"});
+  }
+  const craft::ModelInfo& m = detector_->info();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("inputName", m.inputName);
+  Napi::Array outs = Napi::Array::New(env, m.outputNames.size());
+  for (size_t i = 0; i < m.outputNames.size(); i++) outs.Set(i, m.outputNames[i]);
+  o.Set("outputNames", outs);
+  o.Set("refiner", Napi::Boolean::New(env, m.refinedOutput >= 0));
+  o.Set("fixedBatch", Napi::Number::New(env, static_cast<double>(m.fixedBatch)));
+  o.Set("executionProvider", m.executionProvider);
+  Napi::Array attempts = Napi::Array::New(env, m.providerAttempts.size());
+  for (size_t i = 0; i < m.providerAttempts.size(); i++) {
+    Napi::Object a = Napi::Object::New(env);
+    a.Set("name", m.providerAttempts[i].name);
+    a.Set("ok", m.providerAttempts[i].ok);
+    if (!m.providerAttempts[i].reason.empty()) a.Set("reason", m.providerAttempts[i].reason);
+    attempts.Set(i, a);
+  }
+  o.Set("providerAttempts", attempts);
+  Napi::Object meta = Napi::Object::New(env);
+  for (const auto& kv : m.metadata) meta.Set(kv.first, kv.second);
+  o.Set("metadata", meta);
+  return o;
+}
+
+Napi::Value DetectorWrap::Dispose(const Napi::CallbackInfo& info) {
+  // Workers hold their own shared_ptr: the session is freed when the last in-flight detection finishes.
+  detector_.reset();
+  return info.Env().Undefined();
+}
+
+// ---- RunControlWrap ---------------------------------------------------------------------------------------------
+
+Napi::Function RunControlWrap::Init(Napi::Env env) {
+  return DefineClass(env, "RunControl", {InstanceMethod("terminate", &RunControlWrap::Terminate)});
+}
+
+RunControlWrap::RunControlWrap(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<RunControlWrap>(info), control_(std::make_shared<craft::RunControl>()) {}
+
+Napi::Value RunControlWrap::Terminate(const Napi::CallbackInfo& info) {
+  control_->Terminate();
+  return info.Env().Undefined();
+}
+
+// ---- Functions --------------------------------------------------------------------------------------------------
+
+Napi::Value CreateDetector(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(info.Length() >= 1 && info[0].IsObject(), env, "options");
+  Napi::Object o = info[0].As<Napi::Object>();
+  craft::SessionOptions so;
+  Napi::Reference<Napi::Value> pin;
+  Napi::Value model = o.Get("model");
+  if (model.IsString()) {
+    so.modelPath = model.As<Napi::String>().Utf8Value();
+  } else {
+    Require(model.IsTypedArray(), env, "options.model");
+    Napi::Uint8Array bytes = model.As<Napi::Uint8Array>();
+    so.modelData.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
+  }
+  Napi::Value ort = o.Get("ortLibrary");
+  Require(ort.IsString(), env, "options.ortLibrary");
+  so.ortLibrary = ort.As<Napi::String>().Utf8Value();
+  so.intraOpThreads = static_cast<int>(GetNumber(o, "threads", 0));
+  so.interOpThreads = static_cast<int>(GetNumber(o, "interOpThreads", 1));
+  so.intraOpSpinning = GetBool(o, "spinning", true);
+  so.deviceId = static_cast<int>(GetNumber(o, "deviceId", 0));
+  Napi::Value eps = o.Get("executionProviders");
+  if (eps.IsArray()) {
+    so.executionProviders.clear();
+    Napi::Array a = eps.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) so.executionProviders.push_back(a.Get(i).ToString().Utf8Value());
+  }
+  auto* worker = new CreateWorker(env, std::move(so), std::move(pin));
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value Postprocess(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(info.Length() >= 5 && info[0].IsTypedArray() && info[1].IsTypedArray() && info[2].IsNumber() &&
+              info[3].IsNumber() && info[4].IsObject(),
+          env, "postprocess arguments");
+  Napi::Float32Array region = info[0].As<Napi::Float32Array>();
+  Napi::Float32Array affinity = info[1].As<Napi::Float32Array>();
+  const int width = info[2].As<Napi::Number>().Int32Value();
+  const int height = info[3].As<Napi::Number>().Int32Value();
+  Require(region.TypedArrayType() == napi_float32_array && affinity.TypedArrayType() == napi_float32_array, env,
+          "heatmaps (Float32Array expected)");
+  Require(width > 0 && height > 0 && region.ElementLength() >= static_cast<size_t>(width) * height &&
+              affinity.ElementLength() >= static_cast<size_t>(width) * height,
+          env, "heatmap size");
+  Napi::Object o = info[4].As<Napi::Object>();
+  craft::PostprocessOptions p;
+  p.textThreshold = static_cast<float>(GetNumber(o, "textThreshold", p.textThreshold));
+  p.linkThreshold = static_cast<float>(GetNumber(o, "linkThreshold", p.linkThreshold));
+  p.lowText = static_cast<float>(GetNumber(o, "lowText", p.lowText));
+  p.polygons = GetBool(o, "polygons", p.polygons);
+  auto* worker = new PostprocessWorker(env, region, affinity, width, height, p);
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value OrtInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!craft::OrtRuntimeLoaded()) return env.Null();
+  const craft::OrtRuntimeInfo& r = craft::LoadOrtRuntime("");
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("path", r.path);
+  o.Set("version", r.version);
+  o.Set("apiVersion", r.apiVersion);
+  return o;
+}
+
+Napi::Value SetExternalBuffers(const Napi::CallbackInfo& info) {
+  AddonData* data = info.Env().GetInstanceData<AddonData>();
+  if (info.Length() > 0 && info[0].IsBoolean()) data->externalBuffers = info[0].As<Napi::Boolean>().Value();
+  return Napi::Boolean::New(info.Env(), data->externalBuffers);
+}
+
+}  // namespace craft_napi

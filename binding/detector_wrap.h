@@ -1,0 +1,61 @@
+// N-API surface: the Detector ObjectWrap, its AsyncWorkers, and the stand-alone postprocess().
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "craft/pipeline.h"
+
+namespace craft_napi {
+
+// Per-environment data, so the addon works in several worker_threads at once (context-aware).
+struct AddonData {
+  Napi::FunctionReference detectorConstructor;
+  Napi::FunctionReference runControlConstructor;
+  bool externalBuffers = true;  // false once the runtime refused an external ArrayBuffer (Electron's memory cage)
+};
+
+// [async] Detector: wraps a shared craft::Detector. JS never constructs it directly; createDetector() does.
+class DetectorWrap : public Napi::ObjectWrap<DetectorWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit DetectorWrap(const Napi::CallbackInfo& info);
+
+  void Attach(std::shared_ptr<craft::Detector> detector) { detector_ = std::move(detector); }
+
+ private:
+  // [async] detect(input, options, control?) -> Promise<result>
+  Napi::Value Detect(const Napi::CallbackInfo& info);
+  // [async] detectBatch(inputs[], options, control?) -> Promise<result[]>: one inference for the whole batch
+  Napi::Value DetectBatch(const Napi::CallbackInfo& info);
+  // [sync] info() -> { inputName, outputNames, executionProvider, providerAttempts, metadata, refiner }
+  Napi::Value Info(const Napi::CallbackInfo& info);
+  // [sync] dispose(): in-flight detections keep the model alive until they finish; new calls are refused
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<craft::Detector> detector_;
+};
+
+// [sync] RunControl: terminate() stops a queued or running inference (AbortSignal support).
+class RunControlWrap : public Napi::ObjectWrap<RunControlWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit RunControlWrap(const Napi::CallbackInfo& info);
+  std::shared_ptr<craft::RunControl> control() const { return control_; }
+
+ private:
+  Napi::Value Terminate(const Napi::CallbackInfo& info);
+  std::shared_ptr<craft::RunControl> control_;
+};
+
+// [async] createDetector(options) -> Promise<Detector>
+Napi::Value CreateDetector(const Napi::CallbackInfo& info);
+// [async] postprocess(region, affinity, width, height, options) -> Promise<words>
+Napi::Value Postprocess(const Napi::CallbackInfo& info);
+// [sync] ortInfo() -> { path, version, apiVersion } | null
+Napi::Value OrtInfo(const Napi::CallbackInfo& info);
+// [sync] setExternalBuffers(bool): tests force the copying path that Electron needs
+Napi::Value SetExternalBuffers(const Napi::CallbackInfo& info);
+
+}  // namespace craft_napi

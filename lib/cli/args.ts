@@ -1,0 +1,57 @@
+/*! craft-text | MIT */
+// Shared CLI plumbing: node's util.parseArgs (strict), usage errors with exit code 2, and numeric flags.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A command-line mistake: printed with the usage line, exit code 2. */
+export class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** parseArgs with strict checking; unknown flags and missing values become UsageErrors. @private */
+export function parse<T extends Options>(argv: string[], options: T, allowPositionals = true):
+  { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    const r = parseArgs({ args: argv, options, strict: true, allowPositionals });
+    return { values: r.values as Record<string, string | boolean | undefined>, positionals: r.positionals };
+  } catch (err) {
+    const msg = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new UsageError(msg);
+  }
+}
+
+/** Parses a numeric flag value, or throws a UsageError naming the flag. @private */
+export function num(flag: string, value: string | undefined, min: number, max: number, int = false): number | undefined {
+  if (value === undefined) return undefined;
+  const v = Number(value);
+  if (value.trim() === '' || !Number.isFinite(v) || v < min || v > max || (int && !Number.isInteger(v))) {
+    throw new UsageError(`--${flag} expects ${int ? 'an integer' : 'a number'} between ${min} and ${max}, got '${value}'`);
+  }
+  return v;
+}
+
+/** Detection flags shared by detect, eval and bench. */
+export const DETECT_FLAGS = {
+  model: { type: 'string' },
+  threads: { type: 'string' },
+  'text-threshold': { type: 'string' },
+  'link-threshold': { type: 'string' },
+  'low-text': { type: 'string' },
+  'canvas-size': { type: 'string' },
+  'mag-ratio': { type: 'string' },
+  polygons: { type: 'boolean' },
+  refine: { type: 'boolean' },
+} as const;
+
+/** Turns the shared detection flags into detect() options (only the ones given). @private */
+export function detectOptionsFromFlags(v: Record<string, unknown>) {
+  const o: Record<string, number | boolean> = {};
+  const set = (key: string, value: number | boolean | undefined) => { if (value !== undefined) o[key] = value; };
+  set('textThreshold', num('text-threshold', v['text-threshold'] as string | undefined, 0, 1));
+  set('linkThreshold', num('link-threshold', v['link-threshold'] as string | undefined, 0, 1));
+  set('lowText', num('low-text', v['low-text'] as string | undefined, 0, 1));
+  set('canvasSize', num('canvas-size', v['canvas-size'] as string | undefined, 32, 32768, true));
+  set('magRatio', num('mag-ratio', v['mag-ratio'] as string | undefined, 0.01, 32));
+  if (v.polygons) o.polygons = true;
+  if (v.refine) o.refine = true;
+  return o;
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+/*! craft-text | MIT */
+// The craft-text CLI: a dispatcher over subcommands. Usage errors exit with 2, failures with 1.
+import { UsageError } from './args';
+import { DETECT_USAGE, runDetect } from './detect';
+
+type Command = { usage: string; run: (argv: string[]) => Promise<number> };
+
+const COMMANDS: Record<string, Command> = {
+  detect: { usage: DETECT_USAGE, run: runDetect },
+};
+
+function usage(): string {
+  return ['Usage:', ...Object.values(COMMANDS).map((c) => `  ${c.usage}`)].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage() + '\n');
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`craft-text: unknown command '${name}'\n${usage()}\n`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`craft-text ${name}: ${err.message}\nUsage: ${command.usage}\n`);
+      return 2;
+    }
+    const e = err as Error & { code?: string };
+    process.stderr.write(`craft-text ${name}: ${e.code ? e.code + ': ' : ''}${e.message}\n`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}

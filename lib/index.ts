@@ -1,0 +1,6 @@
+/*! craft-text | MIT */
+export { Detector } from './detector';
+export { postprocess } from './postprocess';
+export { CRAFT_DEFAULTS, DEFAULT_MAX_PIXELS } from './options';
+export type { CraftError, CraftErrorCode } from './errors';
+export type * from './types';

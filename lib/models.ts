@@ -1,0 +1,26 @@
+/*! craft-text | MIT */
+// Models bundled with the package, by name.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { craftError } from './errors';
+
+const MODELS_DIR = path.join(__dirname, '..', 'models');
+
+/** Bundled model names and their files. */
+export const BUNDLED_MODELS: Record<string, string> = {
+  default: 'craft-text-default.onnx',
+  'default-int8': 'craft-text-default-int8.onnx',
+};
+
+/** Resolves `model` (undefined = 'default', a bundled name, or a path/bytes passed through). @private */
+export function resolveModel(model: string | Uint8Array | undefined): string | Uint8Array {
+  if (model instanceof Uint8Array) return model;
+  const name = model ?? 'default';
+  const file = BUNDLED_MODELS[name];
+  if (file === undefined) return name;
+  const full = path.join(MODELS_DIR, file);
+  if (!fs.existsSync(full)) {
+    throw craftError('ERR_CRAFT_MODEL_LOAD', `The bundled model '${name}' (${full}) is not installed; pass a model path`);
+  }
+  return full;
+}

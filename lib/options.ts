@@ -1,0 +1,160 @@
+/*! craft-text | MIT */
+// Defaults and validation: every public option is checked here and turned into one flat object for C++.
+import type { NativeCreateOptions, NativeDetectOptions, NativeInput } from './binding';
+import {
+  checkBool, checkKnownKeys, checkNumber, integer, invalidParameterError, plainObject, string,
+} from './is';
+import type { CreateOptions, DetectOptions, ImageInput, PostprocessOptions, HeatmapInput } from './types';
+
+/** CRAFT-pytorch test.py defaults. */
+export const CRAFT_DEFAULTS = Object.freeze({
+  textThreshold: 0.7,
+  linkThreshold: 0.4,
+  lowText: 0.4,
+  canvasSize: 1280,
+  magRatio: 1.5,
+});
+
+export type ModelDefaults = { -readonly [K in keyof typeof CRAFT_DEFAULTS]: number };
+
+/** sharp's default pixel limit (0x3FFF * 0x3FFF). */
+export const DEFAULT_MAX_PIXELS = 268402689;
+
+const DETECT_KEYS = [
+  'textThreshold', 'linkThreshold', 'lowText', 'canvasSize', 'magRatio', 'polygons', 'heatmaps', 'refine', 'maxPixels',
+] as const;
+const CREATE_KEYS = ['model', 'threads', 'executionProviders', 'deviceId', 'ortLibrary', 'spinning'] as const;
+const PROVIDERS = ['cpu', 'cuda', 'tensorrt'];
+
+function checkThresholds(o: Record<string, unknown>, base: { textThreshold: number; linkThreshold: number; lowText: number }) {
+  return {
+    textThreshold: o.textThreshold === undefined ? base.textThreshold : checkNumber('textThreshold', o.textThreshold, 0, 1),
+    linkThreshold: o.linkThreshold === undefined ? base.linkThreshold : checkNumber('linkThreshold', o.linkThreshold, 0, 1),
+    lowText: o.lowText === undefined ? base.lowText : checkNumber('lowText', o.lowText, 0, 1),
+  };
+}
+
+/** Validates detect() options against `defaults` (test.py's or the model's). @private */
+export function detectOptions(options: unknown, defaults: ModelDefaults, extraKeys: readonly string[] = []): NativeDetectOptions {
+  if (options === undefined) options = {};
+  if (!plainObject(options)) throw invalidParameterError('options', 'plain object', options);
+  checkKnownKeys('option', options, [...DETECT_KEYS, ...extraKeys]);
+  const o = options;
+  const maxPixels = o.maxPixels === undefined ? DEFAULT_MAX_PIXELS
+    : o.maxPixels === false ? 0 : checkNumber('maxPixels', o.maxPixels, 1, Number.MAX_SAFE_INTEGER, true);
+  return {
+    ...checkThresholds(o, defaults),
+    canvasSize: o.canvasSize === undefined ? defaults.canvasSize : checkNumber('canvasSize', o.canvasSize, 32, 32768, true),
+    magRatio: o.magRatio === undefined ? defaults.magRatio : checkNumber('magRatio', o.magRatio, 0.01, 32),
+    polygons: o.polygons === undefined ? false : checkBool('polygons', o.polygons),
+    heatmaps: o.heatmaps === undefined ? false : checkBool('heatmaps', o.heatmaps),
+    refine: o.refine === undefined ? false : checkBool('refine', o.refine),
+    maxPixels,
+  };
+}
+
+/** Validates an image input and turns it into the native descriptor (no pixel copies). @private */
+export function imageInput(input: unknown, name = 'input'): NativeInput {
+  if (typeof input === 'string') {
+    if (input.length === 0) throw invalidParameterError(name, 'non-empty file path', input);
+    return { path: input };
+  }
+  if (input instanceof ArrayBuffer) return { data: new Uint8Array(input) };
+  if (input instanceof Uint8Array) return { data: input };
+  if (plainObject(input) && 'data' in input) {
+    const { data, width, height, channels } = input as Record<string, unknown>;
+    checkKnownKeys(`${name} property`, input, ['data', 'width', 'height', 'channels']);
+    if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+      throw invalidParameterError(`${name}.data`, 'Uint8Array or Uint8ClampedArray', data);
+    }
+    const w = checkNumber(`${name}.width`, width, 1, 1 << 30, true);
+    const h = checkNumber(`${name}.height`, height, 1, 1 << 30, true);
+    if (channels !== 1 && channels !== 3 && channels !== 4) {
+      throw invalidParameterError(`${name}.channels`, 'one of 1, 3, 4', channels, typeof channels === 'number');
+    }
+    const needed = w * h * channels;
+    if (data.length < needed) {
+      throw new RangeError(`Expected ${name}.data to hold width*height*channels = ${needed} bytes but received ${data.length}`);
+    }
+    return { data: data as Uint8Array, width: w, height: h, channels };
+  }
+  throw invalidParameterError(name, 'file path, Buffer, Uint8Array, ArrayBuffer or { data, width, height, channels }', input);
+}
+
+/** Validates Detector.create() options (the model and ortLibrary are resolved by the caller). @private */
+export function createOptions(options: unknown): Omit<NativeCreateOptions, 'model' | 'ortLibrary'> & Pick<CreateOptions, 'model' | 'ortLibrary'> {
+  if (options === undefined) options = {};
+  if (!plainObject(options)) throw invalidParameterError('options', 'plain object', options);
+  checkKnownKeys('option', options, CREATE_KEYS);
+  const o = options as Record<string, unknown>;
+  if (o.model !== undefined && !(string(o.model) && o.model.length > 0) && !(o.model instanceof Uint8Array)) {
+    throw invalidParameterError('model', 'model path or Uint8Array', o.model);
+  }
+  if (o.ortLibrary !== undefined && !(string(o.ortLibrary) && o.ortLibrary.length > 0)) {
+    throw invalidParameterError('ortLibrary', 'path of an ONNX Runtime library', o.ortLibrary);
+  }
+  let providers = ['cpu'];
+  if (o.executionProviders !== undefined) {
+    if (!Array.isArray(o.executionProviders) || o.executionProviders.length === 0) {
+      throw invalidParameterError('executionProviders', 'non-empty array of provider names', o.executionProviders);
+    }
+    providers = o.executionProviders.map((p: unknown, i: number) => {
+      if (typeof p !== 'string' || !PROVIDERS.includes(p)) {
+        throw invalidParameterError(`executionProviders[${i}]`, `one of ${PROVIDERS.join(', ')}`, p, typeof p === 'string');
+      }
+      return p;
+    });
+  }
+  return {
+    model: o.model as string | Uint8Array | undefined,
+    ortLibrary: o.ortLibrary as string | undefined,
+    threads: o.threads === undefined ? 0 : checkNumber('threads', o.threads, 0, 1024, true),
+    interOpThreads: 1,
+    spinning: o.spinning === undefined ? true : checkBool('spinning', o.spinning),
+    executionProviders: providers,
+    deviceId: o.deviceId === undefined ? 0 : checkNumber('deviceId', o.deviceId, 0, 1024, true),
+  };
+}
+
+/** Model defaults from ONNX metadata (`craft.textThreshold`, …), falling back to test.py's. @private */
+export function modelDefaults(metadata: Record<string, string>): ModelDefaults {
+  const d: ModelDefaults = { ...CRAFT_DEFAULTS };
+  const ranges: Record<keyof ModelDefaults, [number, number, boolean]> = {
+    textThreshold: [0, 1, false], linkThreshold: [0, 1, false], lowText: [0, 1, false],
+    canvasSize: [32, 32768, true], magRatio: [0.01, 32, false],
+  };
+  for (const key of Object.keys(ranges) as (keyof ModelDefaults)[]) {
+    const raw = metadata[`craft.${key}`];
+    if (raw === undefined) continue;
+    const v = Number(raw);
+    const [min, max, int] = ranges[key];
+    // Metadata we can't use is ignored rather than fatal: the model still runs with test.py's defaults.
+    if (Number.isFinite(v) && v >= min && v <= max && (!int || integer(v))) d[key] = v;
+  }
+  return d;
+}
+
+/** Validates postprocess() arguments. @private */
+export function postprocessArgs(heatmaps: unknown, options: unknown): { maps: HeatmapInput; opts: Required<PostprocessOptions> } {
+  if (!plainObject(heatmaps)) throw invalidParameterError('heatmaps', 'object { region, affinity, width, height }', heatmaps);
+  const { region, affinity, width, height } = heatmaps as Record<string, unknown>;
+  const w = checkNumber('heatmaps.width', width, 1, 1 << 20, true);
+  const h = checkNumber('heatmaps.height', height, 1, 1 << 20, true);
+  for (const [name, map] of [['heatmaps.region', region], ['heatmaps.affinity', affinity]] as const) {
+    if (!(map instanceof Float32Array)) throw invalidParameterError(name, 'Float32Array', map);
+    if (map.length !== w * h) {
+      throw new RangeError(`Expected ${name} to hold width*height = ${w * h} values but received ${map.length}`);
+    }
+  }
+  if (options === undefined) options = {};
+  if (!plainObject(options)) throw invalidParameterError('options', 'plain object', options);
+  checkKnownKeys('option', options, ['textThreshold', 'linkThreshold', 'lowText', 'polygons']);
+  const o = options as Record<string, unknown>;
+  return {
+    maps: { region: region as Float32Array, affinity: affinity as Float32Array, width: w, height: h },
+    opts: {
+      ...checkThresholds(o, CRAFT_DEFAULTS),
+      polygons: o.polygons === undefined ? false : checkBool('polygons', o.polygons),
+    },
+  };
+}
