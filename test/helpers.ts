@@ -42,3 +42,45 @@ export function readF32(file: string): Float32Array {
   for (let i = 0; i < out.length; i++) out[i] = buf.readFloatLE(i * 4);
   return out;
 }
+
+/** Encodes raw RGB pixels as a 24-bit BMP (bottom-up, BGR, rows padded to 4 bytes): an encoder-free test input. */
+export function encodeBmp(rgb: Uint8Array, width: number, height: number): Buffer {
+  const stride = Math.ceil((width * 3) / 4) * 4;
+  const buf = Buffer.alloc(54 + stride * height);
+  buf.write('BM', 0, 'latin1');
+  buf.writeUInt32LE(buf.length, 2);
+  buf.writeUInt32LE(54, 10);
+  buf.writeUInt32LE(40, 14);
+  buf.writeInt32LE(width, 18);
+  buf.writeInt32LE(height, 22);
+  buf.writeUInt16LE(1, 26);
+  buf.writeUInt16LE(24, 28);
+  buf.writeUInt32LE(stride * height, 34);
+  for (let y = 0; y < height; y++) {
+    const row = 54 + (height - 1 - y) * stride;
+    for (let x = 0; x < width; x++) {
+      const s = (y * width + x) * 3;
+      buf[row + x * 3] = rgb[s + 2];
+      buf[row + x * 3 + 1] = rgb[s + 1];
+      buf[row + x * 3 + 2] = rgb[s];
+    }
+  }
+  return buf;
+}
+
+/** A synthetic page of dark "words" (bars with gaps) on white, as raw RGB. */
+export function syntheticPage(width: number, height: number, seed = 1): Uint8Array {
+  const rgb = new Uint8Array(width * height * 3).fill(255);
+  let s = seed;
+  const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  for (let y = 10; y + 14 < height; y += 30) {
+    for (let x = 10; x < width - 20;) {
+      const len = 6 + Math.floor(rand() * 10);
+      for (let c = 0; c < len && x + 8 < width; c++, x += 10) {
+        for (let yy = y; yy < y + 14; yy++) for (let xx = x; xx < x + 7; xx++) rgb.fill(20, (yy * width + xx) * 3, (yy * width + xx) * 3 + 3);
+      }
+      x += 20;
+    }
+  }
+  return rgb;
+}

@@ -151,7 +151,8 @@ Session::Session(const SessionOptions& o) {
     auto shape = ti.GetTensorTypeAndShapeInfo().GetShape();
     if (shape.size() != 4) continue;
     const int64_t last = shape[3];
-    if (!found_scores && (last == 2 || (last < 0 && i == 0))) {
+    // A fully dynamic first output is accepted and checked on the first run; a fixed channel dim of 3 is not CRAFT.
+    if (!found_scores && (last == 2 || (last < 0 && shape[1] < 0 && shape[2] < 0 && i == 0))) {
       info_.scoreOutput = static_cast<int>(i);
       found_scores = true;
     } else if (last == 1 && info_.refinedOutput < 0) {
