@@ -308,6 +308,140 @@ class DetectWorker : public PromiseWorker {
   std::vector<craft::DetectResult> results_;
 };
 
+// ---- Stage workers (the facade's scheduler) ---------------------------------------------------------------------
+// prepare -> infer -> finish as separate AsyncWorkers, so decoding and post-processing of some requests overlap the
+// inference of others while the facade bounds how many inferences run at once and batches same-shape images.
+// Intermediate data stays in C++ and crosses JS as a type-tagged External holding a shared_ptr; release() frees it
+// early (an aborted request must not keep a 20 MB tensor alive until the next GC).
+
+template <typename T>
+struct StageBox {
+  std::shared_ptr<T> value;
+};
+const napi_type_tag kPreparedTag = {0x8f3a1c2e5b7d4f60ull, 0x9c1e2a3b4d5f6071ull};
+const napi_type_tag kOutputTag = {0x1d2c3b4a59687766ull, 0xa5b4c3d2e1f00918ull};
+
+template <typename T>
+Napi::External<StageBox<T>> MakeStageRef(Napi::Env env, std::shared_ptr<T> value, const napi_type_tag* tag) {
+  auto ref = Napi::External<StageBox<T>>::New(env, new StageBox<T>{std::move(value)},
+                                              [](Napi::Env, StageBox<T>* box) { delete box; });
+  ref.TypeTag(tag);
+  return ref;
+}
+
+// The shared_ptr behind a ref, or null when `v` is not a ref of this kind or was released.
+template <typename T>
+std::shared_ptr<T> StageRef(const Napi::Value& v, const napi_type_tag* tag) {
+  if (!v.IsExternal()) return nullptr;
+  auto ext = v.As<Napi::External<StageBox<T>>>();
+  if (!ext.CheckTypeTag(tag)) return nullptr;
+  return ext.Data()->value;
+}
+
+class PrepareWorker : public PromiseWorker {
+ public:
+  PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector, PinnedInput input,
+                craft::DetectOptions options, std::shared_ptr<craft::RunControl> control)
+      : PromiseWorker(env, "craft.prepare"),
+        detector_(std::move(detector)),
+        input_(std::move(input)),
+        options_(options),
+        control_(std::move(control)) {}
+  void Execute() override {
+    Run([&] {
+      if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
+      prepared_ = std::make_shared<craft::PreparedImage>(detector_->Prepare(input_.input, options_));
+    });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value {
+      Napi::Env env = Env();
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("width", Napi::Number::New(env, prepared_->width));
+      o.Set("height", Napi::Number::New(env, prepared_->height));
+      o.Set("paddedWidth", Napi::Number::New(env, prepared_->resize.paddedWidth));
+      o.Set("paddedHeight", Napi::Number::New(env, prepared_->resize.paddedHeight));
+      o.Set("decode", Napi::Number::New(env, prepared_->timings.decode));
+      o.Set("preprocess", Napi::Number::New(env, prepared_->timings.preprocess));
+      o.Set("ref", MakeStageRef(env, std::move(prepared_), &kPreparedTag));
+      return o;
+    });
+  }
+
+ private:
+  std::shared_ptr<const craft::Detector> detector_;
+  PinnedInput input_;
+  craft::DetectOptions options_;
+  std::shared_ptr<craft::RunControl> control_;
+  std::shared_ptr<craft::PreparedImage> prepared_;
+};
+
+class InferWorker : public PromiseWorker {
+ public:
+  InferWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector,
+              std::vector<std::shared_ptr<craft::PreparedImage>> images, std::shared_ptr<craft::RunControl> control)
+      : PromiseWorker(env, "craft.infer"),
+        detector_(std::move(detector)),
+        images_(std::move(images)),
+        control_(std::move(control)) {}
+  void Execute() override {
+    Run([&] {
+      if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
+      std::vector<const craft::PreparedImage*> ptrs;
+      ptrs.reserve(images_.size());
+      for (auto& img : images_) ptrs.push_back(img.get());
+      auto t0 = std::chrono::steady_clock::now();
+      output_ = std::make_shared<craft::ModelOutput>(detector_->Infer(ptrs, control_.get()));
+      ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    });
+    // The input tensors are no longer needed (finish uses only the geometry): free them now, success or not.
+    for (auto& img : images_) std::vector<float>().swap(img->tensor);
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value {
+      Napi::Env env = Env();
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("ms", Napi::Number::New(env, ms_));
+      o.Set("ref", MakeStageRef(env, std::move(output_), &kOutputTag));
+      return o;
+    });
+  }
+
+ private:
+  std::shared_ptr<const craft::Detector> detector_;
+  std::vector<std::shared_ptr<craft::PreparedImage>> images_;
+  std::shared_ptr<craft::RunControl> control_;
+  std::shared_ptr<craft::ModelOutput> output_;
+  double ms_ = 0;
+};
+
+class FinishWorker : public PromiseWorker {
+ public:
+  FinishWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector,
+               std::shared_ptr<craft::PreparedImage> image, std::shared_ptr<craft::ModelOutput> output, int index,
+               craft::DetectOptions options)
+      : PromiseWorker(env, "craft.finish"),
+        detector_(std::move(detector)),
+        image_(std::move(image)),
+        output_(std::move(output)),
+        index_(index),
+        options_(options) {}
+  void Execute() override {
+    Run([&] { result_ = detector_->Finish(*image_, *output_, index_, options_); });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value { return ResultToJs(Env(), result_, options_.polygons || options_.refine); });
+  }
+
+ private:
+  std::shared_ptr<const craft::Detector> detector_;
+  std::shared_ptr<craft::PreparedImage> image_;
+  std::shared_ptr<craft::ModelOutput> output_;
+  int index_;
+  craft::DetectOptions options_;
+  craft::DetectResult result_;
+};
+
 class PostprocessWorker : public PromiseWorker {
  public:
   PostprocessWorker(Napi::Env env, Napi::Float32Array region, Napi::Float32Array affinity, int width, int height,
@@ -359,6 +493,10 @@ Napi::Function DetectorWrap::Init(Napi::Env env) {
   return DefineClass(env, "NativeDetector",
                      {InstanceMethod("detect", &DetectorWrap::Detect),
                       InstanceMethod("detectBatch", &DetectorWrap::DetectBatch),
+                      InstanceMethod("prepare", &DetectorWrap::Prepare),
+                      InstanceMethod("infer", &DetectorWrap::Infer),
+                      InstanceMethod("finish", &DetectorWrap::Finish),
+                      InstanceMethod("release", &DetectorWrap::Release),
                       InstanceMethod("info", &DetectorWrap::Info),
                       InstanceMethod("dispose", &DetectorWrap::Dispose)});
 }
@@ -391,6 +529,67 @@ Napi::Value DetectorWrap::DetectBatch(const Napi::CallbackInfo& info) {
                                   info.Length() > 2 ? ToControl(info[2]) : nullptr);
   worker->Queue();
   return worker->Promise();
+}
+
+Napi::Value DetectorWrap::Prepare(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!detector_) return RejectDisposed(env);
+  Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
+  auto* worker = new PrepareWorker(env, detector_, ToInput(env, info[0]), ToDetectOptions(info[1].As<Napi::Object>()),
+                                   info.Length() > 2 ? ToControl(info[2]) : nullptr);
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value DetectorWrap::Infer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!detector_) return RejectDisposed(env);
+  Require(info.Length() >= 1 && info[0].IsArray(), env, "infer arguments");
+  Napi::Array arr = info[0].As<Napi::Array>();
+  Require(arr.Length() > 0, env, "refs (empty)");
+  std::vector<std::shared_ptr<craft::PreparedImage>> images;
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    auto img = StageRef<craft::PreparedImage>(arr.Get(i), &kPreparedTag);
+    Require(img != nullptr && !img->tensor.empty(), env, "prepared ref (released or already inferred)");
+    if (!images.empty()) {
+      Require(img->resize.paddedWidth == images[0]->resize.paddedWidth &&
+                  img->resize.paddedHeight == images[0]->resize.paddedHeight,
+              env, "batch (images must share one padded shape)");
+    }
+    images.push_back(std::move(img));
+  }
+  auto* worker = new InferWorker(env, detector_, std::move(images), info.Length() > 1 ? ToControl(info[1]) : nullptr);
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value DetectorWrap::Finish(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!detector_) return RejectDisposed(env);
+  Require(info.Length() >= 4 && info[2].IsNumber() && info[3].IsObject(), env, "finish arguments");
+  auto img = StageRef<craft::PreparedImage>(info[0], &kPreparedTag);
+  auto out = StageRef<craft::ModelOutput>(info[1], &kOutputTag);
+  Require(img != nullptr && out != nullptr, env, "finish refs (released?)");
+  const int index = info[2].As<Napi::Number>().Int32Value();
+  Require(index >= 0 && index < out->n, env, "finish index");
+  auto* worker = new FinishWorker(env, detector_, std::move(img), std::move(out), index,
+                                  ToDetectOptions(info[3].As<Napi::Object>()));
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value DetectorWrap::Release(const Napi::CallbackInfo& info) {
+  // Drops this ref's hold on its data; workers still using it keep their own reference. Works after dispose().
+  for (size_t i = 0; i < info.Length(); i++) {
+    if (!info[i].IsExternal()) continue;
+    Napi::External<void> ext = info[i].As<Napi::External<void>>();
+    if (ext.CheckTypeTag(&kPreparedTag)) {
+      info[i].As<Napi::External<StageBox<craft::PreparedImage>>>().Data()->value.reset();
+    } else if (ext.CheckTypeTag(&kOutputTag)) {
+      info[i].As<Napi::External<StageBox<craft::ModelOutput>>>().Data()->value.reset();
+    }
+  }
+  return info.Env().Undefined();
 }
 
 Napi::Value DetectorWrap::Info(const Napi::CallbackInfo& info) {

@@ -29,6 +29,15 @@ class DetectorWrap : public Napi::ObjectWrap<DetectorWrap> {
   Napi::Value Detect(const Napi::CallbackInfo& info);
   // [async] detectBatch(inputs[], options, control?) -> Promise<result[]>: one inference for the whole batch
   Napi::Value DetectBatch(const Napi::CallbackInfo& info);
+  // Stages, for the facade's scheduler (pipelining, micro-batching, cancellation). Refs are opaque Externals.
+  // [async] prepare(input, options, control?) -> Promise<{ ref, width, height, paddedWidth, paddedHeight, decode, preprocess }>
+  Napi::Value Prepare(const Napi::CallbackInfo& info);
+  // [async] infer(preparedRefs[], control?) -> Promise<{ ref, ms }>: one run for refs of one padded shape
+  Napi::Value Infer(const Napi::CallbackInfo& info);
+  // [async] finish(preparedRef, outputRef, index, options) -> Promise<result> (timings.inference left 0)
+  Napi::Value Finish(const Napi::CallbackInfo& info);
+  // [sync] release(...refs): frees the tensors/maps a ref holds now instead of at the next GC
+  Napi::Value Release(const Napi::CallbackInfo& info);
   // [sync] info() -> { inputName, outputNames, executionProvider, providerAttempts, metadata, refiner }
   Napi::Value Info(const Napi::CallbackInfo& info);
   // [sync] dispose(): in-flight detections keep the model alive until they finish; new calls are refused

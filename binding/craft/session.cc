@@ -81,10 +81,10 @@ std::string ModelName(const SessionOptions& o) {
 RunControl::RunControl() : options_(std::make_unique<Ort::RunOptions>()) {}
 RunControl::~RunControl() = default;
 void RunControl::Terminate() {
-  terminated_ = true;
-  options_->SetTerminate();
+  terminated_.store(true, std::memory_order_release);
+  options_->SetTerminate();  // ORT stores the flag atomically; safe while another thread is inside Run()
 }
-bool RunControl::terminated() const { return terminated_; }
+bool RunControl::terminated() const { return terminated_.load(std::memory_order_acquire); }
 Ort::RunOptions& RunControl::options() { return *options_; }
 
 Session::Session(const SessionOptions& o) {

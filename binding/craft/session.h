@@ -1,6 +1,7 @@
 // An ONNX Runtime session holding a CRAFT model: provider selection, model checks, and Run() on a NCHW batch.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -43,7 +44,9 @@ struct ModelInfo {
   std::map<std::string, std::string> metadata;  // ONNX custom metadata (model defaults live here)
 };
 
-// Cancels a running inference from another thread (ONNX Runtime's run-options terminate flag).
+// Cancels a running inference from another thread (ONNX Runtime's run-options terminate flag). Terminate() may be
+// called from any thread, before or during Run(); ONNX Runtime checks the flag between operators, so a run stops
+// after the operator in progress. One-shot: a terminated control stays terminated.
 class RunControl {
  public:
   RunControl();
@@ -56,7 +59,7 @@ class RunControl {
 
  private:
   std::unique_ptr<Ort::RunOptions> options_;
-  bool terminated_ = false;
+  std::atomic<bool> terminated_{false};
 };
 
 // Heatmaps of a batch, CRAFT layout: scores [n, h, w, 2] (region, affinity); refined [n, h, w] or empty.
