@@ -28,7 +28,9 @@ class VGG16BN(nn.Module):
 
     Module indices inside the slices are the torchvision ``features`` indices (conv 0,3,7,10,14,...), so the
     state-dict keys are ``basenet.sliceK.<idx>.*`` exactly as in the official file. Note slice1..4 end on a
-    BatchNorm: the skip connections are taken *before* the ReLU (as in the official code).
+    BatchNorm and slice2..4 *start* with ``ReLU(inplace=True)``: the in-place ReLU also rewrites the tensor already
+    returned as the skip connection, so relu2_2/relu3_2/relu4_3 are post-ReLU while relu5_3 (followed by slice5's
+    MaxPool, not a ReLU) stays pre-ReLU. Same aliasing as the official code; the converter reproduces it.
     """
 
     def __init__(self, width: float = 1.0):
@@ -205,19 +207,88 @@ def init_deterministic(model: nn.Module, seed: int, calib: torch.Tensor | None =
     return model
 
 
-def make_craft(width: float, seed: int, calib_hw: int = 128) -> CRAFT:
+class _Stop(Exception):
+    pass
+
+
+@torch.no_grad()
+def normalize_layers(model: nn.Module, forward, last_convs: tuple = (), seed: int = 0, head_sd: float = 0.5) -> nn.Module:
+    """Data-driven rescaling (in eval mode, layer by layer in forward order) so every activation is O(1).
+
+    BatchNorm running stats are set to the true per-channel mean/var of their input (then perturbed a little so the
+    fold is still exercised); a conv without a BatchNorm after it gets its output re-centred per channel to mean
+    0.3, std 1 (hidden, ReLU follows: ~60 % active) or mean 0, std ``head_sd`` (the heads in ``last_convs``).
+    Used by the converter fixtures and check_full.py: outputs of size ~1 make the 1e-4 tolerance meaningful.
+    """
+    g = torch.Generator().manual_seed(seed + 77)
+    model.eval()
+    mods = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.BatchNorm2d))]
+    order = []
+    hooks = [m.register_forward_hook(lambda mod, i, o: order.append(mod)) for m in mods]
+    forward()
+    for h in hooks:
+        h.remove()
+    followed_by_bn = {a for a, b in zip(order, order[1:]) if isinstance(a, nn.Conv2d) and isinstance(b, nn.BatchNorm2d)}
+    done = set()
+    for m in order:
+        if m in done:
+            continue
+        done.add(m)
+        if isinstance(m, nn.Conv2d) and m in followed_by_bn:
+            continue
+        box = {}
+
+        def hook(mod, inp, out, box=box):
+            box['in'], box['out'] = inp[0], out
+            raise _Stop
+
+        h = m.register_forward_hook(hook)
+        try:
+            forward()
+        except _Stop:
+            pass
+        h.remove()
+        if isinstance(m, nn.BatchNorm2d):
+            x = box['in'].transpose(0, 1).reshape(box['in'].shape[1], -1)
+            m.running_mean.copy_(x.mean(1) + torch.randn(x.shape[0], generator=g) * 0.05 * x.std(1))
+            m.running_var.copy_(x.var(1) * (0.8 + 0.4 * torch.rand(x.shape[0], generator=g)) + 1e-3)
+        else:
+            o = box['out'].transpose(0, 1).reshape(box['out'].shape[1], -1)
+            mu, sd = o.mean(1), o.std(1).clamp_min(1e-6)
+            target_mu, target_sd = (0.0, head_sd) if m in last_convs else (0.3, 1.0)
+            m.weight.mul_((target_sd / sd).view(-1, 1, 1, 1))
+            m.bias.copy_((m.bias - mu) * target_sd / sd + target_mu)
+    return model
+
+
+def make_craft(width: float, seed: int, calib_hw: int = 128, normalize: bool = False, head_sd: float = 0.5,
+               feature_scale: float = 1.0) -> CRAFT:
+    """Seeded CRAFT. ``normalize``: see normalize_layers; ``feature_scale`` scales the last upconv4 BatchNorm's
+    gamma/beta (so the 32-channel feature output), ``head_sd`` the std of the score maps on the calibration images."""
     torch.manual_seed(seed)
     m = CRAFT(width)
-    return init_deterministic(m, seed, textured_images(2, calib_hw, calib_hw, seed=seed + 1000))
+    calib = textured_images(2, calib_hw, calib_hw, seed=seed + 1000)
+    init_deterministic(m, seed, calib)
+    if normalize:
+        with torch.no_grad():
+            m.upconv4.conv[4].weight.mul_(feature_scale)
+            m.upconv4.conv[4].bias.mul_(feature_scale)
+        normalize_layers(m, lambda: m(calib), last_convs=(m.conv_cls[8],), seed=seed, head_sd=head_sd)
+    return m
 
 
-def make_refiner(craft: CRAFT, width: float, seed: int, calib_hw: int = 128) -> RefineNet:
+def make_refiner(craft: CRAFT, width: float, seed: int, calib_hw: int = 128, normalize: bool = False,
+                 head_sd: float = 0.5) -> RefineNet:
     torch.manual_seed(seed)
     r = RefineNet(width, feature_channels=craft.feature_channels)
     x = textured_images(2, calib_hw, calib_hw, seed=seed + 2000)
     with torch.no_grad():
         y, f = craft(x)
-    return init_deterministic(r, seed, calib=(y, f), forward=lambda t: r(*t))
+    init_deterministic(r, seed, calib=(y, f), forward=lambda t: r(*t))
+    if normalize:
+        normalize_layers(r, lambda: r(y, f), last_convs=(r.aspp1[6], r.aspp2[6], r.aspp3[6], r.aspp4[6]), seed=seed,
+                         head_sd=head_sd)
+    return r
 
 
 def state_dict_keys(model: nn.Module) -> list[tuple[str, list[int]]]:
