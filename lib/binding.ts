@@ -17,7 +17,7 @@ export interface NativeResult {
   words: NativeWord[];
   scale: number;
   heatmaps?: { width: number; height: number; region: Float32Array; affinity: Float32Array };
-  timings: { decode: number; preprocess: number; inference: number; postprocess: number };
+  timings: { decode: number; preprocess: number; inference: number; postprocess: number; queue?: number };
 }
 
 /** @private */
@@ -46,10 +46,27 @@ export interface NativeModelInfo {
 /** @private */
 export interface NativeRunControl { terminate(): void }
 
+/** A decoded, pre-processed image held in C++ (`ref`), ready for inference. @private */
+export interface NativePrepared {
+  ref: unknown;
+  width: number;
+  height: number;
+  paddedWidth: number;
+  paddedHeight: number;
+  decode: number;
+  preprocess: number;
+}
+
 /** @private */
 export interface NativeDetector {
   detect(input: NativeInput, options: NativeDetectOptions, control?: NativeRunControl): Promise<NativeResult>;
   detectBatch(inputs: NativeInput[], options: NativeDetectOptions, control?: NativeRunControl): Promise<NativeResult[]>;
+  // Stages (the scheduler's path): prepare -> infer (a same-padded-shape batch) -> finish (per image).
+  prepare(input: NativeInput, options: NativeDetectOptions, control?: NativeRunControl): Promise<NativePrepared>;
+  infer(refs: unknown[], control?: NativeRunControl): Promise<{ ref: unknown; ms: number }>;
+  finish(prepared: unknown, output: unknown, index: number, options: NativeDetectOptions): Promise<NativeResult>;
+  /** Frees what the refs hold now (workers still using them keep their own reference). */
+  release(...refs: unknown[]): void;
   info(): NativeModelInfo;
   dispose(): void;
 }

@@ -23,7 +23,10 @@ export const DEFAULT_MAX_PIXELS = 268402689;
 const DETECT_KEYS = [
   'textThreshold', 'linkThreshold', 'lowText', 'canvasSize', 'magRatio', 'polygons', 'heatmaps', 'refine', 'maxPixels',
 ] as const;
-const CREATE_KEYS = ['model', 'threads', 'executionProviders', 'deviceId', 'ortLibrary', 'spinning'] as const;
+const CREATE_KEYS = [
+  'model', 'threads', 'executionProviders', 'deviceId', 'ortLibrary', 'spinning',
+  'concurrency', 'stageConcurrency', 'maxQueue', 'batch',
+] as const;
 const PROVIDERS = ['cpu', 'cuda', 'tensorrt'];
 
 function checkThresholds(o: Record<string, unknown>, base: { textThreshold: number; linkThreshold: number; lowText: number }) {
@@ -157,4 +160,61 @@ export function postprocessArgs(heatmaps: unknown, options: unknown): { maps: He
       polygons: o.polygons === undefined ? false : checkBool('polygons', o.polygons),
     },
   };
+}
+
+// ---- scheduling (docs/throughput.md) ------------------------------------------------------------------------------
+
+/** Scheduling defaults: measured on a 2-core CPU (bench/throughput.js, docs/throughput.md). */
+export const SCHEDULER_DEFAULTS = Object.freeze({
+  concurrency: 1,
+  stageConcurrency: 1,
+  maxQueue: Infinity,
+  batch: Object.freeze({ maxSize: 1, maxDelayMs: 2 }),
+});
+
+/** Validates the scheduling part of Detector.create() options. @private */
+export function schedulerOptions(options: unknown): { concurrency: number; stageConcurrency: number; maxQueue: number; batch: { maxSize: number; maxDelayMs: number } } {
+  const o = (plainObject(options) ? options : {}) as Record<string, unknown>;
+  const d = SCHEDULER_DEFAULTS;
+  let batch: { maxSize: number; maxDelayMs: number } = { ...d.batch };
+  if (o.batch !== undefined) {
+    if (!plainObject(o.batch)) throw invalidParameterError('batch', 'object { maxSize, maxDelayMs }', o.batch);
+    checkKnownKeys('batch property', o.batch, ['maxSize', 'maxDelayMs']);
+    const b = o.batch;
+    batch = {
+      maxSize: b.maxSize === undefined ? d.batch.maxSize : checkNumber('batch.maxSize', b.maxSize, 1, 1024, true),
+      maxDelayMs: b.maxDelayMs === undefined ? d.batch.maxDelayMs : checkNumber('batch.maxDelayMs', b.maxDelayMs, 0, 60000),
+    };
+  }
+  return {
+    concurrency: o.concurrency === undefined ? d.concurrency : checkNumber('concurrency', o.concurrency, 1, 256, true),
+    stageConcurrency: o.stageConcurrency === undefined ? d.stageConcurrency
+      : checkNumber('stageConcurrency', o.stageConcurrency, 1, 256, true),
+    maxQueue: o.maxQueue === undefined || o.maxQueue === Infinity ? d.maxQueue
+      : checkNumber('maxQueue', o.maxQueue, 0, Number.MAX_SAFE_INTEGER, true),
+    batch,
+  };
+}
+
+/** Keys of detect() options handled by the scheduler rather than the native layer. @private */
+export const RUN_KEYS = ['signal', 'timeoutMs'] as const;
+
+/** Validates `signal` and `timeoutMs` of detect()/detectBatch(). @private */
+export function runOptions(options: unknown): { signal?: AbortSignal; timeoutMs?: number } {
+  if (!plainObject(options)) return {};
+  const { signal, timeoutMs } = options;
+  // Duck-typed so signals from another realm (vm contexts, polyfills) work too.
+  const isSignal = (v: unknown) => typeof v === 'object' && v !== null && typeof (v as AbortSignal).aborted === 'boolean' &&
+    typeof (v as AbortSignal).addEventListener === 'function';
+  if (signal !== undefined && !isSignal(signal)) throw invalidParameterError('signal', 'AbortSignal', signal);
+  return {
+    signal: signal as AbortSignal | undefined,
+    timeoutMs: timeoutMs === undefined ? undefined : checkNumber('timeoutMs', timeoutMs, 0, 2147483647),
+  };
+}
+
+/** Validates detectBatch()'s `batchSize`. @private */
+export function batchSizeOption(options: unknown, fallback: number): number {
+  if (!plainObject(options) || options.batchSize === undefined) return fallback;
+  return checkNumber('batchSize', options.batchSize, 1, 1024, true);
 }

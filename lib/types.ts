@@ -1,5 +1,7 @@
 /*! craft-text | MIT */
 
+export type { DetectorStats, HistogramSnapshot, SchedulerConfig } from './stats';
+
 /** A point `[x, y]` in pixels. */
 export type Point = [number, number];
 
@@ -26,6 +28,17 @@ export type ImageInput = string | Uint8Array | ArrayBuffer | RawImage;
 
 /** Options of `detect()`. Defaults are CRAFT-pytorch's `test.py` values unless the model carries its own. */
 export interface DetectOptions {
+  /**
+   * Cancels the call: a queued request is dropped, a running inference is terminated (ONNX Runtime stops after the
+   * operator in progress). The promise rejects with an AbortError (`name` 'AbortError', `code` 'ABORT_ERR', the
+   * signal's reason as `cause`), like Node's own APIs.
+   */
+  signal?: AbortSignal;
+  /**
+   * Deadline in milliseconds, counted from the call (time spent queued included). When it passes, the request is
+   * cancelled as by `signal` and the promise rejects with `code` ERR_CRAFT_TIMEOUT. Default: none.
+   */
+  timeoutMs?: number;
   /** Minimum region score a word must reach somewhere (text_threshold). Default 0.7. */
   textThreshold?: number;
   /** Affinity (link) binarisation threshold (link_threshold). Default 0.4. */
@@ -62,6 +75,14 @@ export interface Timings {
   preprocess: number;
   inference: number;
   postprocess: number;
+  /** Time spent waiting for a free slot between stages (queue, inference slot, batch partners, post-processing). */
+  queue: number;
+}
+
+/** Options of `detectBatch()`: those of `detect()` (applied to every image, `signal`/`timeoutMs` to the whole call) and: */
+export interface DetectBatchOptions extends DetectOptions {
+  /** Most images per inference run (same-padded-shape images share a run). Default 8; 1 on fixed-batch models. */
+  batchSize?: number;
 }
 
 export interface DetectResult {
@@ -91,6 +112,27 @@ export interface CreateOptions {
   ortLibrary?: string;
   /** Let ONNX Runtime's threads spin between operators (lower latency, more CPU). Default true. */
   spinning?: boolean;
+  /**
+   * Inferences that may run at once (the inference pool). Decoding, pre- and post-processing of other requests
+   * overlap them (pipelining). Default 1: on CPU one run already uses `threads` cores; see docs/throughput.md.
+   */
+  concurrency?: number;
+  /**
+   * Decode/pre-processing and post-processing jobs that may run at once (besides the inferences). Each is one libuv
+   * pool thread (UV_THREADPOOL_SIZE, default 4). Default 1.
+   */
+  stageConcurrency?: number;
+  /**
+   * Requests that may wait for a slot; beyond it `detect()` rejects at once with `code` ERR_CRAFT_QUEUE_FULL
+   * (back-pressure). 0 = refuse whatever cannot start now. Default Infinity.
+   */
+  maxQueue?: number;
+  /**
+   * Micro-batching of concurrent `detect()` calls: prepared images of one padded shape share an inference run of up
+   * to `maxSize` images; a partial batch waits at most `maxDelayMs` for partners (never when no other request could
+   * join). Pays on GPUs; on CPU it does not (docs/throughput.md). Default { maxSize: 1, maxDelayMs: 2 } (off).
+   */
+  batch?: { maxSize?: number; maxDelayMs?: number };
 }
 
 /** What a detector runs on. */

@@ -1,0 +1,473 @@
+/*! craft-text | MIT */
+// The request scheduler behind detect()/detectBatch(): stage pipelining, a bounded inference pool, a bounded queue,
+// micro-batching by padded shape, and cancellation (AbortSignal / timeoutMs).
+//
+//   submit ─▶ queue ─▶ prepare (decode + pre-process) ─▶ ready ─▶ infer (≤ concurrency runs, batched) ─▶ finish ─▶ settle
+//             (FIFO,    ≤ stageConcurrency jobs shared         grouped by          one RunControl            (post-process,
+//            maxQueue)  with finish; prepares run ahead of     padded shape        per run                   stage slots)
+//                       inference by concurrency × maxSize)
+//
+// Every native stage is an AsyncWorker on the libuv pool, so at most concurrency + stageConcurrency pool threads are
+// busy with one detector. Intermediate tensors stay in C++ (opaque refs) and are released as soon as a request settles.
+import { performance } from 'node:perf_hooks';
+import {
+  binding, type NativeDetectOptions, type NativeDetector, type NativeInput, type NativePrepared, type NativeResult,
+  type NativeRunControl,
+} from './binding';
+import { craftError } from './errors';
+import { StatsRecorder, type DetectorStats, type SchedulerConfig } from './stats';
+
+type State = 'queued' | 'preparing' | 'ready' | 'inferring' | 'finishQueued' | 'finishing' | 'settled';
+
+interface Run {
+  control: NativeRunControl;
+  /** Members not yet settled: when the last one is aborted, the run is terminated. */
+  live: number;
+}
+
+interface Output {
+  ref: unknown;
+  /** Members that still need this output for post-processing. */
+  users: number;
+}
+
+/** Images of one detectBatch() call are batched among themselves (never with other requests). */
+interface Group {
+  id: number;
+  batchSize: number;
+  /** Members whose padded shape is not known yet (queued or preparing). */
+  unprepared: number;
+}
+
+interface Req {
+  ticket: Ticket;
+  index: number;
+  input: NativeInput;
+  opts: NativeDetectOptions;
+  group?: Group;
+  state: State;
+  submitAt: number;
+  mark: number;
+  queueMs: number;
+  prepareControl?: NativeRunControl;
+  prepared?: NativePrepared;
+  shape?: string;
+  run?: Run;
+  output?: Output;
+  outIndex: number;
+  inferMs: number;
+}
+
+/** One caller's promise: one request for detect(), N for detectBatch(). */
+interface Ticket {
+  reqs: Req[];
+  results: NativeResult[];
+  remaining: number;
+  settled: boolean;
+  resolve(results: NativeResult[]): void;
+  reject(err: unknown): void;
+  cleanup(): void;
+}
+
+/** Per-call controls. @private */
+export interface RunOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/** Node's AbortError shape: name 'AbortError', code 'ABORT_ERR', the signal's reason as `cause`. @private */
+export function abortError(signal: AbortSignal): Error {
+  const err = new Error('The operation was aborted', { cause: signal.reason }) as Error & { code: string };
+  err.name = 'AbortError';
+  err.code = 'ABORT_ERR';
+  return err;
+}
+
+/** @private */
+export class Scheduler {
+  readonly #native: NativeDetector;
+  readonly #config: SchedulerConfig;
+  readonly #stats = new StatsRecorder();
+  readonly #lookahead: number;
+
+  readonly #requests = new Set<Req>();
+  #queue: Req[] = [];
+  #ready: Req[] = [];
+  #finishQueue: Req[] = [];
+  #stageBusy = 0;
+  #inferBusy = 0;
+  #preparingSingles = 0;
+  #groupIds = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+  #drainWaiters: (() => void)[] = [];
+
+  constructor(native: NativeDetector, config: SchedulerConfig) {
+    this.#native = native;
+    this.#config = Object.freeze({ ...config, batch: Object.freeze({ ...config.batch }) });
+    // Decode ahead of inference just enough to keep every inference slot fed with a full batch.
+    this.#lookahead = config.concurrency * config.batch.maxSize;
+  }
+
+  get config(): SchedulerConfig {
+    return this.#config;
+  }
+
+  /** One image. */
+  submit(input: NativeInput, opts: NativeDetectOptions, run: RunOptions): Promise<NativeResult> {
+    return this.#submit([input], opts, run, undefined).then((r) => r[0]);
+  }
+
+  /** Several images: same-shape ones are inferred together, up to `batchSize` per run. Rejects on the first failure. */
+  submitBatch(inputs: NativeInput[], opts: NativeDetectOptions, run: RunOptions, batchSize: number): Promise<NativeResult[]> {
+    const group: Group = { id: ++this.#groupIds, batchSize, unprepared: inputs.length };
+    return this.#submit(inputs, opts, run, group);
+  }
+
+  /** Resolves once every accepted request has settled. */
+  drain(): Promise<void> {
+    if (this.#requests.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  stats(): DetectorStats {
+    const stages = { preparing: 0, ready: 0, inferring: 0, finishing: 0 };
+    for (const r of this.#requests) {
+      if (r.state === 'preparing') stages.preparing++;
+      else if (r.state === 'ready') stages.ready++;
+      else if (r.state === 'inferring') stages.inferring++;
+      else if (r.state === 'finishQueued' || r.state === 'finishing') stages.finishing++;
+    }
+    const s = this.#stats;
+    return {
+      queued: this.#queue.length,
+      inFlight: stages.preparing + stages.ready + stages.inferring + stages.finishing,
+      stages,
+      runningInferences: this.#inferBusy,
+      submitted: s.submitted,
+      completed: s.completed,
+      failed: s.failed,
+      rejected: s.rejected,
+      aborted: s.aborted,
+      timedOut: s.timedOut,
+      batches: { runs: s.runs, images: s.images },
+      timings: s.timings(),
+      config: { ...this.#config, batch: { ...this.#config.batch } },
+    };
+  }
+
+  // ---- admission --------------------------------------------------------------------------------------------------
+
+  #submit(inputs: NativeInput[], opts: NativeDetectOptions, run: RunOptions, group: Group | undefined): Promise<NativeResult[]> {
+    const { signal, timeoutMs } = run;
+    if (signal?.aborted) {
+      this.#stats.submitted += inputs.length;
+      this.#stats.aborted += inputs.length;
+      return Promise.reject(abortError(signal));
+    }
+    // Requests that can start decoding right away don't wait in the queue, so maxQueue: 0 still admits work while a
+    // stage slot is free.
+    const startable = this.#queue.length > 0 ? 0 : Math.max(0, Math.min(
+      this.#config.stageConcurrency - this.#stageBusy,
+      group ? inputs.length : this.#lookahead - this.#preparingSingles - this.#readySingles(),
+    ));
+    if (this.#queue.length + inputs.length - startable > this.#config.maxQueue) {
+      this.#stats.rejected += inputs.length;
+      return Promise.reject(craftError('ERR_CRAFT_QUEUE_FULL',
+        `Detector queue is full (${this.#queue.length} waiting, maxQueue ${this.#config.maxQueue}); retry later`));
+    }
+    this.#stats.submitted += inputs.length;
+
+    return new Promise<NativeResult[]>((resolve, reject) => {
+      const now = performance.now();
+      let timer: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
+      const ticket: Ticket = {
+        reqs: [],
+        results: new Array(inputs.length),
+        remaining: inputs.length,
+        settled: false,
+        resolve,
+        reject,
+        cleanup: () => {
+          if (timer) clearTimeout(timer);
+          if (onAbort) signal!.removeEventListener('abort', onAbort);
+        },
+      };
+      ticket.reqs = inputs.map((input, index) => ({
+        ticket, index, input, opts, group, state: 'queued' as State, submitAt: now, mark: now, queueMs: 0,
+        outIndex: 0, inferMs: 0,
+      }));
+      for (const r of ticket.reqs) {
+        this.#requests.add(r);
+        this.#queue.push(r);
+      }
+      if (signal) {
+        onAbort = () => this.#abortTicket(ticket, abortError(signal), 'aborted');
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      if (timeoutMs !== undefined) {
+        // Counted from submission: queueing time is part of the deadline, as a server's would be.
+        timer = setTimeout(() => this.#abortTicket(ticket,
+          craftError('ERR_CRAFT_TIMEOUT', `Detection timed out after ${timeoutMs} ms`), 'timedOut'), timeoutMs);
+      }
+      this.#pump();
+    });
+  }
+
+  // ---- the pump: starts whatever can start ---------------------------------------------------------------------
+
+  #readySingles(): number {
+    let n = 0;
+    for (const r of this.#ready) if (!r.group) n++;
+    return n;
+  }
+
+  #pump(): void {
+    const { stageConcurrency, concurrency } = this.#config;
+    // Post-processing first: it completes requests and frees their memory.
+    while (this.#stageBusy < stageConcurrency && this.#finishQueue.length > 0) this.#startFinish(this.#finishQueue.shift()!);
+    while (this.#stageBusy < stageConcurrency && this.#queue.length > 0) {
+      const head = this.#queue[0];
+      if (!head.group && this.#preparingSingles + this.#readySingles() >= this.#lookahead) break;
+      this.#queue.shift();
+      this.#startPrepare(head);
+    }
+    let wakeAt = Infinity;
+    while (this.#inferBusy < concurrency && this.#ready.length > 0) {
+      const pick = this.#pickBatch();
+      if (Array.isArray(pick)) this.#startInfer(pick);
+      else { wakeAt = pick; break; }
+    }
+    this.#armTimer(wakeAt);
+  }
+
+  /** Wakes the pump when the oldest partial batch is due. */
+  #armTimer(at: number): void {
+    if (at === Infinity || at >= this.#timerAt) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      this.#pump();
+    }, Math.max(0, at - performance.now()));
+  }
+
+  /** Whether another single request might still join a partial batch (its shape is not known yet). */
+  #moreSinglesMayCome(): boolean {
+    if (this.#preparingSingles > 0) return true;
+    if (this.#preparingSingles + this.#readySingles() >= this.#lookahead) return false;
+    return this.#queue.some((r) => !r.group);
+  }
+
+  /** The next batch to run, or the time (performance.now()) at which a partial batch becomes due. */
+  #pickBatch(): Req[] | number {
+    const now = performance.now();
+    const { maxSize, maxDelayMs } = this.#config.batch;
+    let due = Infinity;
+    const seen = new Set<string>();
+    for (const r of this.#ready) {
+      const key = `${r.group ? r.group.id : 0}|${r.shape}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const limit = r.group ? r.group.batchSize : maxSize;
+      const members: Req[] = [];
+      for (const x of this.#ready) {
+        if (x.group === r.group && x.shape === r.shape) members.push(x);
+        if (members.length === limit) return members;
+      }
+      if (r.group) {
+        if (r.group.unprepared === 0) return members;
+        continue;
+      }
+      const deadline = r.mark + maxDelayMs;
+      if (now >= deadline || !this.#moreSinglesMayCome()) return members;
+      due = Math.min(due, deadline);
+    }
+    return due;
+  }
+
+  // ---- stages -----------------------------------------------------------------------------------------------------
+
+  #startPrepare(r: Req): void {
+    const now = performance.now();
+    r.state = 'preparing';
+    r.queueMs += now - r.mark;
+    this.#stats.h.queue.observe(now - r.mark);
+    this.#stageBusy++;
+    if (!r.group) this.#preparingSingles++;
+    r.prepareControl = new (binding().RunControl)();
+    this.#native.prepare(r.input, r.opts, r.prepareControl).then((p) => {
+      this.#endPrepare(r);
+      if (r.state === 'settled') {
+        this.#native.release(p.ref);
+      } else {
+        this.#stats.h.decode.observe(p.decode);
+        this.#stats.h.preprocess.observe(p.preprocess);
+        r.prepared = p;
+        r.shape = `${p.paddedWidth}x${p.paddedHeight}`;
+        r.state = 'ready';
+        r.mark = performance.now();
+        this.#ready.push(r);
+      }
+      this.#pump();
+    }, (err) => {
+      this.#endPrepare(r);
+      this.#fail(r, err);
+      this.#pump();
+    });
+  }
+
+  #endPrepare(r: Req): void {
+    this.#stageBusy--;
+    if (!r.group) this.#preparingSingles--;
+    else r.group.unprepared--;
+    r.prepareControl = undefined;
+  }
+
+  #startInfer(members: Req[]): void {
+    const now = performance.now();
+    const ready = new Set(members);
+    this.#ready = this.#ready.filter((x) => !ready.has(x));
+    const run: Run = { control: new (binding().RunControl)(), live: members.length };
+    for (const m of members) {
+      m.state = 'inferring';
+      m.run = run;
+      m.queueMs += now - m.mark;
+    }
+    this.#inferBusy++;
+    this.#native.infer(members.map((m) => m.prepared!.ref), run.control).then((out) => {
+      this.#inferBusy--;
+      this.#stats.runs++;
+      this.#stats.images += members.length;
+      this.#stats.h.inference.observe(out.ms);
+      const output: Output = { ref: out.ref, users: 0 };
+      const t = performance.now();
+      members.forEach((m, i) => {
+        if (m.state === 'settled') return;
+        m.state = 'finishQueued';
+        m.output = output;
+        m.outIndex = i;
+        m.inferMs = out.ms / members.length;
+        m.mark = t;
+        output.users++;
+        this.#finishQueue.push(m);
+      });
+      if (output.users === 0) this.#native.release(out.ref);
+      this.#pump();
+    }, (err) => {
+      this.#inferBusy--;
+      for (const m of members) this.#fail(m, err);
+      this.#pump();
+    });
+  }
+
+  #startFinish(r: Req): void {
+    const now = performance.now();
+    r.state = 'finishing';
+    r.queueMs += now - r.mark;
+    this.#stageBusy++;
+    this.#native.finish(r.prepared!.ref, r.output!.ref, r.outIndex, r.opts).then((result) => {
+      this.#stageBusy--;
+      if (r.state !== 'settled') {
+        this.#stats.h.postprocess.observe(result.timings.postprocess);
+        result.timings.inference = r.inferMs;
+        result.timings.queue = r.queueMs;
+        this.#complete(r, result);
+      }
+      this.#pump();
+    }, (err) => {
+      this.#stageBusy--;
+      this.#fail(r, err);
+      this.#pump();
+    });
+  }
+
+  // ---- settling ---------------------------------------------------------------------------------------------------
+
+  /** Marks a request settled, takes it out of whatever it waits in, stops its native work, frees its refs. */
+  #retire(r: Req): void {
+    switch (r.state) {
+      case 'settled': return;
+      case 'queued':
+        this.#queue = this.#queue.filter((x) => x !== r);
+        if (r.group) r.group.unprepared--;
+        break;
+      case 'preparing':
+        r.prepareControl?.terminate(); // skips the decode if it has not started; the completion releases the ref
+        break;
+      case 'ready':
+        this.#ready = this.#ready.filter((x) => x !== r);
+        break;
+      case 'inferring':
+        // A run serving several requests keeps going while any of them still wants it.
+        if (--r.run!.live === 0) r.run!.control.terminate();
+        break;
+      case 'finishQueued':
+        this.#finishQueue = this.#finishQueue.filter((x) => x !== r);
+        break;
+      case 'finishing':
+        break; // post-processing of one image is short; its result is dropped
+    }
+    r.state = 'settled';
+    if (r.prepared) this.#native.release(r.prepared.ref);
+    if (r.output && --r.output.users === 0) this.#native.release(r.output.ref);
+    r.prepared = undefined;
+    r.output = undefined;
+    this.#requests.delete(r);
+    if (this.#requests.size === 0) {
+      const waiters = this.#drainWaiters;
+      this.#drainWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  #complete(r: Req, result: NativeResult): void {
+    const t = r.ticket;
+    this.#retire(r);
+    this.#stats.completed++;
+    this.#stats.h.total.observe(performance.now() - r.submitAt);
+    if (t.settled) return;
+    t.results[r.index] = result;
+    if (--t.remaining === 0) {
+      t.settled = true;
+      t.cleanup();
+      t.resolve(t.results);
+    }
+  }
+
+  #fail(r: Req, err: unknown): void {
+    if (r.state === 'settled') return;
+    const t = r.ticket;
+    this.#retire(r);
+    // An inference terminated because every member was aborted reaches here only for settled members; anything
+    // else is a real failure.
+    this.#stats.failed++;
+    if (t.settled) return;
+    t.settled = true;
+    t.cleanup();
+    // detectBatch: one failure fails the call; the siblings' remaining work is cancelled.
+    for (const s of t.reqs) {
+      if (s.state !== 'settled') {
+        this.#retire(s);
+        this.#stats.aborted++;
+      }
+    }
+    t.reject(err);
+  }
+
+  #abortTicket(t: Ticket, err: Error, kind: 'aborted' | 'timedOut'): void {
+    if (t.settled) return;
+    t.settled = true;
+    t.cleanup();
+    for (const r of t.reqs) {
+      if (r.state !== 'settled') {
+        this.#retire(r);
+        this.#stats[kind]++;
+      }
+    }
+    t.reject(err);
+    this.#pump();
+  }
+}
