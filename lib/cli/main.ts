@@ -2,12 +2,14 @@
 /*! craft-text | MIT */
 // The craft-text CLI: a dispatcher over subcommands. Usage errors exit with 2, failures with 1.
 import { UsageError } from './args';
+import { CONVERT_USAGE, runConvert } from './convert';
 import { DETECT_USAGE, runDetect } from './detect';
 
 type Command = { usage: string; run: (argv: string[]) => Promise<number> };
 
 const COMMANDS: Record<string, Command> = {
   detect: { usage: DETECT_USAGE, run: runDetect },
+  convert: { usage: CONVERT_USAGE, run: runConvert },
 };
 
 function usage(): string {
