@@ -76,6 +76,14 @@ craft::DetectOptions ToDetectOptions(const Napi::Object& o) {
   d.heatmaps = GetBool(o, "heatmaps", d.heatmaps);
   d.refine = GetBool(o, "refine", d.refine);
   d.maxPixels = static_cast<uint64_t>(GetNumber(o, "maxPixels", static_cast<double>(d.maxPixels)));
+  Napi::Value tiling = o.Get("tiling");
+  if (tiling.IsString()) {
+    const std::string mode = tiling.As<Napi::String>().Utf8Value();
+    d.tiling.mode = mode == "off" ? craft::TilingMode::kOff : mode == "on" ? craft::TilingMode::kOn
+                                                                           : craft::TilingMode::kAuto;
+  }
+  d.tiling.tileSize = static_cast<int>(GetNumber(o, "tileSize", d.tiling.tileSize));
+  d.tiling.overlap = static_cast<int>(GetNumber(o, "tileOverlap", d.tiling.overlap));
   return d;
 }
 
@@ -179,6 +187,8 @@ Napi::Object ResultToJs(Napi::Env env, craft::DetectResult& r, bool polygons) {
   o.Set("height", Napi::Number::New(env, r.height));
   o.Set("words", WordsToJs(env, r.words, polygons));
   o.Set("scale", Napi::Number::New(env, r.scale));
+  o.Set("downscaled", Napi::Boolean::New(env, r.downscaled));
+  o.Set("tiles", Napi::Number::New(env, r.tiles));
   if (r.hasHeatmaps) {
     Napi::Object h = Napi::Object::New(env);
     h.Set("width", Napi::Number::New(env, r.heatmaps.width));
@@ -395,7 +405,10 @@ class InferWorker : public PromiseWorker {
       ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     });
     // The input tensors are no longer needed (finish uses only the geometry): free them now, success or not.
-    for (auto& img : images_) std::vector<float>().swap(img->tensor);
+    for (auto& img : images_) {
+      std::vector<float>().swap(img->tensor);
+      img->rgb.release();  // a tiled image's source pixels
+    }
   }
   void OnOK() override {
     ResolveWith([&]() -> Napi::Value {
@@ -550,7 +563,8 @@ Napi::Value DetectorWrap::Infer(const Napi::CallbackInfo& info) {
   std::vector<std::shared_ptr<craft::PreparedImage>> images;
   for (uint32_t i = 0; i < arr.Length(); i++) {
     auto img = StageRef<craft::PreparedImage>(arr.Get(i), &kPreparedTag);
-    Require(img != nullptr && !img->tensor.empty(), env, "prepared ref (released or already inferred)");
+    Require(img != nullptr && (!img->tensor.empty() || !img->rgb.empty()), env,
+            "prepared ref (released or already inferred)");
     if (!images.empty()) {
       Require(img->resize.paddedWidth == images[0]->resize.paddedWidth &&
                   img->resize.paddedHeight == images[0]->resize.paddedHeight,

@@ -22,6 +22,7 @@ export const DEFAULT_MAX_PIXELS = 268402689;
 
 const DETECT_KEYS = [
   'textThreshold', 'linkThreshold', 'lowText', 'canvasSize', 'magRatio', 'polygons', 'heatmaps', 'refine', 'maxPixels',
+  'tiling',
 ] as const;
 const CREATE_KEYS = [
   'model', 'threads', 'executionProviders', 'deviceId', 'ortLibrary', 'spinning',
@@ -37,8 +38,24 @@ function checkThresholds(o: Record<string, unknown>, base: { textThreshold: numb
   };
 }
 
+/** Tiling as the native layer takes it: a mode, a tile size (0 = canvasSize) and an overlap (-1 = default). @private */
+export interface NativeTilingOptions { tiling: 'auto' | 'off' | 'on'; tileSize: number; tileOverlap: number }
+
+/** Validates the `tiling` option: 'auto' | 'off' | { tileSize?, overlap? } (an object turns tiling on). @private */
+export function tilingOptions(v: unknown): NativeTilingOptions {
+  if (v === undefined || v === 'auto') return { tiling: 'auto', tileSize: 0, tileOverlap: -1 };
+  if (v === 'off') return { tiling: 'off', tileSize: 0, tileOverlap: -1 };
+  if (!plainObject(v)) throw invalidParameterError('tiling', "'auto', 'off' or { tileSize, overlap }", v);
+  checkKnownKeys('tiling property', v, ['tileSize', 'overlap']);
+  const tileSize = v.tileSize === undefined ? 0 : checkNumber('tiling.tileSize', v.tileSize, 64, 32768, true);
+  if (tileSize % 32 !== 0) throw invalidParameterError('tiling.tileSize', 'multiple of 32 between 64 and 32768', tileSize, true);
+  const maxOverlap = tileSize > 0 ? tileSize / 2 : 16384;
+  const tileOverlap = v.overlap === undefined ? -1 : checkNumber('tiling.overlap', v.overlap, 0, maxOverlap, true);
+  return { tiling: 'on', tileSize, tileOverlap };
+}
+
 /** Validates detect() options against `defaults` (test.py's or the model's). @private */
-export function detectOptions(options: unknown, defaults: ModelDefaults, extraKeys: readonly string[] = []): NativeDetectOptions {
+export function detectOptions(options: unknown, defaults: ModelDefaults, extraKeys: readonly string[] = []): NativeDetectOptions & NativeTilingOptions {
   if (options === undefined) options = {};
   if (!plainObject(options)) throw invalidParameterError('options', 'plain object', options);
   checkKnownKeys('option', options, [...DETECT_KEYS, ...extraKeys]);
@@ -53,6 +70,7 @@ export function detectOptions(options: unknown, defaults: ModelDefaults, extraKe
     heatmaps: o.heatmaps === undefined ? false : checkBool('heatmaps', o.heatmaps),
     refine: o.refine === undefined ? false : checkBool('refine', o.refine),
     maxPixels,
+    ...tilingOptions(o.tiling),
   };
 }
 

@@ -57,9 +57,28 @@ export interface DetectOptions {
   refine?: boolean;
   /** Refuse images with more pixels than this before decoding them. Default 268402689 (sharp's). */
   maxPixels?: number;
+  /**
+   * What happens to an image larger than `canvasSize`. Default 'auto'.
+   * - 'off': CRAFT's behaviour: the magnified long side is capped at `canvasSize` (large pages are shrunk).
+   * - 'auto': CRAFT's behaviour (exactly) while the image's long side fits `canvasSize`; a larger image, which CRAFT
+   *   would shrink below its original resolution, is instead cut into overlapping tiles at scale `magRatio` whose
+   *   heatmaps are stitched and post-processed once (a word crossing a seam comes out once, whole).
+   * - `{ tileSize, overlap }`: tile whenever the magnified image exceeds `canvasSize` (never cap the magnification).
+   * Tiles are `tileSize` (default `canvasSize`, a multiple of 32) and share `overlap` pixels of the working image
+   * (default min(256, tileSize / 4)). The working image is also kept within `maxPixels` (scale reduced, never below 1).
+   */
+  tiling?: 'auto' | 'off' | TilingOptions;
 }
 
-/** Heatmaps at network output resolution (half the padded input). */
+/** Explicit tiling (see {@link DetectOptions.tiling}). */
+export interface TilingOptions {
+  /** Network input side of one tile, a multiple of 32 (64…32768). Default `canvasSize` (rounded down to 32). */
+  tileSize?: number;
+  /** Working-image pixels shared by adjacent tiles (0…tileSize/2). Default min(256, tileSize / 4). */
+  overlap?: number;
+}
+
+/** Heatmaps at network output resolution (half the padded input; for a tiled image, the stitched maps of the whole). */
 export interface Heatmaps {
   width: number;
   height: number;
@@ -92,6 +111,10 @@ export interface DetectResult {
   words: Word[];
   /** Working scale: network input size / original size (resize_aspect_ratio's ratio). */
   scale: number;
+  /** Whether `canvasSize` shrank the image below its original resolution (CRAFT's behaviour; small text may be lost). */
+  downscaled: boolean;
+  /** How many network inputs (tiles) the image was cut into; 1 when it was not tiled. */
+  tiles: number;
   heatmaps?: Heatmaps;
   timings: Timings;
 }

@@ -89,10 +89,13 @@ Detect('raw RGB, RGBA and grey pixels match the same image encoded as BMP', asyn
 });
 
 Detect('canvasSize caps the long side; magRatio scales it; boxes scale back', async ({ detector }) => {
-  const tall = await detector.detect(img('tall.png'));
+  // tiling: 'off' is CRAFT's resize_aspect_ratio (the default 'auto' tiles this image instead: test/tiling.test.ts).
+  const tall = await detector.detect(img('tall.png'), { tiling: 'off' });
   assert.is(tall.height, 1600);
   assert.ok(Math.abs(tall.scale - 1280 / 1600) < 1e-6, `scale ${tall.scale}`);
-  const small = await detector.detect(img('hello.png'), { magRatio: 1, canvasSize: 256 });
+  assert.is(tall.downscaled, true);
+  assert.is(tall.tiles, 1);
+  const small = await detector.detect(img('hello.png'), { magRatio: 1, canvasSize: 256, tiling: 'off' });
   assert.ok(Math.abs(small.scale - 256 / 400) < 1e-6);
   const unit = await detector.detect(img('hello.png'), { magRatio: 1 });
   assert.is(unit.scale, 1);

@@ -1,5 +1,6 @@
 #include "pipeline.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -61,7 +62,25 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
   auto t1 = Clock::now();
   prepared.width = rgb.cols;
   prepared.height = rgb.rows;
+  if (ShouldTile(rgb.cols, rgb.rows, options.canvasSize, options.magRatio, options.tiling)) {
+    // Tiles are sampled from the decoded image when they run: no full-resolution tensor is ever allocated.
+    prepared.tiled = true;
+    prepared.plan = PlanTiles(rgb.cols, rgb.rows, options.canvasSize, options.magRatio, options.tiling,
+                              options.maxPixels);
+    prepared.resize.ratio = static_cast<float>(prepared.plan.ratio);
+    prepared.resize.resizedWidth = prepared.plan.workWidth;
+    prepared.resize.resizedHeight = prepared.plan.workHeight;
+    prepared.resize.paddedWidth = prepared.plan.mapWidth * 2;
+    prepared.resize.paddedHeight = prepared.plan.mapHeight * 2;
+    // Raw 3-channel input is borrowed; the tiles run later (maybe after the caller's buffer is gone): own a copy.
+    prepared.rgb = input.pixels != nullptr && rgb.data == input.pixels ? rgb.clone() : rgb;
+    prepared.timings.preprocess = MsSince(t1);
+    return prepared;
+  }
   prepared.resize = ComputeResize(rgb.cols, rgb.rows, options.canvasSize, options.magRatio);
+  // The canvas cap shrank the image below its original resolution (what tiling exists to avoid).
+  prepared.downscaled = prepared.resize.ratio < 1.f &&
+                        static_cast<double>(options.magRatio) * std::max(rgb.cols, rgb.rows) > options.canvasSize;
   prepared.tensor.resize(static_cast<size_t>(3) * prepared.resize.paddedWidth * prepared.resize.paddedHeight);
   PreprocessInto(rgb, prepared.resize, prepared.tensor.data());
   prepared.timings.preprocess = MsSince(t1);
@@ -71,6 +90,45 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
 ModelOutput Detector::Infer(const std::vector<const PreparedImage*>& batch, RunControl* control) const {
   if (batch.empty()) return {};
   const int h = batch[0]->resize.paddedHeight, w = batch[0]->resize.paddedWidth;
+  bool any_tiled = false;
+  for (const PreparedImage* image : batch) {
+    any_tiled = any_tiled || image->tiled;
+    if (image->resize.paddedHeight != h || image->resize.paddedWidth != w) {
+      throw Error(ErrorCode::kInternal, "Batched images must share one padded shape");
+    }
+  }
+  if (any_tiled) {
+    // Same output as one run of the whole batch: untiled images share one inference, tiled ones run their tiles.
+    ModelOutput out;
+    out.n = static_cast<int>(batch.size());
+    out.h = h / 2;
+    out.w = w / 2;
+    const size_t plane = static_cast<size_t>(out.h) * out.w;
+    out.scores.assign(plane * 2 * batch.size(), 0.f);
+    if (session_.info().refinedOutput >= 0) out.refined.assign(plane * batch.size(), 0.f);
+    std::vector<const PreparedImage*> plain;
+    std::vector<size_t> slots;
+    for (size_t i = 0; i < batch.size(); i++) {
+      if (batch[i]->tiled) {
+        InferTiled(*batch[i], control, out, static_cast<int>(i));
+      } else {
+        plain.push_back(batch[i]);
+        slots.push_back(i);
+      }
+    }
+    if (!plain.empty()) {
+      ModelOutput part = Infer(plain, control);
+      if (part.h != out.h || part.w != out.w) throw Error(ErrorCode::kInference, "Model output is not half the input");
+      for (size_t k = 0; k < slots.size(); k++) {
+        std::memcpy(out.scores.data() + plane * 2 * slots[k], part.scores.data() + plane * 2 * k,
+                    plane * 2 * sizeof(float));
+        if (!part.refined.empty() && !out.refined.empty()) {
+          std::memcpy(out.refined.data() + plane * slots[k], part.refined.data() + plane * k, plane * sizeof(float));
+        }
+      }
+    }
+    return out;
+  }
   if (batch.size() == 1) return session_.Run(batch[0]->tensor.data(), 1, h, w, control);
   const size_t per = static_cast<size_t>(3) * h * w;
   std::vector<float> input(per * batch.size());
@@ -90,6 +148,8 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
   result.width = image.width;
   result.height = image.height;
   result.scale = image.resize.ratio;
+  result.downscaled = image.downscaled;
+  result.tiles = image.tiled ? static_cast<int>(image.plan.tiles.size()) : 1;
   result.timings = image.timings;
 
   const bool refine = options.refine;
@@ -134,12 +194,48 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
   return result;
 }
 
+void Detector::InferTiled(const PreparedImage& image, RunControl* control, ModelOutput& out, int index) const {
+  const TilePlan& plan = image.plan;
+  if (out.w != plan.mapWidth || out.h != plan.mapHeight || image.rgb.empty()) {
+    throw Error(ErrorCode::kInternal, "Tiled image without its pixels or plan");
+  }
+  const size_t plane = static_cast<size_t>(out.h) * out.w;
+  float* scores = out.scores.data() + plane * 2 * index;
+  float* refined = out.refined.empty() ? nullptr : out.refined.data() + plane * index;
+  const int64_t fixed = session_.info().fixedBatch;
+  const int batch = fixed > 0 ? static_cast<int>(fixed) : plan.batch;
+  const size_t per = static_cast<size_t>(3) * plan.tileWidth * plan.tileHeight;
+  std::vector<float> input(per * batch);  // one batch of tiles: the only network input ever allocated
+  for (size_t first = 0; first < plan.tiles.size(); first += batch) {
+    if (control != nullptr && control->terminated()) throw Error(ErrorCode::kAborted, "Inference was aborted");
+    const size_t count = std::min<size_t>(batch, plan.tiles.size() - first);
+    for (size_t k = 0; k < count; k++) SampleTile(image.rgb, plan, plan.tiles[first + k], input.data() + k * per);
+    // A model with a fixed batch size gets full batches: repeat the last tile (its output is ignored).
+    const size_t n = fixed > 0 ? static_cast<size_t>(batch) : count;
+    for (size_t k = count; k < n; k++) {
+      std::memcpy(input.data() + k * per, input.data() + (count - 1) * per, per * sizeof(float));
+    }
+    ModelOutput part = session_.Run(input.data(), static_cast<int>(n), plan.tileHeight, plan.tileWidth, control);
+    if (part.w * 2 != plan.tileWidth || part.h * 2 != plan.tileHeight) {
+      throw Error(ErrorCode::kInference, "Model output is " + std::to_string(part.w) + "x" + std::to_string(part.h) +
+                                             " for a " + std::to_string(plan.tileWidth) + "x" +
+                                             std::to_string(plan.tileHeight) + " input; tiling needs half resolution");
+    }
+    const float* part_refined = part.refined.empty() ? nullptr : part.refined.data();
+    for (size_t k = 0; k < count; k++) {
+      StitchTile(plan, plan.tiles[first + k], part.scores.data(), part_refined, part.w, part.h, static_cast<int>(k),
+                 scores, refined);
+    }
+  }
+}
+
 DetectResult Detector::Detect(const ImageInput& input, const DetectOptions& options, RunControl* control) const {
   PreparedImage prepared = Prepare(input, options);
   auto t0 = Clock::now();
   ModelOutput output = Infer({&prepared}, control);
   const double inference = MsSince(t0);
-  prepared.tensor = {};  // release the input tensor before post-processing
+  prepared.tensor = {};  // release the input tensor (or the tiles' source image) before post-processing
+  prepared.rgb.release();
   DetectResult result = Finish(prepared, output, 0, options);
   result.timings.inference = inference;
   return result;

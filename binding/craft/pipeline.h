@@ -12,6 +12,7 @@
 #include "postprocess.h"
 #include "preprocess.h"
 #include "session.h"
+#include "tiling.h"
 
 namespace craft {
 
@@ -25,6 +26,7 @@ struct DetectOptions {
   bool heatmaps = false;  // return the region/affinity maps
   bool refine = false;    // use the LinkRefiner's link map (implies polygons, as test.py --refine does)
   uint64_t maxPixels = 268402689ull;
+  TilingOptions tiling;   // what happens when the image exceeds canvasSize (see tiling.h)
 };
 
 // Exactly one of: a file path, encoded bytes, or raw interleaved pixels. Pointers are borrowed for the call.
@@ -50,6 +52,8 @@ struct DetectResult {
   int width = 0, height = 0;  // original image size
   std::vector<Word> words;    // original-image coordinates
   float scale = 1.f;          // working (network) size / original size
+  bool downscaled = false;    // canvasSize forced the working scale below 1 (the reference's shrink; tiling avoids it)
+  int tiles = 1;              // network inputs the image was cut into (1 = untiled)
   bool hasHeatmaps = false;
   Heatmaps heatmaps;
   Timings timings;
@@ -59,7 +63,14 @@ struct DetectResult {
 struct PreparedImage {
   int width = 0, height = 0;
   ResizeInfo resize;
-  std::vector<float> tensor;  // [3, paddedHeight, paddedWidth]
+  std::vector<float> tensor;  // [3, paddedHeight, paddedWidth]; empty when tiled
+  bool downscaled = false;    // canvasSize shrank the image below its original resolution
+  // Tiled (larger than the canvas, see tiling.h): no tensor; Infer samples the tiles from `rgb` (owned), runs them
+  // and returns the stitched maps as if one input of paddedWidth x paddedHeight (resize) had been run, so a tiled
+  // image goes through Infer/Finish like any other, and may share a batch with images of the same padded shape.
+  bool tiled = false;
+  TilePlan plan;
+  cv::Mat rgb;
   Timings timings;
 };
 
@@ -79,6 +90,9 @@ class Detector {
   const ModelInfo& info() const { return session_.info(); }
 
  private:
+  // Runs a tiled image's tiles (batched) and stitches their maps into item `index` of `out`.
+  void InferTiled(const PreparedImage& image, RunControl* control, ModelOutput& out, int index) const;
+
   Session session_;
 };
 
