@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the system packages the native build needs (Debian/Ubuntu): a C++ toolchain, CMake, OpenCV's core,
 # imgproc and imgcodecs development files, and giflib. Does nothing when they are already present.
+# nlohmann-json3-dev is for the native tests only (test/native/); the addon build does not need it, so have_all does
+# not require it.
 set -euo pipefail
-PACKAGES=(g++ cmake make libopencv-imgproc-dev libopencv-imgcodecs-dev libgif-dev)
+PACKAGES=(g++ cmake make libopencv-imgproc-dev libopencv-imgcodecs-dev libgif-dev nlohmann-json3-dev)
 
 have_all() {
   command -v cmake >/dev/null && command -v g++ >/dev/null &&
