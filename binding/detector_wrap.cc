@@ -58,7 +58,16 @@ void Require(bool ok, const Napi::Env& env, const char* what) {
 
 double GetNumber(const Napi::Object& o, const char* key, double fallback) {
   Napi::Value v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+  if (!v.IsNumber()) return fallback;
+  // NaN / Infinity / out of int range would make the casts below undefined behaviour: a direct caller of the binding
+  // (the facade validates) gets the default instead.
+  const double d = v.As<Napi::Number>().DoubleValue();
+  return std::isfinite(d) && std::fabs(d) < 9.0e15 ? d : fallback;
+}
+// An int-valued field; values beyond int range become -1 (refused downstream as invalid).
+int GetInt(const Napi::Object& o, const char* key, int fallback) {
+  const double d = GetNumber(o, key, fallback);
+  return d >= -2147483648.0 && d <= 2147483647.0 ? static_cast<int>(d) : -1;
 }
 bool GetBool(const Napi::Object& o, const char* key, bool fallback) {
   Napi::Value v = o.Get(key);
@@ -70,20 +79,21 @@ craft::DetectOptions ToDetectOptions(const Napi::Object& o) {
   d.textThreshold = static_cast<float>(GetNumber(o, "textThreshold", d.textThreshold));
   d.linkThreshold = static_cast<float>(GetNumber(o, "linkThreshold", d.linkThreshold));
   d.lowText = static_cast<float>(GetNumber(o, "lowText", d.lowText));
-  d.canvasSize = static_cast<int>(GetNumber(o, "canvasSize", d.canvasSize));
+  d.canvasSize = GetInt(o, "canvasSize", d.canvasSize);
   d.magRatio = static_cast<float>(GetNumber(o, "magRatio", d.magRatio));
   d.polygons = GetBool(o, "polygons", d.polygons);
   d.heatmaps = GetBool(o, "heatmaps", d.heatmaps);
   d.refine = GetBool(o, "refine", d.refine);
-  d.maxPixels = static_cast<uint64_t>(GetNumber(o, "maxPixels", static_cast<double>(d.maxPixels)));
+  const double max_pixels = GetNumber(o, "maxPixels", static_cast<double>(d.maxPixels));
+  if (max_pixels >= 0) d.maxPixels = static_cast<uint64_t>(max_pixels);
   Napi::Value tiling = o.Get("tiling");
   if (tiling.IsString()) {
     const std::string mode = tiling.As<Napi::String>().Utf8Value();
     d.tiling.mode = mode == "off" ? craft::TilingMode::kOff : mode == "on" ? craft::TilingMode::kOn
                                                                            : craft::TilingMode::kAuto;
   }
-  d.tiling.tileSize = static_cast<int>(GetNumber(o, "tileSize", d.tiling.tileSize));
-  d.tiling.overlap = static_cast<int>(GetNumber(o, "tileOverlap", d.tiling.overlap));
+  d.tiling.tileSize = GetInt(o, "tileSize", d.tiling.tileSize);
+  d.tiling.overlap = GetInt(o, "tileOverlap", d.tiling.overlap);
   return d;
 }
 
@@ -113,9 +123,9 @@ PinnedInput ToInput(Napi::Env env, const Napi::Value& value) {
   if (o.Get("width").IsNumber()) {
     p.input.pixels = ptr != nullptr ? ptr : &kEmpty;
     p.input.pixelsSize = bytes.ByteLength();
-    p.input.width = static_cast<int>(GetNumber(o, "width", 0));
-    p.input.height = static_cast<int>(GetNumber(o, "height", 0));
-    p.input.channels = static_cast<int>(GetNumber(o, "channels", 0));
+    p.input.width = GetInt(o, "width", 0);
+    p.input.height = GetInt(o, "height", 0);
+    p.input.channels = GetInt(o, "channels", 0);
   } else {
     p.input.encoded = ptr != nullptr ? ptr : &kEmpty;
     p.input.encodedSize = bytes.ByteLength();

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "error.h"
 
@@ -44,25 +45,75 @@ cv::Mat DecodeGif(const uint8_t* data, size_t size, uint64_t maxPixels) {
     throw Error(ErrorCode::kInputTooLarge, "Input image exceeds pixel limit: " + std::to_string(sw) + "x" +
                                                std::to_string(sh) + " > maxPixels " + std::to_string(maxPixels));
   }
-  // DGifSlurp reads every frame; web GIFs are small, and a truncated one is reported as an error here.
-  if (DGifSlurp(gif.get()) != GIF_OK || gif->ImageCount < 1) {
-    throw Error(ErrorCode::kDecode, std::string("Input GIF is corrupt or truncated: ") + GifErrorString(gif->Error));
-  }
-  const SavedImage& frame = gif->SavedImages[0];
-  const ColorMapObject* cmap = frame.ImageDesc.ColorMap != nullptr ? frame.ImageDesc.ColorMap : gif->SColorMap;
-  if (cmap == nullptr) throw Error(ErrorCode::kDecode, "Input GIF has no colour map");
-
+  // Read records up to the first image only (DGifSlurp would decode every frame, each allocated at the size its own
+  // descriptor claims: a small logical screen can hide a frame of billions of pixels or thousands of frames).
   int transparent = -1;
-  for (int i = 0; i < frame.ExtensionBlockCount; i++) {
-    GraphicsControlBlock gcb;
-    if (frame.ExtensionBlocks[i].Function == GRAPHICS_EXT_FUNC_CODE &&
-        DGifExtensionToGCB(frame.ExtensionBlocks[i].ByteCount, frame.ExtensionBlocks[i].Bytes, &gcb) == GIF_OK) {
-      transparent = gcb.TransparentColor;
+  GifImageDesc d{};
+  std::vector<GifPixelType> raster;
+  const ColorMapObject* cmap = nullptr;
+  for (bool done = false; !done;) {
+    GifRecordType type;
+    if (DGifGetRecordType(gif.get(), &type) == GIF_ERROR) {
+      throw Error(ErrorCode::kDecode, std::string("Input GIF is corrupt or truncated: ") + GifErrorString(gif->Error));
+    }
+    switch (type) {
+      case EXTENSION_RECORD_TYPE: {
+        int code = 0;
+        GifByteType* block = nullptr;
+        if (DGifGetExtension(gif.get(), &code, &block) == GIF_ERROR) {
+          throw Error(ErrorCode::kDecode, "Input GIF is corrupt or truncated: bad extension block");
+        }
+        GraphicsControlBlock gcb;
+        if (code == GRAPHICS_EXT_FUNC_CODE && block != nullptr && DGifExtensionToGCB(block[0], block + 1, &gcb) == GIF_OK) {
+          transparent = gcb.TransparentColor;
+        }
+        while (block != nullptr) {
+          if (DGifGetExtensionNext(gif.get(), &block) == GIF_ERROR) {
+            throw Error(ErrorCode::kDecode, "Input GIF is corrupt or truncated: bad extension block");
+          }
+        }
+        break;
+      }
+      case IMAGE_DESC_RECORD_TYPE: {
+        if (DGifGetImageDesc(gif.get()) == GIF_ERROR) {
+          throw Error(ErrorCode::kDecode, std::string("Input GIF is corrupt: ") + GifErrorString(gif->Error));
+        }
+        d = gif->Image;
+        if (d.Width <= 0 || d.Height <= 0) throw Error(ErrorCode::kDecode, "Input GIF frame has no size");
+        if (maxPixels > 0 && uint64_t(d.Width) * uint64_t(d.Height) > maxPixels) {
+          throw Error(ErrorCode::kInputTooLarge, "Input GIF frame exceeds pixel limit: " + std::to_string(d.Width) +
+                                                     "x" + std::to_string(d.Height) + " > maxPixels " +
+                                                     std::to_string(maxPixels));
+        }
+        raster.resize(static_cast<size_t>(d.Width) * d.Height);
+        auto line = [&](int y) {
+          if (DGifGetLine(gif.get(), raster.data() + static_cast<size_t>(y) * d.Width, d.Width) == GIF_ERROR) {
+            throw Error(ErrorCode::kDecode,
+                        std::string("Input GIF is corrupt or truncated: ") + GifErrorString(gif->Error));
+          }
+        };
+        if (d.Interlace) {
+          static const int kOffset[4] = {0, 4, 2, 1}, kStep[4] = {8, 8, 4, 2};
+          for (int pass = 0; pass < 4; pass++) {
+            for (int y = kOffset[pass]; y < d.Height; y += kStep[pass]) line(y);
+          }
+        } else {
+          for (int y = 0; y < d.Height; y++) line(y);
+        }
+        cmap = gif->Image.ColorMap != nullptr ? gif->Image.ColorMap : gif->SColorMap;
+        done = true;
+        break;
+      }
+      case TERMINATE_RECORD_TYPE:
+        throw Error(ErrorCode::kDecode, "Input GIF has no image");
+      default:
+        break;
     }
   }
+  if (cmap == nullptr) throw Error(ErrorCode::kDecode, "Input GIF has no colour map");
+
   // Transparent and uncovered pixels become white, as they show on a web page.
   cv::Mat rgb(sh, sw, CV_8UC3, cv::Scalar(255, 255, 255));
-  const GifImageDesc& d = frame.ImageDesc;
   for (int y = 0; y < d.Height; y++) {
     const int sy = d.Top + y;
     if (sy < 0 || sy >= sh) continue;
@@ -70,7 +121,7 @@ cv::Mat DecodeGif(const uint8_t* data, size_t size, uint64_t maxPixels) {
     for (int x = 0; x < d.Width; x++) {
       const int sx = d.Left + x;
       if (sx < 0 || sx >= sw) continue;
-      const int idx = frame.RasterBits[static_cast<size_t>(y) * d.Width + x];
+      const int idx = raster[static_cast<size_t>(y) * d.Width + x];
       if (idx == transparent || idx >= cmap->ColorCount) continue;
       const GifColorType& c = cmap->Colors[idx];
       row[sx * 3] = c.Red;

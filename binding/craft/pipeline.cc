@@ -5,6 +5,8 @@
 #include <cstring>
 #include <fstream>
 
+#include <sys/stat.h>
+
 #include "error.h"
 
 namespace craft {
@@ -17,6 +19,12 @@ double MsSince(Clock::time_point t0) {
 }
 
 std::vector<uint8_t> ReadFile(const std::string& path) {
+  // Only regular files: opening a FIFO blocks until a writer appears (a hung worker), a directory or device is no image.
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    throw Error(ErrorCode::kIo, "Input file '" + path + "' could not be opened: " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) throw Error(ErrorCode::kIo, "Input file '" + path + "' is not a regular file");
   std::ifstream f(path, std::ios::binary | std::ios::ate);
   if (!f) throw Error(ErrorCode::kIo, "Input file '" + path + "' could not be opened: " + std::strerror(errno));
   std::streamsize size = f.tellg();
@@ -33,8 +41,10 @@ std::vector<uint8_t> ReadFile(const std::string& path) {
 
 cv::Mat LoadImage(const ImageInput& input, uint64_t maxPixels) {
   if (input.pixels != nullptr) {
+    if (input.width <= 0 || input.height <= 0) {
+      throw Error(ErrorCode::kInvalidInput, "Raw input has zero (or negative) width or height");
+    }
     const uint64_t w = input.width, h = input.height, c = input.channels;
-    if (w == 0 || h == 0) throw Error(ErrorCode::kInvalidInput, "Raw input has zero width or height");
     if (c != 1 && c != 3 && c != 4) throw Error(ErrorCode::kInvalidInput, "Raw input must have 1, 3 or 4 channels");
     if (maxPixels > 0 && w * h > maxPixels) {
       throw Error(ErrorCode::kInputTooLarge, "Input image exceeds pixel limit: " + std::to_string(w) + "x" +

@@ -23,7 +23,9 @@ ImageHeader SniffJpeg(const uint8_t* d, size_t n) {
   ImageHeader h{"jpeg", 0, 0};
   size_t i = 2;
   while (i + 4 <= n) {
-    if (d[i] != 0xFF) return h;  // lost sync: leave dimensions unknown, the decoder decides
+    // libjpeg skips garbage between segments ("extraneous bytes before marker"): so must we, or a frame header it
+    // would find hides from the pixel-limit check.
+    if (d[i] != 0xFF) { i++; continue; }
     uint8_t marker = d[i + 1];
     if (marker == 0xFF) { i++; continue; }
     if (marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7) || marker == 0x01) { i += 2; continue; }
@@ -48,16 +50,34 @@ ImageHeader SniffTiff(const uint8_t* d, size_t n) {
   const bool le = d[0] == 'I';
   auto u16 = [&](size_t o) { return le ? Le16(d + o) : Be16(d + o); };
   auto u32 = [&](size_t o) { return le ? Le32(d + o) : Be32(d + o); };
-  uint32_t ifd = u32(4);
+  const uint64_t ifd = u32(4);
   if (ifd + 2 > n) return h;
   uint32_t count = u16(ifd);
+  // The value of a dimension tag as libtiff reads it (any integer type); -1 if it can't be known here.
+  auto value = [&](size_t e, uint32_t type) -> int64_t {
+    switch (type) {
+      case 1: case 6: return d[e + 8];              // (S)BYTE
+      case 3: case 8: return u16(e + 8);            // (S)SHORT
+      case 4: case 9: return u32(e + 8);            // (S)LONG
+      case 16: case 17: {                           // (S)LONG8: 8 bytes, stored at an offset in classic TIFF
+        const uint64_t off = u32(e + 8);
+        if (off + 8 > n) return -1;
+        const uint64_t hi = le ? u32(off + 4) : u32(off), lo = le ? u32(off) : u32(off + 4);
+        return hi != 0 ? INT64_MAX / 4 : static_cast<int64_t>(lo);
+      }
+      default: return -1;  // libtiff refuses other types for the image size
+    }
+  };
   for (uint32_t k = 0; k < count; k++) {
     size_t e = ifd + 2 + size_t(k) * 12;
     if (e + 12 > n) break;
     uint32_t tag = u16(e), type = u16(e + 2);
-    uint32_t value = type == 3 ? u16(e + 8) : u32(e + 8);
-    if (tag == 256) h.width = value;
-    if (tag == 257) h.height = value;
+    if (tag != 256 && tag != 257) continue;
+    const int64_t v = value(e, type);
+    if (v < 0) return {"tiff", 0, 0};
+    // A repeated tag: keep the larger value, whichever one the decoder uses.
+    int64_t& dim = tag == 256 ? h.width : h.height;
+    dim = std::max(dim, v);
   }
   return h;
 }
@@ -107,6 +127,7 @@ ImageHeader SniffImage(const uint8_t* d, size_t n) {
     return {"gif", Le16(d + 6), Le16(d + 8)};
   }
   if (n >= 26 && d[0] == 'B' && d[1] == 'M') {
+    if (Le32(d + 14) == 12) return {"bmp", Le16(d + 18), Le16(d + 20)};  // OS/2 BITMAPCOREHEADER: 16-bit sizes
     int32_t w = static_cast<int32_t>(Le32(d + 18)), hgt = static_cast<int32_t>(Le32(d + 22));
     return {"bmp", std::abs(int64_t(w)), std::abs(int64_t(hgt))};
   }
@@ -123,6 +144,12 @@ cv::Mat DecodeImage(const uint8_t* data, size_t size, uint64_t maxPixels) {
   ImageHeader header = SniffImage(data, size);
   if (header.format.empty()) {
     throw Error(ErrorCode::kDecode, "Input buffer contains unsupported image format");
+  }
+  // The decoders allocate the image from the header's size before reading pixels, so every image is checked against
+  // maxPixels first. A header whose size can't be read here is one the decoder would refuse too: refuse it now
+  // rather than let the decoder allocate from a size this check did not see.
+  if (header.width <= 0 || header.height <= 0) {
+    throw Error(ErrorCode::kDecode, "Input " + header.format + " image is corrupt: no readable image size in its header");
   }
   CheckPixels(header.width, header.height, maxPixels);
   if (header.format == "jpeg") {

@@ -94,7 +94,8 @@ TilePlan PlanTiles(int width, int height, int canvasSize, float magRatio, const 
   int tile = tiling.tileSize > 0 ? tiling.tileSize : canvasSize / 32 * 32;
   tile = std::max(32, tile / 32 * 32);
   int overlap = tiling.overlap >= 0 ? tiling.overlap : std::min(256, tile / 4);
-  overlap = std::min(overlap + (overlap & 1), tile / 2);  // even, and at most half a tile
+  overlap = std::min(overlap, tile / 2);
+  overlap += overlap & 1;  // even, and at most half a tile (tile is a multiple of 32)
   plan.overlap = overlap;
 
   // Working scale: the requested magnification, limited so the working image stays within maxPixels (it holds the
