@@ -5,6 +5,7 @@
 #include <opencv2/core/utils/logger.hpp>
 
 #include "detector_wrap.h"
+#include "render.h"
 
 namespace {
 
@@ -26,6 +27,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("postprocess", Napi::Function::New(env, craft_napi::Postprocess, "postprocess"));
   exports.Set("ortInfo", Napi::Function::New(env, craft_napi::OrtInfo, "ortInfo"));
   exports.Set("setExternalBuffers", Napi::Function::New(env, craft_napi::SetExternalBuffers, "setExternalBuffers"));
+  exports.Set("renderOverlay", Napi::Function::New(env, craft_napi::RenderOverlay, "renderOverlay"));
+  exports.Set("renderHeatmaps", Napi::Function::New(env, craft_napi::RenderHeatmaps, "renderHeatmaps"));
   exports.Set("opencvVersion", Napi::String::New(env, CV_VERSION));
   return exports;
 }

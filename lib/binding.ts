@@ -91,6 +91,45 @@ export interface Binding {
   setExternalBuffers(allowed?: boolean): boolean;
   RunControl: new () => NativeRunControl;
   opencvVersion: string;
+  /** Decodes an encoded image, draws outlines and labels, encodes the picture (off the JS thread). */
+  renderOverlay(image: Uint8Array, strokes: NativeStroke[], labels: NativeLabel[],
+    options?: { format?: ImageFormat; maxPixels?: number; caption?: CaptionPiece[][] }): Promise<RenderedImage>;
+  /** CRAFT's side-by-side JET picture of the region (left) and affinity (right) maps. */
+  renderHeatmaps(region: Float32Array, affinity: Float32Array, width: number, height: number,
+    options?: { format?: ImageFormat }): Promise<RenderedImage>;
+}
+
+/** @private */
+export type ImageFormat = 'png' | 'jpg' | 'jpeg' | 'webp' | 'bmp' | 'tif' | 'tiff';
+
+/** An outline for renderOverlay: [[x, y], ...] or flat [x0, y0, ...]; colour RGB; thickness 0/absent = automatic. @private */
+export interface NativeStroke {
+  points: [number, number][] | number[] | Float64Array | Float32Array;
+  color: [number, number, number];
+  thickness?: number;
+  closed?: boolean;
+}
+
+/** A text label for renderOverlay, drawn on a filled background; (x, y) is its top-left corner. @private */
+export interface NativeLabel {
+  text: string;
+  x: number;
+  y: number;
+  color?: [number, number, number];
+  background?: [number, number, number];
+}
+
+/** A piece of a caption row (rows are drawn in a dark band added above the image). @private */
+export interface CaptionPiece {
+  text: string;
+  color?: [number, number, number];
+}
+
+/** @private */
+export interface RenderedImage {
+  data: Buffer;
+  width: number;
+  height: number;
 }
 
 const root = path.join(__dirname, '..');

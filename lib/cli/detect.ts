@@ -1,18 +1,38 @@
 /*! craft-text | MIT */
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Detector } from '../detector';
 import { DETECT_FLAGS, detectOptionsFromFlags, num, parse, UsageError } from './args';
+import { checkWritable, outputFormat, writeDetectionsPicture, writeHeatmapPicture } from './draw';
 
-export const DETECT_USAGE = 'craft-text detect <image...> [--model m.onnx] [--json] [--polygons] [--refine] [--text-threshold n] [--link-threshold n] [--low-text n] [--canvas-size n] [--mag-ratio n] [--threads n]';
+export const DETECT_USAGE = 'craft-text detect <image...> [--model m.onnx] [--json] [--polygons] [--refine] [--text-threshold n] [--link-threshold n] [--low-text n] [--canvas-size n] [--mag-ratio n] [--threads n] [--out boxes.png] [--heatmap heat.png]';
 
 /** `craft-text detect`: one JSON line per image with --json, a short summary otherwise. */
 export async function runDetect(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const { values, positionals } = parse(argv, { ...DETECT_FLAGS, json: { type: 'boolean' } });
+  const { values, positionals } = parse(argv, {
+    ...DETECT_FLAGS, json: { type: 'boolean' }, out: { type: 'string' }, heatmap: { type: 'string' },
+  });
   if (positionals.length === 0) throw new UsageError('detect needs at least one image');
   for (const p of positionals) {
     if (!fs.existsSync(p)) throw new UsageError(`no such file: ${p}`);
   }
-  const options = detectOptionsFromFlags(values);
+  // --out / --heatmap: a file for one image; a folder (NAME.boxes.EXT / NAME.heatmap.EXT inside) for several.
+  const pictures = (['out', 'heatmap'] as const).map((flag) => {
+    const target = values[flag] as string | undefined;
+    if (target === undefined) return undefined;
+    if (positionals.length === 1) {
+      outputFormat(target, flag);
+      checkWritable(target, flag);
+      return () => target;
+    }
+    if (!fs.existsSync(target) || !fs.statSync(target).isDirectory()) {
+      throw new UsageError(`--${flag} must be an existing folder when several images are given: ${target}`);
+    }
+    const suffix = flag === 'out' ? 'boxes' : 'heatmap';
+    return (image: string) => path.join(target, `${path.parse(image).name}.${suffix}.png`);
+  });
+  const [outFile, heatmapFile] = pictures;
+  const options = { ...detectOptionsFromFlags(values), ...(heatmapFile ? { heatmaps: true } : {}) };
   const threads = num('threads', values.threads as string | undefined, 0, 1024, true);
   const detector = await Detector.create({ model: values.model as string | undefined, ...(threads !== undefined ? { threads } : {}) });
   let failures = 0;
@@ -20,8 +40,11 @@ export async function runDetect(argv: string[], out: NodeJS.WritableStream = pro
     for (const image of positionals) {
       try {
         const r = await detector.detect(image, options);
+        const written: { out?: string; heatmap?: string } = {};
+        if (outFile) await writeDetectionsPicture(image, r.words, written.out = outFile(image));
+        if (heatmapFile && r.heatmaps) await writeHeatmapPicture(r.heatmaps, written.heatmap = heatmapFile(image));
         if (values.json) {
-          out.write(JSON.stringify({ image, width: r.width, height: r.height, words: r.words }) + '\n');
+          out.write(JSON.stringify({ image, width: r.width, height: r.height, words: r.words, ...written }) + '\n');
         } else {
           const t = r.timings;
           out.write(`${image}: ${r.width}x${r.height}, ${r.words.length} words ` +
@@ -30,6 +53,7 @@ export async function runDetect(argv: string[], out: NodeJS.WritableStream = pro
           for (const w of r.words) {
             out.write(`  ${w.score.toFixed(3)}  ${w.box.map(([x, y]) => `${Math.round(x)},${Math.round(y)}`).join(' ')}\n`);
           }
+          for (const [kind, file] of Object.entries(written)) out.write(`  wrote ${kind === 'out' ? 'boxes' : 'heatmaps'}: ${file}\n`);
         }
       } catch (err) {
         failures++;

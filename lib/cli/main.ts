@@ -3,12 +3,16 @@
 // The craft-text CLI: a dispatcher over subcommands. Usage errors exit with 2, failures with 1.
 import { UsageError } from './args';
 import { CONVERT_USAGE, runConvert } from './convert';
+import { BENCH_USAGE, runBench } from './bench';
 import { DETECT_USAGE, runDetect } from './detect';
+import { EVAL_USAGE, runEval } from './eval';
 
 type Command = { usage: string; run: (argv: string[]) => Promise<number> };
 
 const COMMANDS: Record<string, Command> = {
   detect: { usage: DETECT_USAGE, run: runDetect },
+  eval: { usage: EVAL_USAGE, run: runEval },
+  bench: { usage: BENCH_USAGE, run: runBench },
   convert: { usage: CONVERT_USAGE, run: runConvert },
 };
 
