@@ -29,6 +29,11 @@ namespace craft {
 // overflows for components over ~2^31 / min(w, h) pixels), and polygon end-line coordinates are clamped to
 // +-2^30 before the int conversion.
 //
+// The reference itself is not stable across OpenCV versions where minAreaRect's float noise decides (OpenCV 4.6, which
+// we link, and 4.14 / 5.0 use different angle conventions): a box at exactly 45 degrees ties on x + y and may start at
+// another corner; polygons of axis-aligned boxes touching x = 0 or y = 0 can move by a few pixels (the +-1e-15 noise
+// of a corner at 0 flips nearest-neighbour samples of warpPerspective). GetDetBoxes gives the linked OpenCV's answer.
+//
 // Throws craft::Error(kInvalidInput) for null maps or a non-positive / too large size. Thread-safe (no state).
 std::vector<Word> GetDetBoxes(const float* region, const float* affinity, int width, int height,
                               const PostprocessOptions& opts);
