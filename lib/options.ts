@@ -166,6 +166,10 @@ export function postprocessArgs(heatmaps: unknown, options: unknown): { maps: He
     if (map.length !== w * h) {
       throw new RangeError(`Expected ${name} to hold width*height = ${w * h} values but received ${map.length}`);
     }
+    // NaN poisons the reference's max() test (a NaN component is kept with a NaN score): refuse it instead.
+    for (let i = 0; i < map.length; i++) {
+      if (!Number.isFinite(map[i])) throw new RangeError(`heatmaps.${name.slice(9)} contains a non-finite value at index ${i}`);
+    }
   }
   if (options === undefined) options = {};
   if (!plainObject(options)) throw invalidParameterError('options', 'plain object', options);
