@@ -217,8 +217,11 @@ void PreprocessInto(const cv::Mat& rgb, const ResizeInfo& info, float* out) {
   } else {
     cv::resize(rgb, resized, cv::Size(info.resizedWidth, info.resizedHeight), 0, 0, cv::INTER_LINEAR);
   }
-  static const float kMean[3] = {0.485f * 255.f, 0.456f * 255.f, 0.406f * 255.f};
-  static const float kStd[3] = {0.229f * 255.f, 0.224f * 255.f, 0.225f * 255.f};
+  // numpy computes mean*255.0 in double and then stores float32: do the same so the tensor matches bit for bit.
+  static const float kMean[3] = {static_cast<float>(0.485 * 255.0), static_cast<float>(0.456 * 255.0),
+                                 static_cast<float>(0.406 * 255.0)};
+  static const float kStd[3] = {static_cast<float>(0.229 * 255.0), static_cast<float>(0.224 * 255.0),
+                                static_cast<float>(0.225 * 255.0)};
   const int W = info.paddedWidth, H = info.paddedHeight;
   const size_t plane = static_cast<size_t>(W) * H;
   for (int c = 0; c < 3; c++) {
