@@ -201,7 +201,10 @@ Hostile('every format truncated anywhere is refused (or, where the decoder recov
   for (const f of ['hello.png', 'hello.jpg', 'hello.gif', 'hello.bmp', 'hello.tiff', 'hello.webp', 'hello-gray.png']) {
     const bytes = fs.readFileSync(img(f));
     const o = (outcomes[f] = { ok: 0, rejected: 0 });
-    const cuts = new Set<number>([1, 2, 3, 4, 8, 12, 16, 20, 24, 26, 30, 33, 40, 54, 64, 100, 128, 256]);
+    // Every cut inside the headers (a GIF cut right after its image descriptor used to crash the process: giflib
+    // reports that failure without an error code, and GifErrorString(0) is NULL), then cuts across the whole file.
+    const cuts = new Set<number>();
+    for (let c = 1; c < Math.min(300, bytes.length); c++) cuts.add(c);
     for (let k = 1; k < 24; k++) cuts.add(Math.floor((bytes.length * k) / 24));
     cuts.add(bytes.length - 2); cuts.add(bytes.length - 1);
     for (const cut of cuts) {

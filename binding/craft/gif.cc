@@ -27,6 +27,12 @@ int ReadFromMemory(GifFileType* gif, GifByteType* out, int length) {
   return static_cast<int>(n);
 }
 
+// GifErrorString returns NULL for codes it doesn't know (and giflib doesn't always set one): never pass that on.
+std::string GifError(int code) {
+  const char* s = GifErrorString(code);
+  return s != nullptr ? s : "giflib error " + std::to_string(code);
+}
+
 void CloseGif(GifFileType* gif) {
   int err = 0;
   DGifCloseFile(gif, &err);
@@ -38,7 +44,7 @@ cv::Mat DecodeGif(const uint8_t* data, size_t size, uint64_t maxPixels) {
   Reader reader{data, size, 0};
   int err = 0;
   std::unique_ptr<GifFileType, void (*)(GifFileType*)> gif(DGifOpen(&reader, ReadFromMemory, &err), CloseGif);
-  if (!gif) throw Error(ErrorCode::kDecode, std::string("Input GIF is corrupt: ") + GifErrorString(err));
+  if (!gif) throw Error(ErrorCode::kDecode, std::string("Input GIF is corrupt: ") + GifError(err));
   const int sw = gif->SWidth, sh = gif->SHeight;
   if (sw <= 0 || sh <= 0) throw Error(ErrorCode::kDecode, "Input GIF has no size");
   if (maxPixels > 0 && uint64_t(sw) * uint64_t(sh) > maxPixels) {
@@ -54,7 +60,7 @@ cv::Mat DecodeGif(const uint8_t* data, size_t size, uint64_t maxPixels) {
   for (bool done = false; !done;) {
     GifRecordType type;
     if (DGifGetRecordType(gif.get(), &type) == GIF_ERROR) {
-      throw Error(ErrorCode::kDecode, std::string("Input GIF is corrupt or truncated: ") + GifErrorString(gif->Error));
+      throw Error(ErrorCode::kDecode, std::string("Input GIF is corrupt or truncated: ") + GifError(gif->Error));
     }
     switch (type) {
       case EXTENSION_RECORD_TYPE: {
@@ -76,7 +82,7 @@ cv::Mat DecodeGif(const uint8_t* data, size_t size, uint64_t maxPixels) {
       }
       case IMAGE_DESC_RECORD_TYPE: {
         if (DGifGetImageDesc(gif.get()) == GIF_ERROR) {
-          throw Error(ErrorCode::kDecode, std::string("Input GIF is corrupt: ") + GifErrorString(gif->Error));
+          throw Error(ErrorCode::kDecode, std::string("Input GIF is corrupt: ") + GifError(gif->Error));
         }
         d = gif->Image;
         if (d.Width <= 0 || d.Height <= 0) throw Error(ErrorCode::kDecode, "Input GIF frame has no size");
@@ -89,7 +95,7 @@ cv::Mat DecodeGif(const uint8_t* data, size_t size, uint64_t maxPixels) {
         auto line = [&](int y) {
           if (DGifGetLine(gif.get(), raster.data() + static_cast<size_t>(y) * d.Width, d.Width) == GIF_ERROR) {
             throw Error(ErrorCode::kDecode,
-                        std::string("Input GIF is corrupt or truncated: ") + GifErrorString(gif->Error));
+                        std::string("Input GIF is corrupt or truncated: ") + GifError(gif->Error));
           }
         };
         if (d.Interlace) {

@@ -1,0 +1,290 @@
+// Decode, pre-processing, tiling and post-processing on hostile inputs, meant to run under AddressSanitizer and
+// UBSan (tools/asan.sh builds it with -fsanitize=address,undefined).
+//
+//   decode_test IMAGES_DIR [CORPUS_DIR...]
+//
+// IMAGES_DIR: the fixture images (test/fixtures/images). CORPUS_DIR: files to decode, e.g. the mutated inputs of
+// `node bench/fuzz.js --dump DIR`. For every input: DecodeImage must return an 8-bit RGB image or throw craft::Error
+// (nothing else), and a decoded image goes through resize + normalisation, a tile plan with sampled tiles, and
+// GetDetBoxes on maps made from its pixels. Plus: crafted headers, raw buffers of every small size, the tiling
+// geometry's invariants over thousands of random settings, and GetDetBoxes on every map size up to 9x9.
+// Exit status 0 when everything passes.
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "error.h"
+#include "postprocess.h"
+#include "preprocess.h"
+#include "tiling.h"
+
+namespace {
+
+int failures = 0;
+int checks = 0;
+
+#define CHECK(cond, ...)                                                 \
+  do {                                                                   \
+    checks++;                                                            \
+    if (!(cond)) {                                                       \
+      failures++;                                                        \
+      std::printf("  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);      \
+      std::printf(__VA_ARGS__);                                          \
+      std::printf("\n");                                                 \
+    }                                                                    \
+  } while (0)
+
+std::vector<uint8_t> ReadAll(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::vector<uint8_t>((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+std::vector<std::string> ListFiles(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    const std::string p = dir + "/" + e->d_name;
+    struct stat st;
+    if (stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode)) out.push_back(p);
+  }
+  closedir(d);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// The rest of the pipeline on a decoded image: everything that reads its pixels or derives sizes from it.
+void Downstream(const cv::Mat& rgb, const std::string& what) {
+  // Untiled pre-processing at a few canvas sizes.
+  for (int canvas : {32, 256, 1280}) {
+    const craft::ResizeInfo info = craft::ComputeResize(rgb.cols, rgb.rows, canvas, 1.5f);
+    CHECK(info.paddedWidth % 32 == 0 && info.paddedHeight % 32 == 0 && info.resizedWidth >= 1, "%s", what.c_str());
+    std::vector<float> tensor(static_cast<size_t>(3) * info.paddedWidth * info.paddedHeight);
+    craft::PreprocessInto(rgb, info, tensor.data());
+  }
+  // A tile plan with small tiles; sample every tile, stitch fake outputs, post-process the stitched map.
+  craft::TilingOptions tiling;
+  tiling.mode = craft::TilingMode::kOn;
+  tiling.tileSize = 64;
+  tiling.overlap = 16;
+  const craft::TilePlan plan = craft::PlanTiles(rgb.cols, rgb.rows, 64, 1.0f, tiling, 4000000);
+  std::vector<float> input(static_cast<size_t>(3) * plan.tileWidth * plan.tileHeight);
+  const int ow = plan.tileWidth / 2, oh = plan.tileHeight / 2;
+  std::vector<float> out(static_cast<size_t>(ow) * oh * 2);
+  std::vector<float> stitched(static_cast<size_t>(plan.mapWidth) * plan.mapHeight * 2, -1.f);
+  for (const craft::Tile& t : plan.tiles) {
+    craft::SampleTile(rgb, plan, t, input.data());
+    // Fake network output: the tile's first channel at half resolution, squashed to [0, 1].
+    for (int y = 0; y < oh; y++) {
+      for (int x = 0; x < ow; x++) {
+        const float v = input[static_cast<size_t>(2 * y) * plan.tileWidth + 2 * x];
+        out[(static_cast<size_t>(y) * ow + x) * 2] = 1.f / (1.f + std::exp(v));
+        out[(static_cast<size_t>(y) * ow + x) * 2 + 1] = 0.5f;
+      }
+    }
+    craft::StitchTile(plan, t, out.data(), nullptr, ow, oh, 0, stitched.data(), nullptr);
+  }
+  bool covered = true;
+  for (size_t i = 0; i < stitched.size(); i += 2) covered = covered && stitched[i] >= 0.f;
+  CHECK(covered, "%s: the tiles' cores cover the stitched map", what.c_str());
+  std::vector<float> region(stitched.size() / 2), affinity(stitched.size() / 2);
+  for (size_t i = 0; i < region.size(); i++) {
+    region[i] = stitched[2 * i];
+    affinity[i] = stitched[2 * i + 1];
+  }
+  craft::PostprocessOptions post;
+  post.polygons = true;
+  const std::vector<craft::Word> words = craft::GetDetBoxes(region.data(), affinity.data(), plan.mapWidth,
+                                                            plan.mapHeight, post);
+  for (const craft::Word& w : words) {
+    for (const craft::Point& p : w.box) CHECK(std::isfinite(p.x) && std::isfinite(p.y), "%s: finite box", what.c_str());
+  }
+}
+
+// Decodes one input; returns 1 if it decoded.
+int DecodeOne(const uint8_t* data, size_t size, const std::string& what, uint64_t maxPixels = 4000000) {
+  try {
+    cv::Mat rgb = craft::DecodeImage(data, size, maxPixels);
+    CHECK(rgb.type() == CV_8UC3 && rgb.cols > 0 && rgb.rows > 0, "%s: 8-bit RGB", what.c_str());
+    CHECK(static_cast<uint64_t>(rgb.cols) * rgb.rows <= maxPixels, "%s: within maxPixels", what.c_str());
+    Downstream(rgb, what);
+    return 1;
+  } catch (const craft::Error&) {
+    return 0;  // refused with a code: fine
+  } catch (const std::exception& e) {
+    CHECK(false, "%s: threw something other than craft::Error: %s", what.c_str(), e.what());
+    return 0;
+  }
+}
+
+std::vector<uint8_t> Png(uint32_t w, uint32_t h) {
+  std::vector<uint8_t> b = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R'};
+  for (uint32_t v : {w, h}) for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<uint8_t>(v >> s));
+  b.insert(b.end(), {8, 2, 0, 0, 0, 0, 0, 0, 0});
+  return b;
+}
+
+void CraftedHeaders() {
+  std::printf("crafted headers\n");
+  auto too_large = [](const std::vector<uint8_t>& b, const char* what) {
+    try {
+      craft::DecodeImage(b.data(), b.size(), 268402689ull);
+      CHECK(false, "%s: decoded", what);
+    } catch (const craft::Error& e) {
+      CHECK(e.code() == craft::ErrorCode::kInputTooLarge, "%s: %s", what, e.what());
+    }
+  };
+  too_large(Png(100000, 100000), "png 100000x100000");
+  too_large(Png(0xFFFFFFFFu, 0xFFFFFFFFu), "png 2^32-1 square");
+  std::vector<uint8_t> gif = {'G', 'I', 'F', '8', '9', 'a', 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0x3B};
+  too_large(gif, "gif 65535x65535");
+  // GIF: 10x10 screen, a 40000x40000 frame.
+  std::vector<uint8_t> frame = {'G', 'I', 'F', '8', '9', 'a', 10, 0, 10, 0, 0x80, 0, 0, 0, 0, 0, 255, 255, 255,
+                                0x2C, 0, 0, 0, 0, 0x40, 0x9C, 0x40, 0x9C, 0, 2, 2, 0x4C, 0x01, 0, 0x3B};
+  too_large(frame, "gif frame 40000x40000");
+  // Empty and 1-byte inputs, every signature alone.
+  for (const std::vector<uint8_t>& b : std::vector<std::vector<uint8_t>>{
+           {}, {0}, {0xFF, 0xD8, 0xFF}, {'B', 'M'}, {'G', 'I', 'F', '8', '9', 'a'}, {'I', 'I', 42, 0}, {'M', 'M', 0, 42},
+           {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'E', 'B', 'P'}}) {
+    DecodeOne(b.empty() ? nullptr : b.data(), b.size(), "signature only");
+  }
+}
+
+void RawBuffers() {
+  std::printf("raw buffers\n");
+  std::mt19937 gen(7);
+  for (int c : {1, 3, 4}) {
+    for (int w = 1; w <= 40; w += 3) {
+      for (int h = 1; h <= 40; h += 7) {
+        std::vector<uint8_t> data(static_cast<size_t>(w) * h * c);
+        for (auto& v : data) v = static_cast<uint8_t>(gen());
+        cv::Mat rgb = craft::RawToRgb(data.data(), w, h, c);
+        CHECK(rgb.cols == w && rgb.rows == h && rgb.type() == CV_8UC3, "raw %dx%dx%d", w, h, c);
+        Downstream(rgb, "raw " + std::to_string(w) + "x" + std::to_string(h));
+      }
+    }
+  }
+  for (auto [w, h] : std::vector<std::pair<int, int>>{{1, 1}, {1, 3000}, {3000, 1}, {2, 2}}) {
+    std::vector<uint8_t> data(static_cast<size_t>(w) * h * 3, 200);
+    Downstream(craft::RawToRgb(data.data(), w, h, 3), "raw strip");
+  }
+  try {
+    uint8_t px[3] = {0, 0, 0};
+    craft::RawToRgb(px, 1, 1, 2);
+    CHECK(false, "2 channels accepted");
+  } catch (const craft::Error&) {
+  }
+}
+
+void TilingInvariants() {
+  std::printf("tiling invariants\n");
+  std::mt19937 gen(11);
+  auto uni = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(gen); };
+  for (int k = 0; k < 5000; k++) {
+    const int w = k % 3 == 0 ? uni(1, 40) : uni(1, 6000), h = k % 5 == 0 ? uni(1, 40) : uni(1, 6000);
+    const int canvas = uni(32, 2048);
+    const float mag = std::uniform_real_distribution<float>(0.1f, 3.f)(gen);
+    craft::TilingOptions t;
+    t.mode = k % 2 ? craft::TilingMode::kOn : craft::TilingMode::kAuto;
+    t.tileSize = k % 4 == 0 ? 0 : 32 * uni(2, 40);
+    t.overlap = k % 3 == 0 ? -1 : uni(0, 1000);
+    const uint64_t max_pixels = k % 7 == 0 ? 0 : 268402689ull;
+    craft::TilePlan p;
+    try {
+      p = craft::PlanTiles(w, h, canvas, mag, t, max_pixels);
+    } catch (const craft::Error& e) {
+      CHECK(e.code() == craft::ErrorCode::kInputTooLarge, "%s", e.what());
+      continue;
+    }
+    CHECK(p.tileWidth % 32 == 0 && p.tileHeight % 32 == 0 && p.tileWidth > 0, "tile %dx%d", p.tileWidth, p.tileHeight);
+    CHECK(p.mapWidth * 2 >= p.workWidth && p.mapHeight * 2 >= p.workHeight, "map covers the working image");
+    CHECK(p.batch >= 1 && !p.tiles.empty(), "batch %d", p.batch);
+    // Cores partition the map: count every pixel's owners along each axis (the layout is a grid).
+    std::vector<int> ownX(p.mapWidth, 0), ownY(p.mapHeight, 0);
+    for (const craft::Tile& tile : p.tiles) {
+      CHECK(tile.x % 32 == 0 && tile.y % 32 == 0, "start %d,%d", tile.x, tile.y);
+      CHECK(tile.x >= 0 && tile.x / 2 + p.tileWidth / 2 <= p.mapWidth, "tile inside the map (x %d)", tile.x);
+      CHECK(tile.y >= 0 && tile.y / 2 + p.tileHeight / 2 <= p.mapHeight, "tile inside the map (y %d)", tile.y);
+      CHECK(tile.coreX0 >= tile.x / 2 && tile.coreX1 <= tile.x / 2 + p.tileWidth / 2, "core inside its tile (x)");
+      CHECK(tile.coreY0 >= tile.y / 2 && tile.coreY1 <= tile.y / 2 + p.tileHeight / 2, "core inside its tile (y)");
+      if (tile.y == p.tiles[0].y) for (int x = tile.coreX0; x < tile.coreX1; x++) ownX[x]++;
+      if (tile.x == p.tiles[0].x) for (int y = tile.coreY0; y < tile.coreY1; y++) ownY[y]++;
+      // Context: away from the map border, a core pixel is >= overlap/2 - 16 working px from its tile's edge
+      // (starts are rounded to the network stride).
+      if (tile.coreX0 > 0) CHECK(2 * (tile.coreX0 - tile.x / 2) >= p.overlap / 2 - 16, "margin x");
+      if (tile.coreX1 < p.mapWidth) CHECK(2 * (tile.x / 2 + p.tileWidth / 2 - tile.coreX1) >= p.overlap / 2 - 16, "margin x");
+    }
+    CHECK(std::all_of(ownX.begin(), ownX.end(), [](int n) { return n == 1; }), "x cores partition the map");
+    CHECK(std::all_of(ownY.begin(), ownY.end(), [](int n) { return n == 1; }), "y cores partition the map");
+  }
+}
+
+void TinyMaps() {
+  std::printf("post-processing on tiny maps\n");
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<float> u(0.f, 1.f);
+  for (int w = 1; w <= 9; w++) {
+    for (int h = 1; h <= 9; h++) {
+      for (int fill = 0; fill < 4; fill++) {
+        std::vector<float> region(static_cast<size_t>(w) * h), affinity(region.size());
+        for (size_t i = 0; i < region.size(); i++) {
+          region[i] = fill == 0 ? 0.f : fill == 1 ? 1.f : fill == 2 ? u(gen) : (i % 2 ? NAN : 0.9f);
+          affinity[i] = fill == 2 ? u(gen) : 0.5f;
+        }
+        for (bool polygons : {false, true}) {
+          craft::PostprocessOptions o;
+          o.polygons = polygons;
+          o.textThreshold = fill == 2 ? 0.5f : 0.7f;
+          try {
+            craft::GetDetBoxes(region.data(), affinity.data(), w, h, o);
+          } catch (const craft::Error& e) {
+            CHECK(false, "%dx%d fill %d: %s", w, h, fill, e.what());
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::printf("usage: decode_test IMAGES_DIR [CORPUS_DIR...]\n");
+    return 2;
+  }
+  std::printf("fixtures (%s)\n", argv[1]);
+  int decoded = 0, total = 0;
+  for (const std::string& f : ListFiles(argv[1])) {
+    const std::vector<uint8_t> b = ReadAll(f);
+    const int ok = DecodeOne(b.data(), b.size(), f);
+    CHECK(ok == 1, "fixture %s decodes", f.c_str());
+    // Every truncation of the fixture (first 512 bytes byte by byte, then in steps).
+    for (size_t cut = 0; cut < b.size(); cut += cut < 512 ? 1 : 97) DecodeOne(b.data(), cut, f + " truncated");
+  }
+  CraftedHeaders();
+  RawBuffers();
+  TilingInvariants();
+  TinyMaps();
+  for (int a = 2; a < argc; a++) {
+    std::printf("corpus %s\n", argv[a]);
+    for (const std::string& f : ListFiles(argv[a])) {
+      const std::vector<uint8_t> b = ReadAll(f);
+      decoded += DecodeOne(b.data(), b.size(), f);
+      total++;
+    }
+  }
+  std::printf("%d corpus inputs (%d decoded, %d refused), %d checks, %d failures\n", total, decoded, total - decoded,
+              checks, failures);
+  return failures == 0 ? 0 : 1;
+}
