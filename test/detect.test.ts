@@ -39,7 +39,8 @@ Detect('a PNG gives words in original-image coordinates, with scores and timings
     assert.is(w.box.length, 4);
     assert.type(w.score, 'number');
     assert.ok(w.score >= 0.7, 'a kept word reaches textThreshold');
-    for (const [x, y] of w.box) assert.ok(x > -5 && x < 405 && y > -5 && y < 205, `corner ${x},${y} inside the image`);
+    // The reference doesn't clip: dilated or rotated boxes may pass the border by a few heatmap pixels (x 2/scale).
+    for (const [x, y] of w.box) assert.ok(x > -8 && x < 408 && y > -8 && y < 208, `corner ${x},${y} near the image`);
     // clockwise from the top-left: the first corner has the smallest x+y
     const sums = w.box.map(([x, y]) => x + y);
     assert.is(sums.indexOf(Math.min(...sums)), 0);
