@@ -1,4 +1,5 @@
 /*! craft-text | MIT */
+import * as os from 'node:os';
 import { binding, resolveOrtLibrary, type NativeDetector, type NativeResult } from './binding';
 import { craftError, nativeError } from './errors';
 import { resolveModel } from './models';
@@ -58,6 +59,8 @@ export class Detector {
     const stack = new Error();
     const o = createOptions(options);
     const scheduling = schedulerOptions(options);
+    if ((options as CreateOptions | undefined)?.threads === undefined) o.threads = defaultThreads(scheduling.concurrency);
+    warnPoolSize(scheduling);
     const model = resolveModel(o.model);
     const ortLibrary = resolveOrtLibrary(o.ortLibrary);
     try {
@@ -151,6 +154,27 @@ export class Detector {
     if (!this.#native) throw craftError('ERR_CRAFT_DISPOSED', 'Detector is disposed');
     return this.#native;
   }
+}
+
+/**
+ * ONNX Runtime threads when the caller set none: ONNX Runtime's own default (one per physical core) for one inference
+ * at a time; with several, the logical cores divided among them, so concurrent runs don't oversubscribe the CPU.
+ * @private
+ */
+export function defaultThreads(concurrency: number): number {
+  if (concurrency <= 1) return 0;
+  return Math.max(1, Math.floor(os.availableParallelism() / concurrency));
+}
+
+let warnedPool = false;
+/** One warning per process when a detector could occupy every libuv pool thread (fs, dns, zlib would then wait). */
+function warnPoolSize(s: SchedulerConfig): void {
+  const pool = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  if (warnedPool || s.concurrency + s.stageConcurrency < pool) return;
+  warnedPool = true;
+  process.emitWarning(`concurrency (${s.concurrency}) + stageConcurrency (${s.stageConcurrency}) can occupy all ${pool} ` +
+    'libuv pool threads, leaving none for fs/dns/zlib; raise UV_THREADPOOL_SIZE before the pool starts (docs/throughput.md)',
+  { code: 'CRAFT_TEXT_UV_POOL' });
 }
 
 /** Failures get the caller's stack (message and code kept); an AbortError passes unchanged (name, code, cause). */

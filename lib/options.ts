@@ -131,7 +131,8 @@ export function createOptions(options: unknown): Omit<NativeCreateOptions, 'mode
     ortLibrary: o.ortLibrary as string | undefined,
     threads: o.threads === undefined ? 0 : checkNumber('threads', o.threads, 0, 1024, true),
     interOpThreads: 1,
-    spinning: o.spinning === undefined ? true : checkBool('spinning', o.spinning),
+    // Off by default: spinning workers burn CPU that decoding/post-processing of other requests needs (docs/throughput.md).
+    spinning: o.spinning === undefined ? false : checkBool('spinning', o.spinning),
     executionProviders: providers,
     deviceId: o.deviceId === undefined ? 0 : checkNumber('deviceId', o.deviceId, 0, 1024, true),
   };

@@ -125,7 +125,10 @@ export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt';
 export interface CreateOptions {
   /** Path or bytes of a CRAFT ONNX model, or 'default'. Default: the model bundled in `models/`. */
   model?: string | Uint8Array;
-  /** ONNX Runtime intra-op threads; 0 = one per physical core (ONNX Runtime's default). Default 0. */
+  /**
+   * ONNX Runtime intra-op threads per inference; 0 = one per physical core (ONNX Runtime's default). Default 0, or
+   * with `concurrency` > 1: the cores divided among the concurrent inferences (so they don't oversubscribe the CPU).
+   */
   threads?: number;
   /** Execution providers to try in order; the first that loads is used. Default ['cpu']. */
   executionProviders?: ExecutionProvider[];
@@ -133,7 +136,10 @@ export interface CreateOptions {
   deviceId?: number;
   /** Path of libonnxruntime to use (e.g. a GPU build). Default: $CRAFT_TEXT_ORT_LIBRARY, else onnxruntime-node's. */
   ortLibrary?: string;
-  /** Let ONNX Runtime's threads spin between operators (lower latency, more CPU). Default true. */
+  /**
+   * Let ONNX Runtime's threads spin between operators instead of sleeping: slightly lower latency of a lone request on
+   * an idle machine, but CPU burnt that concurrent requests (and other processes) need. Default false.
+   */
   spinning?: boolean;
   /**
    * Inferences that may run at once (the inference pool). Decoding, pre- and post-processing of other requests

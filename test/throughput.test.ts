@@ -123,7 +123,7 @@ Micro('a lone request does not wait for partners that cannot come', async () => 
 });
 
 Micro('aborting one member of a batch leaves the others intact', async () => {
-  const d = await Detector.create({ model: TINY_MODEL, threads: 1, batch: { maxSize: 3, maxDelayMs: 1000 }, stageConcurrency: 3 });
+  const d = await Detector.create({ model: TINY_MODEL, threads: 1, batch: { maxSize: 3, maxDelayMs: 1000 }, stageConcurrency: 2 });
   const inputs = [1, 2, 3].map((s) => page(320, 240, s));
   const ref = strip(await d.detect(inputs[0]));
   const ac = new AbortController();
@@ -147,7 +147,7 @@ const Pool = suite('pool and queue');
 
 Pool('concurrency bounds the inferences running at once; results equal sequential ones', async () => {
   for (const concurrency of [1, 2]) {
-    const d = await Detector.create({ model: TINY_MODEL, threads: 1, concurrency, stageConcurrency: 2 });
+    const d = await Detector.create({ model: TINY_MODEL, threads: 1, concurrency, stageConcurrency: 1 });
     const inputs = [1, 2, 3, 4, 5, 6].map((s) => page(256 + 32 * s, 200, s));
     const expected = [];
     for (const i of inputs) expected.push(strip(await d.detect(i)));
