@@ -169,6 +169,9 @@ Hostile('headers whose size cannot be read are corrupt, not passed to a decoder 
     ['tiff with a RATIONAL width', tiffHeader([[256, 5, 100], [257, 4, 100]])],
     ['webp of an unknown chunk', Buffer.concat([Buffer.from('RIFF\x20\x00\x00\x00WEBPJUNK', 'latin1'), Buffer.alloc(24)])],
     ['tiff with its IFD beyond the end', (() => { const b = tiffHeader([[256, 4, 10]]); b.writeUInt32LE(1 << 30, 4); return b; })()],
+    // (0xFFFFFFFF + 2 wrapped around in the header reader's 32-bit bounds check: a read 4 GB past the buffer, a crash.)
+    ['tiff with its IFD at 0xFFFFFFFF', (() => { const b = tiffHeader([[256, 4, 10]]); b.writeUInt32LE(0xffffffff, 4); return b; })()],
+    ['big-endian tiff with its IFD at 0xFFFFFFFE', (() => { const b = Buffer.from('MM\x00*\xff\xff\xff\xfe\x00\x00', 'latin1'); return b; })()],
   ];
   for (const [what, bytes] of cases) await rejectsWithCode(() => detector.detect(bytes), ['ERR_CRAFT_DECODE'], what);
   // An OS/2 bitmap's 16-bit header is read as such (a 4x2 image is not "65540 x 1572865").

@@ -152,6 +152,11 @@ void CraftedHeaders() {
   std::vector<uint8_t> frame = {'G', 'I', 'F', '8', '9', 'a', 10, 0, 10, 0, 0x80, 0, 0, 0, 0, 0, 255, 255, 255,
                                 0x2C, 0, 0, 0, 0, 0x40, 0x9C, 0x40, 0x9C, 0, 2, 2, 0x4C, 0x01, 0, 0x3B};
   too_large(frame, "gif frame 40000x40000");
+  // TIFF whose first IFD offset is 0xFFFFFFFF (a 32-bit bounds check once wrapped around here).
+  for (uint8_t last : {0xFF, 0xFE, 0xFD}) {
+    std::vector<uint8_t> tiff = {'I', 'I', 42, 0, last, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0};
+    DecodeOne(tiff.data(), tiff.size(), "tiff IFD at 0xFFFFFFFx");
+  }
   // Empty and 1-byte inputs, every signature alone.
   for (const std::vector<uint8_t>& b : std::vector<std::vector<uint8_t>>{
            {}, {0}, {0xFF, 0xD8, 0xFF}, {'B', 'M'}, {'G', 'I', 'F', '8', '9', 'a'}, {'I', 'I', 42, 0}, {'M', 'M', 0, 42},
