@@ -9,7 +9,7 @@ engineer's faithful copy, checked against recorded fixtures) and craft_utils.adj
 
     python3 bench/reference_pipeline.py --model test/models/craft-tiny.onnx [--runs 10] [--warmup 1]
         [--threads 0] [--canvas-size 1280] [--mag-ratio 1.5] [--text-threshold 0.7] [--link-threshold 0.4]
-        [--low-text 0.4] [--poly] [--json] IMAGE...
+        [--low-text 0.4] [--poly] [--spinning] [--json] IMAGE...
 
 Every image is run --runs times after --warmup untimed runs, one at a time. Stages: decode (read the file and
 decode it, as loadImage), preprocess (resize_aspect_ratio + normalizeMeanVariance + HWC->NCHW), inference
@@ -89,13 +89,15 @@ def adjust_result_coordinates(polys, ratio_w, ratio_h, ratio_net=2):
     return out
 
 
-def make_session(model, threads):
+def make_session(model, threads, spinning=False):
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.add_session_config_entry('session.set_denormal_as_zero', '1')  # as craft-text's session
+    if not spinning:  # craft-text's default (Detector.create({ spinning: false }))
+        so.add_session_config_entry('session.intra_op.allow_spinning', '0')
     return ort.InferenceSession(model, so, providers=['CPUExecutionProvider'])
 
 
@@ -141,10 +143,11 @@ def main():
     ap.add_argument('--link-threshold', type=float, default=0.4)
     ap.add_argument('--low-text', type=float, default=0.4)
     ap.add_argument('--poly', action='store_true')
+    ap.add_argument('--spinning', action='store_true', help='let intra-op threads spin (craft-text default: off)')
     ap.add_argument('--json', action='store_true')
     args = ap.parse_args()
 
-    session = make_session(args.model, args.threads)
+    session = make_session(args.model, args.threads, args.spinning)
     results = []
     for path in args.images:
         for _ in range(args.warmup):
@@ -162,7 +165,7 @@ def main():
 
     env = {
         'python': platform.python_version(), 'numpy': np.__version__, 'opencv': cv2.__version__,
-        'onnxruntime': ort.__version__, 'intraOpThreads': args.threads, 'interOpThreads': 1,
+        'onnxruntime': ort.__version__, 'intraOpThreads': args.threads, 'interOpThreads': 1, 'spinning': args.spinning,
         'cvThreads': cv2.getNumThreads(),
     }
     if args.json:

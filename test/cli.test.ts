@@ -50,6 +50,11 @@ C('no command prints usage (exit 2); help exits 0; an unknown command exits 2', 
   assert.match(r.stdout, /craft-text bench/);
   r = cli('--help');
   assert.is(r.status, 0);
+  for (const c of ['detect', 'eval', 'bench']) {
+    r = cli(c, '--help');
+    assert.is(r.status, 0);
+    assert.match(r.stdout, new RegExp(`Usage: craft-text ${c}`));
+  }
   r = cli('detecc', HELLO);
   assert.is(r.status, 2);
   assert.match(r.stderr, /unknown command 'detecc'/);
@@ -140,6 +145,9 @@ C('bench --json --runs 2 records stages, percentiles, throughput, RSS, machine, 
   assert.is(env.threads.intraOp, 1);
   assert.is(env.threads.interOp, 1);
   assert.is(rep.bare.sessionOptions.intraOpNumThreads, 1);
+  assert.type(env.threads.spinning, 'boolean');
+  assert.ok(env.scheduler.concurrency >= 1, 'the scheduler settings are recorded');
+  assert.is(rep.bare.sessionOptions.extra['session.intra_op.allow_spinning'], env.threads.spinning ? undefined : '0');
   assert.equal(rep.results.map((x: { concurrency: number }) => x.concurrency), [1, 2]);
   for (const res of rep.results) {
     const c = res.craftText;

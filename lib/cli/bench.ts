@@ -8,6 +8,8 @@ import * as path from 'node:path';
 import { binding } from '../binding';
 import { Detector } from '../detector';
 import { resolveModel } from '../models';
+import { createOptions } from '../options';
+import type { SchedulerConfig } from '../stats';
 import type { DetectorInfo, DetectOptions } from '../types';
 import { DETECT_FLAGS, detectOptionsFromFlags, num, parse, UsageError } from './args';
 import { pool } from './eval';
@@ -19,8 +21,9 @@ const ROOT = path.join(__dirname, '..', '..');
 const IMAGE_EXTS = new Set(['.png', '.jpg', '.jpeg', '.gif', '.bmp', '.tif', '.tiff', '.webp']);
 const STAGES = ['decode', 'preprocess', 'inference', 'postprocess', 'queue'] as const;
 
-/** The machine, runtime versions and thread settings a measurement was taken with. */
-export function runEnvironment(info: DetectorInfo, threads: number | undefined) {
+/** The machine, runtime versions and thread/scheduler settings a measurement was taken with. */
+export function runEnvironment(info: DetectorInfo, threads: number | undefined, scheduler?: SchedulerConfig) {
+  const session = createOptions(threads !== undefined ? { threads } : {});
   const cpus = os.cpus();
   let onnxruntimeNode: string | undefined;
   try {
@@ -42,11 +45,12 @@ export function runEnvironment(info: DetectorInfo, threads: number | undefined) 
     opencv: binding().opencvVersion,
     executionProvider: info.executionProvider,
     threads: {
-      intraOp: threads ?? 0,
-      intraOpNote: (threads ?? 0) === 0 ? 'ONNX Runtime default: one thread per physical core' : 'set with --threads',
-      interOp: 1,
-      spinning: true,
+      intraOp: session.threads,
+      intraOpNote: session.threads === 0 ? 'ONNX Runtime default: one thread per physical core' : 'set with --threads',
+      interOp: session.interOpThreads,
+      spinning: session.spinning,
     },
+    ...(scheduler ? { scheduler } : {}),
   };
 }
 
@@ -115,7 +119,7 @@ export async function runBench(argv: string[], out: NodeJS.WritableStream = proc
   const modelPath = resolveModel(modelArg) as string;
   const detector = await Detector.create({ model: modelArg, ...(threads !== undefined ? { threads } : {}) });
   try {
-    const env = runEnvironment(detector.info, threads);
+    const env = runEnvironment(detector.info, threads, detector.stats().config);
     // A first pass with heatmaps: the network input size of every image (heatmap = half the padded input).
     const images: { file: string; width: number; height: number; networkWidth: number; networkHeight: number; tiles: number; words: number }[] = [];
     for (let i = 0; i < files.length; i++) {
@@ -140,7 +144,12 @@ export async function runBench(argv: string[], out: NodeJS.WritableStream = proc
       const ort = require('onnxruntime-node') as typeof import('onnxruntime-node');
       const sessionOptions = {
         intraOpNumThreads: threads ?? 0, interOpNumThreads: 1, graphOptimizationLevel: 'all' as const,
-        executionMode: 'sequential' as const, extra: { session: { set_denormal_as_zero: '1' } },
+        executionMode: 'sequential' as const,
+        // The same session settings as craft-text's (binding/craft/session.cc).
+        extra: {
+          'session.set_denormal_as_zero': '1',
+          ...(env.threads.spinning ? {} : { 'session.intra_op.allow_spinning': '0' }),
+        },
       };
       const session = await ort.InferenceSession.create(modelPath, sessionOptions);
       const tensors = new Map<string, InstanceType<typeof ort.Tensor>>();
@@ -243,7 +252,8 @@ function printReport(out: NodeJS.WritableStream, r: any): void {
     `model      ${r.model} (${r.modelPath})`,
     `machine    ${e.machine.cpu}, ${e.machine.logicalCpus} logical CPUs, load average ${e.machine.loadAverage.join(' ')}`,
     `runtime    Node ${e.node}, ONNX Runtime ${e.onnxruntime.version} (${e.executionProvider}), onnxruntime-node ${e.onnxruntimeNode ?? '-'}, OpenCV ${e.opencv}`,
-    `threads    intra-op ${e.threads.intraOp} (${e.threads.intraOpNote}), inter-op ${e.threads.interOp}, spinning ${e.threads.spinning ? 'on' : 'off'}`,
+    `threads    intra-op ${e.threads.intraOp} (${e.threads.intraOpNote}), inter-op ${e.threads.interOp}, spinning ${e.threads.spinning ? 'on' : 'off'} (both contenders)`,
+    ...(e.scheduler ? [`scheduler  craft-text: ${e.scheduler.concurrency} inference(s) at once, stage concurrency ${e.scheduler.stageConcurrency}, batch up to ${e.scheduler.batch.maxSize}; bare: every request runs at once`] : []),
     `images     ${r.images.length}, ${r.runs} interleaved run(s) per concurrency level after ${r.warmup} warm-up pass(es); a run = every image once, at least 2 x concurrency requests`,
     ...r.images.map((im: any) => `  ${im.file}: ${im.width}x${im.height} -> network ${im.networkWidth}x${im.networkHeight}${im.tiles > 1 ? ` (${im.tiles} tiles)` : ''}, ${im.words} words`),
     '',

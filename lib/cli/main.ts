@@ -31,6 +31,10 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`craft-text: unknown command '${name}'\n${usage()}\n`);
     return 2;
   }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`Usage: ${command.usage}\nSee docs/cli.md for every flag.\n`);
+    return 0;
+  }
   try {
     return await command.run(rest);
   } catch (err) {
