@@ -7,6 +7,8 @@
 
 #include <sys/stat.h>
 
+#include <opencv2/imgproc.hpp>
+
 #include "error.h"
 
 namespace craft {
@@ -73,7 +75,7 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
   prepared.width = rgb.cols;
   prepared.height = rgb.rows;
   if (ShouldTile(rgb.cols, rgb.rows, options.canvasSize, options.magRatio, options.tiling)) {
-    // Tiles are sampled from the decoded image when they run: no full-resolution tensor is ever allocated.
+    // No full-resolution network input is ever allocated: tiles are cut from the resized image when they run.
     prepared.tiled = true;
     prepared.plan = PlanTiles(rgb.cols, rgb.rows, options.canvasSize, options.magRatio, options.tiling,
                               options.maxPixels);
@@ -82,8 +84,15 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
     prepared.resize.resizedHeight = prepared.plan.workHeight;
     prepared.resize.paddedWidth = prepared.plan.mapWidth * 2;
     prepared.resize.paddedHeight = prepared.plan.mapHeight * 2;
-    // Raw 3-channel input is borrowed; the tiles run later (maybe after the caller's buffer is gone): own a copy.
-    prepared.rgb = input.pixels != nullptr && rgb.data == input.pixels ? rgb.clone() : rgb;
+    // The reference's resize, once, at the working scale (tiles are cut from it, so they hold exactly the pixels an
+    // untiled run would see); the decoded image is freed when this returns. An unresized raw 3-channel input is
+    // borrowed and the tiles run later (maybe after the caller's buffer is gone): own a copy.
+    if (rgb.cols == prepared.plan.workWidth && rgb.rows == prepared.plan.workHeight) {
+      prepared.rgb = input.pixels != nullptr && rgb.data == input.pixels ? rgb.clone() : rgb;
+    } else {
+      cv::resize(rgb, prepared.rgb, cv::Size(prepared.plan.workWidth, prepared.plan.workHeight), 0, 0,
+                 cv::INTER_LINEAR);
+    }
     prepared.timings.preprocess = MsSince(t1);
     return prepared;
   }

@@ -217,25 +217,36 @@ void PreprocessInto(const cv::Mat& rgb, const ResizeInfo& info, float* out) {
   } else {
     cv::resize(rgb, resized, cv::Size(info.resizedWidth, info.resizedHeight), 0, 0, cv::INTER_LINEAR);
   }
+  NormalizeInto(resized, 0, 0, info.paddedWidth, info.paddedHeight, out);
+}
+
+void NormalizeInto(const cv::Mat& resized, int x0, int y0, int W, int H, float* out) {
   // numpy computes mean*255.0 in double and then stores float32: do the same so the tensor matches bit for bit.
   static const float kMean[3] = {static_cast<float>(0.485 * 255.0), static_cast<float>(0.456 * 255.0),
                                  static_cast<float>(0.406 * 255.0)};
   static const float kStd[3] = {static_cast<float>(0.229 * 255.0), static_cast<float>(0.224 * 255.0),
                                 static_cast<float>(0.225 * 255.0)};
-  const int W = info.paddedWidth, H = info.paddedHeight;
   const size_t plane = static_cast<size_t>(W) * H;
+  // The part of the window inside the image; the rest is padding (normalised zeros, as in the reference).
+  const int cx0 = std::clamp(x0, 0, resized.cols), cx1 = std::clamp(x0 + W, 0, resized.cols);
+  const int cy0 = std::clamp(y0, 0, resized.rows), cy1 = std::clamp(y0 + H, 0, resized.rows);
   for (int c = 0; c < 3; c++) {
     // The reference divides by std*255 in float32: keep the division (not a reciprocal multiply) for equality.
     const float mean = kMean[c], stdv = kStd[c];
     const float pad = (0.f - mean) / stdv;
     float* dst = out + c * plane;
-    for (int y = 0; y < info.resizedHeight; y++) {
-      const uint8_t* row = resized.ptr<uint8_t>(y);
+    for (int y = 0; y < H; y++) {
       float* d = dst + static_cast<size_t>(y) * W;
-      for (int x = 0; x < info.resizedWidth; x++) d[x] = (static_cast<float>(row[x * 3 + c]) - mean) / stdv;
-      std::fill(d + info.resizedWidth, d + W, pad);
+      const int Y = y0 + y;
+      if (Y < cy0 || Y >= cy1 || cx1 <= cx0) {
+        std::fill(d, d + W, pad);
+        continue;
+      }
+      const uint8_t* row = resized.ptr<uint8_t>(Y);
+      std::fill(d, d + (cx0 - x0), pad);
+      for (int x = cx0; x < cx1; x++) d[x - x0] = (static_cast<float>(row[x * 3 + c]) - mean) / stdv;
+      std::fill(d + (cx1 - x0), d + W, pad);
     }
-    std::fill(dst + static_cast<size_t>(info.resizedHeight) * W, dst + plane, pad);
   }
 }
 

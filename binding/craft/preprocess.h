@@ -41,4 +41,8 @@ ResizeInfo ComputeResize(int width, int height, int canvasSize, float magRatio);
 // planar CHW into `out` (3 * paddedHeight * paddedWidth floats). Padding is normalised too, as in the reference.
 void PreprocessInto(const cv::Mat& rgb, const ResizeInfo& info, float* out);
 
+// The normalisation of PreprocessInto for a W x H window of an already resized 8-bit RGB image, starting at (x0, y0):
+// planar CHW floats into `out` (3 * W * H); window pixels outside the image are padding. Tiles use it.
+void NormalizeInto(const cv::Mat& resized, int x0, int y0, int W, int H, float* out);
+
 }  // namespace craft

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "error.h"
+#include "preprocess.h"
 
 namespace craft {
 
@@ -42,35 +43,6 @@ std::vector<int> AxisCuts(const std::vector<int>& starts, int tile, int covered)
   for (size_t i = 0; i + 1 < starts.size(); i++) cuts[i + 1] = (starts[i + 1] + starts[i] + tile) / 4;
   cuts[starts.size()] = covered / 2;
   return cuts;
-}
-
-// Sample positions of cv::resize (INTER_LINEAR) for one axis: source index pairs and the weight of the second one.
-struct AxisSamples {
-  std::vector<int> i0, i1;
-  std::vector<float> w1;
-  std::vector<uint8_t> inside;  // 0 where the working coordinate is beyond the working image (padding)
-};
-
-AxisSamples Samples(int start, int count, int work, int src) {
-  AxisSamples s;
-  s.i0.resize(count);
-  s.i1.resize(count);
-  s.w1.resize(count);
-  s.inside.resize(count);
-  const double scale = static_cast<double>(src) / work;  // cv::resize: scale = src / dst
-  for (int k = 0; k < count; k++) {
-    const int X = start + k;
-    s.inside[k] = X < work;
-    double fx = (X + 0.5) * scale - 0.5;
-    int sx = static_cast<int>(std::floor(fx));
-    double a = fx - sx;
-    if (sx < 0) { sx = 0; a = 0; }
-    if (sx >= src - 1) { sx = src - 1; a = 0; }
-    s.i0[k] = sx;
-    s.i1[k] = std::min(sx + 1, src - 1);
-    s.w1[k] = static_cast<float>(a);
-  }
-  return s;
 }
 
 }  // namespace
@@ -139,49 +111,11 @@ TilePlan PlanTiles(int width, int height, int canvasSize, float magRatio, const 
   return plan;
 }
 
-void SampleTile(const cv::Mat& rgb, const TilePlan& plan, const Tile& tile, float* out) {
-  static const float kMean[3] = {0.485f * 255.f, 0.456f * 255.f, 0.406f * 255.f};
-  static const float kStd[3] = {0.229f * 255.f, 0.224f * 255.f, 0.225f * 255.f};
-  const int W = plan.tileWidth, H = plan.tileHeight;
-  const size_t plane = static_cast<size_t>(W) * H;
-  const AxisSamples sx = Samples(tile.x, W, plan.workWidth, rgb.cols);
-  const AxisSamples sy = Samples(tile.y, H, plan.workHeight, rgb.rows);
-  float pad[3];
-  for (int c = 0; c < 3; c++) pad[c] = (0.f - kMean[c]) / kStd[c];
-  for (int y = 0; y < H; y++) {
-    float* d0 = out + static_cast<size_t>(y) * W;
-    float* d1 = d0 + plane;
-    float* d2 = d1 + plane;
-    if (!sy.inside[y]) {
-      std::fill(d0, d0 + W, pad[0]);
-      std::fill(d1, d1 + W, pad[1]);
-      std::fill(d2, d2 + W, pad[2]);
-      continue;
-    }
-    const uint8_t* r0 = rgb.ptr<uint8_t>(sy.i0[y]);
-    const uint8_t* r1 = rgb.ptr<uint8_t>(sy.i1[y]);
-    const float b = sy.w1[y];
-    for (int x = 0; x < W; x++) {
-      if (!sx.inside[x]) {
-        d0[x] = pad[0];
-        d1[x] = pad[1];
-        d2[x] = pad[2];
-        continue;
-      }
-      const int a0 = sx.i0[x] * 3, a1 = sx.i1[x] * 3;
-      const float a = sx.w1[x];
-      float v[3];
-      for (int c = 0; c < 3; c++) {
-        const float top = r0[a0 + c] + a * (r0[a1 + c] - r0[a0 + c]);
-        const float bottom = r1[a0 + c] + a * (r1[a1 + c] - r1[a0 + c]);
-        // The reference normalises the 8-bit resized image: round like cv::resize's fixed-point output does.
-        v[c] = std::nearbyint(top + b * (bottom - top));
-      }
-      d0[x] = (v[0] - kMean[0]) / kStd[0];
-      d1[x] = (v[1] - kMean[1]) / kStd[1];
-      d2[x] = (v[2] - kMean[2]) / kStd[2];
-    }
+void SampleTile(const cv::Mat& resized, const TilePlan& plan, const Tile& tile, float* out) {
+  if (resized.cols != plan.workWidth || resized.rows != plan.workHeight || resized.type() != CV_8UC3) {
+    throw Error(ErrorCode::kInternal, "Tiles are cut from the resized working image");
   }
+  NormalizeInto(resized, tile.x, tile.y, plan.tileWidth, plan.tileHeight, out);
 }
 
 void StitchTile(const TilePlan& plan, const Tile& tile, const float* scores, const float* refined, int outWidth,

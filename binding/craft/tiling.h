@@ -9,10 +9,10 @@
 // that crosses a seam is one connected component: it comes out once and whole, never twice, never halved.
 //
 // Memory. Only one batch of tiles is ever a network input (tile batches never exceed one canvas-sized input, so the
-// network's activations are bounded by the tile size, not the image size). The resized full-resolution image is never
-// built: each tile's pixels are sampled from the decoded image directly (bilinear, with resize's pixel-centre mapping,
-// so a pixel has the same value in every tile that contains it). What grows with the image is the decoded image
-// (3 B/pixel) and the stitched half-resolution maps (2 B per working pixel for region + affinity).
+// network's activations are bounded by the tile size, not the image size). What grows with the image: the resized
+// 8-bit working image (3 B per working pixel, exactly the reference's resize, so tiles hold the same pixels as an
+// untiled run; the decoded image is freed once it is resized) and the stitched half-resolution maps (8 B per map
+// pixel = 2 B per working pixel, twice while post-processing copies them into planes).
 #pragma once
 
 #include <cstdint>
@@ -58,10 +58,10 @@ bool ShouldTile(int width, int height, int canvasSize, float magRatio, const Til
 TilePlan PlanTiles(int width, int height, int canvasSize, float magRatio, const TilingOptions& tiling,
                    uint64_t maxPixels);
 
-// Writes one tile's network input: planar CHW floats [3, tileHeight, tileWidth], normalised like PreprocessInto.
-// Pixels of the working image are bilinearly sampled from `rgb` (8-bit RGB) with cv::resize's pixel-centre mapping
-// and rounded to 8 bits like the reference's resized image; pixels beyond the working image are padding.
-void SampleTile(const cv::Mat& rgb, const TilePlan& plan, const Tile& tile, float* out);
+// Writes one tile's network input: planar CHW floats [3, tileHeight, tileWidth], normalised like PreprocessInto, cut
+// from `resized`, the image already resized to the working size (workWidth x workHeight, 8-bit RGB); pixels beyond it
+// are padding.
+void SampleTile(const cv::Mat& resized, const TilePlan& plan, const Tile& tile, float* out);
 
 // Copies a tile's core from its network output (batch item `index` of scores [n, h, w, 2] in CRAFT layout, and of the
 // refined link map [n, h, w] when both `refined` and `dstRefined` are given) into the stitched maps: `dstScores`
