@@ -6,6 +6,7 @@ import { CONVERT_USAGE, runConvert } from './convert';
 import { BENCH_USAGE, runBench } from './bench';
 import { DETECT_USAGE, runDetect } from './detect';
 import { EVAL_USAGE, runEval } from './eval';
+import { QUANTIZE_USAGE, runQuantize } from './quantize';
 
 type Command = { usage: string; run: (argv: string[]) => Promise<number> };
 
@@ -14,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   eval: { usage: EVAL_USAGE, run: runEval },
   bench: { usage: BENCH_USAGE, run: runBench },
   convert: { usage: CONVERT_USAGE, run: runConvert },
+  quantize: { usage: QUANTIZE_USAGE, run: runQuantize },
 };
 
 function usage(): string {
