@@ -10,8 +10,11 @@
 // large enough) and tiled at the same scale with small tiles (512, 768); the untiled words serve as ground truth, so
 // the H-mean measures only what the seams change.
 //
+// --memory: the first form upscaled 4x, detected once per child process (so peaks don't mix) untiled at canvas
+// 1280 / 2560 / 3840 / the full working size, and tiled: peak RSS of each.
+//
 //   node bench/tiling.js [--model m.onnx] [--dataset ../shared/data/funsd_train] [--limit 20] [--factor 4]
-//                        [--threads 2] [--magRatio 1.5] [--full] [--consistency] [--json]
+//                        [--threads 2] [--magRatio 1.5] [--full] [--consistency] [--memory] [--json]
 // (run `npm run build` first; the model defaults to models/craft-text-default.onnx, else the tiny test model, whose
 // random weights make the H-mean numbers meaningless: only the tiling mechanics and memory are then measured)
 'use strict';
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     model: { type: 'string' }, dataset: { type: 'string' }, limit: { type: 'string', default: '20' },
     factor: { type: 'string', default: '4' }, threads: { type: 'string', default: '2' },
     magRatio: { type: 'string' }, full: { type: 'boolean' }, consistency: { type: 'boolean' }, json: { type: 'boolean' },
+    memory: { type: 'boolean' }, 'memory-child': { type: 'string' },
   },
 });
 const defaultModel = path.join(ROOT, 'models', 'craft-text-default.onnx');
@@ -151,8 +155,46 @@ async function consistency() {
   }
 }
 
+async function memoryChild(cfg) {
+  const [first] = await loadDataset(dataset);
+  const img = upscale(decodePng(fs.readFileSync(first.imagePath)), FACTOR);
+  const detector = await Detector.create({ model, threads: Number(values.threads) });
+  if (global.gc) global.gc();
+  const base = process.memoryUsage().rss;
+  const mag = Number(values.magRatio) || 1.5;
+  const canvasSize = cfg.canvas === 'full' ? Math.ceil((Math.max(img.width, img.height) * mag) / 32) * 32 : cfg.canvas;
+  const r = await withPeak(() => detector.detect(img, { magRatio: mag, canvasSize, tiling: cfg.tiling }));
+  const v = r.value;
+  console.log(JSON.stringify({ ...cfg, image: `${img.width}x${img.height}`, scale: +v.scale.toFixed(4), tiles: v.tiles, downscaled: v.downscaled,
+    baseMB: Math.round(base / 1e6), peakMB: Math.round(r.peak / 1e6), inferenceMs: Math.round(v.timings.inference), words: v.words.length }));
+  await detector.dispose();
+}
+
+async function memory() {
+  const { execFileSync } = require('node:child_process');
+  const configs = [{ tiling: 'off', canvas: 1280 }, { tiling: 'auto', canvas: 1280 }, { tiling: 'off', canvas: 2560 },
+    { tiling: 'off', canvas: 3840 }, { tiling: 'off', canvas: 'full' }];
+  const rows = [];
+  for (const cfg of configs) {
+    const args = [...process.execArgv, '--expose-gc', __filename, '--memory-child', JSON.stringify(cfg), '--dataset', dataset,
+      '--factor', String(FACTOR), '--threads', values.threads, '--model', model, ...(values.magRatio ? ['--magRatio', values.magRatio] : [])];
+    const out = execFileSync(process.execPath, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    rows.push(JSON.parse(out.trim().split('\n').pop()));
+    log(`  ${JSON.stringify(rows[rows.length - 1])}`);
+  }
+  if (values.json) console.log(JSON.stringify({ model: path.relative(ROOT, model), rows }));
+  else {
+    console.log(`tiling memory: first form x${FACTOR} (${rows[0].image}), one detection per process, model ${path.relative(ROOT, model)}`);
+    for (const r of rows) {
+      console.log(`  ${`${r.tiling} canvas ${r.canvas}`.padEnd(20)} scale ${String(r.scale).padEnd(6)} ${String(r.tiles).padStart(3)} tiles  peak RSS ${String(r.peakMB).padStart(5)} MB  (inference ${r.inferenceMs} ms)`);
+    }
+  }
+}
+
 async function main() {
   if (!fs.existsSync(dataset)) throw new Error(`dataset not found: ${dataset}`);
+  if (values['memory-child']) return memoryChild(JSON.parse(values['memory-child']));
+  if (values.memory) return memory();
   if (values.consistency) return consistency();
   const samples = (await loadDataset(dataset)).slice(0, LIMIT);
   const detector = await Detector.create({ model, threads: Number(values.threads) });
