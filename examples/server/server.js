@@ -9,6 +9,7 @@ const { parseArgs } = require('node:util');
 const Fastify = require('fastify');
 const multipart = require('@fastify/multipart');
 const promClient = require('prom-client');
+const { setTimeout: sleep } = require('node:timers/promises');
 
 /** craft-text: this repository when run from it, else the installed package. */
 function loadCraft() {
@@ -32,6 +33,7 @@ const DEFAULTS = Object.freeze({
   maxPixels: 40_000_000, // decoded size (checked from the image header) -> 413 beyond
   maxCanvasSize: 2560, // the largest canvasSize a client may ask for
   requestTimeoutMs: 30_000, // queueing included -> 503
+  rejectDelayMs: 100, // a 503 is sent after this: clients that retry at once (ignoring Retry-After) can't storm
   shutdownTimeoutMs: 30_000,
   logLevel: 'warn',
 });
@@ -91,13 +93,7 @@ function clientOptions(fields, limits) {
  * craft_stage_seconds{stage}. prom-client can't take pre-aggregated histograms, so they are custom metric objects
  * (name/help/type/get), which prom-client's registry formats like its own.
  */
-function registerDetectorMetrics(registry, detector) {
-  const snapshot = { at: 0, value: undefined };
-  const stats = () => {
-    const now = Date.now();
-    if (!snapshot.value || now - snapshot.at > 100) { snapshot.value = detector.stats(); snapshot.at = now; }
-    return snapshot.value;
-  };
+function registerDetectorMetrics(registry, stats) {
   const custom = (name, help, type, values) => registry.registerMetric({
     name, help, type, aggregator: 'sum', get: () => ({ name, help, type, aggregator: 'sum', values: values(stats()) }), reset() {},
   });
@@ -122,9 +118,23 @@ function registerDetectorMetrics(registry, detector) {
   });
 }
 
-/** 503 + Retry-After: the time the current backlog needs, from the recent mean detection time (at least 1 s). */
-function retryAfterSeconds(detector, concurrency) {
-  const s = detector.stats();
+/**
+ * detector.stats() at most every `ttlMs`: a snapshot sorts the recent-timings windows of six histograms, which is
+ * too much work to repeat for every refused request when an overloaded server refuses hundreds per second.
+ */
+function cachedStats(detector, ttlMs = 20) {
+  let at = -Infinity;
+  let value;
+  return () => {
+    const now = performance.now();
+    if (now - at > ttlMs) { value = detector.stats(); at = now; }
+    return value;
+  };
+}
+
+/** 503 + Retry-After: the time the current backlog needs, from the recent median detection time (at least 1 s). */
+function retryAfterSeconds(stats, concurrency) {
+  const s = stats();
   const per = s.timings.total.count ? s.timings.total.p50 : 1000;
   return Math.max(1, Math.ceil(((s.queued + s.inFlight) * per) / concurrency / 1000));
 }
@@ -146,17 +156,24 @@ async function buildServer(options = {}) {
     forceCloseConnections: 'idle',
   });
   let closing = false;
+  const stats = cachedStats(detector);
 
   // ---- metrics ----
   const registry = new promClient.Registry();
   promClient.collectDefaultMetrics({ register: registry });
-  registerDetectorMetrics(registry, detector);
+  registerDetectorMetrics(registry, stats);
   const httpRequests = new promClient.Counter({
     name: 'http_requests_total', help: 'HTTP requests by route and status', labelNames: ['route', 'status'], registers: [registry],
   });
   const httpDuration = new promClient.Histogram({
     name: 'http_request_duration_seconds', help: 'HTTP request time by route and status', labelNames: ['route', 'status'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry],
+  });
+  // while shutting down, answers close their connection: a keep-alive connection that was busy when close() began
+  // would otherwise hold the server open until its keep-alive timeout (72 s in Fastify)
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (closing) reply.header('connection', 'close');
+    return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unknown';
@@ -188,7 +205,7 @@ async function buildServer(options = {}) {
     else if (code === 'ERR_CRAFT_DECODE' || code === 'ERR_CRAFT_INVALID_INPUT') status = 400;
     else if (code === 'ERR_CRAFT_QUEUE_FULL' || code === 'ERR_CRAFT_TIMEOUT' || code === 'ERR_CRAFT_DISPOSED') {
       status = 503;
-      headers['retry-after'] = String(retryAfterSeconds(detector, o.concurrency));
+      headers['retry-after'] = String(retryAfterSeconds(stats, o.concurrency));
     }
     if (status >= 500 && status !== 503) request.log.error(err);
     reply.code(status).headers(headers).send({ error: { code, message } });
@@ -209,10 +226,11 @@ async function buildServer(options = {}) {
   app.post('/detect', {
     // refuse before reading the body when the queue is already full: an overloaded server shouldn't buffer uploads
     onRequest: async (request, reply) => {
-      const s = detector.stats();
+      const s = stats();
       if (s.queued >= s.config.maxQueue) {
+        if (o.rejectDelayMs > 0) await sleep(o.rejectDelayMs);
         throw new HttpError(503, 'ERR_CRAFT_QUEUE_FULL', `the detection queue is full (${s.queued} waiting); retry later`,
-          { 'retry-after': String(retryAfterSeconds(detector, o.concurrency)) });
+          { 'retry-after': String(retryAfterSeconds(stats, o.concurrency)) });
       }
     },
   }, async (request, reply) => {
@@ -240,6 +258,7 @@ async function buildServer(options = {}) {
       return { width: r.width, height: r.height, scale: r.scale, words: r.words, timings: r.timings };
     } catch (err) {
       if (err.name === 'AbortError') return reply.code(499).send({ error: { code: 'ERR_CLIENT_CLOSED', message: 'client closed the request' } });
+      if (err.code === 'ERR_CRAFT_QUEUE_FULL' && o.rejectDelayMs > 0) await sleep(o.rejectDelayMs);
       throw err;
     } finally {
       request.raw.socket?.off('close', onClose);
@@ -267,7 +286,8 @@ function flags(argv) {
     options: {
       model: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, threads: { type: 'string' },
       concurrency: { type: 'string' }, 'max-queue': { type: 'string' }, 'max-body-bytes': { type: 'string' },
-      'max-pixels': { type: 'string' }, 'request-timeout-ms': { type: 'string' }, 'log-level': { type: 'string' },
+      'max-pixels': { type: 'string' }, 'request-timeout-ms': { type: 'string' }, 'reject-delay-ms': { type: 'string' },
+      'log-level': { type: 'string' },
     },
   });
   const n = (v, env) => (v ?? process.env[env]) === undefined ? undefined : Number(v ?? process.env[env]);
@@ -282,6 +302,7 @@ function flags(argv) {
       maxBodyBytes: n(values['max-body-bytes'], 'MAX_BODY_BYTES'),
       maxPixels: n(values['max-pixels'], 'MAX_PIXELS'),
       requestTimeoutMs: n(values['request-timeout-ms'], 'REQUEST_TIMEOUT_MS'),
+      rejectDelayMs: n(values['reject-delay-ms'], 'REJECT_DELAY_MS'),
       logLevel: values['log-level'] ?? process.env.LOG_LEVEL,
     },
   };

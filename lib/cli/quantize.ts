@@ -9,7 +9,7 @@ import { quantize, type QuantizeReport } from '../quantize';
 import { num, parse, UsageError } from './args';
 
 export const QUANTIZE_USAGE = 'craft-text quantize <in.onnx> <out.onnx> [--calibrate <images-dir>] [--mode static|dynamic] ' +
-  '[--method percentile|minmax] [--percentile p] [--calib-limit n] [--eval <dataset-dir>]... [--eval-limit n] ' +
+  '[--method minmax|percentile] [--percentile p] [--calib-limit n] [--eval <dataset-dir>]... [--eval-limit n] ' +
   '[--max-hmean-drop d] [--exclude <conv>,...] [--min-channels n] [--quantize-head] [--reduce-range] [--per-tensor] [--threads n] ' +
   '[--canvas-size n] [--mag-ratio r] [--json <report.json>] [--quiet]';
 
@@ -63,6 +63,8 @@ function printComparison(out: NodeJS.WritableStream, c: CompareResult): void {
       `${r.inference.median.toFixed(1).padStart(8)} / ${r.inference.mean.toFixed(1).padStart(8)} / ${r.inference.p90.toFixed(1).padStart(8)}` +
       `          ${r.total.median.toFixed(1).padStart(8)}${r.errors ? `   (${r.errors} failed)` : ''}\n`);
   }
+  out.write(`  INT8 vs FP32 detections (FP32 as ground truth): P ${pct(q.agreement.precision)} R ${pct(q.agreement.recall)} ` +
+    `H-mean ${pct(q.agreement.hmean)}\n`);
   out.write(`  H-mean delta ${(q.hmean - base.hmean >= 0 ? '+' : '') + (q.hmean - base.hmean).toFixed(4)}; ` +
     `inference speed-up ${s.medianRatio.toFixed(2)}x (median per image), ${s.sumRatio.toFixed(2)}x (total); ` +
     `detect() ${s.totalSumRatio.toFixed(2)}x\n`);
@@ -79,8 +81,8 @@ export async function runQuantize(argv: string[]): Promise<number> {
   if (path.resolve(input) === path.resolve(output)) throw new UsageError('the output would overwrite the input');
   const mode = (v.mode as string | undefined) ?? 'static';
   if (mode !== 'static' && mode !== 'dynamic') throw new UsageError(`--mode expects static or dynamic, got '${mode}'`);
-  const method = (v.method as string | undefined) ?? 'percentile';
-  if (method !== 'percentile' && method !== 'minmax') throw new UsageError(`--method expects percentile or minmax, got '${method}'`);
+  const method = (v.method as string | undefined) ?? 'minmax';
+  if (method !== 'percentile' && method !== 'minmax') throw new UsageError(`--method expects minmax or percentile, got '${method}'`);
   const percentile = num('percentile', v.percentile as string | undefined, 90, 100);
   const calibLimit = num('calib-limit', v['calib-limit'] as string | undefined, 1, 100000, true) ?? 64;
   const evalLimit = num('eval-limit', v['eval-limit'] as string | undefined, 1, Number.MAX_SAFE_INTEGER, true);

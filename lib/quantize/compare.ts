@@ -27,6 +27,11 @@ export interface CompareRow {
   /** Whole detect() per image (decode + pre-processing + inference + post-processing). */
   total: TimingSummary;
   errors: number;
+  /**
+   * The first model's detections taken as ground truth (same protocol): how far this model's output is from the
+   * baseline's, whatever the baseline's own accuracy. 1 for the baseline itself.
+   */
+  agreement: { precision: number; recall: number; hmean: number };
 }
 
 export interface CompareResult {
@@ -96,8 +101,12 @@ export async function compareModels(models: CompareModel[], dataset: string, opt
     const idx = samples.map((_, i) => i).filter(ok);
     const rows: CompareRow[] = models.map((m, j) => {
       const r = evaluate(samples.map((s, i) => ({ id: s.imagePath, gt: s.words, det: dets[j][i] })), { protocol: 'iou' });
+      const a = evaluate(samples.map((s, i) => ({
+        id: s.imagePath, gt: dets[0][i].map((d) => ({ points: d.points, ignore: false })), det: dets[j][i],
+      })), { protocol: 'iou' });
       return {
         label: m.label, precision: r.precision, recall: r.recall, hmean: r.hmean,
+        agreement: { precision: a.precision, recall: a.recall, hmean: a.hmean },
         inference: summary(idx.map((i) => inf[j][i])), total: summary(idx.map((i) => tot[j][i])), errors: errors[j],
       };
     });
