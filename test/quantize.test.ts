@@ -107,8 +107,16 @@ Q('static QDQ: a smaller model that the detector runs, close to FP32 where the m
   }
 });
 
-Q('refiner model: refined_link stays float, the detector refines with the INT8 model', async () => {
+Q('refiner model: the score head and the ASPP heads stay float, y reads the float head, the detector refines', async () => {
+  const plan = planQuantization(OnnxModel.parse(fs.readFileSync(TINY_REFINER_MODEL)), { minChannels: 0 });
+  assert.equal(plan.skipped.map((x) => x.name), ['/craft/conv_cls/conv_cls.8/Conv', '/refiner/aspp1/aspp1.6/Conv',
+    '/refiner/aspp2/aspp2.6/Conv', '/refiner/aspp3/aspp3.6/Conv', '/refiner/aspp4/aspp4.6/Conv']);
   const { onnx } = await quantize(TINY_REFINER_MODEL, { calibration: CALIB.slice(0, 2), minChannels: 0, threads: 1 });
+  // the score head's output is quantized for the refiner's Concat, but the y output (its Transpose) reads it float
+  const m = OnnxModel.parse(onnx);
+  const yNode = m.producers().get('y')!;
+  assert.is(yNode.opType, 'Transpose');
+  assert.is(m.producers().get(yNode.inputs[0])!.opType, 'Conv');
   const d = await Detector.create({ model: onnx, threads: 1 });
   try {
     assert.ok(d.info.refiner);

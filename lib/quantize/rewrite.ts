@@ -42,6 +42,8 @@ export interface QuantPlan {
   shared: Map<string, string>;
   /** Conv nodes left in float and why. */
   skipped: { name: string; why: string }[];
+  /** Every node that runs quantized (convs, MaxPool/Resize on quantized inputs, quantized Concat/Add). */
+  quantizedOps: Set<OnnxNode>;
 }
 
 function nodeLabel(n: OnnxNode): string {
@@ -82,11 +84,11 @@ export function planQuantization(m: OnnxModel, opts: PlanOptions = {}): QuantPla
     if (dataInputs.some((i) => float.has(i))) for (const o of n.outputs) if (o) float.add(o);
   }
 
-  // head convolutions: output reaches a graph output only through layout ops
+  // head convolutions: their output reaches a model output through layout ops (and sums of heads, as in the
+  // LinkRefiner's ASPP) only, whatever else also reads it
   const reachesOutputDirectly = (t: string): boolean => {
     if (graphOutputs.has(t)) return true;
-    const cs = consumers.get(t) ?? [];
-    return cs.length > 0 && cs.every((c) => LAYOUT.has(c.opType) && c.outputs.every(reachesOutputDirectly));
+    return (consumers.get(t) ?? []).some((c) => (LAYOUT.has(c.opType) || c.opType === 'Add') && c.outputs.some(reachesOutputDirectly));
   };
 
   const convs: OnnxNode[] = [];
@@ -117,6 +119,7 @@ export function planQuantization(m: OnnxModel, opts: PlanOptions = {}): QuantPla
     calibrated.push(t);
   };
   const foldedRelus = new Set<OnnxNode>();
+  const quantizedOps = new Set<OnnxNode>(convs);
   for (const n of m.nodes) {
     if (convSet.has(n)) {
       own(n.inputs[0]);
@@ -129,13 +132,15 @@ export function planQuantization(m: OnnxModel, opts: PlanOptions = {}): QuantPla
     } else if (SAME_SCALE.has(n.opType) && n.domain === '' && quantized.has(n.inputs[0]) && float.has(n.outputs[0])) {
       quantized.add(n.outputs[0]);
       shared.set(n.outputs[0], shared.get(n.inputs[0]) ?? n.inputs[0]);
+      quantizedOps.add(n);
     } else if ((n.opType === 'Concat' || n.opType === 'Add') && n.domain === '' && float.has(n.outputs[0]) &&
                n.inputs.every((i) => float.has(i)) && n.inputs.some((i) => quantized.has(i))) {
       for (const i of n.inputs) own(i);
       own(n.outputs[0]);
+      quantizedOps.add(n);
     }
   }
-  return { convs, foldedRelus, calibrated, shared, skipped };
+  return { convs, foldedRelus, calibrated, shared, skipped, quantizedOps };
 }
 
 // ---- calibration graph --------------------------------------------------------------------------------------------
@@ -311,6 +316,7 @@ export function applyQdq(m: OnnxModel, plan: QuantPlan, ranges: Map<string, Rang
   const producersNow = m.producers();
   const rename = new Map<string, string>();
   const shapeOnly = new Map<string, string>();
+  const floatProduced = new Set<string>();
   const insertions: { after: OnnxNode | undefined; nodes: OnnxNode[] }[] = [];
   for (const t of quantizedTensors) {
     const p = params.get(t)!;
@@ -329,15 +335,23 @@ export function applyQdq(m: OnnxModel, plan: QuantPlan, ranges: Map<string, Rang
     }
     rename.set(t, dq);
     shapeOnly.set(t, q);
+    if (!producer || !plan.quantizedOps.has(producer)) floatProduced.add(t);
     insertions.push({ after: producer, nodes });
   }
   const own = new Set(insertions.flatMap((x) => x.nodes));
   for (const n of m.nodes) {
     if (own.has(n)) continue;
-    // Shape/Size read only the dimensions: the uint8 tensor has them too, and reading it keeps ONNX Runtime from
-    // materialising a float (and, after its layout pass, transposed) copy just to take its shape
-    const map = (n.opType === 'Shape' || n.opType === 'Size') && n.domain === '' ? shapeOnly : rename;
-    n.inputs = n.inputs.map((i) => map.get(i) ?? i);
+    const shapeOnlyReader = (n.opType === 'Shape' || n.opType === 'Size') && n.domain === '';
+    n.inputs = n.inputs.map((i) => {
+      // Shape/Size read only the dimensions: the uint8 tensor has them too, and reading it keeps ONNX Runtime from
+      // materialising a float (and, after its layout pass, transposed) copy just to take its shape
+      if (shapeOnlyReader) return shapeOnly.get(i) ?? i;
+      // a float tensor quantized for a quantized reader (e.g. the score head feeding the refiner's Concat) stays
+      // float for its float readers (the model output); a quantized op's output is read dequantized by everyone
+      // (ONNX Runtime then fuses the op with its QuantizeLinear)
+      if (floatProduced.has(i) && !plan.quantizedOps.has(n)) return i;
+      return rename.get(i) ?? i;
+    });
   }
   for (const { after, nodes } of insertions) {
     const at = after ? m.nodes.indexOf(after) + 1 : 0;
@@ -379,10 +393,13 @@ export function applyDynamic(m: OnnxModel, plan: QuantPlan, opts: QdqOptions = {
     const { q, scales } = quantizeWeights(w, M, { ...opts, perChannel });
     const base = nodeLabel(conv).replace(/[^A-Za-z0-9_.]/g, '_');
     const xq = m.fresh(`${base}_x_q`), xs = m.fresh(`${base}_x_scale`), xz = m.fresh(`${base}_x_zp`);
-    const wq = m.addInitializer(`${wName}_quantized`, DT.INT8, wt.dims, q);
-    // symmetric weights: zero point 0 for every channel, so a scalar (ConvInteger takes no per-channel zero point);
-    // the per-channel scales are applied to the int32 result
-    const wz = m.addInitializer(`${wName}_zero_point`, DT.INT8, [], new Int8Array(1));
+    // symmetric weights stored as uint8 with zero point 128 (one scalar for all channels: ConvInteger takes no
+    // per-channel zero point; the per-channel scales are applied to the int32 result). ONNX Runtime's ConvInteger
+    // is much slower with int8 weights than with uint8 ones (measured 13x on the compact model).
+    const wu = new Uint8Array(q.length);
+    for (let i = 0; i < q.length; i++) wu[i] = q[i] + 128;
+    const wz = m.addInitializer(`${wName}_zero_point`, DT.UINT8, [], Uint8Array.of(128));
+    const wq = m.addInitializer(`${wName}_quantized`, DT.UINT8, wt.dims, wu);
     const ws = m.addInitializer(`${wName}_scale`, DT.FLOAT, [1, perChannel ? M : 1, 1, 1], scales);
     const acc = m.fresh(`${base}_acc`), accf = m.fresh(`${base}_acc_f`), sc = m.fresh(`${base}_scale`), scaled = m.fresh(`${base}_scaled`);
     const out = conv.outputs[0];
