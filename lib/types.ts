@@ -11,7 +11,7 @@ export interface Word {
   box: [Point, Point, Point, Point];
   /** With `polygons: true`: CRAFT's polygon (getPoly_core), or the box where the reference finds none. */
   polygon?: Point[];
-  /** Detection confidence in [0, 1]: the highest region (character) score inside the word's component. */
+  /** Detection confidence: the highest region (character) score inside the word's component (CRAFT maps are ~0-1; a model without a final sigmoid may exceed 1). */
   score: number;
 }
 

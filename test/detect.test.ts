@@ -40,7 +40,9 @@ Detect('a PNG gives words in original-image coordinates, with scores and timings
     assert.type(w.score, 'number');
     assert.ok(w.score >= 0.7, 'a kept word reaches textThreshold');
     // The reference doesn't clip: dilated or rotated boxes may pass the border by a few heatmap pixels (x 2/scale).
-    for (const [x, y] of w.box) assert.ok(x > -8 && x < 408 && y > -8 && y < 208, `corner ${x},${y} near the image`);
+    // Random test-model weights may also fire in the zero padding (up to 32 network px = 32 / scale image px).
+    const pad = 32 / r.scale + 8;
+    for (const [x, y] of w.box) assert.ok(x > -8 && x < 400 + pad && y > -8 && y < 200 + pad, `corner ${x},${y} near the image`);
     // clockwise from the top-left: the first corner has the smallest x+y
     const sums = w.box.map(([x, y]) => x + y);
     assert.is(sums.indexOf(Math.min(...sums)), 0);

@@ -1348,10 +1348,13 @@ def draw_gaussians(hm: np.ndarray, quads: np.ndarray, gk: float):
     cx, cy = px + 0.5, py + 0.5
     Hb = Hs[bid]
     den = Hb[:, 2, 0] * cx + Hb[:, 2, 1] * cy + Hb[:, 2, 2]
-    u = (Hb[:, 0, 0] * cx + Hb[:, 0, 1] * cy + Hb[:, 0, 2]) / den
-    v = (Hb[:, 1, 0] * cx + Hb[:, 1, 1] * cy + Hb[:, 1, 2]) / den
-    inside = (np.abs(u) <= 1) & (np.abs(v) <= 1)
-    val = np.exp(-0.5 * gk * gk * (u * u + v * v)).astype(np.float32) * inside
+    # A degenerate (flattened) box gives den == 0: inf/NaN there must become 0, never reach the GT maps (a NaN
+    # times False is NaN, and one NaN pixel made the training loss NaN for good).
+    with np.errstate(divide='ignore', invalid='ignore'):
+        u = (Hb[:, 0, 0] * cx + Hb[:, 0, 1] * cy + Hb[:, 0, 2]) / den
+        v = (Hb[:, 1, 0] * cx + Hb[:, 1, 1] * cy + Hb[:, 1, 2]) / den
+        inside = np.isfinite(u) & np.isfinite(v) & (np.abs(u) <= 1) & (np.abs(v) <= 1)
+        val = np.where(inside, np.exp(-0.5 * gk * gk * (u * u + v * v)), 0).astype(np.float32)
     np.maximum.at(hm, (py, px), val)
 
 

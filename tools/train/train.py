@@ -399,10 +399,18 @@ def main(argv=None):
             lr *= (step - warm_restart + 1) / 100
         for g in opt.param_groups:
             g['lr'] = lr
+        if not torch.isfinite(y).all() or not torch.isfinite(x).all():
+            # A bad sample must never poison the weights: skip the batch (the step counter still advances so a
+            # resumed run sees the same sample stream).
+            print(json.dumps({'kind': 'skip', 'step': step, 'why': 'non-finite input or target'}), flush=True)
+            step += 1
+            t_fetch = time.time()
+            continue
         pred, _ = model(x)
         loss = ohem_mse(pred, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
         opt.step()
         step += 1
         run_loss += loss.item()
