@@ -14,6 +14,8 @@ const { values } = parseArgs({
   options: {
     model: { type: 'string' }, runs: { type: 'string', default: '30' }, threads: { type: 'string', default: '2' },
     size: { type: 'string', default: '768' }, json: { type: 'boolean' },
+    // Both sides get the same ONNX Runtime thread settings; spinning is onnxruntime-node's default, off is ours.
+    spinning: { type: 'string', default: 'off' },
   },
 });
 const runs = Number(values.runs), threads = Number(values.threads), size = Number(values.size);
@@ -51,9 +53,10 @@ const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.mi
   const rgb = page(size, size);
   const session = await ort.InferenceSession.create(modelPath, {
     intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: values.spinning === 'on' ? '1' : '0' } } },
   });
   const tensor = new ort.Tensor('float32', normalize(rgb, size, size), [1, 3, size, size]);
-  const detector = await Detector.create({ model: modelPath, threads });
+  const detector = await Detector.create({ model: modelPath, threads, spinning: values.spinning === 'on' });
   const input = { data: rgb, width: size, height: size, channels: 3 };
   const opts = { canvasSize: size, magRatio: 1 }; // no resize: the network sees exactly size x size
 
@@ -78,7 +81,7 @@ const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.mi
     }
   }
   const result = {
-    model: path.relative(process.cwd(), modelPath), size, runs, threads, words,
+    model: path.relative(process.cwd(), modelPath), size, runs, threads, spinning: values.spinning, words,
     machine: `${os.cpus()[0].model} x${os.cpus().length}`, node: process.version,
     onnxruntime: detector.info.onnxruntime.version,
     bareMedianMs: median(bare), detectMedianMs: median(full),
@@ -89,7 +92,7 @@ const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.mi
   await detector.dispose();
   if (values.json) console.log(JSON.stringify(result));
   else {
-    console.log(`model ${result.model}, ${size}x${size}, ${threads} threads, ${runs} interleaved runs, ${words} words`);
+    console.log(`model ${result.model}, ${size}x${size}, ${threads} threads, spinning ${values.spinning}, ${runs} interleaved runs, ${words} words`);
     console.log(`bare onnxruntime-node run: median ${result.bareMedianMs.toFixed(2)} ms (p95 ${result.bareP95Ms.toFixed(2)})`);
     console.log(`craft-text detect():       median ${result.detectMedianMs.toFixed(2)} ms (p95 ${result.detectP95Ms.toFixed(2)})`);
     console.log(`overhead: ${result.overheadPct.toFixed(1)} %   stages (median ms): ${JSON.stringify(result.stageMedianMs)}`);
