@@ -1,4 +1,5 @@
 #include "detector_wrap.h"
+#include "native_error.h"
 
 #include <chrono>
 #include <cmath>
@@ -15,39 +16,6 @@
 namespace craft_napi {
 
 namespace {
-
-// ---- Errors -----------------------------------------------------------------------------------------------------
-
-struct NativeFailure {
-  std::string code;
-  std::string message;
-};
-
-// Runs `fn` and turns every C++ exception into a (code, message) pair; used inside Execute() only.
-template <typename Fn>
-bool Guard(NativeFailure& failure, Fn&& fn) {
-  try {
-    fn();
-    return true;
-  } catch (const craft::Error& e) {
-    failure = {craft::ErrorCodeName(e.code()), e.what()};
-  } catch (const cv::Exception& e) {
-    failure = {"ERR_CRAFT_INTERNAL", std::string("OpenCV: ") + e.what()};
-  } catch (const std::bad_alloc&) {
-    failure = {"ERR_CRAFT_OUT_OF_MEMORY", "Out of memory"};
-  } catch (const std::exception& e) {
-    failure = {"ERR_CRAFT_INTERNAL", e.what()};
-  } catch (...) {
-    failure = {"ERR_CRAFT_INTERNAL", "Unknown native error"};
-  }
-  return false;
-}
-
-Napi::Error MakeError(Napi::Env env, const NativeFailure& failure) {
-  Napi::Error error = Napi::Error::New(env, failure.message);
-  error.Set("code", Napi::String::New(env, failure.code));
-  return error;
-}
 
 // The facade validates everything; these checks only keep a direct caller of the binding from crashing us.
 void Require(bool ok, const Napi::Env& env, const char* what) {

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "native_error.h"
 #include "craft/draw.h"
 #include "craft/error.h"
 #include "craft/preprocess.h"
@@ -14,30 +15,6 @@
 namespace craft_napi {
 
 namespace {
-
-struct Failure {
-  std::string code;
-  std::string message;
-};
-
-template <typename Fn>
-bool Guard(Failure& failure, Fn&& fn) {
-  try {
-    fn();
-    return true;
-  } catch (const craft::Error& e) {
-    failure = {craft::ErrorCodeName(e.code()), e.what()};
-  } catch (const cv::Exception& e) {
-    failure = {"ERR_CRAFT_INTERNAL", std::string("OpenCV: ") + e.what()};
-  } catch (const std::bad_alloc&) {
-    failure = {"ERR_CRAFT_OUT_OF_MEMORY", "Out of memory"};
-  } catch (const std::exception& e) {
-    failure = {"ERR_CRAFT_INTERNAL", e.what()};
-  } catch (...) {
-    failure = {"ERR_CRAFT_INTERNAL", "Unknown native error"};
-  }
-  return false;
-}
 
 void Require(bool ok, const Napi::Env& env, const std::string& what) {
   if (!ok) throw Napi::TypeError::New(env, "craft binding: invalid " + what);
@@ -140,15 +117,13 @@ class RenderWorker : public Napi::AsyncWorker {
   }
   void OnError(const Napi::Error&) override {
     Napi::HandleScope scope(Env());
-    Napi::Error error = Napi::Error::New(Env(), failure_.message);
-    error.Set("code", Napi::String::New(Env(), failure_.code));
-    deferred_.Reject(error.Value());
+    deferred_.Reject(MakeError(Env(), failure_).Value());
   }
 
  private:
   Napi::Promise::Deferred deferred_;
   std::string format_;
-  Failure failure_;
+  NativeFailure failure_;
   std::vector<uint8_t> encoded_;
   int width_ = 0, height_ = 0;
 };

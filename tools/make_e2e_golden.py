@@ -18,6 +18,7 @@ import onnxruntime as ort
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 sys.path.insert(0, os.path.join(ROOT, 'bench'))
+from reference_pipeline import load_image, normalize_mean_variance, resize_aspect_ratio  # noqa: E402
 from reference_postprocess import get_det_boxes  # noqa: E402
 
 MODEL = os.path.join(ROOT, 'test', 'models', 'craft-tiny.onnx')
@@ -35,42 +36,6 @@ CASES = [
 ]
 
 
-def load_image(path):
-    img = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-    if img.ndim == 2:
-        img = cv2.cvtColor(img, cv2.COLOR_GRAY2RGB)
-    elif img.shape[2] == 4:
-        img = cv2.cvtColor(img[:, :, :3], cv2.COLOR_BGR2RGB)  # imgproc.loadImage drops alpha
-    else:
-        img = cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-    return img
-
-
-def resize_aspect_ratio(img, square_size, interpolation, mag_ratio=1):
-    height, width, channel = img.shape
-    target_size = mag_ratio * max(height, width)
-    if target_size > square_size:
-        target_size = square_size
-    ratio = target_size / max(height, width)
-    target_h, target_w = int(height * ratio), int(width * ratio)
-    proc = cv2.resize(img, (target_w, target_h), interpolation=interpolation)
-    target_h32, target_w32 = target_h, target_w
-    if target_h % 32 != 0:
-        target_h32 = target_h + (32 - target_h % 32)
-    if target_w % 32 != 0:
-        target_w32 = target_w + (32 - target_w % 32)
-    resized = np.zeros((target_h32, target_w32, channel), dtype=np.float32)
-    resized[0:target_h, 0:target_w, :] = proc
-    return resized, ratio
-
-
-def normalize_mean_variance(in_img, mean=(0.485, 0.456, 0.406), variance=(0.229, 0.224, 0.225)):
-    img = in_img.copy().astype(np.float32)
-    img -= np.array([mean[0] * 255.0, mean[1] * 255.0, mean[2] * 255.0], dtype=np.float32)
-    img /= np.array([variance[0] * 255.0, variance[1] * 255.0, variance[2] * 255.0], dtype=np.float32)
-    return img
-
-
 def main():
     so = ort.SessionOptions()
     so.intra_op_num_threads = 1
@@ -80,7 +45,7 @@ def main():
         o = dict(text_threshold=0.7, link_threshold=0.4, low_text=0.4, canvas_size=1280, mag_ratio=1.5, poly=False)
         o.update(opts)
         image = load_image(os.path.join(IMAGES, name))
-        resized, target_ratio = resize_aspect_ratio(image, o['canvas_size'], cv2.INTER_LINEAR, o['mag_ratio'])
+        resized, target_ratio, _ = resize_aspect_ratio(image, o['canvas_size'], cv2.INTER_LINEAR, o['mag_ratio'])
         ratio_h = ratio_w = 1 / target_ratio
         x = normalize_mean_variance(resized).transpose(2, 0, 1)[None]
         y = sess.run(['y'], {'input': x})[0]
