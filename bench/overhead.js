@@ -9,6 +9,7 @@ const path = require('node:path');
 const { parseArgs } = require('node:util');
 const ort = require('onnxruntime-node');
 const { Detector } = require('../dist');
+const { syntheticPage } = require('./synthetic-page');
 
 const { values } = parseArgs({
   options: {
@@ -22,23 +23,6 @@ const runs = Number(values.runs), threads = Number(values.threads), size = Numbe
 const modelPath = values.model ?? (fs.existsSync(path.join(__dirname, '..', 'models', 'craft-text-default.onnx'))
   ? path.join(__dirname, '..', 'models', 'craft-text-default.onnx') : path.join(__dirname, '..', 'test', 'models', 'craft-tiny.onnx'));
 
-// A synthetic page of dark bars (words) on white: realistic post-processing load without external data.
-function page(w, h) {
-  const rgb = new Uint8Array(w * h * 3).fill(255);
-  let s = 7;
-  const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  for (let y = 12; y + 16 < h; y += 28) {
-    for (let x = 12; x < w - 40;) {
-      const len = 3 + Math.floor(rand() * 8);
-      for (let c = 0; c < len && x + 12 < w; c++, x += 12) {
-        for (let yy = y; yy < y + 16; yy++) rgb.fill(30, (yy * w + x) * 3, (yy * w + x + 9) * 3);
-      }
-      x += 24;
-    }
-  }
-  return rgb;
-}
-
 function normalize(rgb, w, h) {
   const mean = [0.485 * 255, 0.456 * 255, 0.406 * 255], std = [0.229 * 255, 0.224 * 255, 0.225 * 255];
   const out = new Float32Array(3 * w * h);
@@ -50,7 +34,7 @@ const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[Math.fl
 const pct = (a, p) => { const s = [...a].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(s.length * p))]; };
 
 (async () => {
-  const rgb = page(size, size);
+  const rgb = syntheticPage(size, size, 7);
   const session = await ort.InferenceSession.create(modelPath, {
     intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all',
     extra: { session: { intra_op: { allow_spinning: values.spinning === 'on' ? '1' : '0' } } },

@@ -9,6 +9,7 @@
 // what is really held; without it the numbers include garbage V8 has not collected yet)
 'use strict';
 const fs = require('node:fs');
+const { syntheticPage } = require('./synthetic-page');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { Detector } = require('../dist');
@@ -25,20 +26,7 @@ const defaultModel = path.join(ROOT, 'models', 'craft-text-default.onnx');
 const model = values.model ?? (fs.existsSync(defaultModel) ? defaultModel : path.join(ROOT, 'test', 'models', 'craft-tiny.onnx'));
 const img = (n) => path.join(ROOT, 'test', 'fixtures', 'images', n);
 
-function page(w, h, seed) {
-  const rgb = new Uint8Array(w * h * 3).fill(255);
-  let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  for (let y = 10; y + 16 < h; y += 30) {
-    for (let x = 10; x < w - 30;) {
-      const len = 3 + Math.floor(rand() * 8);
-      for (let c = 0; c < len && x + 12 < w; c++, x += 14) for (let yy = y; yy < y + 16; yy++) rgb.fill(30, (yy * w + x) * 3, (yy * w + x + 10) * 3);
-      x += 24;
-    }
-  }
-  return rgb;
-}
-const rgb = page(640, 480, 3);
+const rgb = syntheticPage(640, 480, 3, { margin: 10, rightMargin: 30, lineStep: 30, charStep: 14, charWidth: 10 });
 const rgba = new Uint8Array(640 * 480 * 4);
 for (let i = 0; i < 640 * 480; i++) { rgba.set(rgb.subarray(i * 3, i * 3 + 3), i * 4); rgba[i * 4 + 3] = 255; }
 const grey = new Uint8Array(640 * 480);

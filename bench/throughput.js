@@ -14,6 +14,7 @@ const path = require('node:path');
 const zlib = require('node:zlib');
 const { parseArgs } = require('node:util');
 const { monitorEventLoopDelay, performance } = require('node:perf_hooks');
+const { syntheticPage } = require('./synthetic-page');
 const { Detector } = require('../dist');
 const { binding, resolveOrtLibrary } = require('../dist/binding');
 
@@ -35,22 +36,7 @@ const MODEL = values.model ?? (fs.existsSync(defaultModel) ? defaultModel : path
 
 // ---- inputs: PNG-encoded synthetic text pages (decode and post-processing cost something, as with real uploads) ----
 
-function page(w, h, seed) {
-  const rgb = new Uint8Array(w * h * 3).fill(255);
-  let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  for (let y = 12; y + 16 < h; y += 28) {
-    for (let x = 12; x < w - 40;) {
-      const len = 3 + Math.floor(rand() * 8);
-      for (let c = 0; c < len && x + 12 < w; c++, x += 12) {
-        for (let yy = y; yy < y + 16; yy++) rgb.fill(30, (yy * w + x) * 3, (yy * w + x + 9) * 3);
-      }
-      x += 24;
-    }
-  }
-  for (let i = 0; i < rgb.length; i++) rgb[i] = Math.max(0, Math.min(255, rgb[i] + Math.floor(rand() * 12) - 6)); // scan noise
-  return rgb;
-}
+const page = (w, h, seed) => syntheticPage(w, h, seed, { noise: true }); // scan noise
 function crc32(buf) {
   let crc = 0xffffffff;
   for (let n = 0; n < buf.length; n++) {
