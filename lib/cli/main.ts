@@ -7,6 +7,7 @@ import { BENCH_USAGE, runBench } from './bench';
 import { DETECT_USAGE, runDetect } from './detect';
 import { EVAL_USAGE, runEval } from './eval';
 import { QUANTIZE_USAGE, runQuantize } from './quantize';
+import { TUNE_USAGE, runTune } from './tune';
 
 type Command = { usage: string; run: (argv: string[]) => Promise<number> };
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, Command> = {
   bench: { usage: BENCH_USAGE, run: runBench },
   convert: { usage: CONVERT_USAGE, run: runConvert },
   quantize: { usage: QUANTIZE_USAGE, run: runQuantize },
+  tune: { usage: TUNE_USAGE, run: runTune },
 };
 
 function usage(): string {

@@ -41,6 +41,8 @@ BACKGROUND_PACKAGES=(
   kdegames-mahjongg-data-kf5
   # textures (paper, canvas, wood, fabric, stone): mypaint paper grains, GIMP patterns
   mypaint-data-extras gimp-data
+  # word list
+  wamerican
 )
 
 SUDO=""
