@@ -450,8 +450,9 @@ class Canvas:
             sh = np.zeros_like(base)
             dxi, dyi = int(round(dx)), int(round(dy))
             H_, W_ = base.shape
-            src = base[max(0, -dyi):H_ - max(0, dyi), max(0, -dxi):W_ - max(0, dxi)]
-            sh[max(0, dyi):max(0, dyi) + src.shape[0], max(0, dxi):max(0, dxi) + src.shape[1]] = src
+            if abs(dyi) < H_ and abs(dxi) < W_:  # an offset past the line's own box casts nothing inside it
+                src = base[max(0, -dyi):H_ - max(0, dyi), max(0, -dxi):W_ - max(0, dxi)]
+                sh[max(0, dyi):max(0, dyi) + src.shape[0], max(0, dxi):max(0, dxi) + src.shape[1]] = src
             if sb > 0:
                 k = int(sb * 3) * 2 + 1
                 sh = cv2.GaussianBlur(sh, (k, k), sb)
@@ -1551,7 +1552,12 @@ def make_dataset(size: int, seed: int, split: str = 'train', length: int = 10 **
         def __getitem__(self, i):
             if self.synth is None:
                 self.synth = Synth(size, seed)
-            s = self.synth.sample(offset + i, split)
+            try:
+                s = self.synth.sample(offset + i, split)
+            except Exception as err:  # a generator bug must not end a long run: log it, use a stand-in sample
+                print(f'synth: sample {offset + i} ({split}) failed: {err!r}; using sample {offset + i + 10 ** 9}',
+                      flush=True)
+                s = self.synth.sample(offset + i + 10 ** 9, split)
             x = torch.from_numpy(normalize_mean_variance(s['image']).transpose(2, 0, 1).copy())
             y = torch.from_numpy(np.stack([s['region'], s['affinity']], -1))
             return x, y
