@@ -41,6 +41,19 @@ export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: 
   return out;
 }
 
+/** A dataset's samples (the first `limit`), or a UsageError when it can't be read or has no images. @private */
+export async function loadSamples(dir: string, limit: number | undefined): Promise<DatasetSample[]> {
+  let samples: DatasetSample[];
+  try {
+    samples = await loadDataset(dir);
+  } catch (err) {
+    throw new UsageError(`cannot read the dataset: ${(err as Error).message}`);
+  }
+  if (limit !== undefined) samples = samples.slice(0, limit);
+  if (samples.length === 0) throw new UsageError(`no images in ${dir}`);
+  return samples;
+}
+
 /** `craft-text eval`. Exit code 0, or 1 when an image could not be processed (scored as having no detections). */
 export async function runEval(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -70,14 +83,7 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
   // With --json - the report goes to stdout and the summary to stderr.
   const say = jsonFile === '-' ? process.stderr : out;
 
-  let samples: DatasetSample[];
-  try {
-    samples = await loadDataset(dir);
-  } catch (err) {
-    throw new UsageError(`cannot read the dataset: ${(err as Error).message}`);
-  }
-  if (limit !== undefined) samples = samples.slice(0, limit);
-  if (samples.length === 0) throw new UsageError(`no images in ${dir}`);
+  const samples = await loadSamples(dir, limit);
 
   const model = values.model as string | undefined;
   const tCreate = performance.now();

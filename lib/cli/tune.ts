@@ -7,13 +7,13 @@ import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Detector } from '../detector';
-import { createProgress, evaluate, loadDataset, type DatasetSample, type EvalResult, type Protocol } from '../eval';
+import { createProgress, evaluate, type DatasetSample, type EvalResult, type Protocol } from '../eval';
 import { resolveModel } from '../models';
 import { postprocess } from '../postprocess';
 import { OnnxModel } from '../quantize/graph';
 import type { Heatmaps } from '../types';
 import { num, parse, UsageError } from './args';
-import { pool } from './eval';
+import { loadSamples, pool } from './eval';
 
 export const TUNE_USAGE = 'craft-text tune <dataset-dir>... [--model m.onnx] [--search coordinate|grid] ' +
   '[--text-threshold-grid a,b,...] [--link-threshold-grid a,b,...] [--low-text-grid a,b,...] [--protocol iou|deteval] ' +
@@ -148,17 +148,7 @@ export async function runTune(argv: string[], out: NodeJS.WritableStream = proce
   const log = (s: string) => { if (!quiet) out.write(s); };
 
   const sets: { dir: string; samples: DatasetSample[] }[] = [];
-  for (const dir of positionals) {
-    let samples: DatasetSample[];
-    try {
-      samples = await loadDataset(dir);
-    } catch (err) {
-      throw new UsageError(`cannot read the dataset ${dir}: ${(err as Error).message}`);
-    }
-    if (limit !== undefined) samples = samples.slice(0, limit);
-    if (samples.length === 0) throw new UsageError(`no images in ${dir}`);
-    sets.push({ dir, samples });
-  }
+  for (const dir of positionals) sets.push({ dir, samples: await loadSamples(dir, limit) });
 
   // 1. Inference, once per image: keep the heatmaps.
   const detector = await Detector.create({ model, ...(threads !== undefined ? { threads } : {}) });
