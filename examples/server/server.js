@@ -125,11 +125,14 @@ function registerDetectorMetrics(registry, stats) {
 function cachedStats(detector, ttlMs = 20) {
   let at = -Infinity;
   let value;
-  return () => {
+  const get = () => {
     const now = performance.now();
     if (now - at > ttlMs) { value = detector.stats(); at = now; }
     return value;
   };
+  /** Takes a new snapshot now (a /metrics scrape must not report the state of up to ttlMs ago). */
+  get.refresh = () => { at = -Infinity; };
+  return get;
 }
 
 /** 503 + Retry-After: the time the current backlog needs, from the recent median detection time (at least 1 s). */
@@ -220,6 +223,7 @@ async function buildServer(options = {}) {
 
   app.get('/metrics', async (request, reply) => {
     reply.header('content-type', registry.contentType);
+    stats.refresh(); // one fresh snapshot shared by every detector metric of this scrape
     return registry.metrics();
   });
 
