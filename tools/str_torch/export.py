@@ -27,7 +27,8 @@ def metadata(opt: Opt, name: str, dynamic_width: bool, max_width: int, confidenc
         'craft.recognizer.charset': json.dumps(list(opt.character), ensure_ascii=False),
         'craft.recognizer.decoder': 'ctc' if opt.Prediction == 'CTC' else 'attn',
         'craft.recognizer.imgH': str(opt.imgH),
-        'craft.recognizer.imgW': str(max_width if dynamic_width else opt.imgW),
+        # squash resizes every crop to imgW (DTRB's 100) even when the graph takes any width; pad uses the cap.
+        'craft.recognizer.imgW': str(max_width if dynamic_width and opt.PAD else opt.imgW),
         'craft.recognizer.dynamicWidth': 'true' if dynamic_width else 'false',
         'craft.recognizer.channels': str(3 if opt.rgb else opt.input_channel),
         'craft.recognizer.resize': 'pad' if opt.PAD else 'squash',
