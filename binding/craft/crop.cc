@@ -37,46 +37,66 @@ cv::Mat WarpQuad(const cv::Mat& image, const Point* q, int w, int h) {
 
 }  // namespace
 
+namespace {
+
+// The straightened strip's size: a quad's longer opposite edges; a polygon's quad strips side by side at its mean
+// height.
+void StripSize(const std::vector<Point>& p, float* w, float* h) {
+  const size_t n = p.size();
+  *w = 0;
+  *h = 0;
+  if (n == 4) {
+    *w = std::max(Dist(p[0], p[1]), Dist(p[3], p[2]));
+    *h = std::max(Dist(p[0], p[3]), Dist(p[1], p[2]));
+    return;
+  }
+  const size_t half = n / 2;
+  float hs = 0;
+  for (size_t i = 0; i + 1 < half; i++) *w += std::max(Dist(p[i], p[i + 1]), Dist(p[n - 1 - i], p[n - 2 - i]));
+  for (size_t i = 0; i < half; i++) hs += Dist(p[i], p[n - 1 - i]);
+  *h = hs / half;
+}
+
+bool Degenerate(const std::vector<Point>& p, float w, float h) {
+  return !(w >= 1 && h >= 1 && Area(p) >= 1 && std::isfinite(w) && std::isfinite(h));
+}
+
+}  // namespace
+
 CropPlan PlanCrop(const Region& region, int imageWidth, int imageHeight, float verticalRatio) {
   CropPlan plan;
   const float W = static_cast<float>(imageWidth), H = static_cast<float>(imageHeight);
+  float w = 0, h = 0;
+  StripSize(region, &w, &h);
+  if (Degenerate(region, w, h)) {
+    plan.skipped = true;
+    plan.skipReason = "degenerate";
+    return plan;
+  }
   float minx = W, maxx = 0, miny = H, maxy = 0;
-  bool inside = false;
+  bool first = true;
   for (const Point& p : region) {
-    if (p.x > 0 && p.x < W && p.y > 0 && p.y < H) inside = true;
+    if (first) minx = maxx = p.x, miny = maxy = p.y, first = false;
+    minx = std::min(minx, p.x), maxx = std::max(maxx, p.x), miny = std::min(miny, p.y), maxy = std::max(maxy, p.y);
   }
-  plan.points.reserve(region.size());
-  for (const Point& p : region) {
-    const Point c{std::clamp(p.x, 0.f, W), std::clamp(p.y, 0.f, H)};
-    plan.points.push_back(c);
-    minx = std::min(minx, c.x), maxx = std::max(maxx, c.x), miny = std::min(miny, c.y), maxy = std::max(maxy, c.y);
-  }
-  // Entirely off the image: the clipped points collapse onto an edge (or the box lies along one).
-  if (!inside && (maxx - minx < 1 || maxy - miny < 1)) {
+  if (maxx <= 0 || maxy <= 0 || minx >= W || miny >= H) {
     plan.skipped = true;
     plan.skipReason = "outside";
     return plan;
   }
+  plan.points.reserve(region.size());
+  for (const Point& p : region) plan.points.push_back({std::clamp(p.x, 0.f, W), std::clamp(p.y, 0.f, H)});
   const std::vector<Point>& p = plan.points;
-  const size_t n = p.size();
-  float w = 0, h = 0;
-  if (n == 4) {
-    w = std::max(Dist(p[0], p[1]), Dist(p[3], p[2]));
-    h = std::max(Dist(p[0], p[3]), Dist(p[1], p[2]));
-    plan.axisAligned = p[0].y == p[1].y && p[2].y == p[3].y && p[0].x == p[3].x && p[1].x == p[2].x &&
-                       p[0].x < p[1].x && p[0].y < p[3].y && std::floor(p[0].x) == p[0].x &&
-                       std::floor(p[0].y) == p[0].y && std::floor(p[2].x) == p[2].x && std::floor(p[2].y) == p[2].y;
-  } else {
-    const size_t half = n / 2;
-    float hs = 0;
-    for (size_t i = 0; i + 1 < half; i++) w += std::max(Dist(p[i], p[i + 1]), Dist(p[n - 1 - i], p[n - 2 - i]));
-    for (size_t i = 0; i < half; i++) hs += Dist(p[i], p[n - 1 - i]);
-    h = hs / half;
-  }
-  if (w < 1 || h < 1 || Area(p) < 1 || !std::isfinite(w) || !std::isfinite(h)) {
+  StripSize(p, &w, &h);
+  if (Degenerate(p, w, h)) {  // what is left inside the image is a sliver
     plan.skipped = true;
     plan.skipReason = "degenerate";
     return plan;
+  }
+  if (p.size() == 4) {
+    plan.axisAligned = p[0].y == p[1].y && p[2].y == p[3].y && p[0].x == p[3].x && p[1].x == p[2].x &&
+                       p[0].x < p[1].x && p[0].y < p[3].y && std::floor(p[0].x) == p[0].x &&
+                       std::floor(p[0].y) == p[0].y && std::floor(p[2].x) == p[2].x && std::floor(p[2].y) == p[2].y;
   }
   plan.width = std::max(1, static_cast<int>(std::lround(w)));
   plan.height = std::max(1, static_cast<int>(std::lround(h)));

@@ -18,7 +18,8 @@ using Region = std::vector<Point>;
 // Where a region's strip comes from, decided from the geometry before any pixel is touched.
 struct CropPlan {
   bool skipped = false;
-  std::string skipReason;    // "degenerate" (under a pixel wide or high, or no area) or "outside" (no part in image)
+  std::string skipReason;    // "degenerate" (under a pixel wide or high, or no area, before or after clipping) or
+                             // "outside" (no part in the image)
   std::vector<Point> points; // clipped to the image
   bool axisAligned = false;  // an integer axis-aligned rectangle: cut exactly (a ROI), no interpolation
   int width = 0, height = 0; // size of the straightened strip before any rotation
