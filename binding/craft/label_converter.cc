@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <cctype>
 #include <map>
+#include <stdexcept>
 
 namespace craft {
 
@@ -47,7 +49,98 @@ double EasyOcrMean(const std::vector<double>& p) {
   return std::pow(prod, 2.0 / std::sqrt(static_cast<double>(p.size())));
 }
 
+void AppendUtf8(std::string& s, uint32_t cp) {
+  if (cp < 0x80) {
+    s += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    s += static_cast<char>(0xC0 | (cp >> 6));
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    s += static_cast<char>(0xE0 | (cp >> 12));
+    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    s += static_cast<char>(0xF0 | (cp >> 18));
+    s += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    s += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    s += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> ParseJsonStringArray(const std::string& json) {
+  size_t i = 0;
+  auto ws = [&] { while (i < json.size() && std::isspace(static_cast<unsigned char>(json[i]))) i++; };
+  auto fail = [&](const char* what) { throw std::invalid_argument(std::string(what) + " at offset " + std::to_string(i)); };
+  auto hex4 = [&]() -> uint32_t {
+    if (i + 4 > json.size()) fail("truncated \\u escape");
+    uint32_t v = 0;
+    for (int k = 0; k < 4; k++) {
+      const char c = json[i++];
+      v <<= 4;
+      if (c >= '0' && c <= '9') v |= c - '0';
+      else if (c >= 'a' && c <= 'f') v |= c - 'a' + 10;
+      else if (c >= 'A' && c <= 'F') v |= c - 'A' + 10;
+      else fail("bad \\u escape");
+    }
+    return v;
+  };
+  std::vector<std::string> out;
+  ws();
+  if (i >= json.size() || json[i] != '[') fail("expected '['");
+  i++;
+  ws();
+  if (i < json.size() && json[i] == ']') return out;
+  while (true) {
+    ws();
+    if (i >= json.size() || json[i] != '"') fail("expected a string");
+    i++;
+    std::string s;
+    while (true) {
+      if (i >= json.size()) fail("unterminated string");
+      const char c = json[i++];
+      if (c == '"') break;
+      if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
+      if (c != '\\') { s += c; continue; }
+      if (i >= json.size()) fail("unterminated escape");
+      const char e = json[i++];
+      switch (e) {
+        case '"': s += '"'; break;
+        case '\\': s += '\\'; break;
+        case '/': s += '/'; break;
+        case 'b': s += '\b'; break;
+        case 'f': s += '\f'; break;
+        case 'n': s += '\n'; break;
+        case 'r': s += '\r'; break;
+        case 't': s += '\t'; break;
+        case 'u': {
+          uint32_t cp = hex4();
+          if (cp >= 0xD800 && cp < 0xDC00) {
+            if (i + 6 > json.size() || json[i] != '\\' || json[i + 1] != 'u') fail("lone surrogate");
+            i += 2;
+            const uint32_t lo = hex4();
+            if (lo < 0xDC00 || lo >= 0xE000) fail("bad surrogate pair");
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+          } else if (cp >= 0xDC00 && cp < 0xE000) {
+            fail("lone surrogate");
+          }
+          AppendUtf8(s, cp);
+          break;
+        }
+        default: fail("bad escape");
+      }
+    }
+    out.push_back(std::move(s));
+    ws();
+    if (i < json.size() && json[i] == ',') { i++; continue; }
+    if (i < json.size() && json[i] == ']') { i++; break; }
+    fail("expected ',' or ']'");
+  }
+  ws();
+  if (i != json.size()) fail("trailing characters");
+  return out;
+}
 
 std::vector<float> Softmax(const float* logits, int T, int K) {
   std::vector<float> out(static_cast<size_t>(T) * K);

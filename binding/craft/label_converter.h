@@ -45,6 +45,10 @@ std::vector<float> Softmax(const float* logits, int T, int K);
 Decoded Decode(const std::vector<float>& probs, int T, int K, const std::vector<std::string>& charset,
                DecoderKind decoder, ConfidenceKind confidence, const DecodeOptions& options);
 
+// Parses a JSON array of strings (a charset in the model's metadata) to UTF-8; throws std::invalid_argument on
+// anything else.
+std::vector<std::string> ParseJsonStringArray(const std::string& json);
+
 // CTC prefix beam search over [T, K] probabilities (blank = 0); returns the best labelling as class indices.
 std::vector<int> CtcBeamSearch(const std::vector<float>& probs, int T, int K, int beamWidth);
 

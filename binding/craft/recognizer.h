@@ -38,8 +38,6 @@ struct RecognizerConfig {
 // Parses and validates the contract's metadata; throws kModelLoad naming the key and what is wrong.
 RecognizerConfig ParseRecognizerConfig(const std::map<std::string, std::string>& metadata, const std::string& model);
 
-// Parses a JSON array of strings (the charset); throws std::invalid_argument on anything else.
-std::vector<std::string> ParseJsonStringArray(const std::string& json);
 
 struct RecognizeOptions {
   DecodeOptions decode;
