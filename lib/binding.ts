@@ -170,6 +170,8 @@ export interface NativeLabel {
   y: number;
   color?: [number, number, number];
   background?: [number, number, number];
+  /** Text height in pixels (e.g. a word's own); absent = scaled to the image. */
+  height?: number;
 }
 
 /** A piece of a caption row (rows are drawn in a dark band added above the image). @private */
