@@ -10,9 +10,11 @@ import type { DetectResult } from '../types';
 import { DETECT_FLAGS, detectOptionsFromFlags, num, parse, UsageError } from './args';
 import { runEnvironment } from './bench';
 import { writeEvalPicture } from './draw';
+import { runOcrEval, runRecognitionEval } from './eval-text';
 
-export const EVAL_USAGE = 'craft-text eval <dataset-dir> [--model m.onnx] [--protocol iou|deteval] [--json out.json] ' +
-  '[--out-dir dir] [--worst n] [--limit n] [--concurrency n] [detection flags as for detect]';
+export const EVAL_USAGE = 'craft-text eval <dataset-dir> [--task detection|recognition|ocr] [--model m.onnx] ' +
+  '[--recognizer rec.onnx] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
+  '[--concurrency n] [detection flags as for detect]';
 
 /** One image's record in the JSON report. */
 interface ImageRecord {
@@ -64,6 +66,8 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     worst: { type: 'string' },
     limit: { type: 'string' },
     concurrency: { type: 'string' },
+    task: { type: 'string' },
+    recognizer: { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'eval needs a dataset folder' : `eval takes one dataset folder, got ${positionals.length}`);
   const dir = positionals[0];
@@ -82,6 +86,26 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
   }
   // With --json - the report goes to stdout and the summary to stderr.
   const say = jsonFile === '-' ? process.stderr : out;
+
+  const task = (values.task as string | undefined) ?? 'detection';
+  if (task !== 'detection' && task !== 'recognition' && task !== 'ocr') {
+    throw new UsageError(`--task expects detection, recognition or ocr, got '${task}'`);
+  }
+  if (task !== 'detection') {
+    for (const flag of ['protocol', 'out-dir', 'worst'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task detection`);
+    }
+    const settings = {
+      dir, model: values.model as string | undefined, recognizer: values.recognizer as string | undefined,
+      threads, limit, concurrency, jsonFile, values,
+    };
+    if (task === 'recognition') {
+      if (values.model !== undefined) throw new UsageError('--task recognition reads ground-truth boxes: name the model with --recognizer');
+      return runRecognitionEval(settings, out);
+    }
+    return runOcrEval(settings, out);
+  }
+  if (values.recognizer !== undefined) throw new UsageError('--recognizer is for --task recognition or ocr');
 
   const samples = await loadSamples(dir, limit);
 

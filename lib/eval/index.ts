@@ -11,3 +11,8 @@ export type { Progress, ProgressOptions } from './progress';
 export type {
   Point, GtWord, Detection, EvalSample, EvalOptions, Protocol, Match, MatchType, EvalCounts, ImageResult, EvalResult,
 } from './types';
+export {
+  normalizeText, editDistance, oneMinusNed, scoreRecognition, scoreOcr, scoreOcrImage, bagOfWords, parseLabelsTsv,
+  recognitionFromDataset, loadRecognitionDataset,
+} from './recognition';
+export type { RecognitionScores, OcrDetection, OcrImageScores, OcrScores, RecognitionSample } from './recognition';

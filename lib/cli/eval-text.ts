@@ -1,0 +1,157 @@
+/*! craft-text | MIT */
+// `craft-text eval --task recognition|ocr`: read the words of an annotated set (ground-truth boxes or word crops) or
+// find and read them end to end, and score the texts (lib/eval/recognition.ts).
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { createProgress } from '../eval';
+import { loadRecognitionDataset, scoreOcr, scoreRecognition, type OcrDetection, type RecognitionSample } from '../eval/recognition';
+import { Ocr } from '../ocr';
+import { Recognizer } from '../recognizer';
+import type { Point, Region, RegionInput } from '../types';
+import { detectOptionsFromFlags, UsageError } from './args';
+import { loadSamples, pool } from './eval';
+
+/** A ground-truth polygon as recognize() takes it: a 4-point box, or its bounding box with the polygon to follow. */
+function toRegion(p: Point[]): RegionInput {
+  if (p.length === 4) return p as Region;
+  const xs = p.map((q) => q[0]);
+  const ys = p.map((q) => q[1]);
+  const [l, t, r, b] = [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+  return { box: [[l, t], [r, t], [r, b], [l, b]], polygon: p };
+}
+
+const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
+const pct = (v: number) => (v * 100).toFixed(2) + ' %';
+
+export interface TextEvalSettings {
+  dir: string;
+  model?: string;
+  recognizer?: string;
+  threads?: number;
+  limit?: number;
+  concurrency: number;
+  jsonFile?: string;
+  values: Record<string, unknown>;
+}
+
+async function writeReport(jsonFile: string | undefined, report: unknown, out: NodeJS.WritableStream, say: NodeJS.WritableStream) {
+  if (jsonFile === undefined) return;
+  const text = JSON.stringify(report) + '\n';
+  if (jsonFile === '-') out.write(text);
+  else {
+    await fsp.writeFile(jsonFile, text);
+    say.write(`wrote ${jsonFile}\n`);
+  }
+}
+
+/** Recognition accuracy on word crops (labels.tsv) or on the ground-truth boxes of a dataset with texts. */
+export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.WritableStream): Promise<number> {
+  const say = s.jsonFile === '-' ? process.stderr : out;
+  let samples: RecognitionSample[];
+  try {
+    samples = await loadRecognitionDataset(s.dir);
+  } catch (err) {
+    throw new UsageError(`cannot read the dataset: ${(err as Error).message}`);
+  }
+  if (s.limit !== undefined) samples = samples.slice(0, s.limit);
+  if (samples.length === 0) throw new UsageError(`no words with text in ${s.dir}`);
+  const recognizer = await Recognizer.create({ model: s.recognizer, ...(s.threads !== undefined ? { threads: s.threads } : {}) });
+  const words = samples.reduce((a, x) => a + x.texts.length, 0);
+  const records: { image: string; gt: string; pred: string; confidence: number; error?: string }[][] = [];
+  let seconds = 0;
+  let inferenceMs = 0;
+  try {
+    const progress = createProgress(words, { label: 'eval' });
+    const t0 = performance.now();
+    records.push(...await pool(samples, s.concurrency, async (x) => {
+      const image = path.relative(path.resolve(s.dir), x.imagePath) || path.basename(x.imagePath);
+      try {
+        const r = await recognizer.recognizeDetailed(x.imagePath, x.regions?.map(toRegion));
+        inferenceMs += r.timings.inference;
+        return r.words.map((w, i) => ({ image, gt: x.texts[i], pred: w.text, confidence: round4(w.confidence) }));
+      } catch (err) {
+        const e = err as Error & { code?: string };
+        return x.texts.map((gt) => ({ image, gt, pred: '', confidence: 0, error: `${e.code ?? 'Error'}: ${e.message}` }));
+      } finally {
+        progress.tick(x.texts.length, path.basename(x.imagePath));
+      }
+    }));
+    seconds = (performance.now() - t0) / 1000;
+    progress.stop();
+  } finally {
+    await recognizer.dispose();
+  }
+  const flat = records.flat();
+  const r = scoreRecognition(flat);
+  const errors = flat.filter((w) => w.error).length;
+  say.write([
+    `dataset    ${s.dir} (${samples.length} images, ${r.count} words)`,
+    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder})`,
+    `accuracy   ${pct(r.accuracy)} (DTRB: lower case, [0-9a-z] only, exact, every word counted; ${r.correct}/${r.count})`,
+    `exact      ${pct(r.exactAccuracy)} (case-sensitive, full text; ${r.exactCorrect}/${r.count})`,
+    `1-NED      ${r.oneMinusNed.toFixed(4)} (1 - edit distance / max length, case-sensitive)`,
+    `throughput ${(r.count / seconds).toFixed(1)} words/s (${seconds.toFixed(1)} s, ${s.concurrency} in flight; model runs ${(inferenceMs / Math.max(1, r.count)).toFixed(2)} ms per word)`,
+    ...(errors ? [`failed     ${errors} word(s) could not be read (scored as empty)`] : []),
+  ].join('\n') + '\n');
+  await writeReport(s.jsonFile, {
+    task: 'recognition', dataset: path.resolve(s.dir), recognizer: s.recognizer ?? 'default',
+    count: r.count, accuracy: r.accuracy, exactAccuracy: r.exactAccuracy, oneMinusNed: r.oneMinusNed,
+    correct: r.correct, exactCorrect: r.exactCorrect, errors,
+    throughput: { words: r.count, seconds: Math.round(seconds * 100) / 100, inferenceMsPerWord: inferenceMs / Math.max(1, r.count) },
+    words: flat,
+  }, out, say);
+  return errors > 0 ? 1 : 0;
+}
+
+/** End to end: detect and read every image of a dataset with texts; word spotting and bag-of-words F1. */
+export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream): Promise<number> {
+  const say = s.jsonFile === '-' ? process.stderr : out;
+  const samples = await loadSamples(s.dir, s.limit);
+  const detect = detectOptionsFromFlags(s.values);
+  const t = s.threads !== undefined ? { threads: s.threads } : {};
+  const ocr = await Ocr.create({ detector: { model: s.model, ...t }, recognizer: { model: s.recognizer, ...t } });
+  let seconds = 0;
+  const timing = { detection: 0, recognition: 0 };
+  let results: { image: string; words: OcrDetection[]; error?: string }[] = [];
+  try {
+    const progress = createProgress(samples.length, { label: 'eval' });
+    const t0 = performance.now();
+    results = await pool(samples, s.concurrency, async (x) => {
+      const image = path.relative(path.resolve(s.dir), x.imagePath) || path.basename(x.imagePath);
+      try {
+        const r = await ocr.read(x.imagePath, { detect });
+        timing.detection += r.timings.detection;
+        timing.recognition += r.timings.recognition;
+        return { image, words: r.words.map((w) => ({ points: w.box.map(([a, b]) => [a, b] as [number, number]), text: w.text })) };
+      } catch (err) {
+        const e = err as Error & { code?: string };
+        return { image, words: [], error: `${e.code ?? 'Error'}: ${e.message}` };
+      } finally {
+        progress.tick(1, path.basename(x.imagePath));
+      }
+    });
+    seconds = (performance.now() - t0) / 1000;
+    progress.stop();
+  } finally {
+    await ocr.dispose();
+  }
+  const r = scoreOcr(samples.map((x, i) => ({ gt: x.words, det: results[i].words })));
+  const errors = results.filter((x) => x.error).length;
+  say.write([
+    `dataset    ${s.dir} (${r.images} images)`,
+    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'}`,
+    `spotting   P ${pct(r.spotting.precision)}  R ${pct(r.spotting.recall)}  H-mean ${pct(r.spotting.hmean)} ` +
+      `(IoU > 0.5 one-to-one and equal text, lower case [0-9a-z]; ${r.spotted} of ${r.gtCount} words, ${r.detCount} detections, ${r.matched} boxes matched)`,
+    `bag-of-words P ${pct(r.bagOfWords.precision)}  R ${pct(r.bagOfWords.recall)}  F1 ${pct(r.bagOfWords.f1)} (per page, normalised tokens)`,
+    `throughput ${(r.images / seconds).toFixed(2)} images/s (${seconds.toFixed(1)} s); per image: detection ${(timing.detection / Math.max(1, r.images)).toFixed(0)} ms, ` +
+      `recognition ${(timing.recognition / Math.max(1, r.images)).toFixed(0)} ms`,
+    ...(errors ? [`failed     ${errors} image(s) could not be processed (scored with no words)`] : []),
+  ].join('\n') + '\n');
+  await writeReport(s.jsonFile, {
+    task: 'ocr', dataset: path.resolve(s.dir), detector: s.model ?? 'default', recognizer: s.recognizer ?? 'default',
+    spotting: r.spotting, bagOfWords: r.bagOfWords, gtCount: r.gtCount, detCount: r.detCount, matched: r.matched,
+    spotted: r.spotted, images: r.images, errors, seconds,
+    perImage: r.perImage.map((p, i) => ({ image: results[i].image, ...p, ...(results[i].error ? { error: results[i].error } : {}), words: results[i].words })),
+  }, out, say);
+  return errors > 0 ? 1 : 0;
+}
