@@ -188,3 +188,38 @@ def ctc_greedy(logits: np.ndarray, charset: str) -> list[str]:
             prev = k
         out.append(''.join(s))
     return out
+
+
+def write_dev_pages(root: str) -> dict:
+    """The held-out pages of the gt.jsonl sets as datasets of their own (<root>/<set>-pages/gt.jsonl, image paths
+    relative to it, ICDAR 2013's inclusive boxes already widened by one pixel) for `craft-text eval --task ocr`
+    and `--task recognition` (which then cuts the words itself, as the runtime does)."""
+    counts = {}
+    for name in ('ic13', 'funsd'):
+        src = os.path.join(DATA, SETS[name])
+        d = os.path.join(root, f'{name}-pages')
+        os.makedirs(d, exist_ok=True)
+        rows = []
+        with open(os.path.join(src, 'gt.jsonl'), encoding='utf-8') as fh:
+            for line in fh:
+                r = json.loads(line)
+                if not is_dev(os.path.basename(r['image'])):
+                    continue
+                words = []
+                for w in r['words']:
+                    q = box_quad(w['points']) if name == 'ic13' else np.array(w['points'], np.float64)
+                    words.append({'points': q.tolist(), 'text': w['text'], 'ignore': w.get('ignore', False)})
+                rows.append(json.dumps({'image': os.path.relpath(os.path.join(src, r['image']), d), 'words': words}))
+        with open(os.path.join(d, 'gt.jsonl'), 'w', encoding='utf-8') as fh:
+            fh.write('\n'.join(rows) + '\n')
+        counts[name] = len(rows)
+    return counts
+
+
+if __name__ == '__main__':
+    import argparse
+    ap = argparse.ArgumentParser(description='write the dev parts (crops + labels.tsv, page subsets) to a folder')
+    ap.add_argument('--write-dev', default=os.path.join(HERE, 'runs', 'recdev'))
+    a = ap.parse_args()
+    print('crops', write_dev(a.write_dev))
+    print('pages', write_dev_pages(a.write_dev))

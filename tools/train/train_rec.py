@@ -45,7 +45,7 @@ import recdata as R  # noqa: E402
 cv2.setNumThreads(1)
 CHARSET = PRINTABLE_CHARS
 CHAR_INDEX = {c: i + 1 for i, c in enumerate(CHARSET)}
-DEFAULT_MIX = 'synth:0.7,funsd:0.1,ic13:0.08,ic15:0.12'
+DEFAULT_MIX = 'synth:0.55,funsd:0.18,ic13:0.12,ic15:0.15'
 
 
 def make_opt(a) -> Opt:
@@ -281,7 +281,7 @@ def main():
     ap.add_argument('--oc', type=int, default=128)
     ap.add_argument('--hidden', type=int, default=128)
     ap.add_argument('--max-w', type=int, default=512)
-    ap.add_argument('--mix', default=DEFAULT_MIX)
+    ap.add_argument('--mix', default=None, help=f'sources and weights (default {DEFAULT_MIX}; on resume: the saved one)')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=2)
     ap.add_argument('--workers', type=int, default=1)
@@ -304,8 +304,10 @@ def main():
         path = a.resume or os.path.join(a.out, 'last.pt')
         ck = torch.load(path, map_location='cpu', weights_only=False)
         saved = ck['args']
-        for k in ('oc', 'hidden', 'seed', 'mix', 'max_w', 'batch'):  # the stream and the network stay the same
+        for k in ('oc', 'hidden', 'seed', 'max_w', 'batch'):  # the network and the stream stay the same
             setattr(a, k, saved[k])
+        if a.mix is None:  # the data mix may be changed on resume (the stream is then a function of the new mix)
+            a.mix = saved['mix']
         start, hist = ck['step'], ck.get('history', [])
         print(f'resuming from {path} at step {start}', flush=True)
     opt = make_opt(a)
@@ -317,7 +319,9 @@ def main():
             optim.load_state_dict(ck['optimizer'])
     nparam = sum(p.numel() for p in model.parameters())
     print(f'model {opt.output_channel}/{opt.hidden_size}: {nparam / 1e6:.3f} M parameters', flush=True)
+    a.mix = a.mix or DEFAULT_MIX
     mix = {k: float(v) for k, v in (x.split(':') for x in a.mix.split(','))}
+    print(f'data mix {mix}', flush=True)
     ds = Batches(a.seed, a.batch, mix, a.max_w)
     dl = torch.utils.data.DataLoader(ds, batch_size=None, sampler=range(start, 10 ** 9), num_workers=a.workers,
                                      prefetch_factor=8 if a.workers else None, persistent_workers=a.workers > 0)
