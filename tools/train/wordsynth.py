@@ -64,6 +64,7 @@ class WordSynth:
         self.style_names = list(sw)
         p = np.array([sw[k] for k in self.style_names], np.float64)
         self.style_p = p / p.sum()
+        self._caps: dict[int, bool] = {}
 
     # -- text ------------------------------------------------------------------------------------------------
     def token(self, rng, case: str) -> str:
@@ -86,12 +87,39 @@ class WordSynth:
             return (w + ':', '(' + w + ')', '[' + w + ']', w + ',', '"' + w + '."')[k]
         return self.tg.token(rng, case)
 
+    def caps_design(self, fi: int) -> bool:
+        """Fonts whose lower-case letters are drawn as (small) capitals: their text is labelled in upper case,
+        which is what the image shows. Decided by comparing the shapes of a, e, r, g with A, E, R, G."""
+        v = self._caps.get(fi)
+        if v is None:
+            info = self.assets.fonts[fi]
+            v = not info['lower']
+            if not v:
+                try:
+                    F = self.assets.font(fi, 40)
+                    sims = []
+                    for lo in 'aerg':
+                        ml, mu = F.glyph(lo, 0), F.glyph(lo.upper(), 0)
+                        if ml is None or mu is None:
+                            continue
+                        a = cv2.resize(ml[0], (24, 24), interpolation=cv2.INTER_AREA) > 96
+                        b = cv2.resize(mu[0], (24, 24), interpolation=cv2.INTER_AREA) > 96
+                        sims.append((a & b).sum() / max(1, (a | b).sum()))
+                    v = bool(sims) and min(sims) > 0.6
+                except Exception:  # noqa: BLE001
+                    v = False
+            self._caps[fi] = v
+        return v
+
     def tokens(self, rng, n: int, case: str, info: dict) -> list[str]:
         out = []
         for _ in range(50):
             if len(out) == n:
                 break
-            t = S.fit_charset([to_charset(self.token(rng, case))], info)
+            t = [to_charset(self.token(rng, case))]
+            if info.get('caps'):
+                t = [t[0].upper()]
+            t = S.fit_charset(t, info)
             t = [x for x in (''.join(c for c in t[0] if not c.isspace()) if t else '',) if x]
             out.extend(t)
         return out
@@ -104,7 +132,7 @@ class WordSynth:
         A = self.assets
         for _ in range(20):
             fi = A.pick_font(rng, STYLE_FONTS[style])
-            info = A.fonts[fi]
+            info = dict(A.fonts[fi], caps=self.caps_design(fi))
             case = ['sentence', 'lower', 'upper', 'title'][rng.choice(4, p=[.45, .25, .18, .12])]
             n_target = 1 if rng.random() < 0.75 else int(rng.integers(2, 5))
             target = self.tokens(rng, n_target, case, info)
