@@ -67,10 +67,21 @@ def run_model(sess, charset: str, batches, n: int) -> tuple[list[str], float]:
     return preds, time.perf_counter() - t
 
 
-def tesseract(imgs: list[np.ndarray], psm: int) -> list[str]:
+def tesseract_friendly(im: np.ndarray, min_h: int = 48, border: int = 8) -> np.ndarray:
+    """Tesseract reads text best at 20-40 px capitals with a margin: small crops are upscaled (bicubic) to min_h and
+    get a replicated border (its own documentation, "Improving the quality of the output")."""
+    h, w = im.shape
+    if h < min_h:
+        im = np.asarray(Image.fromarray(im).resize((max(1, round(w * min_h / h)), min_h), Image.BICUBIC))
+    return np.pad(im, border, mode='edge')
+
+
+def tesseract(imgs: list[np.ndarray], psm: int, prepare: bool = False) -> list[str]:
     with tempfile.TemporaryDirectory() as d:
         paths = []
         for i, im in enumerate(imgs):
+            if prepare:
+                im = tesseract_friendly(im)
             p = os.path.join(d, f'{i:05d}.png')
             Image.fromarray(im).save(p)
             paths.append(p)
@@ -84,6 +95,91 @@ def tesseract(imgs: list[np.ndarray], psm: int) -> list[str]:
     return res + [''] * (len(imgs) - len(res))
 
 
+def rect_iou(a, b) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    ua = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / ua if ua > 0 else 0.0
+
+
+def score_ocr_page(gt: list[tuple[list, str, bool]], det: list[tuple[list, str]]) -> dict:
+    """lib/eval/recognition.ts scoreOcrImage for axis-aligned boxes [x0, y0, x1, y1]: one-to-one greedy IoU > 0.5
+    matching (GT order, then detection order), detections > 50 % inside a don't-care GT discarded, a match is
+    spotted when the normalised texts are equal; bag of words over normalised whitespace tokens."""
+    from collections import Counter
+    gign = [ig or R.dtrb_norm(t) == '' for _, t, ig in gt]
+    dign = []
+    for b, _ in det:
+        area = (b[2] - b[0]) * (b[3] - b[1])
+        d = False
+        for (g, _, _), ig in zip(gt, gign):
+            if ig and area > 0:
+                ix = max(0.0, min(g[2], b[2]) - max(g[0], b[0]))
+                iy = max(0.0, min(g[3], b[3]) - max(g[1], b[1]))
+                if ix * iy / area > 0.5:
+                    d = True
+                    break
+        dign.append(d)
+    gm, dm = [False] * len(gt), [False] * len(det)
+    matched = spotted = 0
+    for i, (g, gtext, _) in enumerate(gt):
+        if gign[i]:
+            continue
+        for j, (b, dtext) in enumerate(det):
+            if dign[j] or dm[j] or gm[i]:
+                continue
+            if rect_iou(g, b) > 0.5:
+                gm[i] = dm[j] = True
+                matched += 1
+                spotted += R.dtrb_norm(gtext) == R.dtrb_norm(dtext)
+    bag = lambda texts: Counter(n for t in texts for n in (R.dtrb_norm(x) for x in t.split()) if n)  # noqa: E731
+    bg, bp = bag([t for _, t, ig in gt if not ig]), bag([t for _, t in det])
+    return {'gtCount': sum(not x for x in gign), 'detCount': sum(not x for x in dign), 'matched': matched,
+            'spotted': spotted, 'bagGt': sum(bg.values()), 'bagPred': sum(bp.values()),
+            'bagCommon': sum(min(v, bg[k]) for k, v in bp.items())}
+
+
+def summarize_ocr(pages: list[dict]) -> dict:
+    t = {k: sum(p[k] for p in pages) for k in pages[0]}
+    f1 = lambda p, r: 2 * p * r / (p + r) if p + r else 0.0  # noqa: E731
+    sp, sr = t['spotted'] / max(1, t['detCount']), t['spotted'] / max(1, t['gtCount'])
+    bp, br = t['bagCommon'] / max(1, t['bagPred']), t['bagCommon'] / max(1, t['bagGt'])
+    return {**t, 'images': len(pages), 'spotting': {'precision': sp, 'recall': sr, 'hmean': f1(sp, sr)},
+            'bagOfWords': {'precision': bp, 'recall': br, 'f1': f1(bp, br)}}
+
+
+def tesseract_pages(dataset_dir: str, psm: int = 3) -> dict:
+    """Tesseract end to end on every page of a gt.jsonl dataset (word boxes from its TSV output)."""
+    recs = [json.loads(l) for l in open(os.path.join(dataset_dir, 'gt.jsonl'), encoding='utf-8') if l.strip()]
+    with tempfile.TemporaryDirectory() as d:
+        lst = os.path.join(d, 'list.txt')
+        with open(lst, 'w') as fh:
+            for r in recs:
+                fh.write(os.path.normpath(os.path.join(dataset_dir, r['image'])) + '\n')
+        t = time.perf_counter()
+        out = subprocess.run(['tesseract', lst, 'stdout', '--psm', str(psm), '-l', 'eng', 'tsv'], capture_output=True,
+                             text=True, env={**os.environ, 'OMP_THREAD_LIMIT': '1'}).stdout
+        dt = time.perf_counter() - t
+    dets: dict[int, list] = {}
+    for line in out.splitlines():
+        f = line.split('\t')
+        if len(f) < 12 or not f[0].isdigit() or f[0] != '5' or not f[11].strip():
+            continue
+        page, x, y, w, h = int(f[1]), int(f[6]), int(f[7]), int(f[8]), int(f[9])
+        dets.setdefault(page, []).append(([x, y, x + w, y + h], f[11].strip()))
+    pages = []
+    for i, r in enumerate(recs):
+        gt = []
+        for w in r['words']:
+            q = np.array(w['points'], np.float64)
+            gt.append(([*q.min(0), *q.max(0)], w['text'], bool(w.get('ignore'))))
+        pages.append(score_ocr_page(gt, dets.get(i + 1, [])))
+    res = summarize_ocr(pages)
+    res['ms_per_image'] = dt / len(recs) * 1000
+    return res
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('models', nargs='*')
@@ -92,10 +188,15 @@ def main():
     ap.add_argument('--tesseract', action='store_true')
     ap.add_argument('--repeat', type=int, default=1, help='timing rounds (interleaved across models)')
     ap.add_argument('--json')
+    ap.add_argument('--tesseract-pages', nargs='*', help='gt.jsonl datasets: Tesseract end to end (psm 3)')
     a = ap.parse_args()
-    sessions = [(m, *load_session(m, a.threads)) for m in a.models]
     report = {}
-    for name in a.sets.split(','):
+    for d in a.tesseract_pages or []:
+        r = tesseract_pages(d)
+        report[f'tesseract-pages:{d}'] = r
+        print(d, json.dumps({k: v for k, v in r.items()}), flush=True)
+    sessions = [(m, *load_session(m, a.threads)) for m in a.models]
+    for name in (a.sets.split(',') if (sessions or a.tesseract) else []):
         samples = R.dev_samples(name)
         imgs, gts = [s[0] for s in samples], [s[1] for s in samples]
         rep = {'n': len(samples)}
@@ -112,12 +213,12 @@ def main():
             sc['ms_per_word'] = min(times[m]) / len(imgs) * 1000
             rep[os.path.basename(m)] = sc
         if a.tesseract:
-            for psm in (7, 8):
+            for psm, prep in ((7, False), (8, False), (7, True)):
                 t = time.perf_counter()
-                p = tesseract(imgs, psm)
+                p = tesseract(imgs, psm, prep)
                 sc = R.scores(p, gts)
                 sc['ms_per_word'] = (time.perf_counter() - t) / len(imgs) * 1000
-                rep[f'tesseract-psm{psm}'] = sc
+                rep[f'tesseract-psm{psm}' + ('-upscaled' if prep else '')] = sc
         report[name] = rep
         print(name, json.dumps(rep), flush=True)
     if a.json:

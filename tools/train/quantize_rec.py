@@ -2,7 +2,7 @@
 """INT8 version of a recogniser: onnxruntime dynamic quantisation (tooling only, never runtime).
 
     python3 tools/train/quantize_rec.py models/craft-text-recognizer.onnx models/craft-text-recognizer-int8.onnx \
-        [--ops MatMul,Gemm,LSTM]
+        [--ops MatMul,Gemm,LSTM] [--static-conv 256]
 
 `craft-text quantize` is made for CRAFT (static QDQ calibrated on page images, scored by detection H-mean), so the
 recogniser goes through onnxruntime.quantization.quantize_dynamic: int8 weights (per channel where supported),
@@ -19,12 +19,44 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 
+def static_convs(src: str, dst: str, n: int) -> str:
+    import sys
+    import numpy as np
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, quantize_static
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    import recdata as R
+    from wordsynth import SafeWordSynth
+    ws = SafeWordSynth(0)
+    crops, i = [], 0
+    while len(crops) < n:
+        crops.extend(s['image'] for s in ws.get(10 ** 8 + i, 'val'))
+        i += 1
+    crops.sort(key=lambda c: c.shape[1] / c.shape[0])
+    batches = [R.batch_tensor(crops[k:k + 16], 512) for k in range(0, n, 16)]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter(batches)
+
+        def get_next(self):
+            x = next(self.it, None)
+            return None if x is None else {'image': x}
+
+    quantize_static(src, dst, Reader(), quant_format=QuantFormat.QDQ, op_types_to_quantize=['Conv'],
+                    per_channel=True, activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    return dst
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('src')
     ap.add_argument('dst')
     ap.add_argument('--ops', default='MatMul,Gemm,LSTM')  # ConvInteger was 3.4x slower than float Conv here
     ap.add_argument('--per-channel', action='store_true', default=True)
+    ap.add_argument('--static-conv', type=int, default=0, metavar='N',
+                    help='also quantise the convolutions statically (QDQ, uint8 activations calibrated on N synthetic '
+                         'word crops of the generator\'s val split, int8 per-channel weights) before the dynamic pass')
     a = ap.parse_args()
     ops = [o for o in a.ops.split(',') if o]
     src = onnx.load(a.src)
@@ -32,6 +64,8 @@ def main():
     with tempfile.TemporaryDirectory() as d:
         pre = os.path.join(d, 'pre.onnx')
         quant_pre_process(a.src, pre, skip_symbolic_shape=True)
+        if a.static_conv:
+            pre = static_convs(pre, os.path.join(d, 'qdq.onnx'), a.static_conv)
         quantize_dynamic(pre, a.dst, op_types_to_quantize=ops, per_channel=a.per_channel,
                          weight_type=QuantType.QInt8)
     m = onnx.load(a.dst)
