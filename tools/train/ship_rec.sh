@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Turns a recogniser checkpoint into the bundled models and measures them (numbers for the model card):
+#
+#   tools/train/ship_rec.sh <checkpoint.pt> [out-dir]      (out-dir: where the JSON reports go; default tools/train/runs/ship)
+#
+# 1. ONNX export (recogniser contract) -> models/craft-text-recognizer.onnx, checked against torch;
+# 2. INT8: static QDQ convolutions (calibrated on 256 synthetic crops) + dynamic LSTM/MatMul
+#    -> models/craft-text-recognizer-int8.onnx;
+# 3. tools/train/eval_rec.py: both models on the dev crops (accuracy, speed interleaved) [+ Tesseract with TESS=1];
+# 4. craft-text eval --task recognition / ocr on the dev page subsets (the runtime's own crops, end to end);
+# 5. bench/recognize.js: recognition of a ~180-word FUNSD page against its detection, in one run.
+# Environment: TESS=1 (Tesseract side by side), SKIP_E2E=1, SKIP_BENCH=1.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CKPT=${1:?checkpoint}
+OUT=${2:-tools/train/runs/ship}
+mkdir -p "$OUT"
+FP32=models/craft-text-recognizer.onnx
+INT8=models/craft-text-recognizer-int8.onnx
+DEV=tools/train/runs/recdev
+[ -f "$DEV/ic13-pages/gt.jsonl" ] || python3 tools/train/recdata.py --write-dev "$DEV"
+
+python3 tools/train/train_rec.py --export "$FP32" --resume "$CKPT" | tee "$OUT/export.txt"
+python3 tools/train/quantize_rec.py "$FP32" "$INT8" --static-conv 256 | tee "$OUT/quantize.txt"
+python3 tools/train/eval_rec.py "$FP32" "$INT8" --repeat 3 ${TESS:+--tesseract} --json "$OUT/eval_rec.json" | tee "$OUT/eval_rec.txt"
+npx tsc -p tsconfig.json
+if [ -z "${SKIP_E2E:-}" ]; then
+  for s in ic13 funsd; do
+    for m in "$FP32" "$INT8"; do
+      tag=$(basename "$m" .onnx)
+      node dist/cli/main.js eval --task recognition "$DEV/$s-pages" --recognizer "$m" --json "$OUT/rec-$s-$tag.json" | tee "$OUT/rec-$s-$tag.txt"
+    done
+    node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$FP32" --json "$OUT/ocr-$s.json" | tee "$OUT/ocr-$s.txt"
+  done
+  node dist/cli/main.js eval --task recognition "$DEV/ic15" --recognizer "$FP32" --json "$OUT/rec-ic15.json" | tee "$OUT/rec-ic15.txt"
+fi
+if [ -z "${SKIP_BENCH:-}" ]; then
+  node bench/recognize.js --model "$FP32" --ocr-recognizer "$FP32" --json > "$OUT/bench-fp32.json" || true
+  node bench/recognize.js --model "$INT8" --ocr-recognizer "$INT8" --json > "$OUT/bench-int8.json" || true
+  cat "$OUT"/bench-*.json
+fi
