@@ -2,6 +2,7 @@
 // Models bundled with the package, by name.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { types } from 'node:util';
 import { craftError } from './errors';
 
 const MODELS_DIR = path.join(__dirname, '..', 'models');
@@ -14,7 +15,7 @@ export const BUNDLED_MODELS: Record<string, string> = {
 
 /** Resolves `model` (undefined = 'default', a bundled name, or a path/bytes passed through). @private */
 export function resolveModel(model: string | Uint8Array | undefined): string | Uint8Array {
-  if (model instanceof Uint8Array) return model;
+  if (types.isUint8Array(model)) return model;
   const name = model ?? 'default';
   const file = BUNDLED_MODELS[name];
   if (file === undefined) return name;
