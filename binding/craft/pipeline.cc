@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 
 #include <opencv2/imgproc.hpp>
@@ -99,11 +100,13 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
   // image into a tensor of many gigabytes (and the network's activations are ~100x larger still).
   const uint64_t network = uint64_t(prepared.resize.paddedWidth) * uint64_t(prepared.resize.paddedHeight);
   if (options.maxPixels > 0 && network > options.maxPixels) {
+    char mag[32];
+    std::snprintf(mag, sizeof mag, "%g", static_cast<double>(options.magRatio));
     throw Error(ErrorCode::kInputTooLarge,
                 "Network input " + std::to_string(prepared.resize.paddedWidth) + "x" +
                     std::to_string(prepared.resize.paddedHeight) + " (the " + std::to_string(rgb.cols) + "x" +
-                    std::to_string(rgb.rows) + " image at magRatio " + std::to_string(options.magRatio) +
-                    ", canvasSize " + std::to_string(options.canvasSize) + ") exceeds pixel limit: > maxPixels " +
+                    std::to_string(rgb.rows) + " image at magRatio " + mag + ", canvasSize " +
+                    std::to_string(options.canvasSize) + ") exceeds pixel limit: > maxPixels " +
                     std::to_string(options.maxPixels) + "; lower magRatio or canvasSize, or let tiling cut it");
   }
   // The canvas cap shrank the image below its original resolution (what tiling exists to avoid).
