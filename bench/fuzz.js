@@ -261,8 +261,9 @@ function animatedGif(w, h, frames, fw = 1, fh = 1) {
 function workBomb(r) {
   const k = r.int(4);
   if (k === 0) {
+    // Over the limit at any size (refused from the markers); under it only small (a 36 Mpx image is legitimately slow).
     const scans = r.pick([50, 99, 100, 101, 150, 1000, 5000]);
-    const side = r.pick([64, 512, 2000, 6000]);
+    const side = scans <= 100 ? r.pick([64, 256, 512]) : r.pick([64, 512, 2000, 6000]);
     return { kind: `bomb:jpeg-scans:${side}:${scans}`, input: jpegScanBomb(side, side, scans) };
   }
   if (k === 1) {
@@ -271,7 +272,7 @@ function workBomb(r) {
   }
   if (k === 2) {
     // A bomb with its bytes mutated: the scan counter must not be fooled into a full decode of thousands of scans.
-    const bytes = MUTATORS.bitflip(jpegScanBomb(2000, 2000, 300 + r.int(3000)), r);
+    const bytes = MUTATORS.bitflip(jpegScanBomb(r.pick([512, 2000]), 512, 300 + r.int(3000)), r);
     return { kind: 'bomb:jpeg-scans-mutated', input: bytes };
   }
   const fixture = r.pick(loadFixtures().filter((f) => /progressive|2pages/.test(f.name)));
@@ -314,7 +315,8 @@ function generate(seed, i) {
     return { id: i, kind: `${base.name}:${ops.join('+')}`, input: bytes, options };
   }
   if (dice < 0.80) return { id: i, ...rawCase(r), options };
-  if (dice < 0.88) return { id: i, ...workBomb(r), options: { maxPixels: 40000000 } };
+  // Bombs are judged by their decode time: a small canvas keeps the detection after a (legitimate) decode short.
+  if (dice < 0.88) return { id: i, ...workBomb(r), options: { maxPixels: 40000000, canvasSize: 256, tiling: 'off' } };
   if (dice < 0.94) {
     const hostile = r.pick(LOOK_ALIKES);
     return { id: i, kind: `lookalike:${hostile}`, input: null, hostile, options };
