@@ -309,7 +309,7 @@ function flags(argv) {
     args: argv,
     options: {
       model: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, threads: { type: 'string' },
-      concurrency: { type: 'string' }, 'max-queue': { type: 'string' }, 'max-body-bytes': { type: 'string' },
+      concurrency: { type: 'string' }, 'max-queue': { type: 'string' }, 'max-uploads': { type: 'string' }, 'max-body-bytes': { type: 'string' },
       'max-pixels': { type: 'string' }, 'request-timeout-ms': { type: 'string' }, 'reject-delay-ms': { type: 'string' },
       'log-level': { type: 'string' },
     },
@@ -323,6 +323,7 @@ function flags(argv) {
       threads: n(values.threads, 'CRAFT_THREADS'),
       concurrency: n(values.concurrency, 'CRAFT_CONCURRENCY'),
       maxQueue: n(values['max-queue'], 'CRAFT_MAX_QUEUE'),
+      maxUploads: n(values['max-uploads'], 'MAX_UPLOADS'),
       maxBodyBytes: n(values['max-body-bytes'], 'MAX_BODY_BYTES'),
       maxPixels: n(values['max-pixels'], 'MAX_PIXELS'),
       requestTimeoutMs: n(values['request-timeout-ms'], 'REQUEST_TIMEOUT_MS'),
