@@ -458,6 +458,8 @@ function blockPool(ms) {
   const t0 = Date.now();
   return new Promise((resolve) => require('node:crypto').pbkdf2('x', 'y', Math.max(1, Math.round(ms * 300)), 32, 'sha256', () => resolve(Date.now() - t0)));
 }
+// A wedged child (a promise that never settles) must not just drain its event loop and exit 0.
+setTimeout(() => { console.error('CHILD WEDGED: the script never finished'); process.exit(3); }, ${(opts.timeoutMs ?? 60000) - 5000});
 (async () => {
 ${body}
 })().then(() => process.exit(0), (e) => { console.error('CHILD FAILED', e); process.exit(1); });
@@ -693,6 +695,15 @@ Callers('5. model, ortLibrary and --model naming a FIFO are refused at once; not
       { encoding: 'utf8', timeout: 20000 });
     assert.is(cli.status, 1, `${cli.signal} ${cli.stderr}`);
     assert.match(cli.stderr, /ERR_CRAFT_MODEL_LOAD: .*not a regular file/);
+    // Files the JS side reads (checkpoints for convert(), models for quantize/tune, CLI pictures) follow the same rule.
+    const r = child(`
+      const t0 = Date.now();
+      const code = await lib.convert(${JSON.stringify(fifo)}).then(() => 'ok', (e) => e.message);
+      console.log(JSON.stringify({ code, ms: Date.now() - t0 }));
+    `, { timeoutMs: 20000 });
+    assertClean(r, 'convert');
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.match(out.code, /not a regular file|ERR_NOT_REGULAR_FILE/);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@
 // search over hundreds of candidates costs seconds, not hundreds of inference passes. Optionally writes the winner
 // into a copy of the model as ONNX metadata (craft.textThreshold, ...), where Detector picks it up as its default.
 import * as fs from 'node:fs';
+import { readRegularFile } from '../files';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Detector } from '../detector';
@@ -245,7 +246,7 @@ export async function runTune(argv: string[], out: NodeJS.WritableStream = proce
   for (const c of top) log(row('', c) + '\n');
 
   if (writeFile !== undefined && modelFile !== undefined) {
-    const m = OnnxModel.parse(await fsp.readFile(modelFile));
+    const m = OnnxModel.parse(await readRegularFile(modelFile));
     for (const k of KEYS) m.metadata.set(`craft.${k}`, String(best[k]));
     if (canvasSize !== undefined) m.metadata.set('craft.canvasSize', String(canvasSize));
     if (magRatio !== undefined) m.metadata.set('craft.magRatio', String(magRatio));
