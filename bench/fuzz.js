@@ -135,6 +135,7 @@ function editHeader(src, r) {
       return b;
     }
     case 'tiff': {
+      if (b.length < 8) return b; // no IFD offset to edit (a truncation came first)
       const le = b[0] === 0x49;
       const ifd = le ? b.readUInt32LE(4) : b.readUInt32BE(4);
       if (r() < 0.15 || ifd + 2 > b.length) { write(b, 4, 4, v, le); return b; }
