@@ -4,9 +4,11 @@
 //  - Ownership: memory a worker reads off the JS thread is COPIED on the JS thread, at the call. A JS buffer can be
 //    detached (transferred with postMessage/structuredClone, then collected) or shrunk (a resizable ArrayBuffer's
 //    resize()) while the call runs, and Node-API can neither prevent nor observe that; a reference to the typed array
-//    keeps the object alive, not its memory. Node-API exposes no buffer that is provably stable (a pooled Buffer's
-//    slab can be detached too), so the rule has no exception. The copy costs a memcpy on the JS thread (a few ms
-//    per 10 MB, bench/input-copy.js, docs/robustness.md); file paths are read by the worker and never copied.
+//    keeps the object alive, not its memory. The one provably stable case is a SharedArrayBuffer: it can't be
+//    detached, and it can't shrink (a growable one only grows, in place), so image bytes in one are read in place,
+//    the SharedArrayBuffer pinned for the call. Nothing else is (a pooled Buffer's slab is an ArrayBuffer that can be
+//    transferred too). The copy costs an allocation and a memcpy on the JS thread (bench/input-copy.js,
+//    docs/robustness.md); file paths are read by the worker and never copied.
 //  - Own properties only: an input object's `path`/`data`/... and option fields are read only when the object itself
 //    has them, so a polluted Object.prototype can't redirect an input to a file or change an option.
 //  - Paths with NUL bytes are refused (TypeError), as node:fs does: C APIs would open the prefix.
@@ -15,6 +17,7 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -36,9 +39,34 @@ bool GetBool(const Napi::Object& o, const char* key, bool fallback);
 // A path argument: a string without NUL bytes (TypeError naming `what` otherwise).
 std::string ToPath(const Napi::Env& env, const Napi::Value& value, const std::string& what);
 
-// The bytes of a Uint8Array / Uint8ClampedArray, copied (at most `limit` bytes). TypeError for anything else.
-std::vector<uint8_t> CopyBytes(const Napi::Env& env, const Napi::Value& value, const std::string& what,
-                               size_t limit = SIZE_MAX);
+// Bytes a worker may read off the JS thread: a copy, or a SharedArrayBuffer's memory read in place (pinned).
+// Holds a JS reference in the second case: destroy it on the JS thread (AsyncWorkers are).
+class Bytes {
+ public:
+  Bytes() = default;
+  Bytes(Bytes&&) = default;
+  Bytes& operator=(Bytes&&) = default;
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  bool borrowed() const { return !pin_.IsEmpty(); }
+
+ private:
+  friend Bytes TakeBytes(const Napi::Env&, const Napi::Value&, const std::string&, size_t);
+  struct Free {
+    void operator()(uint8_t* p) const;
+  };
+  std::unique_ptr<uint8_t, Free> owned_;
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  Napi::Reference<Napi::Value> pin_;
+};
+
+// The bytes of a Uint8Array / Uint8ClampedArray (at most `limit` of them) under the ownership rule above: copied, or
+// borrowed from a SharedArrayBuffer. TypeError for anything else.
+Bytes TakeBytes(const Napi::Env& env, const Napi::Value& value, const std::string& what, size_t limit = SIZE_MAX);
+
+// The bytes of a Uint8Array / Uint8ClampedArray, always copied (for data kept beyond the call, e.g. a model).
+std::vector<uint8_t> CopyBytes(const Napi::Env& env, const Napi::Value& value, const std::string& what);
 
 // The first `count` floats of a Float32Array, copied; TypeError for another type or fewer elements.
 std::vector<float> CopyFloats(const Napi::Env& env, const Napi::Value& value, size_t count, const std::string& what);
@@ -58,7 +86,7 @@ class OwnedInput {
  private:
   friend OwnedInput ToInput(const Napi::Env& env, const Napi::Value& value);
   std::string path_;
-  std::vector<uint8_t> bytes_;
+  Bytes bytes_;
   bool raw_ = false;
   size_t rawSize_ = 0;  // the JS array's byte length (only width*height*channels of it are copied)
   int width_ = 0, height_ = 0, channels_ = 0;

@@ -127,8 +127,8 @@ class RenderWorker : public Napi::AsyncWorker {
 
 class OverlayWorker : public RenderWorker {
  public:
-  // The image bytes are a copy (input.h): the caller's array may be detached or resized while this runs.
-  OverlayWorker(Napi::Env env, std::vector<uint8_t> image, std::vector<craft::Stroke> strokes,
+  // The image bytes are taken under input.h's rule: the caller's array may be detached or resized while this runs.
+  OverlayWorker(Napi::Env env, Bytes image, std::vector<craft::Stroke> strokes,
                 std::vector<craft::Label> labels, std::vector<craft::CaptionRow> caption, std::string format,
                 uint64_t maxPixels)
       : RenderWorker(env, "craft.renderOverlay", std::move(format)),
@@ -145,7 +145,7 @@ class OverlayWorker : public RenderWorker {
   }
 
  private:
-  std::vector<uint8_t> image_;
+  Bytes image_;
   std::vector<craft::Stroke> strokes_;
   std::vector<craft::Label> labels_;
   std::vector<craft::CaptionRow> caption_;
@@ -246,7 +246,7 @@ Napi::Value RenderOverlay(const Napi::CallbackInfo& info) {
     }
   }
   const std::string format = FormatOf(env, info.Length() >= 4 ? info[3] : env.Undefined());
-  std::vector<uint8_t> image = CopyBytes(env, info[0], "image");
+  Bytes image = TakeBytes(env, info[0], "image");
   auto* worker = new OverlayWorker(env, std::move(image), std::move(strokes), std::move(labels), std::move(caption), format,
                                    maxPixels);
   worker->Queue();

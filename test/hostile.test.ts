@@ -540,6 +540,16 @@ Callers('1. a buffer transferred away or resized to 0 while a call runs is never
     out.postprocess = await p.then((w) => w.length, (e) => e.code);
     await blocked;
   }
+  // A SharedArrayBuffer can be neither detached nor shrunk: read in place (growing it during the call is harmless).
+  {
+    const sab = new SharedArrayBuffer(W * H * 3, { maxByteLength: W * H * 3 * 2 });
+    const data = new Uint8Array(sab).fill(180);
+    const blocked = blockPool(300);
+    const p = d.detect({ data, width: W, height: H, channels: 3 }, { canvasSize: 256, tiling: 'off' });
+    sab.grow(W * H * 3 * 2); global.gc();
+    out.shared = await p.then((r) => [r.width, r.height], (e) => e.code);
+    await blocked;
+  }
   // A buffer detached BEFORE the call is an empty input: a clean error.
   {
     const data = new Uint8Array(300); detach(data.buffer);
@@ -557,6 +567,7 @@ Callers('1. a buffer transferred away or resized to 0 while a call runs is never
   assert.equal(out.arrayBufferResized, [333, 1600]);
   assert.is(out.postprocess, 1, 'one all-text component');
   assert.is(out.detachedBefore, 'ERR_CRAFT_DECODE');
+  assert.equal(out.shared, [2000, 2000]);
 });
 
 Callers('2. typed-array look-alikes are refused before a slot is taken; the detector keeps working and dispose() resolves', () => {
