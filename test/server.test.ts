@@ -251,6 +251,22 @@ L('capacity is checked before a body is read: uploads in progress count as queue
   const ok = await post(`${url}/detect`, png);
   assert.is(ok.status, 200, ok.text);
   await server.shutdown();
+  // maxUploads bounds the bodies read at once even when the queue has room.
+  const second = await start({ maxQueue: 8, maxUploads: 1, rejectDelayMs: 0 });
+  const port2 = new URL(second.url).port;
+  const held = http.request({ host: '127.0.0.1', port: port2, path: '/detect', method: 'POST', headers: { 'content-type': 'image/bmp', 'content-length': 4 * 1024 * 1024 } });
+  held.on('error', () => {});
+  held.write(Buffer.alloc(64 * 1024));
+  try {
+    await sleep(300);
+    const r = await post(`${second.url}/detect`, png);
+    assert.is(r.status, 503, r.text);
+    assert.match(r.json.error.message, /1 uploads in progress/);
+  } finally {
+    held.destroy();
+    await sleep(50);
+    await second.server.shutdown();
+  }
 });
 
 L('graceful shutdown: in-flight requests finish, then the port closes and the model is freed', async () => {
