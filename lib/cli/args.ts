@@ -21,6 +21,8 @@ export function parse<T extends Options>(argv: string[], options: T, allowPositi
 
 /** Plain decimal notation only: Number() would also take '0x1', '0b1', '1_0'-less forms like ' 1 ' and 'Infinity'. */
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** Whether a flag value is a number in plain decimal notation. @private */
+export const isDecimal = (value: string): boolean => DECIMAL.test(value);
 
 /** Parses a numeric flag value (decimal notation), or throws a UsageError naming the flag. @private */
 export function num(flag: string, value: string | undefined, min: number, max: number, int = false): number | undefined {

@@ -13,7 +13,7 @@ import { resolveModel } from '../models';
 import { postprocess } from '../postprocess';
 import { OnnxModel } from '../quantize/graph';
 import type { Heatmaps } from '../types';
-import { num, parse, UsageError } from './args';
+import { isDecimal, num, parse, UsageError } from './args';
 import { loadSamples, pool } from './eval';
 
 export const TUNE_USAGE = 'craft-text tune <dataset-dir>... [--model m.onnx] [--search coordinate|grid] ' +
@@ -72,7 +72,7 @@ export function parseGrid(flag: string, value: string | undefined, fallback: num
   if (value === undefined) return fallback;
   const parts = value.split(',').map((s) => s.trim());
   const out = parts.map((s) => Number(s));
-  if (parts.some((s) => s === '') || out.some((v) => !Number.isFinite(v) || v < 0 || v > 1)) {
+  if (parts.some((s) => !isDecimal(s)) || out.some((v) => !Number.isFinite(v) || v < 0 || v > 1)) {
     throw new UsageError(`--${flag} expects comma-separated numbers between 0 and 1, got '${value}'`);
   }
   return [...new Set(out)].sort((a, b) => a - b);
