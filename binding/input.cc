@@ -63,9 +63,10 @@ PinnedInput ToInput(Napi::Env env, const Napi::Value& value) {
   PinnedInput p;
   Napi::Value image = o.Get("image");
   if (image.IsExternal()) {
-    auto mat = StageRef<cv::Mat>(image, &kDecodedTag);
-    Require(mat != nullptr, env, "input.image (not a decoded image, or released)");
-    p.input.image = std::move(mat);
+    Require(image.As<Napi::External<void>>().CheckTypeTag(&kDecodedTag), env, "input.image (not a decoded image)");
+    // Released after the call was queued: the work fails with a coded error instead of throwing here.
+    p.input.image = StageRef<cv::Mat>(image, &kDecodedTag);
+    p.input.imageReleased = p.input.image == nullptr;
     return p;
   }
   Napi::Value path = o.Get("path");
@@ -138,7 +139,7 @@ Napi::Value DecodeImage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Require(info.Length() >= 2 && info[1].IsObject(), env, "decodeImage arguments");
   PinnedInput input = ToInput(env, info[0]);
-  Require(!input.input.image, env, "input (already decoded)");
+  Require(!input.input.image && !input.input.imageReleased, env, "input (already decoded)");
   const double max_pixels = GetNumber(info[1].As<Napi::Object>(), "maxPixels", 268402689.0);
   auto* worker = new DecodeImageWorker(env, std::move(input), max_pixels >= 0 ? static_cast<uint64_t>(max_pixels) : 0);
   worker->Queue();

@@ -1,5 +1,6 @@
 #include "recognizer_wrap.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <string>
@@ -70,9 +71,9 @@ RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
       craft::Region region(k);
       for (uint32_t j = 0; j < k; j++) {
         const double x = c[at + 2 * j], y = c[at + 2 * j + 1];
-        Require(std::isfinite(x) && std::isfinite(y) && std::fabs(x) < 1e9 && std::fabs(y) < 1e9, env,
-                "options.regions (non-finite coordinate)");
-        region[j] = {static_cast<float>(x), static_cast<float>(y)};
+        Require(std::isfinite(x) && std::isfinite(y), env, "options.regions (non-finite coordinate)");
+        // Far-off coordinates are clipped to the image later; keep them finite as floats.
+        region[j] = {static_cast<float>(std::clamp(x, -1e9, 1e9)), static_cast<float>(std::clamp(y, -1e9, 1e9))};
       }
       at += 2 * static_cast<size_t>(k);
       r.regions.push_back(std::move(region));

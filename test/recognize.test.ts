@@ -209,6 +209,20 @@ Rec('a DecodedImage reads like the file; a released one is refused', async ({ cr
   await rejects(() => crnn.recognize(image), { code: 'ERR_CRAFT_DISPOSED', message: /released DecodedImage/ });
 });
 
+Rec('a DecodedImage released while calls wait: those calls fail with a code, nothing crashes', async ({ crnn }) => {
+  const file = path.join(FIXTURES, 'crop-2.png');
+  const image = await decodeImage(file);
+  const settled = Promise.allSettled([1, 2, 3].map(() => crnn.recognize(image)));
+  image.release(); // the first call has its pixels already; the queued ones find the image gone
+  const [first, ...rest] = await settled;
+  assert.is(first.status, 'fulfilled');
+  for (const r of rest) {
+    assert.is(r.status, 'rejected');
+    assert.is((r as PromiseRejectedResult).reason.code, 'ERR_CRAFT_INVALID_INPUT');
+  }
+  assert.equal(await crnn.recognize(file), (first as PromiseFulfilledResult<Recognition[]>).value);
+});
+
 Rec('invalid regions and options: TypeError / RangeError naming the argument', async ({ crnn }) => {
   const file = path.join(FIXTURES, 'crop-0.png');
   await rejects(() => crnn.recognize(file, [{ box: [[0, 0], [1, 0], [1, 1], [0, 1]] }, { box: [[0, 0], [1, 0], [1, NaN], [0, 1]] }] as never),

@@ -42,6 +42,9 @@ std::vector<uint8_t> ReadFile(const std::string& path) {
 }  // namespace
 
 cv::Mat LoadImage(const ImageInput& input, uint64_t maxPixels) {
+  if (input.imageReleased) {
+    throw Error(ErrorCode::kInvalidInput, "The DecodedImage was released before this call could read it");
+  }
   if (input.image) {
     const uint64_t pixels = static_cast<uint64_t>(input.image->cols) * input.image->rows;
     if (maxPixels > 0 && pixels > maxPixels) {

@@ -206,6 +206,24 @@ void TestCrop() {
   craft::CropPlan pp = plan({{12, 7}, {32, 7}, {52, 7}, {52, 27}, {32, 27}, {12, 27}});
   cv::Mat pc = craft::CropStrip(img, pp, 0);
   CHECK(pc.cols == 40 && pc.rows == 20 && cv::norm(pc, roi, cv::NORM_INF) == 0, "piecewise polygon warp");
+  // Hostile quads: three corners on a line, a bow-tie, huge coordinates: a strip or a skip, never a throw.
+  for (const std::vector<Point>& q : std::vector<std::vector<Point>>{
+           {{10, 10}, {30, 10}, {50, 10}, {30, 30}},
+           {{10, 10}, {50, 30}, {50, 10}, {10, 30}},
+           {{-1e9f, -1e9f}, {1e9f, -1e9f}, {1e9f, 1e9f}, {-1e9f, 1e9f}},
+           {{0, 0}, {100, 0}, {0, 50}, {100, 50}}}) {
+    bool ok = true;
+    try {
+      craft::CropPlan hp = plan(q);
+      if (!hp.skipped) {
+        cv::Mat m = craft::CropStrip(img, hp, 0);
+        ok = !m.empty() && m.cols == hp.width && m.rows == hp.height;
+      }
+    } catch (...) {
+      ok = false;
+    }
+    CHECK(ok, "hostile quad (%g,%g) (%g,%g) (%g,%g) (%g,%g)", q[0].x, q[0].y, q[1].x, q[1].y, q[2].x, q[2].y, q[3].x, q[3].y);
+  }
   // A box given rotated 180 degrees (its points starting at the bottom-right) reads the strip upside down.
   cv::Mat flipped = craft::CropStrip(img, plan({{52, 27}, {12, 27}, {12, 7}, {52, 7}}), 0);
   cv::Mat want180;
