@@ -251,6 +251,23 @@ Rec('failures are coded and the recogniser stays usable', async ({ crnn }) => {
   assert.ok(s.completed >= 2 && s.failed >= 2 && s.aborted >= 1);
 });
 
+Rec('a long call is cancelled between batches by abort or timeout; the recogniser stays usable', async ({ pad }) => {
+  const W = 400, H = 100;
+  const input = { data: page(W, H, 2), width: W, height: H, channels: 3 as const };
+  const many = Array.from({ length: 4000 }, (_, i) => {
+    const x = (i * 7) % 300, w = 20 + (i % 80);
+    return [[x, 10], [x + w, 10], [x + w, 40], [x, 40]] as [number, number][];
+  });
+  const ac = new AbortController();
+  const t0 = Date.now();
+  setTimeout(() => ac.abort(), 50);
+  await rejects(() => pad.recognize(input, many as never, { signal: ac.signal }), { name: 'AbortError' });
+  await rejects(() => pad.recognize(input, many as never, { timeoutMs: 50 }), { code: 'ERR_CRAFT_TIMEOUT' });
+  assert.ok(Date.now() - t0 < 4000, `cancelled promptly (${Date.now() - t0} ms)`);
+  const [r] = await pad.recognize(input, [many[0]] as never);
+  assert.type(r.text, 'string');
+});
+
 Rec('attention and EasyOCR-style models run; beam needs CTC', async () => {
   const attn = await Recognizer.create({ model: model('attn-tiny.onnx'), threads: 1 });
   const g2 = await Recognizer.create({ model: model('g2-tiny.onnx'), threads: 1 });
