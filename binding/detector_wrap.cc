@@ -117,8 +117,8 @@ Napi::Object ResultToJs(Napi::Env env, craft::DetectResult& r, bool polygons) {
 
 class CreateWorker : public PromiseWorker {
  public:
-  CreateWorker(Napi::Env env, craft::SessionOptions options, Napi::Reference<Napi::Value> pin)
-      : PromiseWorker(env, "craft.createDetector"), options_(std::move(options)), pin_(std::move(pin)) {}
+  CreateWorker(Napi::Env env, craft::SessionOptions options)
+      : PromiseWorker(env, "craft.createDetector"), options_(std::move(options)) {}
   void Execute() override {
     Run([&] { detector_ = std::make_shared<craft::Detector>(options_); });
   }
@@ -133,14 +133,13 @@ class CreateWorker : public PromiseWorker {
 
  private:
   craft::SessionOptions options_;
-  Napi::Reference<Napi::Value> pin_;
   std::shared_ptr<craft::Detector> detector_;
 };
 
 class DetectWorker : public PromiseWorker {
  public:
   DetectWorker(Napi::Env env, Napi::Object self, std::shared_ptr<const craft::Detector> detector,
-               std::vector<PinnedInput> inputs, craft::DetectOptions options, bool batch,
+               std::vector<OwnedInput> inputs, craft::DetectOptions options, bool batch,
                std::shared_ptr<craft::RunControl> control)
       : PromiseWorker(env, "craft.detect"),
         detector_(std::move(detector)),
@@ -154,13 +153,13 @@ class DetectWorker : public PromiseWorker {
     Run([&] {
       if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
       if (!batch_) {
-        results_.push_back(detector_->Detect(inputs_[0].input, options_, control_.get()));
+        results_.push_back(detector_->Detect(inputs_[0].view(), options_, control_.get()));
         return;
       }
       // One inference for all images; the batch must share a padded shape (the facade groups them).
       std::vector<craft::PreparedImage> prepared;
       prepared.reserve(inputs_.size());
-      for (auto& in : inputs_) prepared.push_back(detector_->Prepare(in.input, options_));
+      for (auto& in : inputs_) prepared.push_back(detector_->Prepare(in.view(), options_));
       std::vector<const craft::PreparedImage*> ptrs;
       for (auto& p : prepared) ptrs.push_back(&p);
       auto t0 = std::chrono::steady_clock::now();
@@ -185,7 +184,7 @@ class DetectWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<const craft::Detector> detector_;
-  std::vector<PinnedInput> inputs_;
+  std::vector<OwnedInput> inputs_;
   craft::DetectOptions options_;
   bool batch_;
   std::shared_ptr<craft::RunControl> control_;
@@ -202,7 +201,7 @@ const napi_type_tag kOutputTag = {0x1d2c3b4a59687766ull, 0xa5b4c3d2e1f00918ull};
 
 class PrepareWorker : public PromiseWorker {
  public:
-  PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector, PinnedInput input,
+  PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector, OwnedInput input,
                 craft::DetectOptions options, std::shared_ptr<craft::RunControl> control)
       : PromiseWorker(env, "craft.prepare"),
         detector_(std::move(detector)),
@@ -212,7 +211,7 @@ class PrepareWorker : public PromiseWorker {
   void Execute() override {
     Run([&] {
       if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
-      prepared_ = std::make_shared<craft::PreparedImage>(detector_->Prepare(input_.input, options_));
+      prepared_ = std::make_shared<craft::PreparedImage>(detector_->Prepare(input_.view(), options_));
     });
   }
   void OnOK() override {
@@ -232,7 +231,7 @@ class PrepareWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<const craft::Detector> detector_;
-  PinnedInput input_;
+  OwnedInput input_;
   craft::DetectOptions options_;
   std::shared_ptr<craft::RunControl> control_;
   std::shared_ptr<craft::PreparedImage> prepared_;
@@ -359,7 +358,7 @@ Napi::Value DetectorWrap::Detect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!detector_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
-  std::vector<PinnedInput> inputs;
+  std::vector<OwnedInput> inputs;
   inputs.push_back(ToInput(env, info[0]));
   auto* worker = new DetectWorker(env, info.This().As<Napi::Object>(), detector_, std::move(inputs),
                                   ToDetectOptions(info[1].As<Napi::Object>()), false,
@@ -374,7 +373,7 @@ Napi::Value DetectorWrap::DetectBatch(const Napi::CallbackInfo& info) {
   Require(info.Length() >= 2 && info[0].IsArray() && info[1].IsObject(), env, "detectBatch arguments");
   Napi::Array arr = info[0].As<Napi::Array>();
   Require(arr.Length() > 0, env, "inputs (empty)");
-  std::vector<PinnedInput> inputs;
+  std::vector<OwnedInput> inputs;
   for (uint32_t i = 0; i < arr.Length(); i++) inputs.push_back(ToInput(env, arr.Get(i)));
   auto* worker = new DetectWorker(env, info.This().As<Napi::Object>(), detector_, std::move(inputs),
                                   ToDetectOptions(info[1].As<Napi::Object>()), true,
@@ -495,7 +494,7 @@ Napi::Value RunControlWrap::Terminate(const Napi::CallbackInfo& info) {
 Napi::Value CreateDetector(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Require(info.Length() >= 1 && info[0].IsObject(), env, "options");
-  auto* worker = new CreateWorker(env, ToSessionOptions(env, info[0].As<Napi::Object>()), {});
+  auto* worker = new CreateWorker(env, ToSessionOptions(env, info[0].As<Napi::Object>()));
   worker->Queue();
   return worker->Promise();
 }

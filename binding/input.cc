@@ -12,6 +12,10 @@ namespace {
 const napi_type_tag kDecodedTag = {0x6b1f0e2d3c4a5968ull, 0x7e8d9cab0b1a2f3eull};
 }  // namespace
 
+void Require(bool ok, const Napi::Env& env, const std::string& what) {
+  if (!ok) throw Napi::TypeError::New(env, "craft binding: invalid " + what);
+}
+
 double GetNumber(const Napi::Object& o, const char* key, double fallback) {
   Napi::Value v = o.Get(key);
   if (!v.IsNumber()) return fallback;
@@ -57,21 +61,21 @@ craft::SessionOptions ToSessionOptions(Napi::Env env, const Napi::Object& o) {
   return so;
 }
 
-PinnedInput ToInput(Napi::Env env, const Napi::Value& value) {
+OwnedInput ToInput(const Napi::Env& env, const Napi::Value& value) {
   Require(value.IsObject(), env, "input");
   Napi::Object o = value.As<Napi::Object>();
-  PinnedInput p;
+  OwnedInput p;
   Napi::Value image = o.Get("image");
   if (image.IsExternal()) {
     Require(image.As<Napi::External<void>>().CheckTypeTag(&kDecodedTag), env, "input.image (not a decoded image)");
     // Released after the call was queued: the work fails with a coded error instead of throwing here.
-    p.input.image = StageRef<cv::Mat>(image, &kDecodedTag);
-    p.input.imageReleased = p.input.image == nullptr;
+    p.input_.image = StageRef<cv::Mat>(image, &kDecodedTag);
+    p.input_.imageReleased = p.input_.image == nullptr;
     return p;
   }
   Napi::Value path = o.Get("path");
   if (path.IsString()) {
-    p.input.path = path.As<Napi::String>().Utf8Value();
+    p.input_.path = path.As<Napi::String>().Utf8Value();
     return p;
   }
   Napi::Value data = o.Get("data");
@@ -83,16 +87,16 @@ PinnedInput ToInput(Napi::Env env, const Napi::Value& value) {
   const uint8_t* ptr = bytes.ByteLength() > 0 ? bytes.Data() : nullptr;
   static const uint8_t kEmpty = 0;
   if (o.Get("width").IsNumber()) {
-    p.input.pixels = ptr != nullptr ? ptr : &kEmpty;
-    p.input.pixelsSize = bytes.ByteLength();
-    p.input.width = GetInt(o, "width", 0);
-    p.input.height = GetInt(o, "height", 0);
-    p.input.channels = GetInt(o, "channels", 0);
+    p.input_.pixels = ptr != nullptr ? ptr : &kEmpty;
+    p.input_.pixelsSize = bytes.ByteLength();
+    p.input_.width = GetInt(o, "width", 0);
+    p.input_.height = GetInt(o, "height", 0);
+    p.input_.channels = GetInt(o, "channels", 0);
   } else {
-    p.input.encoded = ptr != nullptr ? ptr : &kEmpty;
-    p.input.encodedSize = bytes.ByteLength();
+    p.input_.encoded = ptr != nullptr ? ptr : &kEmpty;
+    p.input_.encodedSize = bytes.ByteLength();
   }
-  p.pin = Napi::Persistent(data);
+  p.pin_ = Napi::Persistent(data);
   return p;
 }
 
@@ -100,14 +104,15 @@ namespace {
 
 class DecodeImageWorker : public PromiseWorker {
  public:
-  DecodeImageWorker(Napi::Env env, PinnedInput input, uint64_t maxPixels)
+  DecodeImageWorker(Napi::Env env, OwnedInput input, uint64_t maxPixels)
       : PromiseWorker(env, "craft.decodeImage"), input_(std::move(input)), maxPixels_(maxPixels) {}
   void Execute() override {
     Run([&] {
       auto t0 = std::chrono::steady_clock::now();
-      cv::Mat rgb = craft::LoadImage(input_.input, maxPixels_);
+      const craft::ImageInput in = input_.view();
+      cv::Mat rgb = craft::LoadImage(in, maxPixels_);
       // Raw pixels are borrowed from JS: the handle outlives this call, so it owns a copy.
-      if (input_.input.pixels != nullptr && rgb.data == input_.input.pixels) rgb = rgb.clone();
+      if (in.pixels != nullptr && rgb.data == in.pixels) rgb = rgb.clone();
       image_ = std::make_shared<cv::Mat>(std::move(rgb));
       ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     });
@@ -127,7 +132,7 @@ class DecodeImageWorker : public PromiseWorker {
   }
 
  private:
-  PinnedInput input_;
+  OwnedInput input_;
   uint64_t maxPixels_;
   std::shared_ptr<cv::Mat> image_;
   double ms_ = 0;
@@ -138,8 +143,8 @@ class DecodeImageWorker : public PromiseWorker {
 Napi::Value DecodeImage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Require(info.Length() >= 2 && info[1].IsObject(), env, "decodeImage arguments");
-  PinnedInput input = ToInput(env, info[0]);
-  Require(!input.input.image && !input.input.imageReleased, env, "input (already decoded)");
+  OwnedInput input = ToInput(env, info[0]);
+  Require(!input.view().image && !input.view().imageReleased, env, "input (already decoded)");
   const double max_pixels = GetNumber(info[1].As<Napi::Object>(), "maxPixels", 268402689.0);
   auto* worker = new DecodeImageWorker(env, std::move(input), max_pixels >= 0 ? static_cast<uint64_t>(max_pixels) : 0);
   worker->Queue();

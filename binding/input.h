@@ -5,12 +5,16 @@
 #include <napi.h>
 
 #include <memory>
+#include <string>
 
 #include <opencv2/core.hpp>
 
 #include "craft/pipeline.h"
 
 namespace craft_napi {
+
+// The facade validates everything; these checks only keep a direct caller of the binding from crashing us.
+void Require(bool ok, const Napi::Env& env, const std::string& what);
 
 // Option fields: a missing or non-finite number gives the fallback (the facade validates; this keeps a direct
 // caller of the binding from reaching undefined behaviour).
@@ -22,14 +26,27 @@ bool GetBool(const Napi::Object& o, const char* key, bool fallback);
 // createDetector / createRecognizer options: the model (path or bytes, copied), the runtime, threads, providers.
 craft::SessionOptions ToSessionOptions(Napi::Env env, const Napi::Object& o);
 
-// An input pins the JS memory it borrows (a reference to the typed array) until the worker is destroyed.
-struct PinnedInput {
-  craft::ImageInput input;
-  Napi::Reference<Napi::Value> pin;
+// An image input held by a worker: a path, the JS bytes it borrows (a reference to the typed array pins it until
+// the worker is destroyed), or a decoded image (shared).
+class OwnedInput {
+ public:
+  OwnedInput() = default;
+  OwnedInput(OwnedInput&&) = default;
+  OwnedInput& operator=(OwnedInput&&) = default;
+  OwnedInput(const OwnedInput&) = delete;
+  OwnedInput& operator=(const OwnedInput&) = delete;
+
+  // The input as the pipeline reads it.
+  craft::ImageInput view() const { return input_; }
+
+ private:
+  friend OwnedInput ToInput(const Napi::Env& env, const Napi::Value& value);
+  craft::ImageInput input_;
+  Napi::Reference<Napi::Value> pin_;
 };
 
 // { path } | { data } (encoded) | { data, width, height, channels } (raw) | { image: decodedRef }.
-PinnedInput ToInput(Napi::Env env, const Napi::Value& value);
+OwnedInput ToInput(const Napi::Env& env, const Napi::Value& value);
 
 // [async] decodeImage(input, { maxPixels }) -> Promise<{ ref, width, height, decode }>: the image decoded (8-bit RGB)
 // and held natively; { image: ref } is then an input of detect/prepare and recognize.

@@ -135,7 +135,7 @@ class CreateWorker : public PromiseWorker {
 
 class PrepareWorker : public PromiseWorker {
  public:
-  PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Recognizer> recognizer, PinnedInput input, RecOptions options,
+  PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Recognizer> recognizer, OwnedInput input, RecOptions options,
                 std::shared_ptr<craft::RunControl> control)
       : PromiseWorker(env, "craft.recognizer.prepare"),
         recognizer_(std::move(recognizer)),
@@ -146,7 +146,7 @@ class PrepareWorker : public PromiseWorker {
     Run([&] {
       if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Recognition was aborted");
       prepared_ = std::make_shared<RecPrepared>();
-      prepared_->regions = recognizer_->Prepare(input_.input, options_.regions, options_.wholeImage, options_.options);
+      prepared_->regions = recognizer_->Prepare(input_.view(), options_.regions, options_.wholeImage, options_.options);
       prepared_->options = options_.options;
     });
   }
@@ -168,7 +168,7 @@ class PrepareWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<const craft::Recognizer> recognizer_;
-  PinnedInput input_;
+  OwnedInput input_;
   RecOptions options_;
   std::shared_ptr<craft::RunControl> control_;
   std::shared_ptr<RecPrepared> prepared_;
@@ -243,7 +243,7 @@ Napi::Value RecognizerWrap::Prepare(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!recognizer_) return RejectDisposed(env, "Recognizer");
   Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
-  PinnedInput input = ToInput(env, info[0]);
+  OwnedInput input = ToInput(env, info[0]);
   RecOptions options = ToRecognizeOptions(env, info[1].As<Napi::Object>());
   auto* worker = new PrepareWorker(env, recognizer_, std::move(input), std::move(options),
                                    info.Length() > 2 ? ToControl(info[2]) : nullptr);
