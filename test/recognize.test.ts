@@ -78,7 +78,9 @@ Rec('info reports the model contract from the metadata', ({ crnn, pad }) => {
 
 Rec('matches the PyTorch + PIL oracle: text identical, confidence within 1e-4 relative', async (ctx) => {
   const oracle = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'oracle.json'), 'utf8'));
-  for (const [name, rec] of [['crnn-tiny.onnx', ctx.crnn], ['crnn-tiny-pad.onnx', ctx.pad]] as const) {
+  const rgb = await Recognizer.create({ model: model('crnn-tiny-rgb.onnx'), threads: 1 });
+  assert.is(rgb.info.channels, 3);
+  for (const [name, rec] of [['crnn-tiny.onnx', ctx.crnn], ['crnn-tiny-pad.onnx', ctx.pad], ['crnn-tiny-rgb.onnx', rgb]] as const) {
     const texts = new Set<string>();
     for (let i = 0; i < oracle.images.length; i++) {
       const want = oracle.results[name][i];
@@ -95,6 +97,7 @@ Rec('matches the PyTorch + PIL oracle: text identical, confidence within 1e-4 re
     }
     assert.ok(texts.size >= 3, 'the fixtures read differently (they test the pre-processing)');
   }
+  await rgb.dispose();
 });
 
 Rec('regions: batched by width = one crop at a time; batchSize does not change results', async ({ crnn, pad }) => {
