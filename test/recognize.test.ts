@@ -271,6 +271,23 @@ Rec('a long call is cancelled between batches by abort or timeout; the recognise
   assert.type(r.text, 'string');
 });
 
+Rec('concurrent calls on one recogniser (concurrency 2) equal sequential ones; stats count them', async () => {
+  const rec = await Recognizer.create({ model: model('crnn-tiny-pad.onnx'), threads: 1, concurrency: 2, stageConcurrency: 2 });
+  try {
+    const files = ['crop-0.png', 'crop-1.png', 'crop-2.png', 'crop-3.png', 'crop-4.png'].map((f) => path.join(FIXTURES, f));
+    const sequential: Recognition[][] = [];
+    for (const f of files) sequential.push(await rec.recognize(f, undefined, EXACT));
+    const parallel = await Promise.all([...files, ...files].map((f) => rec.recognize(f, undefined, EXACT)));
+    assert.equal(parallel, [...sequential, ...sequential]);
+    const s = rec.stats();
+    assert.is(s.completed, 15);
+    assert.is(s.config.concurrency, 2);
+    await rejects(() => Recognizer.create({ model: model('crnn-tiny.onnx'), maxQueue: -1 }), { name: 'RangeError', message: /maxQueue/ });
+  } finally {
+    await rec.dispose();
+  }
+});
+
 Rec('attention and EasyOCR-style models run; beam needs CTC', async () => {
   const attn = await Recognizer.create({ model: model('attn-tiny.onnx'), threads: 1 });
   const g2 = await Recognizer.create({ model: model('g2-tiny.onnx'), threads: 1 });
