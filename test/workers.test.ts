@@ -116,10 +116,12 @@ Workers('OCR (detector + recogniser) in workers and on the main thread gives the
     image.release();
     await ocr.dispose();
     parentPort.postMessage([a.text, b.text]);`;
-  const workers = [1, 2].map(() => spawn(body, { model: TINY_MODEL, recognizer, image: img('hello.png') }));
-  for (const w of workers) {
-    const m = messages(w);
-    const got = await m.next();
+  // Listeners go on at spawn: a worker that finishes before we look at it must not lose its message.
+  const channels = [1, 2].map(() => messages(spawn(body, { model: TINY_MODEL, recognizer, image: img('hello.png') })));
+  for (const m of channels) {
+    // A worker that dies without a message fails the test instead of leaving it waiting.
+    const got = await Promise.race([m.next(), m.exit.then((code) => `worker exited (${code}) without a result`,
+      (err) => `worker error: ${err && err.stack || err}`)]);
     assert.equal(got, [expected, expected]);
     assert.is(await m.exit, 0);
   }
