@@ -8,6 +8,7 @@ import { DETECT_USAGE, runDetect } from './detect';
 import { EVAL_USAGE, runEval } from './eval';
 import { QUANTIZE_USAGE, runQuantize } from './quantize';
 import { TUNE_USAGE, runTune } from './tune';
+import { WORKER_USAGE, runWorker } from './worker';
 
 type Command = { usage: string; run: (argv: string[]) => Promise<number> };
 
@@ -18,6 +19,7 @@ const COMMANDS: Record<string, Command> = {
   convert: { usage: CONVERT_USAGE, run: runConvert },
   quantize: { usage: QUANTIZE_USAGE, run: runQuantize },
   tune: { usage: TUNE_USAGE, run: runTune },
+  worker: { usage: WORKER_USAGE, run: runWorker },
 };
 
 function usage(): string {
