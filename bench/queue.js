@@ -7,7 +7,8 @@
 //      while it holds jobs (a replacement starts, as a Deployment would), then Redis is restarted (SIGTERM, AOF
 //      flushed, started again); every job must end with exactly one stored result.
 // Usage: node bench/queue.js [--jobs 1000] [--throughput-jobs 120] [--overhead-runs 20] [--model default-int8]
-//   [--size 768] [--skip overhead,throughput,faults] [--json out.json]   (run `npm run build` first)
+//   [--size 768] [--fault-size 384] [--skip overhead,throughput,faults] [--json out.json]   (run `npm run build` first)
+// The fault run uses smaller pages (--fault-size) so 1,000 jobs take minutes, not a quarter of an hour, on 2 cores.
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -24,7 +25,7 @@ const { values } = parseArgs({
   options: {
     jobs: { type: 'string', default: '1000' }, 'throughput-jobs': { type: 'string', default: '120' },
     'overhead-runs': { type: 'string', default: '20' }, model: { type: 'string', default: 'default-int8' },
-    size: { type: 'string', default: '768' }, skip: { type: 'string', default: '' }, json: { type: 'string' },
+    size: { type: 'string', default: '768' }, 'fault-size': { type: 'string', default: '384' }, skip: { type: 'string', default: '' }, json: { type: 'string' },
   },
 });
 const SIZE = Number(values.size);
@@ -207,12 +208,14 @@ async function timedRun(queue, pages, label) {
       // Shorter locks than the defaults (30 s / 30 s) so the run shows recovery in seconds, as a tuned fleet would.
       const flags = ['--threads', '1', '--lock-duration-ms', '5000', '--stalled-interval-ms', '2000'];
       const workers = await Promise.all([startWorker(redis.url, queue.name, flags), startWorker(redis.url, queue.name, flags)]);
-      const items = Array.from({ length: n }, (_, i) => ({ input: pngs[i % pngs.length], jobId: `page-${String(i).padStart(5, '0')}` }));
+      const FS = Number(values['fault-size']);
+      const small = Array.from({ length: 8 }, (_, i) => encodePng(syntheticPage(FS, FS, i + 1), FS, FS));
+      const items = Array.from({ length: n }, (_, i) => ({ input: small[i % small.length], jobId: `page-${String(i).padStart(5, '0')}` }));
       items.splice(Math.floor(n / 2), 0, { input: Buffer.from('%PDF-1.4 this is not an image'), jobId: 'poison' });
       const t0 = performance.now();
       const ids = await Q.enqueueMany(queue, items);
       const log = (m) => console.log(`  [${((performance.now() - t0) / 1000).toFixed(1)} s] ${m}`);
-      console.log(`3. faults: ${n} pages + 1 poison job over 2 workers (lock 5 s, stall check 2 s)`);
+      console.log(`3. faults: ${n} ${FS}x${FS} pages + 1 poison job over 2 workers (lock 5 s, stall check 2 s)`);
       const done = () => workers.reduce((a, w) => a + w.completed.length, 0);
       while (done() < n * 0.25 || workers[0].active.size === 0) await sleep(20);
       const lost = [...workers[0].active];
@@ -235,7 +238,7 @@ async function timedRun(queue, pages, label) {
       const poison = await queue.getJob('poison');
       const lostJobs = await Promise.all(lost.map((id) => queue.getJob(id)));
       report.faults = {
-        jobs: n, poisonJobs: 1, seconds,
+        jobs: n, pageSize: FS, poisonJobs: 1, seconds,
         killedWorkerHeld: lost.length,
         recovered: lostJobs.filter((j) => j && j.attemptsStarted >= 2 && j.finishedOn && j.returnvalue).length,
         completed: counts.completed, failed: counts.failed, leftOver: counts.waiting + counts.active + counts.delayed,

@@ -97,6 +97,7 @@ export async function runWorker(argv: string[], out: NodeJS.WritableStream = pro
     ...(config.maxStalledCount !== undefined ? { maxStalledCount: config.maxStalledCount } : {}),
   });
   if (config.logJobs) {
+    w.worker.on('active', (job) => out.write(JSON.stringify({ event: 'active', id: job.id, op: job.name, attempt: job.attemptsStarted }) + '\n'));
     w.worker.on('completed', (job) => out.write(JSON.stringify({ event: 'completed', id: job.id, op: job.name, attempt: job.attemptsStarted }) + '\n'));
     w.worker.on('failed', (job, err) => out.write(JSON.stringify({ event: 'failed', id: job?.id, op: job?.name, reason: err.message }) + '\n'));
   }
