@@ -60,7 +60,7 @@ export interface MetricsSource {
 
 /**
  * Registers the worker's metrics on a prom-client registry (prom-client is an optional peer dependency):
- * `craft_queue_jobs_total{op,outcome}` (completed / failed / retried), `craft_queue_job_seconds{op?,phase}` histograms
+ * `craft_queue_jobs_total{op,outcome}` (completed / failed / retried), `craft_queue_job_seconds{phase}` histograms
  * (`processing`, `latency` = enqueue to done), `craft_queue_active_jobs`, and `craft_queue_depth{state}` read from Redis
  * at scrape time (shared by every worker of the queue: aggregate it with max, not sum).
  * @param registry - a prom-client `Registry` (default: prom-client's global one).

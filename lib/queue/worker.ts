@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ConnectionOptions, Job, Queue, Worker } from 'bullmq';
 import { Detector } from '../detector';
-import { checkBool, checkKnownKeys, checkNumber, invalidParameterError, plainObject } from '../is';
+import { checkKnownKeys, checkNumber, invalidParameterError, plainObject } from '../is';
 import { craftError } from '../errors';
 import type { CreateOptions, ImageInput } from '../types';
 import {
@@ -158,7 +158,6 @@ export async function createWorker(options: WorkerOptions): Promise<CraftWorker>
       !(typeof ocrOption === 'object' && ocrOption !== null && typeof (ocrOption as OcrLike).read === 'function')) {
     throw invalidParameterError('ocr', 'Ocr, Ocr.create() options or boolean', ocrOption);
   }
-  if (typeof ocrOption === 'boolean') checkBool('ocr', ocrOption);
   const { Worker, Queue, UnrecoverableError } = loadBullMQ();
 
   const ownDetector = !(o.detector instanceof Detector);
