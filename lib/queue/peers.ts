@@ -5,20 +5,20 @@ import { craftError } from '../errors';
 
 type BullMQ = typeof import('bullmq');
 
-function load<T>(name: string, why: string): T {
+function load<T>(name: string, why: string, install = name): T {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(name) as T;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw err;
-    throw craftError('ERR_CRAFT_DEPENDENCY', `craft-text/queue needs the '${name}' package ${why}: npm install ${name}`);
+    throw craftError('ERR_CRAFT_DEPENDENCY', `craft-text/queue needs the '${name}' package ${why}: npm install ${install}`);
   }
 }
 
 let bullmq: BullMQ | undefined;
 /** BullMQ (which needs ioredis, its optional peer, for Redis connections). @private */
 export function loadBullMQ(): BullMQ {
-  return (bullmq ??= load<BullMQ>('bullmq', 'for its queues (with ioredis)'));
+  return (bullmq ??= load<BullMQ>('bullmq', 'for its queues', 'bullmq ioredis'));
 }
 
 /** prom-client, for the Prometheus metrics. @private */
