@@ -528,6 +528,20 @@ withProcs('SIGTERM drains: the job in hand finishes and is stored, no new job is
   }
 });
 
+withProcs('a metrics port already in use: exit 1 with the reason, no job taken', async (ctx) => {
+  const blocker = http.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+  const port = (blocker.address() as { port: number }).port;
+  try {
+    const r = spawnSync(process.execPath, [CLI, 'worker', '--redis', ctx.redis.url, '--queue', queueName(), '--model', TINY_MODEL,
+      '--metrics-port', String(port)], { encoding: 'utf8', timeout: 30000 });
+    assert.is(r.status, 1, r.stderr);
+    assert.match(r.stderr, /EADDRINUSE/);
+  } finally {
+    blocker.close();
+  }
+});
+
 withProcs('SIGKILL mid-run: the dead worker\'s jobs are picked up after the stall interval; every job has one result', async (ctx) => {
   const name = queueName();
   const queue = Q.createQueue({ connection: ctx.redis.url, queue: name });

@@ -119,10 +119,15 @@ export async function runWorker(argv: string[], out: NodeJS.WritableStream = pro
         res.end();
       }
     });
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(config.metricsPort, config.metricsHost, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(config.metricsPort, config.metricsHost, () => resolve());
+      });
+    } catch (err) {
+      await w.close(); // nothing taken yet; without this the open connections would keep the process alive
+      throw err;
+    }
   }
   const metricsAt = server ? ` metrics http://${config.metricsHost}:${(server.address() as { port: number }).port}/metrics` : '';
   // One line that scripts (tests, bench/queue.js) wait for.
