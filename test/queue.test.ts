@@ -422,6 +422,20 @@ withRedis("read jobs with craft-text's own Ocr (when this build has it)", async 
   const craft = require('../dist') as Record<string, any>;
   if (typeof craft.Ocr?.create !== 'function') {
     console.log("  (skipped: read jobs with the real Ocr: this craft-text exports no Ocr yet)");
+    // until then a worker left to its default fails read jobs at once, saying why
+    const name = queueName();
+    const w = await Q.createWorker({ connection: ctx.redis.url, queue: name, detector: ctx.detector });
+    const q2 = Q.createQueue({ connection: ctx.redis.url, queue: name });
+    try {
+      const [id] = await Q.enqueueMany(q2, [png], { op: 'read', attempts: 3 });
+      const [o] = await Q.waitForResults(q2, [id]);
+      assert.is((o as any).error.code, 'ERR_CRAFT_JOB');
+      assert.match((o as any).error.message, /no Ocr/);
+      assert.is((await q2.getJob(id))!.attemptsStarted, 1);
+    } finally {
+      await w.close();
+      await q2.close();
+    }
     return;
   }
   const name = queueName();

@@ -185,7 +185,12 @@ export async function createWorker(options: WorkerOptions): Promise<CraftWorker>
       if (ocrOption === false) {
         return Promise.reject(craftError('ERR_CRAFT_JOB', 'this worker runs no read jobs (started with ocr: false)'));
       }
-      if (!ocr) ocr = makeOcr();
+      if (!ocr) {
+        const made = makeOcr();
+        ocr = made;
+        // a failed creation (a recognizer that doesn't load) is tried again by the next read job, not cached
+        made.catch(() => { if (ocr === made) ocr = undefined; });
+      }
       return ocr;
     };
 
