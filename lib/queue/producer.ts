@@ -4,6 +4,7 @@
 // across a reconnect or a Redis restart.
 import type { Job, JobsOptions, Queue, QueueEvents } from 'bullmq';
 import { craftError } from '../errors';
+import type { DetectResult } from '../types';
 import { checkKnownKeys, checkNumber, invalidParameterError, plainObject } from '../is';
 import {
   decodeResult, encodeInput, encodeOptions, JOB_VERSION, maxBytesOption, OPS, parseFailure, type JobData, type JobError,
@@ -40,9 +41,9 @@ export interface EnqueueOptions {
 /** One item of {@link enqueueMany}: an input, or an input with its own options. */
 export type EnqueueItem = QueueInput | ({ input: QueueInput } & EnqueueOptions);
 
-/** How a job ended. */
-export type JobOutcome =
-  | { id: string; ok: true; result: unknown }
+/** How a job ended. `T`: the result's type, detect()'s by default (read jobs: `ocr.read()`'s). */
+export type JobOutcome<T = DetectResult> =
+  | { id: string; ok: true; result: T }
   | { id: string; ok: false; error: JobError };
 
 /** Options of {@link results} and {@link waitForResults}. */
@@ -159,7 +160,7 @@ export async function enqueueMany(queue: Queue, items: EnqueueItem[], options?: 
   return ids;
 }
 
-function outcomeOf(id: string, job: Job | undefined): JobOutcome | undefined {
+function outcomeOf(id: string, job: Job | undefined): JobOutcome<unknown> | undefined {
   if (!job) return { id, ok: false, error: { code: 'ERR_CRAFT_JOB', name: 'Error', message: `job ${id} is not in the queue (never added, or removed)` } };
   if (!job.finishedOn) return undefined;
   if (job.returnvalue !== null && job.returnvalue !== undefined) return { id, ok: true, result: decodeResult(job.returnvalue) };
@@ -176,7 +177,7 @@ function parsed(v: unknown): unknown {
  * when its last attempt ends.
  * @throws ERR_CRAFT_TIMEOUT when `timeoutMs` passes first; AbortError when `signal` aborts.
  */
-export async function* results(queue: Queue, ids: string[], options: ResultsOptions = {}): AsyncGenerator<JobOutcome> {
+export async function* results<T = DetectResult>(queue: Queue, ids: string[], options: ResultsOptions = {}): AsyncGenerator<JobOutcome<T>> {
   const q = checkQueue(queue);
   if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) throw invalidParameterError('ids', 'array of job ids', ids);
   if (!plainObject(options)) throw invalidParameterError('options', 'plain object', options);
@@ -188,10 +189,10 @@ export async function* results(queue: Queue, ids: string[], options: ResultsOpti
 
   const pending = new Set(ids);
   if (pending.size === 0) return;
-  const ready: JobOutcome[] = [];
+  const ready: JobOutcome<unknown>[] = [];
   let wake: (() => void) | undefined;
   let failure: unknown;
-  const finish = (outcome: JobOutcome | undefined) => {
+  const finish = (outcome: JobOutcome<unknown> | undefined) => {
     if (!outcome || !pending.delete(outcome.id)) return;
     ready.push(outcome);
     wake?.();
@@ -239,7 +240,7 @@ export async function* results(queue: Queue, ids: string[], options: ResultsOpti
     await sweep(); // jobs that finished before the events subscription
     while (pending.size > 0 || ready.length > 0) {
       if (ready.length > 0) {
-        yield ready.shift()!;
+        yield ready.shift()! as JobOutcome<T>;
         continue;
       }
       if (failure) throw failure;
@@ -258,8 +259,8 @@ export async function* results(queue: Queue, ids: string[], options: ResultsOpti
  * Waits for jobs and returns their outcomes in `ids` order.
  * @throws ERR_CRAFT_TIMEOUT / AbortError as {@link results}.
  */
-export async function waitForResults(queue: Queue, ids: string[], options?: ResultsOptions): Promise<JobOutcome[]> {
-  const byId = new Map<string, JobOutcome>();
-  for await (const outcome of results(queue, ids, options)) byId.set(outcome.id, outcome);
+export async function waitForResults<T = DetectResult>(queue: Queue, ids: string[], options?: ResultsOptions): Promise<JobOutcome<T>[]> {
+  const byId = new Map<string, JobOutcome<T>>();
+  for await (const outcome of results<T>(queue, ids, options)) byId.set(outcome.id, outcome);
   return ids.map((id) => byId.get(id)!);
 }
