@@ -1,6 +1,7 @@
 #include "detector_wrap.h"
 #include "input.h"
 #include "native_error.h"
+#include "worker.h"
 
 #include <chrono>
 #include <cmath>
@@ -44,17 +45,6 @@ craft::DetectOptions ToDetectOptions(const Napi::Object& o) {
 }
 
 // ---- C++ -> JS --------------------------------------------------------------------------------------------------
-
-Napi::Array PointsToJs(Napi::Env env, const craft::Point* pts, size_t n) {
-  Napi::Array arr = Napi::Array::New(env, n);
-  for (size_t i = 0; i < n; i++) {
-    Napi::Array xy = Napi::Array::New(env, 2);
-    xy.Set(0u, Napi::Number::New(env, pts[i].x));
-    xy.Set(1u, Napi::Number::New(env, pts[i].y));
-    arr.Set(static_cast<uint32_t>(i), xy);
-  }
-  return arr;
-}
 
 Napi::Array WordsToJs(Napi::Env env, const std::vector<craft::Word>& words, bool polygons) {
   Napi::Array arr = Napi::Array::New(env, words.size());
@@ -126,38 +116,6 @@ Napi::Object ResultToJs(Napi::Env env, craft::DetectResult& r, bool polygons) {
 }
 
 // ---- Workers ----------------------------------------------------------------------------------------------------
-
-// Base: a promise-returning AsyncWorker whose failures reject with a coded Error.
-class PromiseWorker : public Napi::AsyncWorker {
- public:
-  explicit PromiseWorker(Napi::Env env, const char* name)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  void Run(const std::function<void()>& fn) {
-    if (!Guard(failure_, fn)) SetError(failure_.message);
-  }
-  void OnError(const Napi::Error&) override {
-    Napi::HandleScope scope(Env());
-    deferred_.Reject(MakeError(Env(), failure_).Value());
-  }
-  void Resolve(Napi::Value v) { deferred_.Resolve(v); }
-  // Converting results can throw (e.g. out of memory in V8): reject instead of crashing.
-  template <typename Fn>
-  void ResolveWith(Fn&& fn) {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    try {
-      deferred_.Resolve(fn());
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-
-  Napi::Promise::Deferred deferred_;
-  NativeFailure failure_;
-};
 
 class CreateWorker : public PromiseWorker {
  public:
@@ -239,32 +197,9 @@ class DetectWorker : public PromiseWorker {
 // ---- Stage workers (the facade's scheduler) ---------------------------------------------------------------------
 // prepare -> infer -> finish as separate AsyncWorkers, so decoding and post-processing of some requests overlap the
 // inference of others while the facade bounds how many inferences run at once and batches same-shape images.
-// Intermediate data stays in C++ and crosses JS as a type-tagged External holding a shared_ptr; release() frees it
-// early (an aborted request must not keep a 20 MB tensor alive until the next GC).
 
-template <typename T>
-struct StageBox {
-  std::shared_ptr<T> value;
-};
 const napi_type_tag kPreparedTag = {0x8f3a1c2e5b7d4f60ull, 0x9c1e2a3b4d5f6071ull};
 const napi_type_tag kOutputTag = {0x1d2c3b4a59687766ull, 0xa5b4c3d2e1f00918ull};
-
-template <typename T>
-Napi::External<StageBox<T>> MakeStageRef(Napi::Env env, std::shared_ptr<T> value, const napi_type_tag* tag) {
-  auto ref = Napi::External<StageBox<T>>::New(env, new StageBox<T>{std::move(value)},
-                                              [](Napi::Env, StageBox<T>* box) { delete box; });
-  ref.TypeTag(tag);
-  return ref;
-}
-
-// The shared_ptr behind a ref, or null when `v` is not a ref of this kind or was released.
-template <typename T>
-std::shared_ptr<T> StageRef(const Napi::Value& v, const napi_type_tag* tag) {
-  if (!v.IsExternal()) return nullptr;
-  auto ext = v.As<Napi::External<StageBox<T>>>();
-  if (!ext.CheckTypeTag(tag)) return nullptr;
-  return ext.Data()->value;
-}
 
 class PrepareWorker : public PromiseWorker {
  public:
@@ -398,19 +333,6 @@ class PostprocessWorker : public PromiseWorker {
   std::vector<craft::Word> words_;
 };
 
-Napi::Value RejectDisposed(Napi::Env env) {
-  auto deferred = Napi::Promise::Deferred::New(env);
-  deferred.Reject(MakeError(env, {"ERR_CRAFT_DISPOSED", "Detector is disposed"}).Value());
-  return deferred.Promise();
-}
-
-std::shared_ptr<craft::RunControl> ToControl(const Napi::Value& v) {
-  if (!v.IsObject()) return nullptr;
-  Napi::Object o = v.As<Napi::Object>();
-  AddonData* data = v.Env().GetInstanceData<AddonData>();
-  if (!o.InstanceOf(data->runControlConstructor.Value())) return nullptr;
-  return RunControlWrap::Unwrap(o)->control();
-}
 
 }  // namespace
 
@@ -432,7 +354,7 @@ DetectorWrap::DetectorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<De
 
 Napi::Value DetectorWrap::Detect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env);
+  if (!detector_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
   std::vector<OwnedInput> inputs;
   inputs.push_back(ToInput(env, info[0]));
@@ -445,7 +367,7 @@ Napi::Value DetectorWrap::Detect(const Napi::CallbackInfo& info) {
 
 Napi::Value DetectorWrap::DetectBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env);
+  if (!detector_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 2 && info[0].IsArray() && info[1].IsObject(), env, "detectBatch arguments");
   Napi::Array arr = info[0].As<Napi::Array>();
   Require(arr.Length() > 0, env, "inputs (empty)");
@@ -460,7 +382,7 @@ Napi::Value DetectorWrap::DetectBatch(const Napi::CallbackInfo& info) {
 
 Napi::Value DetectorWrap::Prepare(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env);
+  if (!detector_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
   auto* worker = new PrepareWorker(env, detector_, ToInput(env, info[0]), ToDetectOptions(info[1].As<Napi::Object>()),
                                    info.Length() > 2 ? ToControl(info[2]) : nullptr);
@@ -470,7 +392,7 @@ Napi::Value DetectorWrap::Prepare(const Napi::CallbackInfo& info) {
 
 Napi::Value DetectorWrap::Infer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env);
+  if (!detector_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 1 && info[0].IsArray(), env, "infer arguments");
   Napi::Array arr = info[0].As<Napi::Array>();
   Require(arr.Length() > 0, env, "refs (empty)");
@@ -493,7 +415,7 @@ Napi::Value DetectorWrap::Infer(const Napi::CallbackInfo& info) {
 
 Napi::Value DetectorWrap::Finish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env);
+  if (!detector_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 4 && info[2].IsNumber() && info[3].IsObject(), env, "finish arguments");
   auto img = StageRef<craft::PreparedImage>(info[0], &kPreparedTag);
   auto out = StageRef<craft::ModelOutput>(info[1], &kOutputTag);
@@ -509,12 +431,8 @@ Napi::Value DetectorWrap::Finish(const Napi::CallbackInfo& info) {
 Napi::Value DetectorWrap::Release(const Napi::CallbackInfo& info) {
   // Drops this ref's hold on its data; workers still using it keep their own reference. Works after dispose().
   for (size_t i = 0; i < info.Length(); i++) {
-    if (!info[i].IsExternal()) continue;
-    Napi::External<void> ext = info[i].As<Napi::External<void>>();
-    if (ext.CheckTypeTag(&kPreparedTag)) {
-      info[i].As<Napi::External<StageBox<craft::PreparedImage>>>().Data()->value.reset();
-    } else if (ext.CheckTypeTag(&kOutputTag)) {
-      info[i].As<Napi::External<StageBox<craft::ModelOutput>>>().Data()->value.reset();
+    if (!ReleaseStageRef<craft::PreparedImage>(info[i], &kPreparedTag)) {
+      ReleaseStageRef<craft::ModelOutput>(info[i], &kOutputTag);
     }
   }
   return info.Env().Undefined();
@@ -574,26 +492,7 @@ Napi::Value RunControlWrap::Terminate(const Napi::CallbackInfo& info) {
 Napi::Value CreateDetector(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Require(info.Length() >= 1 && info[0].IsObject(), env, "options");
-  Napi::Object o = info[0].As<Napi::Object>();
-  craft::SessionOptions so;
-  Napi::Value model = Own(o, "model");
-  if (model.IsString()) {
-    so.modelPath = ToPath(env, model, "options.model");
-  } else {
-    so.modelData = CopyBytes(env, model, "options.model");
-  }
-  so.ortLibrary = ToPath(env, Own(o, "ortLibrary"), "options.ortLibrary");
-  so.intraOpThreads = static_cast<int>(GetNumber(o, "threads", 0));
-  so.interOpThreads = static_cast<int>(GetNumber(o, "interOpThreads", 1));
-  so.intraOpSpinning = GetBool(o, "spinning", true);
-  so.deviceId = static_cast<int>(GetNumber(o, "deviceId", 0));
-  Napi::Value eps = Own(o, "executionProviders");
-  if (eps.IsArray()) {
-    so.executionProviders.clear();
-    Napi::Array a = eps.As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); i++) so.executionProviders.push_back(a.Get(i).ToString().Utf8Value());
-  }
-  auto* worker = new CreateWorker(env, std::move(so));
+  auto* worker = new CreateWorker(env, ToSessionOptions(env, info[0].As<Napi::Object>()));
   worker->Queue();
   return worker->Promise();
 }

@@ -1,5 +1,6 @@
 #include "input.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -7,7 +8,13 @@
 
 #include <sys/mman.h>
 
+#include "worker.h"
+
 namespace craft_napi {
+
+namespace {
+const napi_type_tag kDecodedTag = {0x6b1f0e2d3c4a5968ull, 0x7e8d9cab0b1a2f3eull};
+}  // namespace
 
 void Require(bool ok, const Napi::Env& env, const std::string& what) {
   if (!ok) throw Napi::TypeError::New(env, "craft binding: invalid " + what);
@@ -117,9 +124,36 @@ std::vector<float> CopyFloats(const Napi::Env& env, const Napi::Value& value, si
   return out;
 }
 
+craft::SessionOptions ToSessionOptions(Napi::Env env, const Napi::Object& o) {
+  craft::SessionOptions so;
+  Napi::Value model = Own(o, "model");
+  if (model.IsString()) {
+    so.modelPath = ToPath(env, model, "options.model");
+  } else {
+    so.modelData = CopyBytes(env, model, "options.model");
+  }
+  so.ortLibrary = ToPath(env, Own(o, "ortLibrary"), "options.ortLibrary");
+  so.intraOpThreads = static_cast<int>(GetNumber(o, "threads", 0));
+  so.interOpThreads = static_cast<int>(GetNumber(o, "interOpThreads", 1));
+  so.intraOpSpinning = GetBool(o, "spinning", true);
+  so.deviceId = static_cast<int>(GetNumber(o, "deviceId", 0));
+  Napi::Value eps = Own(o, "executionProviders");
+  if (eps.IsArray()) {
+    so.executionProviders.clear();
+    Napi::Array a = eps.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); i++) so.executionProviders.push_back(a.Get(i).ToString().Utf8Value());
+  }
+  return so;
+}
+
 craft::ImageInput OwnedInput::view() const {
   static const uint8_t kEmpty = 0;
   craft::ImageInput in;
+  if (image_ || imageReleased_) {
+    in.image = image_;
+    in.imageReleased = imageReleased_;
+    return in;
+  }
   if (!path_.empty()) {
     in.path = path_;
     return in;
@@ -143,6 +177,14 @@ OwnedInput ToInput(const Napi::Env& env, const Napi::Value& value) {
   Require(value.IsObject(), env, "input");
   Napi::Object o = value.As<Napi::Object>();
   OwnedInput p;
+  Napi::Value image = Own(o, "image");
+  if (image.IsExternal()) {
+    Require(image.As<Napi::External<void>>().CheckTypeTag(&kDecodedTag), env, "input.image (not a decoded image)");
+    // Released after the call was queued: the work fails with a coded error instead of throwing here.
+    p.image_ = StageRef<cv::Mat>(image, &kDecodedTag);
+    p.imageReleased_ = p.image_ == nullptr;
+    return p;
+  }
   Napi::Value path = Own(o, "path");
   if (!path.IsUndefined()) {
     p.path_ = ToPath(env, path, "input.path");
@@ -167,6 +209,63 @@ OwnedInput ToInput(const Napi::Env& env, const Napi::Value& value) {
     p.bytes_ = TakeBytes(env, data, "input.data");
   }
   return p;
+}
+
+namespace {
+
+class DecodeImageWorker : public PromiseWorker {
+ public:
+  DecodeImageWorker(Napi::Env env, OwnedInput input, uint64_t maxPixels)
+      : PromiseWorker(env, "craft.decodeImage"), input_(std::move(input)), maxPixels_(maxPixels) {}
+  void Execute() override {
+    Run([&] {
+      auto t0 = std::chrono::steady_clock::now();
+      const craft::ImageInput in = input_.view();
+      cv::Mat rgb = craft::LoadImage(in, maxPixels_);
+      // Raw RGB pixels are wrapped, not converted: the handle outlives this call (and the input's copy), so it owns
+      // a copy of its own.
+      if (in.pixels != nullptr && rgb.data == in.pixels) rgb = rgb.clone();
+      image_ = std::make_shared<cv::Mat>(std::move(rgb));
+      ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value {
+      Napi::Env env = Env();
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("width", Napi::Number::New(env, image_->cols));
+      o.Set("height", Napi::Number::New(env, image_->rows));
+      o.Set("decode", Napi::Number::New(env, ms_));
+      const int64_t bytes = static_cast<int64_t>(image_->total() * image_->elemSize());
+      o.Set("bytes", Napi::Number::New(env, static_cast<double>(bytes)));
+      o.Set("ref", MakeStageRef(env, std::move(image_), &kDecodedTag));
+      return o;
+    });
+  }
+
+ private:
+  OwnedInput input_;
+  uint64_t maxPixels_;
+  std::shared_ptr<cv::Mat> image_;
+  double ms_ = 0;
+};
+
+}  // namespace
+
+Napi::Value DecodeImage(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(info.Length() >= 2 && info[1].IsObject(), env, "decodeImage arguments");
+  OwnedInput input = ToInput(env, info[0]);
+  Require(!input.view().image && !input.view().imageReleased, env, "input (already decoded)");
+  const double max_pixels = GetNumber(info[1].As<Napi::Object>(), "maxPixels", 268402689.0);
+  auto* worker = new DecodeImageWorker(env, std::move(input), max_pixels >= 0 ? static_cast<uint64_t>(max_pixels) : 0);
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value ReleaseImage(const Napi::CallbackInfo& info) {
+  for (size_t i = 0; i < info.Length(); i++) ReleaseStageRef<cv::Mat>(info[i], &kDecodedTag);
+  return info.Env().Undefined();
 }
 
 }  // namespace craft_napi

@@ -1,6 +1,9 @@
 #include "render.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <string>
@@ -212,6 +215,11 @@ Napi::Value RenderOverlay(const Napi::CallbackInfo& info) {
     l.at = cv::Point2f(x.As<Napi::Number>().FloatValue(), y.As<Napi::Number>().FloatValue());
     l.rgb = ColorOf(env, Own(lo, "color"), l.rgb, what + ".color");
     l.backgroundRgb = ColorOf(env, Own(lo, "background"), l.backgroundRgb, what + ".background");
+    Napi::Value height = Own(lo, "height");
+    if (height.IsNumber()) {
+      const float h = height.As<Napi::Number>().FloatValue();
+      l.height = std::isfinite(h) && h > 0 ? std::min(h, 4096.f) : 0.f;
+    }
     labels.push_back(std::move(l));
   }
 
