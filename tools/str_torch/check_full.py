@@ -1,6 +1,6 @@
 """Full-size check of `craft-text convert` for recognisers (nothing committed): the official layouts and widths
 (None-VGG-BiLSTM-CTC 36 and 94 characters, TPS-ResNet-BiLSTM-Attn 36 and 94, EasyOCR english_g2), random weights
-(PyTorch's default init, BatchNorm statistics randomised), saved as released (`module.` prefix) in the legacy and the
+(PyTorch's default init, BatchNorm statistics randomised, the prediction layer scaled to logits of ~20), saved as released (`module.` prefix) in the legacy and the
 zip format, converted by the Node CLI, run with onnxruntime and compared with the float64 PyTorch forward.
 
     python3 tools/str_torch/check_full.py [--out DIR] [--keep]       (needs `npx tsc` first: runs dist/cli/main.js)
@@ -58,6 +58,11 @@ def main():
             shapes.append((1, 1, opt.imgH, 256 if opt.imgH == 64 else 160))
         xs = [torch.rand(s, generator=torch.Generator().manual_seed(i)) * 2 - 1 for i, s in enumerate(shapes)]
         with torch.no_grad():
+            # PyTorch's default init gives logits of ~0.1: scale the prediction layer to a trained model's range (~20)
+            head = model.Prediction if opt.Prediction == 'CTC' else model.Prediction.generator
+            k = 20.0 / float(model(xs[0]).abs().max())
+            head.weight.mul_(k)
+            head.bias.mul_(k)
             ref32 = [model(x) for x in xs]
             m64 = model.double()
             ref = [m64(x.double()) for x in xs]
