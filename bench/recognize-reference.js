@@ -7,6 +7,7 @@
 // Both single-threaded (torch.set_num_threads(1), Recognizer threads 1), both one word at a time and batched (DTRB:
 // one forward for all crops, as demo.py's DataLoader does with batch_size 192; craft-text: all recognize() calls
 // in flight at once, the scheduler batches them). Rounds interleave the two so machine noise hits both alike.
+// Also demo.py's loading as shipped (torch DataLoader, batch_size 192, --workers 4): worker start-up per pass.
 //
 //   nice node bench/recognize-reference.js [--rounds 5] [--dir /tmp/str-bench] [--json]      (npm run build first)
 'use strict';
@@ -36,9 +37,9 @@ function reference(dir) {
   const next = () => new Promise((resolve) => waiting.push(resolve));
   return {
     ready: next(),
-    async run(batch) {
+    async run(batch, workers) {
       const p = next();
-      py.stdin.write(`run ${batch}\n`);
+      py.stdin.write(workers === undefined ? `run ${batch}\n` : `loader ${batch} ${workers}\n`);
       const [, ms, text, conf] = (await p).split(' ');
       return { ms: Number(ms), text: text === '-' ? '' : text, confidence: Number(conf) };
     },
@@ -60,8 +61,13 @@ async function main() {
     async one() {
       const t0 = performance.now();
       let first;
-      for (const f of files) { const [r] = await rec.recognize(f, undefined, opts); first ??= r; }
-      return { ms: performance.now() - t0, first };
+      const st = { decode: 0, preprocess: 0, inference: 0, postprocess: 0 };
+      for (const f of files) {
+        const d = await rec.recognizeDetailed(f, undefined, opts);
+        first ??= d.words[0];
+        for (const k of Object.keys(st)) st[k] += d.timings[k];
+      }
+      return { ms: performance.now() - t0, first, stages: st };
     },
     async batched() {
       const t0 = performance.now();
@@ -71,13 +77,16 @@ async function main() {
   };
   // warm-up (model load, first-run allocations) on both sides
   await ref.run(1); await ours.one();
-  const t = { dtrbOne: [], dtrbBatch: [], oursOne: [], oursBatch: [] };
+  const t = { dtrbOne: [], dtrbBatch: [], dtrbLoader: [], oursOne: [], oursBatch: [] };
+  const stages = { decode: [], preprocess: [], inference: [], postprocess: [] };
   let check;
   for (let r = 0; r < rounds; r++) {
     const a = await ref.run(1); t.dtrbOne.push(a.ms);
     const b = await ours.one(); t.oursOne.push(b.ms);
+    for (const k of Object.keys(stages)) stages[k].push(b.stages[k]);
     const c = await ref.run(files.length); t.dtrbBatch.push(c.ms);
     const d = await ours.batched(); t.oursBatch.push(d.ms);
+    const e = await ref.run(192, 4); t.dtrbLoader.push(e.ms);
     check = { dtrb: a, ours: b.first };
   }
   ref.quit();
@@ -85,8 +94,12 @@ async function main() {
   const per = (a) => median(a) / files.length;
   const res = {
     words: files.length, rounds,
-    msPerWord: { dtrbOneAtATime: per(t.dtrbOne), craftTextOneAtATime: per(t.oursOne), dtrbBatched: per(t.dtrbBatch), craftTextBatched: per(t.oursBatch) },
+    msPerWord: {
+      dtrbOneAtATime: per(t.dtrbOne), craftTextOneAtATime: per(t.oursOne), dtrbBatched: per(t.dtrbBatch),
+      craftTextBatched: per(t.oursBatch), dtrbDemoLoader: per(t.dtrbLoader),
+    },
     speedup: { oneAtATime: per(t.dtrbOne) / per(t.oursOne), batched: per(t.dtrbBatch) / per(t.oursBatch), bestVsBest: Math.min(per(t.dtrbOne), per(t.dtrbBatch)) / Math.min(per(t.oursOne), per(t.oursBatch)) },
+    craftTextStagesMsPerWord: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, per(v)])),
     firstWord: { dtrb: [check.dtrb.text, check.dtrb.confidence], craftText: [check.ours.text, check.ours.confidence] },
   };
   if (values.json) { console.log(JSON.stringify(res)); return; }
@@ -95,6 +108,9 @@ async function main() {
   console.log(`DTRB demo.py (torch)  ${res.msPerWord.dtrbOneAtATime.toFixed(2).padStart(8)} ms     ${res.msPerWord.dtrbBatched.toFixed(2).padStart(6)} ms   per word`);
   console.log(`craft-text Recognizer ${res.msPerWord.craftTextOneAtATime.toFixed(2).padStart(8)} ms     ${res.msPerWord.craftTextBatched.toFixed(2).padStart(6)} ms   per word`);
   console.log(`speed-up              ${res.speedup.oneAtATime.toFixed(1).padStart(8)}x       ${res.speedup.batched.toFixed(1).padStart(6)}x    (best vs best ${res.speedup.bestVsBest.toFixed(1)}x)`);
+  console.log(`DTRB demo.py as shipped (DataLoader, batch 192, --workers 4): ${res.msPerWord.dtrbDemoLoader.toFixed(2)} ms per word ` +
+    `(${(res.msPerWord.dtrbDemoLoader / res.msPerWord.craftTextBatched).toFixed(1)}x craft-text batched)`);
+  console.log(`craft-text one at a time, per word: ${Object.entries(res.craftTextStagesMsPerWord).map(([k, v]) => `${k} ${v.toFixed(2)} ms`).join(', ')}`);
   console.log(`first word: DTRB ${JSON.stringify(res.firstWord.dtrb)}, craft-text ${JSON.stringify(res.firstWord.craftText)}`);
 }
 

@@ -8,7 +8,9 @@ full-size None-VGG-BiLSTM-CTC (CRNN, 36 characters, 8.45 M parameters, random we
 Then, per line 'run <batch>' on stdin: runs demo.py's pipeline over all crops (PIL open + convert('L') [RawDataset],
 AlignCollate (BICUBIC squash to 100x32, ToTensor, (x - 0.5) / 0.5), model, CTCLabelConverter greedy decode,
 cumprod confidence) with `batch` crops per forward (demo.py: DataLoader batch_size 192; 1 = one at a time) and prints
-'ms <total> <first text> <first confidence>'. 'quit' ends it. Threads: torch.set_num_threads(1).
+'ms <total> <first text> <first confidence>'. 'loader <batch> <workers>' does the same through demo.py's own loading
+(torch DataLoader over a RawDataset, AlignCollate as collate_fn, num_workers = demo.py's --workers, default 4).
+'quit' ends it. Threads: torch.set_num_threads(1).
 """
 import os
 import sys
@@ -20,7 +22,7 @@ from PIL import Image, ImageDraw, ImageFont
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 sys.path.insert(0, os.path.join(ROOT, 'tools', 'str_torch'))
 from model import Model, crnn_opt, official_state_dict  # noqa: E402
-from pipeline import dtrb_demo  # noqa: E402
+from pipeline import AlignCollate, CTCLabelConverter, dtrb_demo  # noqa: E402
 
 WORDS = ('invoice total amount date number customer address street city payment due balance tax subtotal '
          'quantity price description item order shipping phone email account reference page signature '
@@ -44,6 +46,40 @@ def render(dir_):
     return files
 
 
+class RawDataset(torch.utils.data.Dataset):
+    """DTRB dataset.py RawDataset: PIL open + convert('L'), (image, path)."""
+
+    def __init__(self, files):
+        self.files = files
+
+    def __len__(self):
+        return len(self.files)
+
+    def __getitem__(self, i):
+        return Image.open(self.files[i]).convert('L'), self.files[i]
+
+
+def collate(batch):
+    images, paths = zip(*batch)
+    return AlignCollate(32, 100, False)(list(images)), paths
+
+
+def demo_loader(model, files, batch, workers, opt):
+    """demo.py's loop: DataLoader -> model -> greedy decode -> cumprod confidence."""
+    loader = torch.utils.data.DataLoader(RawDataset(files), batch_size=batch, shuffle=False, num_workers=workers,
+                                         collate_fn=collate, pin_memory=False)
+    conv = CTCLabelConverter(opt.character)
+    out = []
+    with torch.no_grad():
+        for x, _ in loader:
+            preds = model(x)
+            _, idx = preds.max(2)
+            strs = conv.decode(idx.view(-1).tolist(), [preds.size(1)] * x.size(0))
+            mp, _ = torch.nn.functional.softmax(preds, dim=2).max(dim=2)
+            out.extend((t, float(p.cumprod(dim=0)[-1])) for t, p in zip(strs, mp))
+    return out
+
+
 def main():
     out = sys.argv[1]
     torch.set_num_threads(1)
@@ -63,10 +99,13 @@ def main():
         batch = int(cmd[1])
         t0 = time.perf_counter()
         results = []
-        for i in range(0, len(files), batch):
-            images = [Image.open(f) for f in files[i:i + batch]]  # RawDataset.__getitem__ opens, demo converts
-            _, _, res = dtrb_demo(model, images, opt)
-            results.extend(res)
+        if cmd[0] == 'loader':
+            results = demo_loader(model, files, batch, int(cmd[2]), opt)
+        else:
+            for i in range(0, len(files), batch):
+                images = [Image.open(f) for f in files[i:i + batch]]  # RawDataset.__getitem__ opens, demo converts
+                _, _, res = dtrb_demo(model, images, opt)
+                results.extend(res)
         ms = (time.perf_counter() - t0) * 1000
         print(f'ms {ms:.3f} {results[0][0] or "-"} {results[0][1]:.6f}', flush=True)
 
