@@ -12,7 +12,7 @@ import { buildRecognizer, detectArchitecture } from '../lib/convert/recognizer';
 import type { Tensor } from '../lib/convert/torch';
 import { decode, str } from '../lib/convert/protobuf';
 
-const DIR = path.join(__dirname, 'fixtures', 'recognition');
+const DIR = path.join(__dirname, 'fixtures', 'str-checkpoints');
 const TOL = 1e-4;
 
 interface Case {
@@ -116,9 +116,12 @@ test('metadata in the model contract', async () => {
     crnn94: { name: 'None-VGG-BiLSTM-CTC', decoder: 'ctc', imgH: '32', imgW: '100', dynamicWidth: 'false', resize: 'squash', confidence: 'dtrb' },
     trba36: { name: 'TPS-ResNet-BiLSTM-Attn', decoder: 'attn', imgH: '32', imgW: '100', dynamicWidth: 'false', resize: 'squash', batchMaxLength: '25' },
     'trba94-64': { name: 'TPS-ResNet-BiLSTM-Attn', decoder: 'attn', imgH: '32', imgW: '64', dynamicWidth: 'false' },
+    'vgg-attn': { name: 'None-VGG-BiLSTM-Attn', decoder: 'attn', imgH: '32', imgW: '100', dynamicWidth: 'false', resize: 'squash' },
     g2: { name: 'EasyOCR english_g2', decoder: 'ctc', imgH: '64', imgW: '2048', dynamicWidth: 'true', resize: 'pad', confidence: 'easyocr' },
   };
-  const charsets: Record<string, string> = { crnn36: DTRB_CHARS, crnn94: DTRB_SENSITIVE_CHARS, trba36: DTRB_CHARS, 'trba94-64': DTRB_SENSITIVE_CHARS, g2: EASYOCR_EN_G2_CHARS };
+  const charsets: Record<string, string> = {
+    crnn36: DTRB_CHARS, crnn94: DTRB_SENSITIVE_CHARS, trba36: DTRB_CHARS, 'trba94-64': DTRB_SENSITIVE_CHARS, 'vgg-attn': DTRB_CHARS, g2: EASYOCR_EN_G2_CHARS,
+  };
   for (const [name, keys] of Object.entries(expect)) {
     const m = model(name);
     const { onnx } = await convertWithInfo(file(m.checkpoints[0].file));
@@ -208,6 +211,7 @@ const build = (sd: Map<string, Tensor>, opts = {}) => buildRecognizer(sd, { eps:
 test('detection: the four stages from the keys', () => {
   assert.equal(detectArchitecture(sdOf('crnn36-zip.pth')), { transformation: 'None', feature: 'VGG', sequence: 'BiLSTM', prediction: 'CTC' });
   assert.equal(detectArchitecture(sdOf('trba36-zip.pth')), { transformation: 'TPS', feature: 'ResNet', sequence: 'BiLSTM', prediction: 'Attn' });
+  assert.equal(detectArchitecture(sdOf('none-vgg-bilstm-attn-zip.pth')), { transformation: 'None', feature: 'VGG', sequence: 'BiLSTM', prediction: 'Attn' });
 });
 
 test('refused: unknown layouts, with a coded error', async () => {

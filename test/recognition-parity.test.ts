@@ -1,4 +1,4 @@
-// End to end against the official pipelines: official-layout checkpoints (test/fixtures/recognition, written by
+// End to end against the official pipelines: official-layout checkpoints (test/fixtures/str-checkpoints, written by
 // tools/str_torch/make_fixtures.py) converted by `convert`, then read by Recognizer from the word images (no regions:
 // the whole image is one line). DTRB demo.py (PIL L, BICUBIC squash or --PAD, CTC / attention greedy decoding,
 // cumprod confidence) and EasyOCR's CPU recogniser path (keep ratio to height 64, pad per crop, custom_mean
@@ -10,7 +10,7 @@ import * as assert from 'uvu/assert';
 import { convertWithInfo } from '../lib/convert';
 import * as api from '../lib';
 
-const DIR = path.join(__dirname, 'fixtures', 'recognition');
+const DIR = path.join(__dirname, 'fixtures', 'str-checkpoints');
 const TOL = 1e-4;
 
 interface Case { image: string; pad: boolean; text: string; confidence: number }

@@ -1,12 +1,12 @@
 """Write the recogniser converter/parity fixtures: small random-weight checkpoints in the OFFICIAL layout and what
 the OFFICIAL pipelines make of a few word images with them.
 
-  test/fixtures/recognition/*.pth             checkpoints: torch.save of the `module.`-prefixed state dict (DataParallel
+  test/fixtures/str-checkpoints/*.pth             checkpoints: torch.save of the `module.`-prefixed state dict (DataParallel
                                               dumps, as released), zip and legacy formats, one without the prefix
-  test/fixtures/recognition/images/*.png      word images rendered here with PIL (no research data)
-  test/fixtures/recognition/ref/*.f32         per case: the input tensor the pipeline built and the logits
+  test/fixtures/str-checkpoints/images/*.png      word images rendered here with PIL (no research data)
+  test/fixtures/str-checkpoints/ref/*.f32         per case: the input tensor the pipeline built and the logits
                                               (little-endian float32, C order)
-  test/fixtures/recognition/manifest.json     per model: files, detected architecture, charset; per case: image,
+  test/fixtures/str-checkpoints/manifest.json     per model: files, detected architecture, charset; per case: image,
                                               pipeline options, input shape, logits, decoded text, confidence
 
 Widths are reduced (VGG and ResNet output_channel 32, hidden 16, TPS localisation 8/8/16/16 + fc 16) to keep the files
@@ -38,7 +38,7 @@ from model import (DTRB_CHARS, DTRB_SENSITIVE_CHARS, EASYOCR_EN_G2_CHARS, Model,
 from pipeline import dtrb_demo, easyocr_recognize  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
-OUT = os.path.join(ROOT, 'test', 'fixtures', 'recognition')
+OUT = os.path.join(ROOT, 'test', 'fixtures', 'str-checkpoints')
 MIN_MARGIN = 2e-3
 F32_TOL = 5e-5
 FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'
@@ -163,7 +163,8 @@ def search(opt, seed, cases, pipeline, scales, biases):
             if os.environ.get('FIXTURE_DEBUG'):
                 print(scale, bias, texts, [round(c, 4) for c in confs], min(margins(r[1]) for r in r64),
                       max(float((a[1] - b[1].double()).abs().max()) for a, b in zip(r64, r32)))
-            if any(len(t) < 2 or len(t) > 24 for t in texts) or len(set(texts)) < min(len(texts), 2 if opt.Prediction == "Attn" else 99):
+            if any(len(t) < 2 or len(t) > 24 for t in texts) or \
+                    len(set(texts)) < min(len(texts), 2 if opt.Prediction == 'Attn' else 99):
                 continue
             if not all(1e-5 < c < 0.98 for c in confs) or max(confs) < 1e-3:
                 continue
@@ -230,6 +231,9 @@ def main():
         ('trba94-64', Opt(Transformation='TPS', FeatureExtraction='ResNet', Prediction='Attn', output_channel=32,
                           hidden_size=16, imgW=64, character=DTRB_SENSITIVE_CHARS, tps_channels=tps), 104, 'dtrb',
          dtrb_cases[:3], [('trba94-64-legacy.pth', True, True)], 'TPS-ResNet-BiLSTM-Attn'),
+        # another four-stage combination: attention without TPS (the graph takes any width; DTRB feeds imgW)
+        ('vgg-attn', Opt(Prediction='Attn', output_channel=32, hidden_size=16, character=DTRB_CHARS), 106, 'dtrb',
+         dtrb_cases[:3], [('none-vgg-bilstm-attn-zip.pth', False, True)], 'None-VGG-BiLSTM-Attn'),
         ('g2', Opt(imgH=64, imgW=0, output_channel=32, hidden_size=16, character=EASYOCR_EN_G2_CHARS, PAD=True), 105,
          'easyocr', g2_cases, [('g2-zip.pth', False, True), ('g2-legacy.pth', True, True)], 'EasyOCR english_g2'),
     ]

@@ -382,12 +382,15 @@ class Model(nn.Module):
         else:
             raise ValueError(f'FeatureExtraction {opt.FeatureExtraction} not supported here')
         self.FeatureExtraction_output = opt.output_channel
-        if opt.SequenceModeling != 'BiLSTM':
-            raise ValueError('only BiLSTM sequence modelling is supported here')
-        self.SequenceModeling = nn.Sequential(
-            BidirectionalLSTM(self.FeatureExtraction_output, opt.hidden_size, opt.hidden_size),
-            BidirectionalLSTM(opt.hidden_size, opt.hidden_size, opt.hidden_size))
-        self.SequenceModeling_output = opt.hidden_size
+        if opt.SequenceModeling == 'BiLSTM':
+            self.SequenceModeling = nn.Sequential(
+                BidirectionalLSTM(self.FeatureExtraction_output, opt.hidden_size, opt.hidden_size),
+                BidirectionalLSTM(opt.hidden_size, opt.hidden_size, opt.hidden_size))
+            self.SequenceModeling_output = opt.hidden_size
+        elif opt.SequenceModeling == 'None':  # DTRB: 'No SequenceModeling module specified'
+            self.SequenceModeling_output = self.FeatureExtraction_output
+        else:
+            raise ValueError(f'SequenceModeling {opt.SequenceModeling} not supported here')
         if opt.Prediction == 'CTC':
             self.Prediction = nn.Linear(self.SequenceModeling_output, opt.num_class)
         elif opt.Prediction == 'Attn':
@@ -401,6 +404,8 @@ class Model(nn.Module):
         visual_feature = self.FeatureExtraction(input)  # [b, c, h, w]
         # Official: AdaptiveAvgPool2d((None, 1))(x.permute(0, 3, 1, 2)).squeeze(3) == mean over h (exportable).
         visual_feature = visual_feature.permute(0, 3, 1, 2).mean(3)  # [b, w, c]
+        if self.opt.SequenceModeling == 'None':
+            return visual_feature
         return self.SequenceModeling(visual_feature)
 
     def forward(self, input):
