@@ -11,6 +11,9 @@ import { convertWithInfo, ConvertError, readCheckpoint, stateDict, DTRB_CHARS, D
 import { buildRecognizer, detectArchitecture } from '../lib/convert/recognizer';
 import type { Tensor } from '../lib/convert/torch';
 import { decode, str } from '../lib/convert/protobuf';
+import { runConvert } from '../lib/cli/convert';
+import { UsageError } from '../lib/cli/args';
+import * as os from 'node:os';
 
 const DIR = path.join(__dirname, 'fixtures', 'str-checkpoints');
 const TOL = 1e-4;
@@ -268,6 +271,37 @@ test('bad option types', async () => {
   } catch (e) {
     assert.instance(e, TypeError);
   }
+});
+
+test('CLI: craft-text convert detects a recogniser and says what it found', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'convert-rec-'));
+  const out = path.join(dir, 'crnn.onnx');
+  const write = process.stdout.write;
+  let printed = '';
+  process.stdout.write = ((chunk: string) => { printed += chunk; return true; }) as typeof process.stdout.write;
+  try {
+    assert.is(await runConvert([file('crnn36-legacy.pth'), '-o', out, '--pad', '--imgW', '128']), 0);
+    assert.is(await runConvert([file('g2-zip.pth'), '-o', path.join(dir, 'g2.onnx')]), 0);
+  } finally {
+    process.stdout.write = write;
+  }
+  assert.match(printed, /text recognizer None-VGG-BiLSTM-CTC \(legacy format\): detected None-VGG-BiLSTM-CTC, grey input, output_channel 32, hidden 16, 37 classes = 36 characters \(dtrb\), CTC; dtrb pipeline: imgH 32, keep ratio, pad to width 128/);
+  assert.match(printed, /text recognizer EasyOCR english_g2 \(zip format\): .*97 classes = 96 characters \(easyocr-english_g2\).*easyocr pipeline: imgH 64, keep ratio, pad per crop/);
+  const meta = metadataOf(fs.readFileSync(out));
+  assert.is(meta['craft.recognizer.resize'], 'pad');
+  assert.is(meta['craft.recognizer.imgW'], '128');
+  await assert.not.throws(async () => (await ort.InferenceSession.create(out)).release());
+  for (const bad of [['--recognizer', '--detector'], ['--easyocr', '--dtrb'], ['--imgH', '8'], ['--batch-max-length', 'x']]) {
+    try {
+      await runConvert([file('crnn36-zip.pth'), '-o', path.join(dir, 'x.onnx'), ...bad]);
+      assert.unreachable(`expected a usage error for ${bad.join(' ')}`);
+    } catch (e) {
+      assert.ok(e instanceof UsageError || e instanceof RangeError, `${bad.join(' ')}: ${(e as Error).message}`);
+    }
+  }
+  await refuses(() => runConvert([file('crnn36-zip.pth'), '-o', path.join(dir, 'x.onnx'), '--sensitive']), /--sensitive means 94/);
+  assert.not.ok(fs.existsSync(path.join(dir, 'x.onnx')), 'no output written on failure');
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test.after(() => {
