@@ -9,6 +9,7 @@ import { EVAL_USAGE, runEval } from './eval';
 import { QUANTIZE_USAGE, runQuantize } from './quantize';
 import { READ_USAGE, runRead } from './read';
 import { TUNE_USAGE, runTune } from './tune';
+import { WORKER_USAGE, runWorker } from './worker';
 
 type Command = { usage: string; run: (argv: string[]) => Promise<number> };
 
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   convert: { usage: CONVERT_USAGE, run: runConvert },
   quantize: { usage: QUANTIZE_USAGE, run: runQuantize },
   tune: { usage: TUNE_USAGE, run: runTune },
+  worker: { usage: WORKER_USAGE, run: runWorker },
 };
 
 function usage(): string {
