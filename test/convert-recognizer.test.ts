@@ -257,6 +257,7 @@ test('refused: unknown layouts, with a coded error', async () => {
   // a CRAFT checkpoint with --recognizer, a recognizer with a refiner
   await refuses(() => convertWithInfo(path.join(__dirname, 'fixtures', 'checkpoints', 'craft-a-zip.pth'), { kind: 'recognizer' }), /not a recognizer state dict/);
   await refuses(() => convertWithInfo(file('crnn36-zip.pth'), { refiner: path.join(__dirname, 'fixtures', 'checkpoints', 'refiner-a-zip-nonbt.pth') }), /text recognizer/);
+  await refuses(() => convertWithInfo(path.join(__dirname, 'models', 'crnn-tiny.onnx'), { kind: 'recognizer' }), /already an ONNX model/);
   // and a recognizer forced through the CRAFT path is refused there
   await refuses(() => convertWithInfo(file('crnn36-zip.pth'), { kind: 'craft' }), /not a CRAFT state dict/);
 });

@@ -101,6 +101,10 @@ export async function convertWithInfo(checkpoint: Uint8Array | string, opts: Con
   const ref = opts.refiner === undefined ? undefined : await bytesOf(opts.refiner, 'refiner checkpoint');
   const t0 = performance.now();
   if (looksLikeOnnx(main)) {
+    if (kind === 'recognizer') {
+      throw new ConvertError('the input is already an ONNX model: a recogniser in craft-text\'s contract is used as it is ' +
+        '(Recognizer.create({ model })); convert reads the .pth checkpoints');
+    }
     if (ref) throw new ConvertError('the refiner cannot be added to an already-exported ONNX model; convert the .pth files');
     const { onnx, mapping } = remapOnnx(main, opts.onnxNames);
     return { onnx, info: { source: 'onnx', kind: 'craft', mapping, ms: performance.now() - t0 } };
