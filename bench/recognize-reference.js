@@ -43,6 +43,11 @@ function reference(dir) {
       const [, ms, text, conf] = (await p).split(' ');
       return { ms: Number(ms), text: text === '-' ? '' : text, confidence: Number(conf) };
     },
+    async texts() {
+      const p = next();
+      py.stdin.write('texts\n');
+      return JSON.parse(await p);
+    },
     quit() { py.stdin.write('quit\n'); },
   };
 }
@@ -89,6 +94,15 @@ async function main() {
     const e = await ref.run(192, 4); t.dtrbLoader.push(e.ms);
     check = { dtrb: a, ours: b.first };
   }
+  // parity at full size on every crop: the same strings, confidences within 1e-4
+  const theirs = await ref.texts();
+  let same = 0;
+  let maxConf = 0;
+  for (let i = 0; i < files.length; i++) {
+    const [r] = await rec.recognize(files[i], undefined, opts);
+    if (r.text === theirs[i][0]) same++;
+    maxConf = Math.max(maxConf, Math.abs(r.confidence - theirs[i][1]));
+  }
   ref.quit();
   await rec.dispose();
   const per = (a) => median(a) / files.length;
@@ -100,6 +114,7 @@ async function main() {
     },
     speedup: { oneAtATime: per(t.dtrbOne) / per(t.oursOne), batched: per(t.dtrbBatch) / per(t.oursBatch), bestVsBest: Math.min(per(t.dtrbOne), per(t.dtrbBatch)) / Math.min(per(t.oursOne), per(t.oursBatch)) },
     craftTextStagesMsPerWord: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, per(v)])),
+    parity: { identicalStrings: same, of: files.length, maxConfidenceDiff: maxConf },
     firstWord: { dtrb: [check.dtrb.text, check.dtrb.confidence], craftText: [check.ours.text, check.ours.confidence] },
   };
   if (values.json) { console.log(JSON.stringify(res)); return; }
@@ -111,6 +126,7 @@ async function main() {
   console.log(`DTRB demo.py as shipped (DataLoader, batch 192, --workers 4): ${res.msPerWord.dtrbDemoLoader.toFixed(2)} ms per word ` +
     `(${(res.msPerWord.dtrbDemoLoader / res.msPerWord.craftTextBatched).toFixed(1)}x craft-text batched)`);
   console.log(`craft-text one at a time, per word: ${Object.entries(res.craftTextStagesMsPerWord).map(([k, v]) => `${k} ${v.toFixed(2)} ms`).join(', ')}`);
+  console.log(`parity on all crops: ${same}/${files.length} strings identical, max |confidence diff| ${maxConf.toExponential(2)}`);
   console.log(`first word: DTRB ${JSON.stringify(res.firstWord.dtrb)}, craft-text ${JSON.stringify(res.firstWord.craftText)}`);
 }
 
