@@ -329,11 +329,12 @@ export function regionsInput(regions: unknown, usePolygons: boolean): { coords: 
       for (const p of r as Region) coords.push(p[0], p[1]);
       return;
     }
-    if (!plainObject(r) || !('box' in r)) throw invalidParameterError(name, 'box of 4 points or a word { box, polygon? }', r);
+    // Own properties only: a polluted Object.prototype can't supply a box or a polygon.
+    if (!plainObject(r) || !Object.hasOwn(r, 'box')) throw invalidParameterError(name, 'box of 4 points or a word { box, polygon? }', r);
     const box = r.box;
     if (!Array.isArray(box) || box.length !== 4) throw invalidParameterError(`${name}.box`, 'box of 4 [x, y] points', box);
     checkPoints(`${name}.box`, box, 4);
-    const poly = r.polygon;
+    const poly = Object.hasOwn(r, 'polygon') ? r.polygon : undefined;
     if (poly !== undefined) checkPoints(`${name}.polygon`, poly, 4);
     const usePoly = usePolygons && Array.isArray(poly) && poly.length >= 6 && poly.length % 2 === 0;
     const pts = (usePoly ? poly : box) as Region;

@@ -439,8 +439,8 @@ withRedis("read jobs with craft-text's own Ocr (when this build has it)", async 
     return;
   }
   const name = queueName();
-  // the bundled recogniser may not be installed: a small test recogniser stands in for it
-  const recognizer = { model: path.join(__dirname, 'models', 'crnn-tiny.onnx'), threads: 1 };
+  // The tiny test recogniser: the bundled one may not be installed in this build (Recognizer.create() would refuse).
+  const recognizer = { model: path.join(ROOT, 'test', 'models', 'crnn-tiny-pad.onnx'), threads: 1 };
   const w = await Q.createWorker({ connection: ctx.redis.url, queue: name, detector: { model: TINY_MODEL, threads: 1 }, ocr: { recognizer } });
   const q2 = Q.createQueue({ connection: ctx.redis.url, queue: name });
   try {

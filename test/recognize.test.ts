@@ -78,7 +78,9 @@ Rec('info reports the model contract from the metadata', ({ crnn, pad }) => {
 
 Rec('matches the PyTorch + PIL oracle: text identical, confidence within 1e-4 relative', async (ctx) => {
   const oracle = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'oracle.json'), 'utf8'));
-  for (const [name, rec] of [['crnn-tiny.onnx', ctx.crnn], ['crnn-tiny-pad.onnx', ctx.pad]] as const) {
+  const rgb = await Recognizer.create({ model: model('crnn-tiny-rgb.onnx'), threads: 1 });
+  assert.is(rgb.info.channels, 3);
+  for (const [name, rec] of [['crnn-tiny.onnx', ctx.crnn], ['crnn-tiny-pad.onnx', ctx.pad], ['crnn-tiny-rgb.onnx', rgb]] as const) {
     const texts = new Set<string>();
     for (let i = 0; i < oracle.images.length; i++) {
       const want = oracle.results[name][i];
@@ -95,6 +97,7 @@ Rec('matches the PyTorch + PIL oracle: text identical, confidence within 1e-4 re
     }
     assert.ok(texts.size >= 3, 'the fixtures read differently (they test the pre-processing)');
   }
+  await rgb.dispose();
 });
 
 Rec('regions: batched by width = one crop at a time; batchSize does not change results', async ({ crnn, pad }) => {
@@ -266,6 +269,23 @@ Rec('a long call is cancelled between batches by abort or timeout; the recognise
   assert.ok(Date.now() - t0 < 4000, `cancelled promptly (${Date.now() - t0} ms)`);
   const [r] = await pad.recognize(input, [many[0]] as never);
   assert.type(r.text, 'string');
+});
+
+Rec('concurrent calls on one recogniser (concurrency 2) equal sequential ones; stats count them', async () => {
+  const rec = await Recognizer.create({ model: model('crnn-tiny-pad.onnx'), threads: 1, concurrency: 2, stageConcurrency: 2 });
+  try {
+    const files = ['crop-0.png', 'crop-1.png', 'crop-2.png', 'crop-3.png', 'crop-4.png'].map((f) => path.join(FIXTURES, f));
+    const sequential: Recognition[][] = [];
+    for (const f of files) sequential.push(await rec.recognize(f, undefined, EXACT));
+    const parallel = await Promise.all([...files, ...files].map((f) => rec.recognize(f, undefined, EXACT)));
+    assert.equal(parallel, [...sequential, ...sequential]);
+    const s = rec.stats();
+    assert.is(s.completed, 15);
+    assert.is(s.config.concurrency, 2);
+    await rejects(() => Recognizer.create({ model: model('crnn-tiny.onnx'), maxQueue: -1 }), { name: 'RangeError', message: /maxQueue/ });
+  } finally {
+    await rec.dispose();
+  }
 });
 
 Rec('attention and EasyOCR-style models run; beam needs CTC', async () => {
