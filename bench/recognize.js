@@ -5,12 +5,14 @@
 //     (the same native path, one crop per run);
 //  B. ocr.read() of the page with the default detector and a recogniser: detection ms against recognition ms.
 //
-//   node bench/recognize.js [--model crnn.onnx] [--ocr-recognizer rec.onnx] [--page page.png] [--rounds 3] [--json]
+//   node bench/recognize.js [--model crnn.onnx] [--ocr-recognizer rec.onnx | --stand-in crnn-pad.onnx]
+//                           [--page page.png] [--rounds 3] [--json]
 //
-// --model defaults to a full-size random DTRB CRNN (make it with
+// --model (repeatable) defaults to a full-size random DTRB CRNN (make it with
 //   python3 tools/str_torch/export.py --kind crnn -o /tmp/crnn-full.onnx);
-// --ocr-recognizer defaults to the bundled recogniser (models/craft-text-recognizer.onnx) when installed, else a
-//   same-size random CRNN in its contract (python3 tools/str_torch/export.py --kind crnn --printable --pad -o ...).
+// --ocr-recognizer defaults to the bundled recogniser (models/craft-text-recognizer.onnx) when installed, else
+//   --stand-in: a same-size random CRNN in its contract (default /tmp/crnn-full-pad.onnx, made with
+//   python3 tools/str_torch/export.py --kind crnn --printable --pad -o /tmp/crnn-full-pad.onnx).
 // The page is the densest FUNSD training page near 180 words (../shared/data/funsd_train) with its ground-truth word
 // boxes; without the data, a synthetic page whose boxes come from the detector. Run `npm run build` first.
 'use strict';
@@ -23,8 +25,9 @@ const { syntheticPage } = require('./synthetic-page');
 
 const { values } = parseArgs({
   options: {
-    model: { type: 'string', default: '/tmp/crnn-full.onnx' },
+    model: { type: 'string', multiple: true, default: ['/tmp/crnn-full.onnx'] },
     'ocr-recognizer': { type: 'string' },
+    'stand-in': { type: 'string', default: '/tmp/crnn-full-pad.onnx' },
     page: { type: 'string' },
     rounds: { type: 'string', default: '3' },
     json: { type: 'boolean' },
@@ -63,48 +66,58 @@ async function page() {
   const out = { page: p.source, words: p.regions.length, width: image.width, height: image.height };
 
   // ---- A: batched vs one at a time -------------------------------------------------------------------------------
-  const rec = await Recognizer.create({ model: values.model });
-  const exact = { rotationRetryThreshold: 0 }; // the same crops and runs in every mode
-  const modes = {
-    batched: async () => rec.recognize(image, p.regions, exact),
-    nativeBatch1: async () => rec.recognize(image, p.regions, { ...exact, batchSize: 1 }),
-    perCall: async () => { for (const r of p.regions) await rec.recognize(image, [r], exact); },
-  };
-  const times = Object.fromEntries(Object.keys(modes).map((k) => [k, []]));
-  await modes.batched(); // warm-up
-  for (let r = 0; r < rounds; r++) {
-    for (const [k, fn] of Object.entries(modes)) {
-      const t0 = performance.now();
-      await fn();
-      times[k].push(performance.now() - t0);
+  out.perWord = [];
+  for (const modelPath of values.model) {
+    const rec = await Recognizer.create({ model: modelPath });
+    const exact = { rotationRetryThreshold: 0 }; // the same crops and runs in every mode
+    const modes = {
+      batched: async () => rec.recognize(image, p.regions, exact),
+      nativeBatch1: async () => rec.recognize(image, p.regions, { ...exact, batchSize: 1 }),
+      perCall: async () => { for (const r of p.regions) await rec.recognize(image, [r], exact); },
+    };
+    const times = Object.fromEntries(Object.keys(modes).map((k) => [k, []]));
+    await modes.batched(); // warm-up
+    for (let r = 0; r < rounds; r++) {
+      for (const [k, fn] of Object.entries(modes)) {
+        const t0 = performance.now();
+        await fn();
+        times[k].push(performance.now() - t0);
+      }
     }
+    const detail = await rec.recognizeDetailed(image, p.regions, exact);
+    const w = {
+      model: `${rec.info.name} (${path.basename(modelPath)}, ${rec.info.resize}, imgH ${rec.info.imgH})`,
+      batchedMs: median(times.batched) / p.regions.length,
+      oneAtATimeMs: median(times.perCall) / p.regions.length,
+      batchSize1Ms: median(times.nativeBatch1) / p.regions.length,
+      runsBatched: detail.runs,
+      stagesBatchedMs: detail.timings,
+    };
+    w.speedup = w.oneAtATimeMs / w.batchedMs;
+    out.perWord.push(w);
+    await rec.dispose();
   }
-  const detail = await rec.recognizeDetailed(image, p.regions, exact);
-  out.perWord = {
-    model: `${rec.info.name} (${path.basename(values.model)}, ${rec.info.resize}, imgH ${rec.info.imgH})`,
-    batchedMs: median(times.batched) / p.regions.length,
-    oneAtATimeMs: median(times.perCall) / p.regions.length,
-    batchSize1Ms: median(times.nativeBatch1) / p.regions.length,
-    runsBatched: detail.runs,
-    stagesBatchedMs: detail.timings,
-  };
-  out.perWord.speedup = out.perWord.oneAtATimeMs / out.perWord.batchedMs;
-  await rec.dispose();
 
   // ---- B: ocr.read() of the page ---------------------------------------------------------------------------------
   const bundled = path.join(ROOT, 'models', 'craft-text-recognizer.onnx');
-  const recModel = values['ocr-recognizer'] ?? (fs.existsSync(bundled) ? bundled : '/tmp/crnn-full-pad.onnx');
+  const recModel = values['ocr-recognizer'] ?? (fs.existsSync(bundled) ? bundled : values['stand-in']);
   const ocr = await Ocr.create({ recognizer: { model: recModel } });
-  await ocr.read(p.image); // warm-up
-  const reads = [];
-  for (let r = 0; r < rounds; r++) reads.push(await ocr.read(p.image));
-  const m = (k) => median(reads.map((x) => x.timings[k]));
-  out.read = {
-    detector: 'default', recognizer: path.relative(ROOT, recModel) || recModel, words: reads[0].words.length,
-    lines: reads[0].lines.length, decodeMs: m('decode'), detectionMs: m('detection'), recognitionMs: m('recognition'),
-    layoutMs: m('layout'), totalMs: m('total'),
-  };
-  out.read.recognitionOverDetection = out.read.recognitionMs / out.read.detectionMs;
+  out.read = [];
+  for (const retry of [true, false]) {
+    const options = retry ? {} : { recognize: { rotationRetryThreshold: 0 } };
+    await ocr.read(p.image, options); // warm-up
+    const reads = [];
+    for (let r = 0; r < rounds; r++) reads.push(await ocr.read(p.image, options));
+    const m = (k) => median(reads.map((x) => x.timings[k]));
+    const detail = await ocr.recognizer.recognizeDetailed(p.image, reads[0].words, options.recognize);
+    const res = {
+      detector: 'default', recognizer: path.basename(recModel), retry, words: reads[0].words.length,
+      lines: reads[0].lines.length, decodeMs: m('decode'), detectionMs: m('detection'), recognitionMs: m('recognition'),
+      layoutMs: m('layout'), totalMs: m('total'), recognitionStagesMs: detail.timings, recognitionRuns: detail.runs,
+    };
+    res.recognitionOverDetection = res.recognitionMs / res.detectionMs;
+    out.read.push(res);
+  }
   await ocr.dispose();
   image.release();
 
@@ -114,11 +127,17 @@ async function page() {
   }
   const f = (x) => x.toFixed(2);
   console.log(`page: ${out.page}, ${out.width}x${out.height}, ${out.words} word boxes, median of ${rounds} rounds`);
-  console.log(`A. ${out.perWord.model}`);
-  console.log(`   batched (one call, ${out.perWord.runsBatched} runs): ${f(out.perWord.batchedMs)} ms/word`);
-  console.log(`   one call per word:              ${f(out.perWord.oneAtATimeMs)} ms/word  (${f(out.perWord.speedup)}x slower)`);
-  console.log(`   one call, batchSize 1:          ${f(out.perWord.batchSize1Ms)} ms/word`);
-  console.log(`B. read(): ${out.read.words} words, ${out.read.lines} lines, recogniser ${out.read.recognizer}`);
-  console.log(`   decode ${f(out.read.decodeMs)} ms, detection ${f(out.read.detectionMs)} ms, recognition ${f(out.read.recognitionMs)} ms ` +
-    `(${f(out.read.recognitionOverDetection)}x detection), layout ${f(out.read.layoutMs)} ms, total ${f(out.read.totalMs)} ms`);
+  for (const w of out.perWord) {
+    console.log(`A. ${w.model}`);
+    console.log(`   batched (one call, ${w.runsBatched} runs): ${f(w.batchedMs)} ms/word`);
+    console.log(`   one call per word:              ${f(w.oneAtATimeMs)} ms/word  (${f(w.speedup)}x the batched time)`);
+    console.log(`   one call, batchSize 1:          ${f(w.batchSize1Ms)} ms/word`);
+  }
+  for (const r of out.read) {
+    const t = r.recognitionStagesMs;
+    console.log(`B. read(), retries ${r.retry ? 'on' : 'off'}: ${r.words} words, ${r.lines} lines, recogniser ${r.recognizer}`);
+    console.log(`   decode ${f(r.decodeMs)} ms, detection ${f(r.detectionMs)} ms, recognition ${f(r.recognitionMs)} ms ` +
+      `(${f(r.recognitionOverDetection)}x detection; crops ${f(t.preprocess)}, ${r.recognitionRuns} runs ${f(t.inference)}, ` +
+      `decoding ${f(t.postprocess)}), layout ${f(r.layoutMs)} ms, total ${f(r.totalMs)} ms`);
+  }
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -19,6 +19,8 @@ namespace craft_napi {
 
 namespace {
 
+// ---- JS -> C++ (shared rules in input.h) ------------------------------------------------------------------------
+
 craft::DetectOptions ToDetectOptions(const Napi::Object& o) {
   craft::DetectOptions d;
   d.textThreshold = static_cast<float>(GetNumber(o, "textThreshold", d.textThreshold));
@@ -31,7 +33,7 @@ craft::DetectOptions ToDetectOptions(const Napi::Object& o) {
   d.refine = GetBool(o, "refine", d.refine);
   const double max_pixels = GetNumber(o, "maxPixels", static_cast<double>(d.maxPixels));
   if (max_pixels >= 0) d.maxPixels = static_cast<uint64_t>(max_pixels);
-  Napi::Value tiling = o.Get("tiling");
+  Napi::Value tiling = Own(o, "tiling");
   if (tiling.IsString()) {
     const std::string mode = tiling.As<Napi::String>().Utf8Value();
     d.tiling.mode = mode == "off" ? craft::TilingMode::kOff : mode == "on" ? craft::TilingMode::kOn
@@ -117,8 +119,8 @@ Napi::Object ResultToJs(Napi::Env env, craft::DetectResult& r, bool polygons) {
 
 class CreateWorker : public PromiseWorker {
  public:
-  CreateWorker(Napi::Env env, craft::SessionOptions options, Napi::Reference<Napi::Value> pin)
-      : PromiseWorker(env, "craft.createDetector"), options_(std::move(options)), pin_(std::move(pin)) {}
+  CreateWorker(Napi::Env env, craft::SessionOptions options)
+      : PromiseWorker(env, "craft.createDetector"), options_(std::move(options)) {}
   void Execute() override {
     Run([&] { detector_ = std::make_shared<craft::Detector>(options_); });
   }
@@ -133,14 +135,13 @@ class CreateWorker : public PromiseWorker {
 
  private:
   craft::SessionOptions options_;
-  Napi::Reference<Napi::Value> pin_;
   std::shared_ptr<craft::Detector> detector_;
 };
 
 class DetectWorker : public PromiseWorker {
  public:
   DetectWorker(Napi::Env env, Napi::Object self, std::shared_ptr<const craft::Detector> detector,
-               std::vector<PinnedInput> inputs, craft::DetectOptions options, bool batch,
+               std::vector<OwnedInput> inputs, craft::DetectOptions options, bool batch,
                std::shared_ptr<craft::RunControl> control)
       : PromiseWorker(env, "craft.detect"),
         detector_(std::move(detector)),
@@ -154,13 +155,13 @@ class DetectWorker : public PromiseWorker {
     Run([&] {
       if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
       if (!batch_) {
-        results_.push_back(detector_->Detect(inputs_[0].input, options_, control_.get()));
+        results_.push_back(detector_->Detect(inputs_[0].view(), options_, control_.get()));
         return;
       }
       // One inference for all images; the batch must share a padded shape (the facade groups them).
       std::vector<craft::PreparedImage> prepared;
       prepared.reserve(inputs_.size());
-      for (auto& in : inputs_) prepared.push_back(detector_->Prepare(in.input, options_));
+      for (auto& in : inputs_) prepared.push_back(detector_->Prepare(in.view(), options_));
       std::vector<const craft::PreparedImage*> ptrs;
       for (auto& p : prepared) ptrs.push_back(&p);
       auto t0 = std::chrono::steady_clock::now();
@@ -185,7 +186,7 @@ class DetectWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<const craft::Detector> detector_;
-  std::vector<PinnedInput> inputs_;
+  std::vector<OwnedInput> inputs_;
   craft::DetectOptions options_;
   bool batch_;
   std::shared_ptr<craft::RunControl> control_;
@@ -202,7 +203,7 @@ const napi_type_tag kOutputTag = {0x1d2c3b4a59687766ull, 0xa5b4c3d2e1f00918ull};
 
 class PrepareWorker : public PromiseWorker {
  public:
-  PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector, PinnedInput input,
+  PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector, OwnedInput input,
                 craft::DetectOptions options, std::shared_ptr<craft::RunControl> control)
       : PromiseWorker(env, "craft.prepare"),
         detector_(std::move(detector)),
@@ -212,7 +213,7 @@ class PrepareWorker : public PromiseWorker {
   void Execute() override {
     Run([&] {
       if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
-      prepared_ = std::make_shared<craft::PreparedImage>(detector_->Prepare(input_.input, options_));
+      prepared_ = std::make_shared<craft::PreparedImage>(detector_->Prepare(input_.view(), options_));
     });
   }
   void OnOK() override {
@@ -232,7 +233,7 @@ class PrepareWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<const craft::Detector> detector_;
-  PinnedInput input_;
+  OwnedInput input_;
   craft::DetectOptions options_;
   std::shared_ptr<craft::RunControl> control_;
   std::shared_ptr<craft::PreparedImage> prepared_;
@@ -309,30 +310,26 @@ class FinishWorker : public PromiseWorker {
 
 class PostprocessWorker : public PromiseWorker {
  public:
-  PostprocessWorker(Napi::Env env, Napi::Float32Array region, Napi::Float32Array affinity, int width, int height,
+  // The maps are copies (input.h): the caller's arrays may be detached or resized while this runs.
+  PostprocessWorker(Napi::Env env, std::vector<float> region, std::vector<float> affinity, int width, int height,
                     craft::PostprocessOptions options)
       : PromiseWorker(env, "craft.postprocess"),
-        region_(region.Data()),
-        affinity_(affinity.Data()),
+        region_(std::move(region)),
+        affinity_(std::move(affinity)),
         width_(width),
         height_(height),
-        options_(options) {
-    pinRegion_ = Napi::Persistent(static_cast<Napi::Value>(region));
-    pinAffinity_ = Napi::Persistent(static_cast<Napi::Value>(affinity));
-  }
+        options_(options) {}
   void Execute() override {
-    Run([&] { words_ = craft::GetDetBoxes(region_, affinity_, width_, height_, options_); });
+    Run([&] { words_ = craft::GetDetBoxes(region_.data(), affinity_.data(), width_, height_, options_); });
   }
   void OnOK() override {
     ResolveWith([&]() -> Napi::Value { return WordsToJs(Env(), words_, options_.polygons); });
   }
 
  private:
-  const float* region_;
-  const float* affinity_;
+  std::vector<float> region_, affinity_;
   int width_, height_;
   craft::PostprocessOptions options_;
-  Napi::Reference<Napi::Value> pinRegion_, pinAffinity_;
   std::vector<craft::Word> words_;
 };
 
@@ -359,7 +356,7 @@ Napi::Value DetectorWrap::Detect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!detector_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
-  std::vector<PinnedInput> inputs;
+  std::vector<OwnedInput> inputs;
   inputs.push_back(ToInput(env, info[0]));
   auto* worker = new DetectWorker(env, info.This().As<Napi::Object>(), detector_, std::move(inputs),
                                   ToDetectOptions(info[1].As<Napi::Object>()), false,
@@ -374,7 +371,7 @@ Napi::Value DetectorWrap::DetectBatch(const Napi::CallbackInfo& info) {
   Require(info.Length() >= 2 && info[0].IsArray() && info[1].IsObject(), env, "detectBatch arguments");
   Napi::Array arr = info[0].As<Napi::Array>();
   Require(arr.Length() > 0, env, "inputs (empty)");
-  std::vector<PinnedInput> inputs;
+  std::vector<OwnedInput> inputs;
   for (uint32_t i = 0; i < arr.Length(); i++) inputs.push_back(ToInput(env, arr.Get(i)));
   auto* worker = new DetectWorker(env, info.This().As<Napi::Object>(), detector_, std::move(inputs),
                                   ToDetectOptions(info[1].As<Napi::Object>()), true,
@@ -495,7 +492,7 @@ Napi::Value RunControlWrap::Terminate(const Napi::CallbackInfo& info) {
 Napi::Value CreateDetector(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Require(info.Length() >= 1 && info[0].IsObject(), env, "options");
-  auto* worker = new CreateWorker(env, ToSessionOptions(env, info[0].As<Napi::Object>()), {});
+  auto* worker = new CreateWorker(env, ToSessionOptions(env, info[0].As<Napi::Object>()));
   worker->Queue();
   return worker->Promise();
 }
@@ -505,22 +502,19 @@ Napi::Value Postprocess(const Napi::CallbackInfo& info) {
   Require(info.Length() >= 5 && info[0].IsTypedArray() && info[1].IsTypedArray() && info[2].IsNumber() &&
               info[3].IsNumber() && info[4].IsObject(),
           env, "postprocess arguments");
-  Napi::Float32Array region = info[0].As<Napi::Float32Array>();
-  Napi::Float32Array affinity = info[1].As<Napi::Float32Array>();
   const int width = info[2].As<Napi::Number>().Int32Value();
   const int height = info[3].As<Napi::Number>().Int32Value();
-  Require(region.TypedArrayType() == napi_float32_array && affinity.TypedArrayType() == napi_float32_array, env,
-          "heatmaps (Float32Array expected)");
-  Require(width > 0 && height > 0 && region.ElementLength() >= static_cast<size_t>(width) * height &&
-              affinity.ElementLength() >= static_cast<size_t>(width) * height,
-          env, "heatmap size");
+  Require(width > 0 && height > 0, env, "heatmap size");
+  const size_t count = static_cast<size_t>(width) * height;
+  std::vector<float> region = CopyFloats(env, info[0], count, "heatmaps (region)");
+  std::vector<float> affinity = CopyFloats(env, info[1], count, "heatmaps (affinity)");
   Napi::Object o = info[4].As<Napi::Object>();
   craft::PostprocessOptions p;
   p.textThreshold = static_cast<float>(GetNumber(o, "textThreshold", p.textThreshold));
   p.linkThreshold = static_cast<float>(GetNumber(o, "linkThreshold", p.linkThreshold));
   p.lowText = static_cast<float>(GetNumber(o, "lowText", p.lowText));
   p.polygons = GetBool(o, "polygons", p.polygons);
-  auto* worker = new PostprocessWorker(env, region, affinity, width, height, p);
+  auto* worker = new PostprocessWorker(env, std::move(region), std::move(affinity), width, height, p);
   worker->Queue();
   return worker->Promise();
 }

@@ -1,5 +1,6 @@
 #include "recognizer_wrap.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <string>
@@ -32,7 +33,7 @@ struct RecOptions {
 RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
   RecOptions r;
   craft::RecognizeOptions& d = r.options;
-  Napi::Value decoder = o.Get("decoder");
+  Napi::Value decoder = Own(o, "decoder");
   if (decoder.IsString()) {
     d.decode.search = decoder.As<Napi::String>().Utf8Value() == "beam" ? craft::CtcSearch::kBeam
                                                                        : craft::CtcSearch::kGreedy;
@@ -41,7 +42,7 @@ RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
   d.decode.characterProbabilities = GetBool(o, "characterProbabilities", false);
   d.rotationRetryThreshold = static_cast<float>(GetNumber(o, "rotationRetryThreshold", d.rotationRetryThreshold));
   // Infinity (never vertical) arrives as a non-finite number: GetNumber gives the fallback, so read it directly.
-  Napi::Value vr = o.Get("verticalRatio");
+  Napi::Value vr = Own(o, "verticalRatio");
   if (vr.IsNumber()) {
     const double v = vr.As<Napi::Number>().DoubleValue();
     if (v > 0) d.verticalRatio = static_cast<float>(v);
@@ -50,11 +51,11 @@ RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
   const double max_pixels = GetNumber(o, "maxPixels", static_cast<double>(d.maxPixels));
   if (max_pixels >= 0) d.maxPixels = static_cast<uint64_t>(max_pixels);
 
-  Napi::Value regions = o.Get("regions");
+  Napi::Value regions = Own(o, "regions");
   if (regions.IsObject()) {
     r.wholeImage = false;
     Napi::Object ro = regions.As<Napi::Object>();
-    Napi::Value coords = ro.Get("coords"), counts = ro.Get("counts");
+    Napi::Value coords = Own(ro, "coords"), counts = Own(ro, "counts");
     Require(coords.IsTypedArray() && coords.As<Napi::TypedArray>().TypedArrayType() == napi_float64_array, env,
             "options.regions.coords (Float64Array expected)");
     Require(counts.IsTypedArray() && counts.As<Napi::TypedArray>().TypedArrayType() == napi_uint32_array, env,
@@ -70,9 +71,9 @@ RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
       craft::Region region(k);
       for (uint32_t j = 0; j < k; j++) {
         const double x = c[at + 2 * j], y = c[at + 2 * j + 1];
-        Require(std::isfinite(x) && std::isfinite(y) && std::fabs(x) < 1e9 && std::fabs(y) < 1e9, env,
-                "options.regions (non-finite coordinate)");
-        region[j] = {static_cast<float>(x), static_cast<float>(y)};
+        Require(std::isfinite(x) && std::isfinite(y), env, "options.regions (non-finite coordinate)");
+        // Far-off coordinates are clipped to the image later; keep them finite as floats.
+        region[j] = {static_cast<float>(std::clamp(x, -1e9, 1e9)), static_cast<float>(std::clamp(y, -1e9, 1e9))};
       }
       at += 2 * static_cast<size_t>(k);
       r.regions.push_back(std::move(region));
@@ -134,7 +135,7 @@ class CreateWorker : public PromiseWorker {
 
 class PrepareWorker : public PromiseWorker {
  public:
-  PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Recognizer> recognizer, PinnedInput input, RecOptions options,
+  PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Recognizer> recognizer, OwnedInput input, RecOptions options,
                 std::shared_ptr<craft::RunControl> control)
       : PromiseWorker(env, "craft.recognizer.prepare"),
         recognizer_(std::move(recognizer)),
@@ -145,7 +146,7 @@ class PrepareWorker : public PromiseWorker {
     Run([&] {
       if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Recognition was aborted");
       prepared_ = std::make_shared<RecPrepared>();
-      prepared_->regions = recognizer_->Prepare(input_.input, options_.regions, options_.wholeImage, options_.options);
+      prepared_->regions = recognizer_->Prepare(input_.view(), options_.regions, options_.wholeImage, options_.options);
       prepared_->options = options_.options;
     });
   }
@@ -167,7 +168,7 @@ class PrepareWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<const craft::Recognizer> recognizer_;
-  PinnedInput input_;
+  OwnedInput input_;
   RecOptions options_;
   std::shared_ptr<craft::RunControl> control_;
   std::shared_ptr<RecPrepared> prepared_;
@@ -242,7 +243,7 @@ Napi::Value RecognizerWrap::Prepare(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!recognizer_) return RejectDisposed(env, "Recognizer");
   Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
-  PinnedInput input = ToInput(env, info[0]);
+  OwnedInput input = ToInput(env, info[0]);
   RecOptions options = ToRecognizeOptions(env, info[1].As<Napi::Object>());
   auto* worker = new PrepareWorker(env, recognizer_, std::move(input), std::move(options),
                                    info.Length() > 2 ? ToControl(info[2]) : nullptr);

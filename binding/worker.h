@@ -9,14 +9,10 @@
 #include <string>
 
 #include "detector_wrap.h"
+#include "input.h"
 #include "native_error.h"
 
 namespace craft_napi {
-
-// The facade validates everything; these checks only keep a direct caller of the binding from crashing us.
-inline void Require(bool ok, const Napi::Env& env, const char* what) {
-  if (!ok) throw Napi::TypeError::New(env, std::string("craft binding: invalid ") + what);
-}
 
 // [[x, y], ...] from points.
 inline Napi::Array PointsToJs(Napi::Env env, const craft::Point* pts, size_t n) {

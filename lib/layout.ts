@@ -6,18 +6,20 @@
 //    box is rotated by minus that angle and handled as its axis-aligned bounding box from then on.
 // 2. Recursive XY-cut (Nagy & Seth): a block of words is split
 //    - left | right at the widest vertical band of white running through the whole block, when it is at least
-//      `columnGap` median word heights wide (columns: read one before the other), else
+//      `columnGap` median word heights wide and both sides hold running text, i.e. at least `minColumnWords` words
+//      per line on average (columns: read one before the other; a table's or a form's narrow cells, one or two
+//      words per line, keep their rows together), else
 //    - top / bottom at the widest horizontal band of white through the whole block (no word spans it);
 //    a block that can't be split is a leaf.
 // 3. A leaf's words become lines: in order of their centre's y, a word joins the current line while its centre is
 //    within `lineTolerance` times the line's mean height of the line's mean centre (EasyOCR's ycenter_ths rule);
 //    each line is then sorted left to right.
-// The column test looks at white space only: a form whose keys and values are separated by a wide white river over
-// its whole height reads as two columns (all keys, then all values); narrower gaps keep the rows together.
+// The column test looks at white space and line length only: two side-by-side blocks of running text (3+ words a
+// line) separated by a wide white river read as columns, even where a human would see a table of sentences.
 import type { LayoutOptions, Point } from './types';
 
 /** Line grouping defaults (multiples of the median word height). */
-export const LAYOUT_DEFAULTS = Object.freeze({ lineTolerance: 0.5, columnGap: 1.5 });
+export const LAYOUT_DEFAULTS = Object.freeze({ lineTolerance: 0.5, columnGap: 1.5, minColumnWords: 3 });
 
 /** A line in reading order: indices into the words given, left to right, and the axis-aligned box around them. */
 export interface LayoutLine {
@@ -76,6 +78,7 @@ function widestGap(ids: number[], lo: (i: number) => number, hi: (i: number) => 
 export function readingOrder(boxes: readonly (readonly Point[])[], options?: LayoutOptions): LayoutLine[] {
   const lineTolerance = options?.lineTolerance ?? LAYOUT_DEFAULTS.lineTolerance;
   const columnGap = options?.columnGap ?? LAYOUT_DEFAULTS.columnGap;
+  const minColumnWords = options?.minColumnWords ?? LAYOUT_DEFAULTS.minColumnWords;
   if (boxes.length === 0) return [];
   const skew = pageSkew(boxes);
   const c = Math.cos(-skew), s = Math.sin(-skew);
@@ -91,12 +94,14 @@ export function readingOrder(boxes: readonly (readonly Point[])[], options?: Lay
   const medH = median((flat.length > 0 ? flat : geo).map((g) => g.h)) || 1;
 
   const lines: number[][] = [];
-  const leaf = (ids: number[]) => {
+  // Lines of a block, top to bottom, each left to right.
+  const group = (ids: number[]): number[][] => {
+    const out: number[][] = [];
     const byY = [...ids].sort((a, b) => geo[a].cy - geo[b].cy || geo[a].x0 - geo[b].x0);
     let cur: number[] = [];
     let sumY = 0, sumH = 0;
     const flush = () => {
-      if (cur.length) lines.push(cur.sort((a, b) => geo[a].x0 - geo[b].x0));
+      if (cur.length) out.push(cur.sort((a, b) => geo[a].x0 - geo[b].x0));
       cur = []; sumY = 0; sumH = 0;
     };
     for (const i of byY) {
@@ -104,11 +109,14 @@ export function readingOrder(boxes: readonly (readonly Point[])[], options?: Lay
       cur.push(i); sumY += geo[i].cy; sumH += geo[i].h;
     }
     flush();
+    return out;
   };
+  const leaf = (ids: number[]) => { for (const l of group(ids)) lines.push(l); };
+  const runningText = (ids: number[]) => ids.length >= minColumnWords * group(ids).length;
   const cut = (ids: number[]) => {
     if (ids.length > 1) {
       const [xg, xa, xs] = widestGap(ids, (i) => geo[i].x0, (i) => geo[i].x1);
-      if (xa > 0 && xg >= columnGap * medH) {
+      if (xa > 0 && xg >= columnGap * medH && runningText(xs.slice(0, xa)) && runningText(xs.slice(xa))) {
         cut(xs.slice(0, xa));
         cut(xs.slice(xa));
         return;

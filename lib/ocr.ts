@@ -143,10 +143,11 @@ export class Ocr {
 function layoutOptions(v: unknown): LayoutOptions {
   if (v === undefined) return {};
   const o = v as Record<string, unknown>;
-  checkKnownKeys('layout option', o, ['lineTolerance', 'columnGap']);
+  checkKnownKeys('layout option', o, ['lineTolerance', 'columnGap', 'minColumnWords']);
   return {
     lineTolerance: o.lineTolerance === undefined ? undefined : checkNumber('layout.lineTolerance', o.lineTolerance, 0.01, 10),
     columnGap: o.columnGap === undefined ? undefined : o.columnGap === Infinity ? Infinity
       : checkNumber('layout.columnGap', o.columnGap, 0, 1000),
+    minColumnWords: o.minColumnWords === undefined ? undefined : checkNumber('layout.minColumnWords', o.minColumnWords, 0, 1000),
   };
 }

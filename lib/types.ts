@@ -310,6 +310,8 @@ export interface LayoutOptions {
   lineTolerance?: number;
   /** A vertical band of white at least this wide, through a whole block of text, separates two columns. Default 1.5. */
   columnGap?: number;
+  /** ... when both sides average at least this many words per line (running text, not table cells). Default 3. */
+  minColumnWords?: number;
 }
 
 /** Options of `ocr.read()`. */

@@ -54,17 +54,26 @@ Layout('a skewed page (6°) reads line by line', () => {
 });
 
 Layout('a two-column page: title, then the left column, then the right column', () => {
-  const words: [string, Point[]][] = [['Title', box(150, 5, 120, 30)], ['of', box(280, 5, 40, 30)], ['page', box(330, 5, 100, 30)]];
+  const words: [string, Point[]][] = [['Title', box(300, 5, 120, 30)], ['of', box(430, 5, 40, 30)], ['page', box(480, 5, 100, 30)]];
   for (let r = 0; r < 4; r++) {
     // Rows of the two columns at the same heights (the hard case: a row-wise cut would interleave them).
-    words.push([`L${r}a`, box(10, 60 + r * 30, 80)], [`L${r}b`, box(100, 60 + r * 30, 90)]);
-    words.push([`R${r}a`, box(260, 60 + r * 30, 70)], [`R${r}b`, box(340, 60 + r * 30, 100)]);
+    for (let c = 0; c < 4; c++) words.push([`L${r}${c}`, box(10 + c * 90, 60 + r * 30, 80)]);
+    for (let c = 0; c < 4; c++) words.push([`R${r}${c}`, box(420 + c * 90, 60 + r * 30, 80)]);
   }
-  assert.equal(read(shuffle(words)), [
-    'Title of page', 'L0a L0b', 'L1a L1b', 'L2a L2b', 'L3a L3b', 'R0a R0b', 'R1a R1b', 'R2a R2b', 'R3a R3b',
-  ]);
+  const row = (side: string, r: number) => [0, 1, 2, 3].map((c) => `${side}${r}${c}`).join(' ');
+  assert.equal(read(shuffle(words)), ['Title of page', ...[0, 1, 2, 3].map((r) => row('L', r)), ...[0, 1, 2, 3].map((r) => row('R', r))]);
   // Without column detection the rows would be read across.
-  assert.equal(read(words, { columnGap: Infinity })[1], 'L0a L0b R0a R0b');
+  assert.equal(read(words, { columnGap: Infinity })[1], `${row('L', 0)} ${row('R', 0)}`);
+});
+
+Layout('a table or a form keeps its rows: narrow cells across wide gaps are not columns', () => {
+  const words: [string, Point[]][] = [];
+  for (let r = 0; r < 5; r++) {
+    words.push([`key${r}`, box(10, 10 + r * 30, 80)], [`a${r}`, box(200, 10 + r * 30, 40)], [`b${r}`, box(400, 10 + r * 30, 50)]);
+  }
+  assert.equal(read(shuffle(words)), [0, 1, 2, 3, 4].map((r) => `key${r} a${r} b${r}`));
+  // Asking for columns at one word per line reads them one after the other.
+  assert.equal(read(words, { minColumnWords: 1 })[0], 'key0');
 });
 
 Layout('an ordinary word gap is not a column gutter', () => {

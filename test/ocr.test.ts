@@ -53,7 +53,12 @@ O('the image is decoded once; a DecodedImage input gives the same result and is 
   assert.equal(a.words, b.words);
   assert.is(a.text, b.text);
   assert.not.ok(image.released);
+  // Limits still apply to a decoded image, and a coded failure leaves it usable.
+  await rejects(() => ocr.detector.detect(image, { maxPixels: 100 }), { code: 'ERR_CRAFT_INPUT_TOO_LARGE' });
+  await rejects(() => ocr.recognizer.recognize(image, undefined, { maxPixels: 100 }), { code: 'ERR_CRAFT_INPUT_TOO_LARGE' });
+  assert.equal((await ocr.read(image)).words, a.words);
   image.release();
+  await rejects(() => ocr.read(image), { code: 'ERR_CRAFT_DISPOSED' });
 });
 
 O('options: detect/recognize/layout pass through; minConfidence filters; unknown keys are named', async ({ ocr }) => {

@@ -78,7 +78,9 @@ Rec('info reports the model contract from the metadata', ({ crnn, pad }) => {
 
 Rec('matches the PyTorch + PIL oracle: text identical, confidence within 1e-4 relative', async (ctx) => {
   const oracle = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'oracle.json'), 'utf8'));
-  for (const [name, rec] of [['crnn-tiny.onnx', ctx.crnn], ['crnn-tiny-pad.onnx', ctx.pad]] as const) {
+  const rgb = await Recognizer.create({ model: model('crnn-tiny-rgb.onnx'), threads: 1 });
+  assert.is(rgb.info.channels, 3);
+  for (const [name, rec] of [['crnn-tiny.onnx', ctx.crnn], ['crnn-tiny-pad.onnx', ctx.pad], ['crnn-tiny-rgb.onnx', rgb]] as const) {
     const texts = new Set<string>();
     for (let i = 0; i < oracle.images.length; i++) {
       const want = oracle.results[name][i];
@@ -95,6 +97,7 @@ Rec('matches the PyTorch + PIL oracle: text identical, confidence within 1e-4 re
     }
     assert.ok(texts.size >= 3, 'the fixtures read differently (they test the pre-processing)');
   }
+  await rgb.dispose();
 });
 
 Rec('regions: batched by width = one crop at a time; batchSize does not change results', async ({ crnn, pad }) => {
@@ -209,6 +212,20 @@ Rec('a DecodedImage reads like the file; a released one is refused', async ({ cr
   await rejects(() => crnn.recognize(image), { code: 'ERR_CRAFT_DISPOSED', message: /released DecodedImage/ });
 });
 
+Rec('a DecodedImage released while calls wait: those calls fail with a code, nothing crashes', async ({ crnn }) => {
+  const file = path.join(FIXTURES, 'crop-2.png');
+  const image = await decodeImage(file);
+  const settled = Promise.allSettled([1, 2, 3].map(() => crnn.recognize(image)));
+  image.release(); // the first call has its pixels already; the queued ones find the image gone
+  const [first, ...rest] = await settled;
+  assert.is(first.status, 'fulfilled');
+  for (const r of rest) {
+    assert.is(r.status, 'rejected');
+    assert.is((r as PromiseRejectedResult).reason.code, 'ERR_CRAFT_INVALID_INPUT');
+  }
+  assert.equal(await crnn.recognize(file), (first as PromiseFulfilledResult<Recognition[]>).value);
+});
+
 Rec('invalid regions and options: TypeError / RangeError naming the argument', async ({ crnn }) => {
   const file = path.join(FIXTURES, 'crop-0.png');
   await rejects(() => crnn.recognize(file, [{ box: [[0, 0], [1, 0], [1, 1], [0, 1]] }, { box: [[0, 0], [1, 0], [1, NaN], [0, 1]] }] as never),
@@ -235,6 +252,40 @@ Rec('failures are coded and the recogniser stays usable', async ({ crnn }) => {
   assert.equal(await crnn.recognize(file), before);
   const s = crnn.stats();
   assert.ok(s.completed >= 2 && s.failed >= 2 && s.aborted >= 1);
+});
+
+Rec('a long call is cancelled between batches by abort or timeout; the recogniser stays usable', async ({ pad }) => {
+  const W = 400, H = 100;
+  const input = { data: page(W, H, 2), width: W, height: H, channels: 3 as const };
+  const many = Array.from({ length: 4000 }, (_, i) => {
+    const x = (i * 7) % 300, w = 20 + (i % 80);
+    return [[x, 10], [x + w, 10], [x + w, 40], [x, 40]] as [number, number][];
+  });
+  const ac = new AbortController();
+  const t0 = Date.now();
+  setTimeout(() => ac.abort(), 50);
+  await rejects(() => pad.recognize(input, many as never, { signal: ac.signal }), { name: 'AbortError' });
+  await rejects(() => pad.recognize(input, many as never, { timeoutMs: 50 }), { code: 'ERR_CRAFT_TIMEOUT' });
+  assert.ok(Date.now() - t0 < 4000, `cancelled promptly (${Date.now() - t0} ms)`);
+  const [r] = await pad.recognize(input, [many[0]] as never);
+  assert.type(r.text, 'string');
+});
+
+Rec('concurrent calls on one recogniser (concurrency 2) equal sequential ones; stats count them', async () => {
+  const rec = await Recognizer.create({ model: model('crnn-tiny-pad.onnx'), threads: 1, concurrency: 2, stageConcurrency: 2 });
+  try {
+    const files = ['crop-0.png', 'crop-1.png', 'crop-2.png', 'crop-3.png', 'crop-4.png'].map((f) => path.join(FIXTURES, f));
+    const sequential: Recognition[][] = [];
+    for (const f of files) sequential.push(await rec.recognize(f, undefined, EXACT));
+    const parallel = await Promise.all([...files, ...files].map((f) => rec.recognize(f, undefined, EXACT)));
+    assert.equal(parallel, [...sequential, ...sequential]);
+    const s = rec.stats();
+    assert.is(s.completed, 15);
+    assert.is(s.config.concurrency, 2);
+    await rejects(() => Recognizer.create({ model: model('crnn-tiny.onnx'), maxQueue: -1 }), { name: 'RangeError', message: /maxQueue/ });
+  } finally {
+    await rec.dispose();
+  }
 });
 
 Rec('attention and EasyOCR-style models run; beam needs CTC', async () => {

@@ -34,6 +34,7 @@ struct DetectOptions {
 // for the call.
 struct ImageInput {
   std::shared_ptr<const cv::Mat> image;
+  bool imageReleased = false;  // a DecodedImage released before the work ran (LoadImage refuses it)
   std::string path;
   const uint8_t* encoded = nullptr;
   size_t encodedSize = 0;

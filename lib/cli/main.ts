@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /*! craft-text | MIT */
 // The craft-text CLI: a dispatcher over subcommands. Usage errors exit with 2, failures with 1.
-import { UsageError } from './args';
+import { printable, UsageError } from './args';
 import { CONVERT_USAGE, runConvert } from './convert';
 import { BENCH_USAGE, runBench } from './bench';
 import { DETECT_USAGE, runDetect } from './detect';
@@ -9,6 +9,7 @@ import { EVAL_USAGE, runEval } from './eval';
 import { QUANTIZE_USAGE, runQuantize } from './quantize';
 import { READ_USAGE, runRead } from './read';
 import { TUNE_USAGE, runTune } from './tune';
+import { WORKER_USAGE, runWorker } from './worker';
 
 type Command = { usage: string; run: (argv: string[]) => Promise<number> };
 
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   convert: { usage: CONVERT_USAGE, run: runConvert },
   quantize: { usage: QUANTIZE_USAGE, run: runQuantize },
   tune: { usage: TUNE_USAGE, run: runTune },
+  worker: { usage: WORKER_USAGE, run: runWorker },
 };
 
 function usage(): string {
@@ -45,11 +47,11 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`craft-text ${name}: ${err.message}\nUsage: ${command.usage}\n`);
+      process.stderr.write(`craft-text ${name}: ${printable(err.message)}\nUsage: ${command.usage}\n`);
       return 2;
     }
     const e = err as Error & { code?: string };
-    process.stderr.write(`craft-text ${name}: ${e.code ? e.code + ': ' : ''}${e.message}\n`);
+    process.stderr.write(`craft-text ${name}: ${e.code ? e.code + ': ' : ''}${printable(e.message)}\n`);
     return 1;
   }
 }

@@ -206,11 +206,94 @@ void TestCrop() {
   craft::CropPlan pp = plan({{12, 7}, {32, 7}, {52, 7}, {52, 27}, {32, 27}, {12, 27}});
   cv::Mat pc = craft::CropStrip(img, pp, 0);
   CHECK(pc.cols == 40 && pc.rows == 20 && cv::norm(pc, roi, cv::NORM_INF) == 0, "piecewise polygon warp");
+  // Hostile quads: three corners on a line, a bow-tie, huge coordinates: a strip or a skip, never a throw.
+  for (const std::vector<Point>& q : std::vector<std::vector<Point>>{
+           {{10, 10}, {30, 10}, {50, 10}, {30, 30}},
+           {{10, 10}, {50, 30}, {50, 10}, {10, 30}},
+           {{-1e9f, -1e9f}, {1e9f, -1e9f}, {1e9f, 1e9f}, {-1e9f, 1e9f}},
+           {{0, 0}, {100, 0}, {0, 50}, {100, 50}}}) {
+    bool ok = true;
+    try {
+      craft::CropPlan hp = plan(q);
+      if (!hp.skipped) {
+        cv::Mat m = craft::CropStrip(img, hp, 0);
+        ok = !m.empty() && m.cols == hp.width && m.rows == hp.height;
+      }
+    } catch (...) {
+      ok = false;
+    }
+    CHECK(ok, "hostile quad (%g,%g) (%g,%g) (%g,%g) (%g,%g)", q[0].x, q[0].y, q[1].x, q[1].y, q[2].x, q[2].y, q[3].x, q[3].y);
+  }
   // A box given rotated 180 degrees (its points starting at the bottom-right) reads the strip upside down.
   cv::Mat flipped = craft::CropStrip(img, plan({{52, 27}, {12, 27}, {12, 7}, {52, 7}}), 0);
   cv::Mat want180;
   cv::rotate(roi, want180, cv::ROTATE_180);
   CHECK(cv::norm(flipped, want180, cv::NORM_INF) == 0, "point order sets the reading direction");
+}
+
+// Random images, regions and output matrices through every stage: a strip or a skip, text over the charset,
+// confidences in [0, 1], never a crash (run under ASan/UBSan by tools/asan.sh).
+void TestRandom() {
+  cv::RNG rng(12345);
+  int strips = 0;
+  for (int it = 0; it < 400; it++) {
+    const int w = rng.uniform(1, 120), h = rng.uniform(1, 90);
+    cv::Mat img(h, w, rng.uniform(0, 2) ? CV_8UC3 : CV_8UC1);
+    cv::randu(img, 0, 256);
+    const int n = rng.uniform(0, 2) ? 4 : 2 * rng.uniform(3, 8);
+    craft::Region r(n);
+    for (auto& p : r) p = {rng.uniform(-40.f, w + 40.f), rng.uniform(-40.f, h + 40.f)};
+    bool ok = true;
+    try {
+      craft::CropPlan plan = craft::PlanCrop(r, w, h, 1.5f);
+      if (!plan.skipped) {
+        cv::Mat strip = craft::CropStrip(img, plan, rng.uniform(0, 4));
+        ok = !strip.empty() && strip.type() == img.type();
+        const int ow = rng.uniform(1, 300), oh = rng.uniform(1, 70);
+        cv::Mat out = craft::PilResizeBicubic(strip, ow, oh);
+        ok = ok && out.cols == ow && out.rows == oh;
+        if (img.channels() == 3) ok = ok && craft::PilGrey(strip).channels() == 1;
+        strips++;
+      }
+    } catch (const std::exception& e) {
+      ok = false;
+    }
+    CHECK(ok, "random crop %d (%dx%d, %d points)", it, w, h, n);
+  }
+  CHECK(strips > 100, "random crops mostly kept (%d)", strips);
+
+  const std::vector<std::string> cs{"a", "b", "â¬", "d"};
+  for (int it = 0; it < 300; it++) {
+    const bool attn = it % 3 == 0;
+    const int K = static_cast<int>(cs.size()) + (attn ? 2 : 1);
+    const int T = rng.uniform(0, 40);
+    std::vector<float> logits(static_cast<size_t>(T) * K);
+    for (float& v : logits) v = rng.uniform(-8.f, 8.f);
+    const std::vector<float> probs = craft::Softmax(logits.data(), T, K);
+    craft::DecodeOptions o;
+    o.search = rng.uniform(0, 2) ? craft::CtcSearch::kBeam : craft::CtcSearch::kGreedy;
+    o.beamWidth = rng.uniform(1, 8);
+    o.characterProbabilities = true;
+    for (auto kind : {ConfidenceKind::kDtrb, ConfidenceKind::kEasyOcr}) {
+      auto d = craft::Decode(probs, T, K, cs, attn ? DecoderKind::kAttn : DecoderKind::kCtc, kind, o);
+      bool ok = d.confidence >= 0 && d.confidence <= 1 + 1e-9;
+      if (!attn) {
+        // CTC text is made of charset characters only, one probability each.
+        std::string rest = d.text;
+        size_t chars = 0;
+        while (!rest.empty() && ok) {
+          bool matched = false;
+          for (const auto& c : cs) {
+            if (rest.compare(0, c.size(), c) == 0) { rest.erase(0, c.size()); matched = true; chars++; break; }
+          }
+          ok = matched;
+        }
+        ok = ok && chars == d.characters.size();
+        if (o.search == craft::CtcSearch::kGreedy) ok = ok && chars <= static_cast<size_t>(T);
+      }
+      CHECK(ok, "random decode %d (T %d, %s): '%s' %g", it, T, attn ? "attn" : "ctc", d.text.c_str(), d.confidence);
+    }
+  }
 }
 
 }  // namespace
@@ -222,6 +305,7 @@ int main(int argc, char** argv) {
   TestAttn();
   TestCharset();
   TestCrop();
+  TestRandom();
   std::printf("%d checks, %d failures\n", checks, failures);
   return failures == 0 ? 0 : 1;
 }

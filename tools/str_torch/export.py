@@ -78,6 +78,8 @@ def main():
     ap.add_argument('--sensitive', action='store_true')
     ap.add_argument('--printable', action='store_true', help='CTC: printable ASCII + space (the bundled recogniser\'s charset)')
     ap.add_argument('--pad', action='store_true', help='CTC: keep the ratio and pad (DTRB --PAD) instead of squashing')
+    ap.add_argument('--output-channel', type=int, help='VGG/ResNet width (random weights of another size)')
+    ap.add_argument('--hidden', type=int, help='BiLSTM hidden size')
     ap.add_argument('--checkpoint')
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('-o', '--out', required=True)
@@ -87,6 +89,10 @@ def main():
         opt.character = PRINTABLE_CHARS
     if a.pad:
         opt.PAD = True
+    if a.output_channel:
+        opt.output_channel = a.output_channel
+    if a.hidden:
+        opt.hidden_size = a.hidden
     torch.manual_seed(a.seed)
     model = Model(opt)
     if a.checkpoint:

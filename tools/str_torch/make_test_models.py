@@ -8,6 +8,7 @@ is a few hundred KB. Written:
   g2-tiny.onnx            EasyOCR english_g2 layout: grey 64 x W (dynamic), keep ratio + pad, 96 characters, easyocr
   attn-tiny.onnx          None-VGG-BiLSTM-Attn: grey 32 x 100 (fixed), 36 characters, [GO]/[s], 26 steps
   crnn-tiny-pad.onnx      crnn-tiny with resize 'pad' (dynamic width padded to multiples of imgH)
+  crnn-tiny-rgb.onnx      RGB input (DTRB --rgb), resize 'pad'
   bad-no-charset.onnx     crnn-tiny without craft.recognizer.charset
   bad-classes.onnx        crnn-tiny whose charset (10) does not match its 37 classes
 Also test/fixtures/recognition/oracle.json (+ crop-*.png): the oracle's logits, decoded strings and confidences for a few inputs (random pixels
@@ -49,22 +50,28 @@ def write(opt, name, path, conf, dynamic, seed, edit=None):
     return model
 
 
+def to_tensor(img: Image.Image) -> torch.Tensor:
+    """torchvision ToTensor: HWC uint8 -> CHW float in [0, 1]."""
+    x = np.asarray(img, dtype=np.uint8)
+    if x.ndim == 2:
+        x = x[:, :, None]
+    return torch.from_numpy(x.transpose(2, 0, 1).copy()).float().div(255)
+
+
 def preprocess(img: Image.Image, opt: Opt, pad_to=None) -> torch.Tensor:
     """DTRB dataset.py: ResizeNormalize (squash) or AlignCollate keep_ratio_with_pad (NormalizePAD)."""
     img = img.convert('L' if opt.input_channel == 1 else 'RGB')
     if not opt.PAD:
-        x = np.asarray(img.resize((opt.imgW, opt.imgH), Image.BICUBIC), dtype=np.float32)
-        t = torch.from_numpy(x / 255.0).float()
-        return t.sub(0.5).div(0.5).unsqueeze(0)
+        return to_tensor(img.resize((opt.imgW, opt.imgH), Image.BICUBIC)).sub_(0.5).div_(0.5)
     w, h = img.size
     ratio = w / float(h)
     resized_w = min(math.ceil(opt.imgH * ratio), pad_to)
-    x = np.asarray(img.resize((resized_w, opt.imgH), Image.BICUBIC), dtype=np.float32)
-    t = torch.from_numpy(x / 255.0).float().sub(0.5).div(0.5).unsqueeze(0)
-    out = torch.zeros(1, opt.imgH, pad_to)
+    t = to_tensor(img.resize((resized_w, opt.imgH), Image.BICUBIC)).sub_(0.5).div_(0.5)
+    c = t.shape[0]
+    out = torch.zeros(c, opt.imgH, pad_to)
     out[:, :, :resized_w] = t
     if resized_w < pad_to:
-        out[:, :, resized_w:] = t[:, :, resized_w - 1].unsqueeze(2).expand(1, opt.imgH, pad_to - resized_w)
+        out[:, :, resized_w:] = t[:, :, resized_w - 1].unsqueeze(2).expand(c, opt.imgH, pad_to - resized_w)
     return out
 
 
@@ -106,6 +113,8 @@ def main():
     m_crnn = write(crnn, 'tiny None-VGG-BiLSTM-CTC', p('crnn-tiny.onnx'), 'dtrb', True, 11)
     crnn_pad = tiny(character=DTRB_CHARS, PAD=True)
     m_pad = write(crnn_pad, 'tiny None-VGG-BiLSTM-CTC (PAD)', p('crnn-tiny-pad.onnx'), 'dtrb', True, 11)
+    crnn_rgb = tiny(character=DTRB_CHARS, PAD=True, input_channel=3, rgb=True)
+    m_rgb = write(crnn_rgb, 'tiny None-VGG-BiLSTM-CTC (RGB, PAD)', p('crnn-tiny-rgb.onnx'), 'dtrb', True, 14)
     g2 = tiny(imgH=64, imgW=0, character=EASYOCR_EN_G2_CHARS, PAD=True)
     write(g2, 'tiny EasyOCR english_g2', p('g2-tiny.onnx'), 'easyocr', True, 12)
     attn = tiny(Prediction='Attn', character=DTRB_CHARS)
@@ -128,7 +137,8 @@ def main():
         images.append(Image.open(fx(name)))
         fixtures.append(name)
     res = {'crnn-tiny.onnx': oracle(m_crnn, crnn, images, DTRB_CHARS),
-           'crnn-tiny-pad.onnx': oracle(m_pad, crnn_pad, images, DTRB_CHARS)}
+           'crnn-tiny-pad.onnx': oracle(m_pad, crnn_pad, images, DTRB_CHARS),
+           'crnn-tiny-rgb.onnx': oracle(m_rgb, crnn_rgb, images, DTRB_CHARS)}
     with open(fx('oracle.json'), 'w') as f:
         json.dump({'images': fixtures, 'results': res}, f)
     print('wrote', a.out)
