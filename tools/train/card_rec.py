@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Prints the measured tables of models/craft-text-recognizer.md from tools/train/ship_rec.sh's reports.
+
+    python3 tools/train/card_rec.py tools/train/runs/ship [tools/train/runs/tess-crops.json] [tools/train/runs/tess-pages.json]
+"""
+import json
+import os
+import sys
+
+d = sys.argv[1]
+tess = json.load(open(sys.argv[2])) if len(sys.argv) > 2 and os.path.exists(sys.argv[2]) else {}
+tpages = json.load(open(sys.argv[3])) if len(sys.argv) > 3 and os.path.exists(sys.argv[3]) else {}
+ev = json.load(open(os.path.join(d, 'eval_rec.json')))
+NAMES = {'ic13': 'ICDAR 2013 born-digital', 'funsd': 'FUNSD', 'ic15': 'ICDAR 2015'}
+f3 = lambda v: f'{v:.3f}'  # noqa: E731
+
+print('| set (dev words) | FP32: DTRB / exact / 1-NED | INT8: DTRB / exact / 1-NED | Tesseract psm 7 / psm 8 / psm 7 upscaled (DTRB) | target |')
+print('|---|---|---|---|---|')
+for k, target in (('ic13', 0.90), ('funsd', 0.90), ('ic15', 0.65)):
+    r = ev[k]
+    a, b = r['craft-text-recognizer.onnx'], r['craft-text-recognizer-int8.onnx']
+    t = tess.get(k, {})
+    ts = ' / '.join(f3(t[x]['dtrb']) for x in ('tesseract-psm7', 'tesseract-psm8', 'tesseract-psm7-upscaled') if x in t)
+    print(f"| {NAMES[k]} ({r['n']}) | **{f3(a['dtrb'])}** / {f3(a['exact'])} / {f3(a['ned'])} | {f3(b['dtrb'])} / "
+          f"{f3(b['exact'])} / {f3(b['ned'])} | {ts} | {target} |")
+print()
+print('speed (ms per word, eval_rec, interleaved, best of 3):')
+for k in ('ic13', 'funsd', 'ic15'):
+    r = ev[k]
+    a, b = r['craft-text-recognizer.onnx'], r['craft-text-recognizer-int8.onnx']
+    t = tess.get(k, {}).get('tesseract-psm7', {})
+    print(f"  {k}: FP32 {a['ms_per_word']:.2f}, INT8 {b['ms_per_word']:.2f} ({a['ms_per_word'] / b['ms_per_word']:.2f}x)"
+          + (f", tesseract psm7 {t['ms_per_word']:.1f}" if t else ''))
+print()
+for s in ('ic13', 'funsd'):
+    for tag in ('craft-text-recognizer', 'craft-text-recognizer-int8'):
+        p = os.path.join(d, f'rec-{s}-{tag}.json')
+        if os.path.exists(p):
+            r = json.load(open(p))
+            print(f"runtime recognition {s} {tag}: {r['accuracy']:.3f} / {r['exactAccuracy']:.3f} / {r['oneMinusNed']:.3f} "
+                  f"({r['correct']}/{r['count']}), {r['throughput']['inferenceMsPerWord']:.2f} ms/word model runs")
+    p = os.path.join(d, f'ocr-{s}.json')
+    if os.path.exists(p):
+        r = json.load(open(p))
+        print(f"ocr {s}: spotting P/R/H {r['spotting']['precision']:.3f} / {r['spotting']['recall']:.3f} / "
+              f"{r['spotting']['hmean']:.3f}; bag of words P/R/F1 {r['bagOfWords']['precision']:.3f} / "
+              f"{r['bagOfWords']['recall']:.3f} / {r['bagOfWords']['f1']:.3f}")
+for k, r in tpages.items():
+    print(f"tesseract pages {k}: spotting P/R/H {r['spotting']['precision']:.3f} / {r['spotting']['recall']:.3f} / "
+          f"{r['spotting']['hmean']:.3f}; bag of words {r['bagOfWords']['precision']:.3f} / {r['bagOfWords']['recall']:.3f}"
+          f" / {r['bagOfWords']['f1']:.3f}; {r['ms_per_image']:.0f} ms/page")
+p = os.path.join(d, 'rec-ic15.json')
+if os.path.exists(p):
+    r = json.load(open(p))
+    print(f"runtime recognition ic15 crops: {r['accuracy']:.3f} / {r['exactAccuracy']:.3f} / {r['oneMinusNed']:.3f}")
+for tag in ('fp32', 'int8'):
+    p = os.path.join(d, f'bench-{tag}.json')
+    if os.path.exists(p) and os.path.getsize(p):
+        try:
+            b = json.load(open(p))
+            print(f"bench {tag}: {b['page']} {b['words']} words; batched {b['perWord']['batchedMs']:.2f} ms/word; read(): "
+                  f"detection {b['read']['detectionMs']:.0f} ms, recognition {b['read']['recognitionMs']:.0f} ms "
+                  f"({b['read']['recognitionOverDetection']:.2f}x) for {b['read']['words']} words")
+        except Exception as e:  # noqa: BLE001
+            print(f'bench {tag}: unreadable ({e})')
