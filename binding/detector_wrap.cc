@@ -94,6 +94,7 @@ PinnedInput ToInput(Napi::Env env, const Napi::Value& value) {
     p.input.width = GetInt(o, "width", 0);
     p.input.height = GetInt(o, "height", 0);
     p.input.channels = GetInt(o, "channels", 0);
+    p.input.bgr = o.Get("bgr").ToBoolean();
   } else {
     p.input.encoded = ptr != nullptr ? ptr : &kEmpty;
     p.input.encodedSize = bytes.ByteLength();

@@ -4,7 +4,7 @@ import type { NativeCreateOptions, NativeDetectOptions, NativeInput } from './bi
 import {
   checkBool, checkKnownKeys, checkNumber, integer, invalidParameterError, plainObject, string,
 } from './is';
-import type { CreateOptions, DetectOptions, ImageInput, PostprocessOptions, HeatmapInput } from './types';
+import type { CreateOptions, DetectOptions, ImageInput, MatLike, PostprocessOptions, HeatmapInput } from './types';
 
 /** CRAFT-pytorch test.py defaults. */
 export const CRAFT_DEFAULTS = Object.freeze({
@@ -82,9 +82,10 @@ export function imageInput(input: unknown, name = 'input'): NativeInput {
   }
   if (input instanceof ArrayBuffer) return { data: new Uint8Array(input) };
   if (input instanceof Uint8Array) return { data: input };
+  if (isMatLike(input)) return matInput(input, name);
   if (plainObject(input) && 'data' in input) {
-    const { data, width, height, channels } = input as Record<string, unknown>;
-    checkKnownKeys(`${name} property`, input, ['data', 'width', 'height', 'channels']);
+    const { data, width, height, channels, channelOrder } = input as Record<string, unknown>;
+    checkKnownKeys(`${name} property`, input, ['data', 'width', 'height', 'channels', 'channelOrder']);
     if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
       throw invalidParameterError(`${name}.data`, 'Uint8Array or Uint8ClampedArray', data);
     }
@@ -97,9 +98,38 @@ export function imageInput(input: unknown, name = 'input'): NativeInput {
     if (data.length < needed) {
       throw new RangeError(`Expected ${name}.data to hold width*height*channels = ${needed} bytes but received ${data.length}`);
     }
-    return { data: data as Uint8Array, width: w, height: h, channels };
+    if (channelOrder !== undefined && channelOrder !== 'rgb' && channelOrder !== 'bgr') {
+      throw invalidParameterError(`${name}.channelOrder`, "one of 'rgb', 'bgr'", channelOrder);
+    }
+    return { data: data as Uint8Array, width: w, height: h, channels, ...(channelOrder === 'bgr' ? { bgr: true } : {}) };
   }
-  throw invalidParameterError(name, 'file path, Buffer, Uint8Array, ArrayBuffer or { data, width, height, channels }', input);
+  throw invalidParameterError(name, 'file path, Buffer, Uint8Array, ArrayBuffer, { data, width, height, channels } or an opencv4nodejs Mat', input);
+}
+
+/** An opencv4nodejs Mat, by duck typing (no dependency on the package): rows, cols, channels and getData(). */
+function isMatLike(v: unknown): v is MatLike {
+  const m = v as Partial<MatLike> | null;
+  return typeof m === 'object' && m !== null && typeof m.getData === 'function' && typeof m.rows === 'number' &&
+    typeof m.cols === 'number' && typeof m.channels === 'number';
+}
+
+/** A Mat's pixels as a BGR(A) raw input: getData() is opencv4nodejs's one copy out of the Mat; no other is made here. */
+function matInput(mat: MatLike, name: string): NativeInput {
+  const depth = typeof mat.depth === 'number' ? mat.depth : typeof mat.type === 'number' ? mat.type & 7 : undefined;
+  if (depth !== 0) {
+    throw invalidParameterError(`${name}.depth`, 'CV_8U (0), an 8-bit Mat: convertTo(cv.CV_8U) first', depth, typeof depth === 'number');
+  }
+  if (mat.channels !== 1 && mat.channels !== 3 && mat.channels !== 4) {
+    throw invalidParameterError(`${name}.channels`, 'one of 1, 3, 4', mat.channels, true);
+  }
+  const width = checkNumber(`${name}.cols`, mat.cols, 1, 1 << 30, true);
+  const height = checkNumber(`${name}.rows`, mat.rows, 1, 1 << 30, true);
+  const data = mat.getData();
+  if (!(data instanceof Uint8Array)) throw invalidParameterError(`${name}.getData()`, 'Buffer or Uint8Array', data);
+  if (data.length !== width * height * mat.channels) {
+    throw new RangeError(`Expected ${name}.getData() to return rows*cols*channels = ${width * height * mat.channels} bytes but received ${data.length}`);
+  }
+  return { data, width, height, channels: mat.channels, bgr: mat.channels !== 1 };
 }
 
 /** Validates Detector.create() options (the model and ortLibrary are resolved by the caller). @private */

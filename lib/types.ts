@@ -21,10 +21,26 @@ export interface RawImage {
   width: number;
   height: number;
   channels: 1 | 3 | 4;
+  /** `'bgr'` for pixels in OpenCV's BGR(A) order (swapped natively while reading); default `'rgb'`. */
+  channelOrder?: 'rgb' | 'bgr';
 }
 
-/** A file path, an encoded image (JPEG, PNG, BMP, TIFF, WebP, GIF), or raw pixels. */
-export type ImageInput = string | Uint8Array | ArrayBuffer | RawImage;
+/**
+ * An opencv4nodejs `Mat` (`@u4/opencv4nodejs` or another fork, recognised by shape, not class): 8-bit (CV_8U),
+ * 1, 3 or 4 channels, BGR(A) as OpenCV holds it. Its pixels are read once with `getData()`.
+ */
+export interface MatLike {
+  rows: number;
+  cols: number;
+  channels: number;
+  /** CV_8U = 0; when absent, taken from `type`. */
+  depth?: number;
+  type?: number;
+  getData(): Uint8Array;
+}
+
+/** A file path, an encoded image (JPEG, PNG, BMP, TIFF, WebP, GIF), raw pixels or an opencv4nodejs `Mat`. */
+export type ImageInput = string | Uint8Array | ArrayBuffer | RawImage | MatLike;
 
 /** Options of `detect()`. Defaults are CRAFT-pytorch's `test.py` values unless the model carries its own. */
 export interface DetectOptions {

@@ -57,7 +57,7 @@ cv::Mat LoadImage(const ImageInput& input, uint64_t maxPixels) {
                                                 " bytes, expected width*height*channels = " +
                                                 std::to_string(w * h * c));
     }
-    return RawToRgb(input.pixels, input.width, input.height, input.channels);
+    return RawToRgb(input.pixels, input.width, input.height, input.channels, input.bgr);
   }
   if (input.encoded != nullptr || input.path.empty()) return DecodeImage(input.encoded, input.encodedSize, maxPixels);
   std::vector<uint8_t> bytes = ReadFile(input.path);

@@ -37,6 +37,7 @@ struct ImageInput {
   const uint8_t* pixels = nullptr;
   size_t pixelsSize = 0;
   int width = 0, height = 0, channels = 0;
+  bool bgr = false;  // raw pixels in OpenCV's BGR(A) order (an opencv4nodejs Mat); converted while reading
 };
 
 struct Timings {
