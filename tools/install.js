@@ -55,7 +55,16 @@ function main() {
     ].join('\n'));
     return 1;
   }
-  const r = spawnSync(process.execPath, [require.resolve('cmake-js/bin/cmake-js'), 'compile', '--CDCMAKE_BUILD_TYPE=Release'],
+  let cmakeJs;
+  try {
+    cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+    require.resolve('node-addon-api');
+  } catch {
+    console.error('craft-text: building from source needs cmake-js and node-addon-api (optional peer dependencies):\n' +
+      '  npm install --save-dev cmake-js node-addon-api && npm rebuild craft-text --build-from-source');
+    return 1;
+  }
+  const r = spawnSync(process.execPath, [cmakeJs, 'compile', '--CDCMAKE_BUILD_TYPE=Release'],
     { cwd: root, stdio: 'inherit' });
   if (r.status !== 0) {
     console.error('craft-text: the build failed. Missing OpenCV or giflib headers? On Debian/Ubuntu, as root: ' +

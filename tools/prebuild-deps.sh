@@ -6,6 +6,9 @@
 #   tools/prebuild-deps.sh build          build them (offline) into $CACHE/prebuild-deps/<key>/prefix
 #   tools/prebuild-deps.sh prefix         print that prefix (after build)
 #
+# Linux (glibc, musl) and macOS (fetch on a Debian/Ubuntu host, then build anywhere with the cache copied over);
+# Windows takes its static OpenCV from vcpkg instead (tools/prebuild.sh --deps-prefix, .github/workflows/prebuild.yml).
+#
 # Everything is compiled position-independent (Debian's own static archives are PIE and cannot go into a shared
 # object) for a portable x86-64 baseline (x86-64-v2 = -march=nehalem; OpenCV dispatches AVX2/AVX-512 at run time).
 # Debian's OpenCV tarball has no 3rdparty/ (Files-Excluded), so the codecs come from their own source packages and
@@ -73,8 +76,9 @@ src_of() { echo "$SRC/$(dsc_dir "$(grep "^$1_" "$SRC/versions.txt")")"; }
 key() {
   [ -f "$SRC/versions.txt" ] || { log "no sources: run '$0 fetch' first"; exit 1; }
   { cat "$0"; cat "$SRC/versions.txt"; cc --version | head -1; c++ --version | head -1; ldd --version 2>&1 | head -1
-    uname -m; } | sha256sum | cut -c1-12
+    uname -m; } | sha256 | cut -c1-12
 }
+sha256() { if command -v sha256sum >/dev/null; then sha256sum; else shasum -a 256; fi; } # macOS has only shasum
 
 cmake_static() { # <source dir> <build dir> [cmake args...]
   local src=$1 bld=$2; shift 2

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds @u4/opencv4nodejs against the system OpenCV (no OpenCV download: its auto-build is off) into node_modules,
+# unsaved, for test/mat.test.ts's real-Mat case. Not a dependency of craft-text, which reads Mats by duck typing.
+# Needs the system OpenCV development files (npm run setup-system) and Node's headers (/usr/include/node, shipped
+# with NodeSource's and Debian's nodejs; else node-gyp downloads them). Takes a few minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VERSION=${OPENCV4NODEJS_VERSION:-7.1.2}
+MULTIARCH=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+export OPENCV4NODEJS_DISABLE_AUTOBUILD=1
+export OPENCV_INCLUDE_DIR=${OPENCV_INCLUDE_DIR:-/usr/include/opencv4}
+export OPENCV_LIB_DIR=${OPENCV_LIB_DIR:-/usr/lib/$MULTIARCH}
+export OPENCV_BIN_DIR=${OPENCV_BIN_DIR:-/usr/bin}
+if [ -f /usr/include/node/node_api.h ]; then export npm_config_nodedir=/usr; fi
+export JOBS=${JOBS:-2}
+# Unsaved, scripts off (craft-text's own install hook needn't run); then only this package's build.
+npm install --no-save --no-audit --no-fund --ignore-scripts "@u4/opencv4nodejs@$VERSION"
+nice -n 10 npm rebuild @u4/opencv4nodejs --foreground-scripts
+node -e "const cv = require('@u4/opencv4nodejs'); console.log('opencv4nodejs ok, OpenCV', cv.version)"
