@@ -34,10 +34,9 @@ runtime() { # sharp's runtime names: linux-x64, linuxmusl-x64, darwin-arm64, win
 }
 
 fetch_sources() { # online when possible; a cached source tree lets the rest run offline
-  if [ -n "${CRAFT_TEXT_OFFLINE:-}" ] || ! "$ROOT/tools/prebuild-deps.sh" fetch; then
-    [ -f "$CACHE/src/versions.txt" ] || { log "cannot fetch the sources and none are cached"; exit 1; }
-    log "fetch failed; using the cached sources ($CACHE/src)"
-  fi
+  if [ -z "${CRAFT_TEXT_OFFLINE:-}" ] && "$ROOT/tools/prebuild-deps.sh" fetch; then return; fi
+  [ -f "$CACHE/src/versions.txt" ] || { log "cannot fetch the sources and none are cached"; exit 1; }
+  log "using the cached sources ($CACHE/src)"
 }
 
 build_addon() { # deps + addon into build/prebuild (in the chroot for --bullseye)
@@ -89,7 +88,7 @@ esac
 RT=$(runtime)
 OUT=$ROOT/prebuilds/$RT
 mkdir -p "$OUT"
-cp "$ROOT/build/prebuild/craft.node" "$OUT/craft.node"
+cp "$ROOT/build/prebuild/Release/craft.node" "$OUT/craft.node"
 FILE=$OUT/craft.node
 
 # What the binary needs, checked on Linux: only the C library (+ libm, libdl, libpthread, ld.so), two exported symbols.
