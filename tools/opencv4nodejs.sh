@@ -12,6 +12,16 @@ export OPENCV_INCLUDE_DIR=${OPENCV_INCLUDE_DIR:-/usr/include/opencv4}
 export OPENCV_LIB_DIR=${OPENCV_LIB_DIR:-/usr/lib/$MULTIARCH}
 export OPENCV_BIN_DIR=${OPENCV_BIN_DIR:-/usr/bin}
 if [ -f /usr/include/node/node_api.h ]; then export npm_config_nodedir=/usr; fi
+# opencv4nodejs compiles a binding for every OpenCV library it finds in OPENCV_LIB_DIR, so it needs the headers of all
+# of them: the full libopencv-dev (its README's own instruction), which also gives it imread (the test uses it).
+if [ ! -f "$OPENCV_INCLUDE_DIR/opencv2/highgui.hpp" ] || [ ! -f "$OPENCV_INCLUDE_DIR/opencv2/calib3d.hpp" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "opencv4nodejs.sh: installing libopencv-dev (opencv4nodejs needs the headers of every OpenCV module)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libopencv-dev >/dev/null
+  else
+    echo "opencv4nodejs.sh: opencv4nodejs needs every OpenCV module's headers: install libopencv-dev" >&2; exit 1
+  fi
+fi
 export JOBS=${JOBS:-2}
 # Unsaved, scripts off (craft-text's own install hook needn't run); then only this package's build.
 npm install --no-save --no-audit --no-fund --ignore-scripts "@u4/opencv4nodejs@$VERSION"
