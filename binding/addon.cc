@@ -5,6 +5,8 @@
 #include <opencv2/core/utils/logger.hpp>
 
 #include "detector_wrap.h"
+#include "input.h"
+#include "recognizer_wrap.h"
 #include "render.h"
 
 namespace {
@@ -19,11 +21,15 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Function detector = craft_napi::DetectorWrap::Init(env);
   Napi::Function control = craft_napi::RunControlWrap::Init(env);
   data->detectorConstructor = Napi::Persistent(detector);
+  data->recognizerConstructor = Napi::Persistent(craft_napi::RecognizerWrap::Init(env));
   data->runControlConstructor = Napi::Persistent(control);
   env.SetInstanceData(data);
 
   exports.Set("RunControl", control);
   exports.Set("createDetector", Napi::Function::New(env, craft_napi::CreateDetector, "createDetector"));
+  exports.Set("createRecognizer", Napi::Function::New(env, craft_napi::CreateRecognizer, "createRecognizer"));
+  exports.Set("decodeImage", Napi::Function::New(env, craft_napi::DecodeImage, "decodeImage"));
+  exports.Set("releaseImage", Napi::Function::New(env, craft_napi::ReleaseImage, "releaseImage"));
   exports.Set("postprocess", Napi::Function::New(env, craft_napi::Postprocess, "postprocess"));
   exports.Set("ortInfo", Napi::Function::New(env, craft_napi::OrtInfo, "ortInfo"));
   exports.Set("setExternalBuffers", Napi::Function::New(env, craft_napi::SetExternalBuffers, "setExternalBuffers"));

@@ -1,5 +1,7 @@
 #include "detector_wrap.h"
+#include "input.h"
 #include "native_error.h"
+#include "worker.h"
 
 #include <chrono>
 #include <cmath>
@@ -16,31 +18,6 @@
 namespace craft_napi {
 
 namespace {
-
-// The facade validates everything; these checks only keep a direct caller of the binding from crashing us.
-void Require(bool ok, const Napi::Env& env, const char* what) {
-  if (!ok) throw Napi::TypeError::New(env, std::string("craft binding: invalid ") + what);
-}
-
-// ---- JS -> C++ --------------------------------------------------------------------------------------------------
-
-double GetNumber(const Napi::Object& o, const char* key, double fallback) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) return fallback;
-  // NaN / Infinity / out of int range would make the casts below undefined behaviour: a direct caller of the binding
-  // (the facade validates) gets the default instead.
-  const double d = v.As<Napi::Number>().DoubleValue();
-  return std::isfinite(d) && std::fabs(d) < 9.0e15 ? d : fallback;
-}
-// An int-valued field; values beyond int range become -1 (refused downstream as invalid).
-int GetInt(const Napi::Object& o, const char* key, int fallback) {
-  const double d = GetNumber(o, key, fallback);
-  return d >= -2147483648.0 && d <= 2147483647.0 ? static_cast<int>(d) : -1;
-}
-bool GetBool(const Napi::Object& o, const char* key, bool fallback) {
-  Napi::Value v = o.Get(key);
-  return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : fallback;
-}
 
 craft::DetectOptions ToDetectOptions(const Napi::Object& o) {
   craft::DetectOptions d;
@@ -65,56 +42,7 @@ craft::DetectOptions ToDetectOptions(const Napi::Object& o) {
   return d;
 }
 
-// An input pins the JS memory it borrows (a reference to the typed array) until the worker is destroyed.
-struct PinnedInput {
-  craft::ImageInput input;
-  Napi::Reference<Napi::Value> pin;
-};
-
-PinnedInput ToInput(Napi::Env env, const Napi::Value& value) {
-  Require(value.IsObject(), env, "input");
-  Napi::Object o = value.As<Napi::Object>();
-  PinnedInput p;
-  Napi::Value path = o.Get("path");
-  if (path.IsString()) {
-    p.input.path = path.As<Napi::String>().Utf8Value();
-    return p;
-  }
-  Napi::Value data = o.Get("data");
-  Require(data.IsTypedArray(), env, "input.data");
-  Napi::TypedArray ta = data.As<Napi::TypedArray>();
-  Require(ta.TypedArrayType() == napi_uint8_array || ta.TypedArrayType() == napi_uint8_clamped_array, env,
-          "input.data (Uint8Array expected)");
-  Napi::Uint8Array bytes = data.As<Napi::Uint8Array>();
-  const uint8_t* ptr = bytes.ByteLength() > 0 ? bytes.Data() : nullptr;
-  static const uint8_t kEmpty = 0;
-  if (o.Get("width").IsNumber()) {
-    p.input.pixels = ptr != nullptr ? ptr : &kEmpty;
-    p.input.pixelsSize = bytes.ByteLength();
-    p.input.width = GetInt(o, "width", 0);
-    p.input.height = GetInt(o, "height", 0);
-    p.input.channels = GetInt(o, "channels", 0);
-    p.input.bgr = o.Get("bgr").ToBoolean();
-  } else {
-    p.input.encoded = ptr != nullptr ? ptr : &kEmpty;
-    p.input.encodedSize = bytes.ByteLength();
-  }
-  p.pin = Napi::Persistent(data);
-  return p;
-}
-
 // ---- C++ -> JS --------------------------------------------------------------------------------------------------
-
-Napi::Array PointsToJs(Napi::Env env, const craft::Point* pts, size_t n) {
-  Napi::Array arr = Napi::Array::New(env, n);
-  for (size_t i = 0; i < n; i++) {
-    Napi::Array xy = Napi::Array::New(env, 2);
-    xy.Set(0u, Napi::Number::New(env, pts[i].x));
-    xy.Set(1u, Napi::Number::New(env, pts[i].y));
-    arr.Set(static_cast<uint32_t>(i), xy);
-  }
-  return arr;
-}
 
 Napi::Array WordsToJs(Napi::Env env, const std::vector<craft::Word>& words, bool polygons) {
   Napi::Array arr = Napi::Array::New(env, words.size());
@@ -187,42 +115,10 @@ Napi::Object ResultToJs(Napi::Env env, craft::DetectResult& r, bool polygons) {
 
 // ---- Workers ----------------------------------------------------------------------------------------------------
 
-// Base: a promise-returning AsyncWorker whose failures reject with a coded Error.
-class PromiseWorker : public Napi::AsyncWorker {
- public:
-  explicit PromiseWorker(Napi::Env env, const char* name)
-      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  void Run(const std::function<void()>& fn) {
-    if (!Guard(failure_, fn)) SetError(failure_.message);
-  }
-  void OnError(const Napi::Error&) override {
-    Napi::HandleScope scope(Env());
-    deferred_.Reject(MakeError(Env(), failure_).Value());
-  }
-  void Resolve(Napi::Value v) { deferred_.Resolve(v); }
-  // Converting results can throw (e.g. out of memory in V8): reject instead of crashing.
-  template <typename Fn>
-  void ResolveWith(Fn&& fn) {
-    Napi::Env env = Env();
-    Napi::HandleScope scope(env);
-    try {
-      deferred_.Resolve(fn());
-    } catch (const Napi::Error& e) {
-      deferred_.Reject(e.Value());
-    }
-  }
-
-  Napi::Promise::Deferred deferred_;
-  NativeFailure failure_;
-};
-
 class CreateWorker : public PromiseWorker {
  public:
-  CreateWorker(Napi::Env env, craft::SessionOptions options, Napi::Reference<Napi::Value> pin)
-      : PromiseWorker(env, "craft.createDetector"), options_(std::move(options)), pin_(std::move(pin)) {}
+  CreateWorker(Napi::Env env, craft::SessionOptions options)
+      : PromiseWorker(env, "craft.createDetector"), options_(std::move(options)) {}
   void Execute() override {
     Run([&] { detector_ = std::make_shared<craft::Detector>(options_); });
   }
@@ -237,14 +133,13 @@ class CreateWorker : public PromiseWorker {
 
  private:
   craft::SessionOptions options_;
-  Napi::Reference<Napi::Value> pin_;
   std::shared_ptr<craft::Detector> detector_;
 };
 
 class DetectWorker : public PromiseWorker {
  public:
   DetectWorker(Napi::Env env, Napi::Object self, std::shared_ptr<const craft::Detector> detector,
-               std::vector<PinnedInput> inputs, craft::DetectOptions options, bool batch,
+               std::vector<OwnedInput> inputs, craft::DetectOptions options, bool batch,
                std::shared_ptr<craft::RunControl> control)
       : PromiseWorker(env, "craft.detect"),
         detector_(std::move(detector)),
@@ -258,13 +153,13 @@ class DetectWorker : public PromiseWorker {
     Run([&] {
       if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
       if (!batch_) {
-        results_.push_back(detector_->Detect(inputs_[0].input, options_, control_.get()));
+        results_.push_back(detector_->Detect(inputs_[0].view(), options_, control_.get()));
         return;
       }
       // One inference for all images; the batch must share a padded shape (the facade groups them).
       std::vector<craft::PreparedImage> prepared;
       prepared.reserve(inputs_.size());
-      for (auto& in : inputs_) prepared.push_back(detector_->Prepare(in.input, options_));
+      for (auto& in : inputs_) prepared.push_back(detector_->Prepare(in.view(), options_));
       std::vector<const craft::PreparedImage*> ptrs;
       for (auto& p : prepared) ptrs.push_back(&p);
       auto t0 = std::chrono::steady_clock::now();
@@ -289,7 +184,7 @@ class DetectWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<const craft::Detector> detector_;
-  std::vector<PinnedInput> inputs_;
+  std::vector<OwnedInput> inputs_;
   craft::DetectOptions options_;
   bool batch_;
   std::shared_ptr<craft::RunControl> control_;
@@ -300,36 +195,13 @@ class DetectWorker : public PromiseWorker {
 // ---- Stage workers (the facade's scheduler) ---------------------------------------------------------------------
 // prepare -> infer -> finish as separate AsyncWorkers, so decoding and post-processing of some requests overlap the
 // inference of others while the facade bounds how many inferences run at once and batches same-shape images.
-// Intermediate data stays in C++ and crosses JS as a type-tagged External holding a shared_ptr; release() frees it
-// early (an aborted request must not keep a 20 MB tensor alive until the next GC).
 
-template <typename T>
-struct StageBox {
-  std::shared_ptr<T> value;
-};
 const napi_type_tag kPreparedTag = {0x8f3a1c2e5b7d4f60ull, 0x9c1e2a3b4d5f6071ull};
 const napi_type_tag kOutputTag = {0x1d2c3b4a59687766ull, 0xa5b4c3d2e1f00918ull};
 
-template <typename T>
-Napi::External<StageBox<T>> MakeStageRef(Napi::Env env, std::shared_ptr<T> value, const napi_type_tag* tag) {
-  auto ref = Napi::External<StageBox<T>>::New(env, new StageBox<T>{std::move(value)},
-                                              [](Napi::Env, StageBox<T>* box) { delete box; });
-  ref.TypeTag(tag);
-  return ref;
-}
-
-// The shared_ptr behind a ref, or null when `v` is not a ref of this kind or was released.
-template <typename T>
-std::shared_ptr<T> StageRef(const Napi::Value& v, const napi_type_tag* tag) {
-  if (!v.IsExternal()) return nullptr;
-  auto ext = v.As<Napi::External<StageBox<T>>>();
-  if (!ext.CheckTypeTag(tag)) return nullptr;
-  return ext.Data()->value;
-}
-
 class PrepareWorker : public PromiseWorker {
  public:
-  PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector, PinnedInput input,
+  PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector, OwnedInput input,
                 craft::DetectOptions options, std::shared_ptr<craft::RunControl> control)
       : PromiseWorker(env, "craft.prepare"),
         detector_(std::move(detector)),
@@ -339,7 +211,7 @@ class PrepareWorker : public PromiseWorker {
   void Execute() override {
     Run([&] {
       if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
-      prepared_ = std::make_shared<craft::PreparedImage>(detector_->Prepare(input_.input, options_));
+      prepared_ = std::make_shared<craft::PreparedImage>(detector_->Prepare(input_.view(), options_));
     });
   }
   void OnOK() override {
@@ -359,7 +231,7 @@ class PrepareWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<const craft::Detector> detector_;
-  PinnedInput input_;
+  OwnedInput input_;
   craft::DetectOptions options_;
   std::shared_ptr<craft::RunControl> control_;
   std::shared_ptr<craft::PreparedImage> prepared_;
@@ -463,19 +335,6 @@ class PostprocessWorker : public PromiseWorker {
   std::vector<craft::Word> words_;
 };
 
-Napi::Value RejectDisposed(Napi::Env env) {
-  auto deferred = Napi::Promise::Deferred::New(env);
-  deferred.Reject(MakeError(env, {"ERR_CRAFT_DISPOSED", "Detector is disposed"}).Value());
-  return deferred.Promise();
-}
-
-std::shared_ptr<craft::RunControl> ToControl(const Napi::Value& v) {
-  if (!v.IsObject()) return nullptr;
-  Napi::Object o = v.As<Napi::Object>();
-  AddonData* data = v.Env().GetInstanceData<AddonData>();
-  if (!o.InstanceOf(data->runControlConstructor.Value())) return nullptr;
-  return RunControlWrap::Unwrap(o)->control();
-}
 
 }  // namespace
 
@@ -497,9 +356,9 @@ DetectorWrap::DetectorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<De
 
 Napi::Value DetectorWrap::Detect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env);
+  if (!detector_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
-  std::vector<PinnedInput> inputs;
+  std::vector<OwnedInput> inputs;
   inputs.push_back(ToInput(env, info[0]));
   auto* worker = new DetectWorker(env, info.This().As<Napi::Object>(), detector_, std::move(inputs),
                                   ToDetectOptions(info[1].As<Napi::Object>()), false,
@@ -510,11 +369,11 @@ Napi::Value DetectorWrap::Detect(const Napi::CallbackInfo& info) {
 
 Napi::Value DetectorWrap::DetectBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env);
+  if (!detector_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 2 && info[0].IsArray() && info[1].IsObject(), env, "detectBatch arguments");
   Napi::Array arr = info[0].As<Napi::Array>();
   Require(arr.Length() > 0, env, "inputs (empty)");
-  std::vector<PinnedInput> inputs;
+  std::vector<OwnedInput> inputs;
   for (uint32_t i = 0; i < arr.Length(); i++) inputs.push_back(ToInput(env, arr.Get(i)));
   auto* worker = new DetectWorker(env, info.This().As<Napi::Object>(), detector_, std::move(inputs),
                                   ToDetectOptions(info[1].As<Napi::Object>()), true,
@@ -525,7 +384,7 @@ Napi::Value DetectorWrap::DetectBatch(const Napi::CallbackInfo& info) {
 
 Napi::Value DetectorWrap::Prepare(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env);
+  if (!detector_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
   auto* worker = new PrepareWorker(env, detector_, ToInput(env, info[0]), ToDetectOptions(info[1].As<Napi::Object>()),
                                    info.Length() > 2 ? ToControl(info[2]) : nullptr);
@@ -535,7 +394,7 @@ Napi::Value DetectorWrap::Prepare(const Napi::CallbackInfo& info) {
 
 Napi::Value DetectorWrap::Infer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env);
+  if (!detector_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 1 && info[0].IsArray(), env, "infer arguments");
   Napi::Array arr = info[0].As<Napi::Array>();
   Require(arr.Length() > 0, env, "refs (empty)");
@@ -558,7 +417,7 @@ Napi::Value DetectorWrap::Infer(const Napi::CallbackInfo& info) {
 
 Napi::Value DetectorWrap::Finish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env);
+  if (!detector_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 4 && info[2].IsNumber() && info[3].IsObject(), env, "finish arguments");
   auto img = StageRef<craft::PreparedImage>(info[0], &kPreparedTag);
   auto out = StageRef<craft::ModelOutput>(info[1], &kOutputTag);
@@ -574,12 +433,8 @@ Napi::Value DetectorWrap::Finish(const Napi::CallbackInfo& info) {
 Napi::Value DetectorWrap::Release(const Napi::CallbackInfo& info) {
   // Drops this ref's hold on its data; workers still using it keep their own reference. Works after dispose().
   for (size_t i = 0; i < info.Length(); i++) {
-    if (!info[i].IsExternal()) continue;
-    Napi::External<void> ext = info[i].As<Napi::External<void>>();
-    if (ext.CheckTypeTag(&kPreparedTag)) {
-      info[i].As<Napi::External<StageBox<craft::PreparedImage>>>().Data()->value.reset();
-    } else if (ext.CheckTypeTag(&kOutputTag)) {
-      info[i].As<Napi::External<StageBox<craft::ModelOutput>>>().Data()->value.reset();
+    if (!ReleaseStageRef<craft::PreparedImage>(info[i], &kPreparedTag)) {
+      ReleaseStageRef<craft::ModelOutput>(info[i], &kOutputTag);
     }
   }
   return info.Env().Undefined();
@@ -639,31 +494,7 @@ Napi::Value RunControlWrap::Terminate(const Napi::CallbackInfo& info) {
 Napi::Value CreateDetector(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Require(info.Length() >= 1 && info[0].IsObject(), env, "options");
-  Napi::Object o = info[0].As<Napi::Object>();
-  craft::SessionOptions so;
-  Napi::Reference<Napi::Value> pin;
-  Napi::Value model = o.Get("model");
-  if (model.IsString()) {
-    so.modelPath = model.As<Napi::String>().Utf8Value();
-  } else {
-    Require(model.IsTypedArray(), env, "options.model");
-    Napi::Uint8Array bytes = model.As<Napi::Uint8Array>();
-    so.modelData.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
-  }
-  Napi::Value ort = o.Get("ortLibrary");
-  Require(ort.IsString(), env, "options.ortLibrary");
-  so.ortLibrary = ort.As<Napi::String>().Utf8Value();
-  so.intraOpThreads = static_cast<int>(GetNumber(o, "threads", 0));
-  so.interOpThreads = static_cast<int>(GetNumber(o, "interOpThreads", 1));
-  so.intraOpSpinning = GetBool(o, "spinning", true);
-  so.deviceId = static_cast<int>(GetNumber(o, "deviceId", 0));
-  Napi::Value eps = o.Get("executionProviders");
-  if (eps.IsArray()) {
-    so.executionProviders.clear();
-    Napi::Array a = eps.As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); i++) so.executionProviders.push_back(a.Get(i).ToString().Utf8Value());
-  }
-  auto* worker = new CreateWorker(env, std::move(so), std::move(pin));
+  auto* worker = new CreateWorker(env, ToSessionOptions(env, info[0].As<Napi::Object>()));
   worker->Queue();
   return worker->Promise();
 }

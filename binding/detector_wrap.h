@@ -12,6 +12,7 @@ namespace craft_napi {
 // Per-environment data, so the addon works in several worker_threads at once (context-aware).
 struct AddonData {
   Napi::FunctionReference detectorConstructor;
+  Napi::FunctionReference recognizerConstructor;
   Napi::FunctionReference runControlConstructor;
   bool externalBuffers = true;  // false once the runtime refused an external ArrayBuffer (Electron's memory cage)
 };

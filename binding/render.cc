@@ -1,6 +1,9 @@
 #include "render.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <string>
@@ -224,6 +227,11 @@ Napi::Value RenderOverlay(const Napi::CallbackInfo& info) {
     l.at = cv::Point2f(x.As<Napi::Number>().FloatValue(), y.As<Napi::Number>().FloatValue());
     l.rgb = ColorOf(env, lo.Get("color"), l.rgb, what + ".color");
     l.backgroundRgb = ColorOf(env, lo.Get("background"), l.backgroundRgb, what + ".background");
+    Napi::Value height = lo.Get("height");
+    if (height.IsNumber()) {
+      const float h = height.As<Napi::Number>().FloatValue();
+      l.height = std::isfinite(h) && h > 0 ? std::min(h, 4096.f) : 0.f;
+    }
     labels.push_back(std::move(l));
   }
 

@@ -6,7 +6,7 @@
 namespace craft_napi {
 
 // [async] renderOverlay(image: Uint8Array (encoded), strokes: [{ points: [[x, y], ...], color: [r, g, b],
-//   thickness?: number, closed?: boolean }], labels: [{ text, x, y, color?, background? }],
+//   thickness?: number, closed?: boolean }], labels: [{ text, x, y, color?, background?, height? }],
 //   options: { format: 'png' | 'jpg' | 'webp' | 'bmp' | 'tiff', maxPixels?: number,
 //   caption?: [[{ text, color? }, ...], ...] (rows of coloured pieces, drawn in a band above the image) })
 //   -> Promise<{ data: Buffer, width, height }>: decode, draw and encode off the JS thread.

@@ -22,6 +22,7 @@ export interface NativeResult {
 
 /** @private */
 export type NativeInput =
+  | { image: unknown }
   | { path: string }
   | { data: Uint8Array }
   | { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: number; bgr?: boolean };
@@ -71,6 +72,53 @@ export interface NativeDetector {
   dispose(): void;
 }
 
+/** Options of the recogniser's stages; `regions` absent = the whole image is one line. @private */
+export interface NativeRecognizeOptions {
+  regions?: { coords: Float64Array; counts: Uint32Array };
+  decoder: 'greedy' | 'beam';
+  beamWidth: number;
+  characterProbabilities: boolean;
+  rotationRetryThreshold: number;
+  verticalRatio: number;
+  maxBatch: number;
+  maxPixels: number;
+}
+
+/** @private */
+export interface NativeRecognition {
+  width: number;
+  height: number;
+  words: { text: string; confidence: number; characters?: number[]; rotation: number; skipped?: string }[];
+  timings: { decode: number; preprocess: number; inference: number; postprocess: number; queue?: number };
+  runs: number;
+}
+
+/** @private */
+export interface NativeRecognizerConfig {
+  name: string;
+  charset: string[];
+  decoder: 'ctc' | 'attn';
+  imgH: number;
+  imgW: number;
+  dynamicWidth: boolean;
+  channels: 1 | 3;
+  resize: 'squash' | 'pad';
+  mean: number;
+  std: number;
+  confidence: 'dtrb' | 'easyocr';
+  batchMaxLength: number;
+}
+
+/** @private */
+export interface NativeRecognizer {
+  prepare(input: NativeInput, options: NativeRecognizeOptions, control?: NativeRunControl): Promise<NativePrepared>;
+  infer(refs: unknown[], control?: NativeRunControl): Promise<{ ref: unknown; ms: number }>;
+  finish(prepared: unknown, output: unknown, index: number, options: NativeRecognizeOptions): Promise<NativeRecognition>;
+  release(...refs: unknown[]): void;
+  info(): Omit<NativeModelInfo, 'refiner'> & { config: NativeRecognizerConfig };
+  dispose(): void;
+}
+
 /** @private */
 export interface NativeCreateOptions {
   model: string | Uint8Array;
@@ -85,6 +133,11 @@ export interface NativeCreateOptions {
 /** @private */
 export interface Binding {
   createDetector(options: NativeCreateOptions): Promise<NativeDetector>;
+  createRecognizer(options: NativeCreateOptions): Promise<NativeRecognizer>;
+  /** Decodes an image once (8-bit RGB held natively); `{ image: ref }` is then an input of detect and recognize. */
+  decodeImage(input: NativeInput, options: { maxPixels: number }):
+    Promise<{ ref: unknown; width: number; height: number; decode: number; bytes: number }>;
+  releaseImage(...refs: unknown[]): void;
   postprocess(region: Float32Array, affinity: Float32Array, width: number, height: number,
     options: { textThreshold: number; linkThreshold: number; lowText: number; polygons: boolean }): Promise<NativeWord[]>;
   ortInfo(): { path: string; version: string; apiVersion: number } | null;
@@ -117,6 +170,8 @@ export interface NativeLabel {
   y: number;
   color?: [number, number, number];
   background?: [number, number, number];
+  /** Text height in pixels (e.g. a word's own); absent = scaled to the image. */
+  height?: number;
 }
 
 /** A piece of a caption row (rows are drawn in a dark band added above the image). @private */

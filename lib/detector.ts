@@ -1,6 +1,6 @@
 /*! craft-text | MIT */
 import * as os from 'node:os';
-import { binding, resolveOrtLibrary, type NativeDetector, type NativeResult } from './binding';
+import { binding, resolveOrtLibrary, type NativeDetectOptions, type NativeDetector, type NativeResult } from './binding';
 import { craftError, nativeError } from './errors';
 import { resolveModel } from './models';
 import {
@@ -25,7 +25,7 @@ export class Detector {
   #native: NativeDetector | undefined;
   readonly #defaults: ModelDefaults;
   readonly #info: DetectorInfo;
-  readonly #scheduler: Scheduler;
+  readonly #scheduler: Scheduler<NativeDetectOptions, NativeResult>;
   readonly #maxBatch: number;
 
   private constructor(native: NativeDetector, scheduling: SchedulerConfig) {

@@ -5,7 +5,10 @@ export type CraftErrorCode =
   | 'ERR_CRAFT_DECODE' | 'ERR_CRAFT_INPUT_TOO_LARGE' | 'ERR_CRAFT_INVALID_INPUT' | 'ERR_CRAFT_IO'
   | 'ERR_CRAFT_MODEL_LOAD' | 'ERR_CRAFT_ORT_LOAD' | 'ERR_CRAFT_INFERENCE' | 'ERR_CRAFT_ABORTED'
   | 'ERR_CRAFT_DISPOSED' | 'ERR_CRAFT_OUT_OF_MEMORY' | 'ERR_CRAFT_BINDING' | 'ERR_CRAFT_INTERNAL'
-  | 'ERR_CRAFT_QUEUE_FULL' | 'ERR_CRAFT_TIMEOUT' | 'ERR_CRAFT_CONVERT';
+  | 'ERR_CRAFT_QUEUE_FULL' | 'ERR_CRAFT_TIMEOUT' | 'ERR_CRAFT_CONVERT'
+  // craft-text/queue: a job that is not one enqueue() made (or asks for what the worker can't run), and an optional
+  // peer dependency (bullmq, ioredis, prom-client) that is not installed.
+  | 'ERR_CRAFT_JOB' | 'ERR_CRAFT_DEPENDENCY';
 
 /** An Error with a stable `code`. */
 export interface CraftError extends Error {

@@ -12,15 +12,25 @@ export const BUNDLED_MODELS: Record<string, string> = {
   'default-int8': 'craft-text-default-int8.onnx',
 };
 
-/** Resolves `model` (undefined = 'default', a bundled name, or a path/bytes passed through). @private */
-export function resolveModel(model: string | Uint8Array | undefined): string | Uint8Array {
+/** Bundled recogniser names and their files (the CTC CRNN trained here, models/README.md). */
+export const BUNDLED_RECOGNIZERS: Record<string, string> = {
+  default: 'craft-text-recognizer.onnx',
+  'default-int8': 'craft-text-recognizer-int8.onnx',
+};
+
+/**
+ * Resolves `model` (undefined = 'default', a bundled name, or a path/bytes passed through) against a table of
+ * bundled models (the detectors' by default). @private
+ */
+export function resolveModel(model: string | Uint8Array | undefined, bundled: Record<string, string> = BUNDLED_MODELS,
+  kind = 'model'): string | Uint8Array {
   if (model instanceof Uint8Array) return model;
   const name = model ?? 'default';
-  const file = BUNDLED_MODELS[name];
+  const file = bundled[name];
   if (file === undefined) return name;
   const full = path.join(MODELS_DIR, file);
   if (!fs.existsSync(full)) {
-    throw craftError('ERR_CRAFT_MODEL_LOAD', `The bundled model '${name}' (${full}) is not installed; pass a model path`);
+    throw craftError('ERR_CRAFT_MODEL_LOAD', `The bundled ${kind} '${name}' (${full}) is not installed; pass a ${kind} path`);
   }
   return full;
 }

@@ -1,10 +1,11 @@
 /*! craft-text | MIT */
 // Defaults and validation: every public option is checked here and turned into one flat object for C++.
-import type { NativeCreateOptions, NativeDetectOptions, NativeInput } from './binding';
+import type { NativeCreateOptions, NativeDetectOptions, NativeInput, NativeRecognizeOptions } from './binding';
+import { decodedRef } from './decoded';
 import {
   checkBool, checkKnownKeys, checkNumber, integer, invalidParameterError, plainObject, string,
 } from './is';
-import type { CreateOptions, DetectOptions, ImageInput, MatLike, PostprocessOptions, HeatmapInput } from './types';
+import type { CreateOptions, DetectOptions, ImageInput, MatLike, PostprocessOptions, HeatmapInput, Region } from './types';
 
 /** CRAFT-pytorch test.py defaults. */
 export const CRAFT_DEFAULTS = Object.freeze({
@@ -76,6 +77,8 @@ export function detectOptions(options: unknown, defaults: ModelDefaults, extraKe
 
 /** Validates an image input and turns it into the native descriptor (no pixel copies). @private */
 export function imageInput(input: unknown, name = 'input'): NativeInput {
+  const decoded = decodedRef(input, name);
+  if (decoded !== undefined) return { image: decoded };
   if (typeof input === 'string') {
     if (input.length === 0) throw invalidParameterError(name, 'non-empty file path', input);
     return { path: input };
@@ -103,7 +106,7 @@ export function imageInput(input: unknown, name = 'input'): NativeInput {
     }
     return { data: data as Uint8Array, width: w, height: h, channels, ...(channelOrder === 'bgr' ? { bgr: true } : {}) };
   }
-  throw invalidParameterError(name, 'file path, Buffer, Uint8Array, ArrayBuffer, { data, width, height, channels } or an opencv4nodejs Mat', input);
+  throw invalidParameterError(name, 'file path, Buffer, Uint8Array, ArrayBuffer, { data, width, height, channels }, DecodedImage or an opencv4nodejs Mat', input);
 }
 
 /** An opencv4nodejs Mat, by duck typing (no dependency on the package): rows, cols, channels and getData(). */
@@ -133,10 +136,10 @@ function matInput(mat: MatLike, name: string): NativeInput {
 }
 
 /** Validates Detector.create() options (the model and ortLibrary are resolved by the caller). @private */
-export function createOptions(options: unknown): Omit<NativeCreateOptions, 'model' | 'ortLibrary'> & Pick<CreateOptions, 'model' | 'ortLibrary'> {
+export function createOptions(options: unknown, keys: readonly string[] = CREATE_KEYS): Omit<NativeCreateOptions, 'model' | 'ortLibrary'> & Pick<CreateOptions, 'model' | 'ortLibrary'> {
   if (options === undefined) options = {};
   if (!plainObject(options)) throw invalidParameterError('options', 'plain object', options);
-  checkKnownKeys('option', options, CREATE_KEYS);
+  checkKnownKeys('option', options, keys);
   const o = options as Record<string, unknown>;
   if (o.model !== undefined && !(string(o.model) && o.model.length > 0) && !(o.model instanceof Uint8Array)) {
     throw invalidParameterError('model', 'model path or Uint8Array', o.model);
@@ -270,4 +273,103 @@ export function runOptions(options: unknown): { signal?: AbortSignal; timeoutMs?
 export function batchSizeOption(options: unknown, fallback: number): number {
   if (!plainObject(options) || options.batchSize === undefined) return fallback;
   return checkNumber('batchSize', options.batchSize, 1, 1024, true);
+}
+
+// ---- recognition (docs/api.md, docs/recognition.md) ---------------------------------------------------------------
+
+/** Recognizer.create() keys: those of Detector.create() but `batch` (a call's crops are batched natively). @private */
+export const RECOGNIZER_CREATE_KEYS = CREATE_KEYS.filter((k) => k !== 'batch');
+
+/** Most regions one recognize() call takes (a bound on the work and memory of one call). */
+export const MAX_REGIONS = 100000;
+
+/** Defaults of recognize(). */
+export const RECOGNIZE_DEFAULTS = Object.freeze({
+  decoder: 'greedy' as const,
+  beamWidth: 5,
+  characterProbabilities: false,
+  rotationRetryThreshold: 0.1,
+  verticalRatio: 1.5,
+  batchSize: 32,
+});
+
+const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'characterProbabilities', 'rotationRetryThreshold', 'verticalRatio',
+  'batchSize', 'maxPixels', 'usePolygons'] as const;
+
+/** Validates recognize() options (`signal`/`timeoutMs` are runOptions'). @private */
+export function recognizeOptions(options: unknown, decoderKind: 'ctc' | 'attn', extraKeys: readonly string[] = RUN_KEYS):
+  Omit<NativeRecognizeOptions, 'regions'> & { usePolygons: boolean } {
+  if (options === undefined) options = {};
+  if (!plainObject(options)) throw invalidParameterError('options', 'plain object', options);
+  checkKnownKeys('option', options, [...RECOGNIZE_KEYS, ...extraKeys]);
+  const o = options;
+  const d = RECOGNIZE_DEFAULTS;
+  if (o.decoder !== undefined && o.decoder !== 'greedy' && o.decoder !== 'beam') {
+    throw invalidParameterError('decoder', "'greedy' or 'beam'", o.decoder);
+  }
+  if (o.decoder === 'beam' && decoderKind !== 'ctc') {
+    throw new TypeError("decoder 'beam' needs a CTC model; this recogniser decodes with attention (its steps are greedy)");
+  }
+  const vr = o.verticalRatio;
+  return {
+    decoder: (o.decoder as 'greedy' | 'beam' | undefined) ?? d.decoder,
+    beamWidth: o.beamWidth === undefined ? d.beamWidth : checkNumber('beamWidth', o.beamWidth, 1, 100, true),
+    characterProbabilities: o.characterProbabilities === undefined ? d.characterProbabilities
+      : checkBool('characterProbabilities', o.characterProbabilities),
+    rotationRetryThreshold: o.rotationRetryThreshold === undefined ? d.rotationRetryThreshold
+      : checkNumber('rotationRetryThreshold', o.rotationRetryThreshold, 0, 1),
+    verticalRatio: vr === undefined ? d.verticalRatio : vr === Infinity ? Infinity : checkNumber('verticalRatio', vr, 1, 1e6),
+    maxBatch: o.batchSize === undefined ? d.batchSize : checkNumber('batchSize', o.batchSize, 1, 1024, true),
+    maxPixels: o.maxPixels === undefined ? DEFAULT_MAX_PIXELS
+      : o.maxPixels === false ? 0 : checkNumber('maxPixels', o.maxPixels, 1, Number.MAX_SAFE_INTEGER, true),
+    usePolygons: o.usePolygons === undefined ? true : checkBool('usePolygons', o.usePolygons),
+  };
+}
+
+function checkPoints(name: string, v: unknown, min: number): number {
+  if (!Array.isArray(v)) throw invalidParameterError(name, 'array of [x, y] points', v);
+  if (v.length < min) throw invalidParameterError(name, `array of at least ${min} [x, y] points`, v);
+  v.forEach((p, j) => {
+    if (!Array.isArray(p) || p.length !== 2) throw invalidParameterError(`${name}[${j}]`, '[x, y] point', p);
+    for (let k = 0; k < 2; k++) {
+      const c = p[k];
+      if (typeof c !== 'number' || !Number.isFinite(c)) throw invalidParameterError(`${name}[${j}][${k}]`, 'finite number', c);
+    }
+  });
+  return v.length;
+}
+
+/**
+ * Validates regions (4-point boxes, or detect()'s words `{ box, polygon? }`) and flattens them for C++. A word's
+ * polygon is used when it has 6 or more points (an even count, CRAFT's top/bottom pairs) and `usePolygons` is on.
+ * @private
+ */
+export function regionsInput(regions: unknown, usePolygons: boolean): { coords: Float64Array; counts: Uint32Array } {
+  if (!Array.isArray(regions)) throw invalidParameterError('regions', 'array of boxes or words', regions);
+  if (regions.length > MAX_REGIONS) {
+    throw new RangeError(`Expected at most ${MAX_REGIONS} regions per call but received ${regions.length}`);
+  }
+  const coords: number[] = [];
+  const counts = new Uint32Array(regions.length);
+  regions.forEach((r: unknown, i: number) => {
+    const name = `regions[${i}]`;
+    if (Array.isArray(r)) {
+      if (r.length !== 4) throw invalidParameterError(name, 'box of 4 [x, y] points', r);
+      counts[i] = checkPoints(name, r, 4);
+      for (const p of r as Region) coords.push(p[0], p[1]);
+      return;
+    }
+    // Own properties only: a polluted Object.prototype can't supply a box or a polygon.
+    if (!plainObject(r) || !Object.hasOwn(r, 'box')) throw invalidParameterError(name, 'box of 4 points or a word { box, polygon? }', r);
+    const box = r.box;
+    if (!Array.isArray(box) || box.length !== 4) throw invalidParameterError(`${name}.box`, 'box of 4 [x, y] points', box);
+    checkPoints(`${name}.box`, box, 4);
+    const poly = Object.hasOwn(r, 'polygon') ? r.polygon : undefined;
+    if (poly !== undefined) checkPoints(`${name}.polygon`, poly, 4);
+    const usePoly = usePolygons && Array.isArray(poly) && poly.length >= 6 && poly.length % 2 === 0;
+    const pts = (usePoly ? poly : box) as Region;
+    counts[i] = pts.length;
+    for (const p of pts) coords.push(p[0], p[1]);
+  });
+  return { coords: Float64Array.from(coords), counts };
 }

@@ -1,5 +1,5 @@
 /*! craft-text | MIT */
-// The request scheduler behind detect()/detectBatch(): stage pipelining, a bounded inference pool, a bounded queue,
+// The request scheduler behind detect()/detectBatch() and recognize(): stage pipelining, a bounded inference pool, a bounded queue,
 // micro-batching by padded shape, and cancellation (AbortSignal / timeoutMs).
 //
 //   submit ─▶ queue ─▶ prepare (decode + pre-process) ─▶ ready ─▶ infer (≤ concurrency runs, batched) ─▶ finish ─▶ settle
@@ -10,12 +10,29 @@
 // Every native stage is an AsyncWorker on the libuv pool, so at most concurrency + stageConcurrency pool threads are
 // busy with one detector. Intermediate tensors stay in C++ (opaque refs) and are released as soon as a request settles.
 import { performance } from 'node:perf_hooks';
-import {
-  binding, type NativeDetectOptions, type NativeDetector, type NativeInput, type NativePrepared, type NativeResult,
-  type NativeRunControl,
-} from './binding';
+import { binding, type NativeInput, type NativePrepared, type NativeRunControl } from './binding';
 import { craftError } from './errors';
 import { StatsRecorder, type DetectorStats, type SchedulerConfig } from './stats';
+
+/** What a stage result must carry for the scheduler's timings. @private */
+export interface StageResult {
+  timings: { postprocess: number; inference: number; queue?: number };
+}
+
+/**
+ * The native stages the scheduler drives (the detector's and the recogniser's wrappers implement them):
+ * prepare (decode + pre-process) -> infer (a batch of same-shape prepared refs) -> finish (per request).
+ * @private
+ */
+export interface StageNative<O, R extends StageResult> {
+  prepare(input: NativeInput, options: O, control?: NativeRunControl): Promise<NativePrepared>;
+  infer(refs: unknown[], control?: NativeRunControl): Promise<{ ref: unknown; ms: number }>;
+  finish(prepared: unknown, output: unknown, index: number, options: O): Promise<R>;
+  release(...refs: unknown[]): void;
+}
+
+type NativeDetectOptions = object;
+type NativeResult = StageResult;
 
 type State = 'queued' | 'preparing' | 'ready' | 'inferring' | 'finishQueued' | 'finishing' | 'settled';
 
@@ -64,7 +81,7 @@ interface Ticket {
   results: NativeResult[];
   remaining: number;
   settled: boolean;
-  resolve(results: NativeResult[]): void;
+  resolve(results: unknown[]): void;
   reject(err: unknown): void;
   cleanup(): void;
 }
@@ -84,8 +101,10 @@ export function abortError(signal: AbortSignal): Error {
 }
 
 /** @private */
-export class Scheduler {
-  readonly #native: NativeDetector;
+export class Scheduler<O extends object = object, R extends StageResult = StageResult> {
+  readonly #native: StageNative<O, R>;
+  /** 'Detector' / 'Recognizer', for messages. */
+  readonly #label: string;
   readonly #config: SchedulerConfig;
   readonly #stats = new StatsRecorder();
   readonly #lookahead: number;
@@ -102,8 +121,9 @@ export class Scheduler {
   #timerAt = Infinity;
   #drainWaiters: (() => void)[] = [];
 
-  constructor(native: NativeDetector, config: SchedulerConfig) {
+  constructor(native: StageNative<O, R>, config: SchedulerConfig, label = 'Detector') {
     this.#native = native;
+    this.#label = label;
     this.#config = Object.freeze({ ...config, batch: Object.freeze({ ...config.batch }) });
     // Decode ahead of inference just enough to keep every inference slot fed with a full batch.
     this.#lookahead = config.concurrency * config.batch.maxSize;
@@ -114,12 +134,12 @@ export class Scheduler {
   }
 
   /** One image. */
-  submit(input: NativeInput, opts: NativeDetectOptions, run: RunOptions): Promise<NativeResult> {
+  submit(input: NativeInput, opts: O, run: RunOptions): Promise<R> {
     return this.#submit([input], opts, run, undefined).then((r) => r[0]);
   }
 
   /** Several images: same-shape ones are inferred together, up to `batchSize` per run. Rejects on the first failure. */
-  submitBatch(inputs: NativeInput[], opts: NativeDetectOptions, run: RunOptions, batchSize: number): Promise<NativeResult[]> {
+  submitBatch(inputs: NativeInput[], opts: O, run: RunOptions, batchSize: number): Promise<R[]> {
     const group: Group = { id: ++this.#groupIds, batchSize, unprepared: inputs.length };
     return this.#submit(inputs, opts, run, group);
   }
@@ -158,7 +178,7 @@ export class Scheduler {
 
   // ---- admission --------------------------------------------------------------------------------------------------
 
-  #submit(inputs: NativeInput[], opts: NativeDetectOptions, run: RunOptions, group: Group | undefined): Promise<NativeResult[]> {
+  #submit(inputs: NativeInput[], opts: O, run: RunOptions, group: Group | undefined): Promise<R[]> {
     const { signal, timeoutMs } = run;
     if (signal?.aborted) {
       this.#stats.submitted += inputs.length;
@@ -174,11 +194,11 @@ export class Scheduler {
     if (this.#queue.length + inputs.length - startable > this.#config.maxQueue) {
       this.#stats.rejected += inputs.length;
       return Promise.reject(craftError('ERR_CRAFT_QUEUE_FULL',
-        `Detector queue is full (${this.#queue.length} waiting, maxQueue ${this.#config.maxQueue}); retry later`));
+        `${this.#label} queue is full (${this.#queue.length} waiting, maxQueue ${this.#config.maxQueue}); retry later`));
     }
     this.#stats.submitted += inputs.length;
 
-    return new Promise<NativeResult[]>((resolve, reject) => {
+    return new Promise<R[]>((resolve, reject) => {
       const now = performance.now();
       let timer: NodeJS.Timeout | undefined;
       let onAbort: (() => void) | undefined;
@@ -187,7 +207,7 @@ export class Scheduler {
         results: new Array(inputs.length),
         remaining: inputs.length,
         settled: false,
-        resolve,
+        resolve: resolve as (results: unknown[]) => void,
         reject,
         cleanup: () => {
           if (timer) clearTimeout(timer);
@@ -209,7 +229,7 @@ export class Scheduler {
       if (timeoutMs !== undefined) {
         // Counted from submission: queueing time is part of the deadline, as a server's would be.
         timer = setTimeout(() => this.#abortTicket(ticket,
-          craftError('ERR_CRAFT_TIMEOUT', `Detection timed out after ${timeoutMs} ms`), 'timedOut'), timeoutMs);
+          craftError('ERR_CRAFT_TIMEOUT', `${this.#label === 'Detector' ? 'Detection' : 'Recognition'} timed out after ${timeoutMs} ms`), 'timedOut'), timeoutMs);
       }
       this.#pump();
     });
@@ -298,7 +318,7 @@ export class Scheduler {
     this.#stageBusy++;
     if (!r.group) this.#preparingSingles++;
     r.prepareControl = new (binding().RunControl)();
-    this.#native.prepare(r.input, r.opts, r.prepareControl).then((p) => {
+    this.#native.prepare(r.input, r.opts as O, r.prepareControl).then((p) => {
       this.#endPrepare(r);
       if (r.state === 'settled') {
         this.#native.release(p.ref);
@@ -368,11 +388,12 @@ export class Scheduler {
     r.state = 'finishing';
     r.queueMs += now - r.mark;
     this.#stageBusy++;
-    this.#native.finish(r.prepared!.ref, r.output!.ref, r.outIndex, r.opts).then((result) => {
+    this.#native.finish(r.prepared!.ref, r.output!.ref, r.outIndex, r.opts as O).then((result) => {
       this.#stageBusy--;
       if (r.state !== 'settled') {
         this.#stats.h.postprocess.observe(result.timings.postprocess);
-        result.timings.inference = r.inferMs;
+        // The detector's finish leaves inference to us (a batch's time shared out); the recogniser measures its runs.
+        if (!result.timings.inference) result.timings.inference = r.inferMs;
         result.timings.queue = r.queueMs;
         this.#complete(r, result);
       }

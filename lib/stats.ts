@@ -26,16 +26,23 @@ export interface HistogramSnapshot {
 export class Histogram {
   #count = 0;
   #sum = 0;
-  readonly #counts = new Float64Array(BUCKETS_MS.length + 1);
+  readonly #bounds: readonly number[];
+  readonly #counts: Float64Array;
   readonly #window = new Float64Array(WINDOW);
   #next = 0;
+
+  /** @param bounds - bucket upper bounds in ms, ascending (+Inf implicit). */
+  constructor(bounds: readonly number[] = BUCKETS_MS) {
+    this.#bounds = bounds;
+    this.#counts = new Float64Array(bounds.length + 1);
+  }
 
   observe(ms: number): void {
     if (!(ms >= 0)) ms = 0;
     this.#count++;
     this.#sum += ms;
     let i = 0;
-    while (i < BUCKETS_MS.length && ms > BUCKETS_MS[i]) i++;
+    while (i < this.#bounds.length && ms > this.#bounds[i]) i++;
     this.#counts[i]++;
     this.#window[this.#next++ % WINDOW] = ms;
   }
@@ -43,9 +50,9 @@ export class Histogram {
   snapshot(): HistogramSnapshot {
     const buckets: { le: number; count: number }[] = [];
     let acc = 0;
-    for (let i = 0; i <= BUCKETS_MS.length; i++) {
+    for (let i = 0; i <= this.#bounds.length; i++) {
       acc += this.#counts[i];
-      buckets.push({ le: i < BUCKETS_MS.length ? BUCKETS_MS[i] : Infinity, count: acc });
+      buckets.push({ le: i < this.#bounds.length ? this.#bounds[i] : Infinity, count: acc });
     }
     const n = Math.min(this.#next, WINDOW);
     const recent = Array.from(this.#window.subarray(0, n)).sort((a, b) => a - b);

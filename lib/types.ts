@@ -1,6 +1,7 @@
 /*! craft-text | MIT */
 
 export type { DetectorStats, HistogramSnapshot, SchedulerConfig } from './stats';
+import type { DecodedImage } from './image';
 
 /** A point `[x, y]` in pixels. */
 export type Point = [number, number];
@@ -39,8 +40,11 @@ export interface MatLike {
   getData(): Uint8Array;
 }
 
-/** A file path, an encoded image (JPEG, PNG, BMP, TIFF, WebP, GIF), raw pixels or an opencv4nodejs `Mat`. */
-export type ImageInput = string | Uint8Array | ArrayBuffer | RawImage | MatLike;
+/**
+ * A file path, an encoded image (JPEG, PNG, BMP, TIFF, WebP, GIF), raw pixels, an opencv4nodejs `Mat`, or an image
+ * decoded once with `decodeImage()` (read by the detector and the recogniser without decoding it again).
+ */
+export type ImageInput = string | Uint8Array | ArrayBuffer | RawImage | MatLike | DecodedImage;
 
 /** Options of `detect()`. Defaults are CRAFT-pytorch's `test.py` values unless the model carries its own. */
 export interface DetectOptions {
@@ -209,4 +213,166 @@ export interface PostprocessOptions {
   linkThreshold?: number;
   lowText?: number;
   polygons?: boolean;
+}
+
+// ---- recognition ------------------------------------------------------------------------------------------------
+
+/** A region to read: a box of 4 points (CRAFT's order: top-left, top-right, bottom-right, bottom-left). */
+export type Region = [Point, Point, Point, Point];
+
+/** What recognize() takes per region: a box, or one of detect()'s words (its polygon is used when it has one). */
+export type RegionInput = Region | Pick<Word, 'box' | 'polygon'>;
+
+/** Options of `Recognizer.create()`: those of `Detector.create()` except `batch`. */
+export type RecognizerCreateOptions = Omit<CreateOptions, 'batch'>;
+
+/** Options of `recognize()`. */
+export interface RecognizeOptions {
+  /** Cancels the call (as detect()'s `signal`): rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Deadline in ms from the call (queueing included): rejects with `code` ERR_CRAFT_TIMEOUT. */
+  timeoutMs?: number;
+  /** CTC decoding: 'greedy' (DTRB's: argmax, merge repeats, drop blanks) or 'beam' (prefix beam search). Default 'greedy'. */
+  decoder?: 'greedy' | 'beam';
+  /** Beams kept per frame with `decoder: 'beam'` (1…100). Default 5. */
+  beamWidth?: number;
+  /** Also return each character's probability. Default false. */
+  characterProbabilities?: boolean;
+  /**
+   * A word read with a confidence below this is read again turned 180° (a vertical one also unturned and turned the
+   * other way) and the most confident reading is kept. 0 = never. Default 0.1.
+   */
+  rotationRetryThreshold?: number;
+  /** A region taller than this times its width is read as vertical text (turned a quarter first). Infinity = never. Default 1.5. */
+  verticalRatio?: number;
+  /** Crops per inference run (crops of one padded width are batched). Default 32. */
+  batchSize?: number;
+  /** Refuse images with more pixels than this before decoding them. Default 268402689. */
+  maxPixels?: number | false;
+  /** Read a word's polygon (when it has 6+ points) rather than its box. Default true. */
+  usePolygons?: boolean;
+}
+
+/** One region's reading. */
+export interface Recognition {
+  /** The text read ('' for a skipped region). */
+  text: string;
+  /** The model's confidence (its metadata says how: DTRB's product of per-step maxima, or EasyOCR's mean); 0 when skipped. */
+  confidence: number;
+  /** With `characterProbabilities`: one probability per character of `text`. */
+  characters?: number[];
+  /** Degrees the crop was turned clockwise before it was read (0, 90, 180, 270). */
+  rotation: number;
+  /** Set when the region was not read: 'degenerate' (under a pixel wide or high) or 'outside' (not in the image). */
+  skipped?: 'degenerate' | 'outside';
+}
+
+/** Milliseconds per recognition stage. */
+export interface RecognizeTimings {
+  /** Loading the image (0 with a DecodedImage). */
+  decode: number;
+  /** Planning, cropping, resizing and normalising the regions. */
+  preprocess: number;
+  /** Model runs (all batches). */
+  inference: number;
+  /** Decoding the outputs to text. */
+  postprocess: number;
+  /** Waiting for a slot (queue, inference slot). */
+  queue: number;
+}
+
+/** `recognizeDetailed()`'s result. */
+export interface RecognizeResult {
+  width: number;
+  height: number;
+  /** One reading per region, in region order. */
+  words: Recognition[];
+  timings: RecognizeTimings;
+  /** Inference runs (batches) it took. */
+  runs: number;
+}
+
+/** The recogniser's model contract (docs/recognition.md), read from its metadata. */
+export interface RecognizerConfig {
+  name: string;
+  charset: string[];
+  decoder: 'ctc' | 'attn';
+  imgH: number;
+  imgW: number;
+  dynamicWidth: boolean;
+  channels: 1 | 3;
+  resize: 'squash' | 'pad';
+  mean: number;
+  std: number;
+  confidence: 'dtrb' | 'easyocr';
+  batchMaxLength: number;
+}
+
+/** What a recogniser runs on. */
+export interface RecognizerInfo extends RecognizerConfig {
+  executionProvider: ExecutionProvider;
+  providerAttempts: { name: string; ok: boolean; reason?: string }[];
+  inputName: string;
+  outputNames: string[];
+  metadata: Record<string, string>;
+  onnxruntime: { path: string; version: string; apiVersion: number };
+}
+
+// ---- OCR --------------------------------------------------------------------------------------------------------
+
+/** Reading order and line grouping (lib/layout.ts). Distances are in multiples of the median word height. */
+export interface LayoutOptions {
+  /** Two words are on one line when their centres (after de-skewing) differ by less than this times their mean height. Default 0.5. */
+  lineTolerance?: number;
+  /** A vertical band of white at least this wide, through a whole block of text, separates two columns. Default 1.5. */
+  columnGap?: number;
+  /** ... when both sides average at least this many words per line (running text, not table cells). Default 3. */
+  minColumnWords?: number;
+}
+
+/** Options of `ocr.read()`. */
+export interface ReadOptions {
+  /** Cancels the call (as detect()'s `signal`): rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** Deadline in ms from the call (queueing included): rejects with `code` ERR_CRAFT_TIMEOUT. */
+  timeoutMs?: number;
+  /** Detection options (polygons: true makes the recogniser read curved words along their polygons). */
+  detect?: Omit<DetectOptions, 'signal' | 'timeoutMs' | 'heatmaps'>;
+  /** Recognition options. */
+  recognize?: Omit<RecognizeOptions, 'signal' | 'timeoutMs'>;
+  layout?: LayoutOptions;
+  /** Drop words read with a lower confidence (from words, lines and text). Default 0 (keep all). */
+  minConfidence?: number;
+}
+
+/** A word found and read. */
+export interface OcrWord extends Word {
+  text: string;
+  confidence: number;
+  /** Degrees the crop was turned before it was read. */
+  rotation: number;
+}
+
+/** A line of words, in reading order. */
+export interface OcrLine {
+  /** Axis-aligned box around the line's words (4 points, clockwise from the top-left). */
+  box: [Point, Point, Point, Point];
+  /** The words' texts joined by spaces. */
+  text: string;
+  /** Indices into `words`, left to right. */
+  words: number[];
+}
+
+/** `ocr.read()`'s result. */
+export interface OcrResult {
+  width: number;
+  height: number;
+  /** Words in reading order (line by line). */
+  words: OcrWord[];
+  /** Lines in reading order: top to bottom, left to right, a column at a time. */
+  lines: OcrLine[];
+  /** The page's text: one line per line. */
+  text: string;
+  /** Milliseconds: decode (once), detection, recognition, layout, total (wall clock of the call). */
+  timings: { decode: number; detection: number; recognition: number; layout: number; total: number };
 }

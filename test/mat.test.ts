@@ -118,6 +118,8 @@ interface Cv {
   imread?: (file: string) => CvMat; // only when OpenCV's highgui and videoio were found at its build
 }
 function opencv4nodejs(): Cv | undefined {
+  // Its loader otherwise looks for an OpenCV it built itself (it was built against the system's, autobuild off).
+  process.env.OPENCV4NODEJS_DISABLE_AUTOBUILD ??= '1';
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require('@u4/opencv4nodejs') as Cv;

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import * as lib from '../lib';
 import { Detector, type DetectResult } from '../lib';
 import { binding } from '../lib/binding';
 import { IMAGES, syntheticPage, TINY_MODEL, ROOT } from './helpers';
@@ -101,6 +102,29 @@ Workers('a worker exiting on its own with detections in flight exits cleanly', a
     for (let i = 0; i < 4; i++) d.detect(workerData.image).catch(() => {});
     process.exit(0);`, { model: TINY_MODEL, image: img('hello.png') });
   assert.is(await messages(w).exit, 0);
+});
+
+Workers('OCR (detector + recogniser) in workers and on the main thread gives the same text', async () => {
+  const recognizer = path.join(ROOT, 'test', 'models', 'crnn-tiny-pad.onnx');
+  const main = await lib.Ocr.create({ detector: { model: TINY_MODEL, threads: 1 }, recognizer: { model: recognizer, threads: 1 } });
+  const expected = (await main.read(img('hello.png'))).text;
+  await main.dispose();
+  const body = `
+    const ocr = await lib.Ocr.create({ detector: { model: workerData.model, threads: 1 }, recognizer: { model: workerData.recognizer, threads: 1 } });
+    const image = await lib.decodeImage(workerData.image);
+    const [a, b] = await Promise.all([ocr.read(image), ocr.read(workerData.image)]);
+    image.release();
+    await ocr.dispose();
+    parentPort.postMessage([a.text, b.text]);`;
+  // Listeners go on at spawn: a worker that finishes before we look at it must not lose its message.
+  const channels = [1, 2].map(() => messages(spawn(body, { model: TINY_MODEL, recognizer, image: img('hello.png') })));
+  for (const m of channels) {
+    // A worker that dies without a message fails the test instead of leaving it waiting.
+    const got = await Promise.race([m.next(), m.exit.then((code) => `worker exited (${code}) without a result`,
+      (err) => `worker error: ${err && err.stack || err}`)]);
+    assert.equal(got, [expected, expected]);
+    assert.is(await m.exit, 0);
+  }
 });
 
 Workers.run();

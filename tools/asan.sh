@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the native tests (test/native) with AddressSanitizer + UndefinedBehaviorSanitizer and runs them:
 #   - postprocess_test: GetDetBoxes parity fixtures (../shared/fixtures/postprocess, skipped if absent), random maps
+#   - recognize_test: recognition stages with known answers, random crops and decoder inputs
 #   - decode_test: every fixture image and every truncation of it, crafted headers, raw buffers, tiling invariants,
 #     GetDetBoxes on tiny maps, and a corpus of mutated images from bench/fuzz.js (FUZZ_COUNT, default 3000)
 # Any sanitizer report aborts the run (exit status != 0). Only our code is instrumented; OpenCV, libpng, libjpeg,
@@ -15,7 +16,7 @@ FUZZ_SEED="${FUZZ_SEED:-7}"
 JOBS="${JOBS:-2}"
 
 cmake -S "$ROOT/test/native" -B "$BUILD" -DCRAFT_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD" -j "$JOBS" --target postprocess_test decode_test
+cmake --build "$BUILD" -j "$JOBS" --target postprocess_test decode_test recognize_test
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
@@ -35,6 +36,9 @@ node "$ROOT/bench/fuzz.js" --dump "$BUILD/corpus" --count "$FUZZ_COUNT" --seed "
 # Decoders print their complaints about corrupt data to stderr; only the verdict matters here.
 "$BUILD/decode_test" "$ROOT/test/fixtures/images" "$BUILD/corpus" 2>"$BUILD/decode_test.stderr" | tail -n 8 || status=1
 if grep -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$BUILD/decode_test.stderr"; then status=1; fi
+
+echo "== recognize_test (ASan+UBSan): PIL resize, crops, decoders, random regions and outputs"
+"$BUILD/recognize_test" "$ROOT/test/fixtures/recognition" | tail -n 3 || status=1
 
 if [ "$status" -eq 0 ]; then echo "asan: clean"; else echo "asan: FAILED (see $BUILD/decode_test.stderr)"; fi
 exit "$status"

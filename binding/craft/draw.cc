@@ -91,14 +91,20 @@ cv::Mat DrawOverlay(const cv::Mat& rgb, const std::vector<Stroke>& strokes, cons
   for (const Label& l : labels) {
     if (l.text.empty()) continue;
     int baseline = 0;
-    const cv::Size size = cv::getTextSize(l.text, cv::FONT_HERSHEY_SIMPLEX, fontScale, fontThickness, &baseline);
-    const int pad = std::max(2, fontThickness * 2);
+    double scale = fontScale;
+    int thick = fontThickness;
+    if (l.height > 0) {  // Hershey fonts: a cap height of about 22 px at scale 1
+      scale = std::max(0.25, l.height / 22.0);
+      thick = std::max(1, static_cast<int>(std::lround(scale * 1.2)));
+    }
+    const cv::Size size = cv::getTextSize(l.text, cv::FONT_HERSHEY_SIMPLEX, scale, thick, &baseline);
+    const int pad = l.height > 0 ? std::max(1, thick) : std::max(2, fontThickness * 2);
     const int x = static_cast<int>(std::lround(std::isfinite(l.at.x) ? l.at.x : 0.f));
     const int y = static_cast<int>(std::lround(std::isfinite(l.at.y) ? l.at.y : 0.f));
     cv::rectangle(bgr, cv::Rect(x, y, size.width + 2 * pad, size.height + baseline + 2 * pad), Bgr(l.backgroundRgb),
                   cv::FILLED);
-    cv::putText(bgr, l.text, cv::Point(x + pad, y + pad + size.height), cv::FONT_HERSHEY_SIMPLEX, fontScale,
-                Bgr(l.rgb), fontThickness, cv::LINE_AA);
+    cv::putText(bgr, l.text, cv::Point(x + pad, y + pad + size.height), cv::FONT_HERSHEY_SIMPLEX, scale, Bgr(l.rgb),
+                thick, cv::LINE_AA);
   }
   if (caption.empty()) return bgr;
   return AddCaption(bgr, caption);

@@ -24,6 +24,7 @@ struct Label {
   cv::Point2f at;
   cv::Scalar rgb{255, 255, 255};
   cv::Scalar backgroundRgb{0, 0, 0};
+  float height = 0;  // text height in pixels (cv::putText scaled to it, e.g. a word's own height); 0 = automatic
 };
 
 // Default stroke width for an image of this size.

@@ -42,6 +42,18 @@ std::vector<uint8_t> ReadFile(const std::string& path) {
 }  // namespace
 
 cv::Mat LoadImage(const ImageInput& input, uint64_t maxPixels) {
+  if (input.imageReleased) {
+    throw Error(ErrorCode::kInvalidInput, "The DecodedImage was released before this call could read it");
+  }
+  if (input.image) {
+    const uint64_t pixels = static_cast<uint64_t>(input.image->cols) * input.image->rows;
+    if (maxPixels > 0 && pixels > maxPixels) {
+      throw Error(ErrorCode::kInputTooLarge, "Input image exceeds pixel limit: " + std::to_string(input.image->cols) +
+                                                 "x" + std::to_string(input.image->rows) + " > maxPixels " +
+                                                 std::to_string(maxPixels));
+    }
+    return *input.image;  // shares the pixels (read-only by contract)
+  }
   if (input.pixels != nullptr) {
     if (input.width <= 0 || input.height <= 0) {
       throw Error(ErrorCode::kInvalidInput, "Raw input has zero (or negative) width or height");

@@ -29,8 +29,12 @@ struct DetectOptions {
   TilingOptions tiling;   // what happens when the image exceeds canvasSize (see tiling.h)
 };
 
-// Exactly one of: a file path, encoded bytes, or raw interleaved pixels. Pointers are borrowed for the call.
+// Exactly one of: a file path, encoded bytes, raw interleaved pixels, or an image decoded before (DecodedImage: 8-bit
+// RGB, shared, never modified; lets detection and recognition of one image decode it once). Pointers are borrowed
+// for the call.
 struct ImageInput {
+  std::shared_ptr<const cv::Mat> image;
+  bool imageReleased = false;  // a DecodedImage released before the work ran (LoadImage refuses it)
   std::string path;
   const uint8_t* encoded = nullptr;
   size_t encodedSize = 0;

@@ -19,15 +19,6 @@ Ort::Env& SharedEnv() {
   return *env;
 }
 
-std::string ShapeString(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); i++) {
-    if (i) s += ",";
-    s += shape[i] < 0 ? "?" : std::to_string(shape[i]);
-  }
-  return s + "]";
-}
-
 // Appends a GPU provider; the provider functions exist in every ORT build and fail with a status in CPU-only ones.
 void AppendProvider(Ort::SessionOptions& so, const std::string& name, int device_id) {
   const OrtApi& api = Ort::GetApi();
@@ -78,6 +69,15 @@ std::string ModelName(const SessionOptions& o) {
 
 }  // namespace
 
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); i++) {
+    if (i) s += ",";
+    s += shape[i] < 0 ? "?" : std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
 RunControl::RunControl() : options_(std::make_unique<Ort::RunOptions>()) {}
 RunControl::~RunControl() = default;
 void RunControl::Terminate() {
@@ -87,9 +87,10 @@ void RunControl::Terminate() {
 bool RunControl::terminated() const { return terminated_.load(std::memory_order_acquire); }
 Ort::RunOptions& RunControl::options() { return *options_; }
 
-Session::Session(const SessionOptions& o) {
+OrtModel::OrtModel(const SessionOptions& o) {
   LoadOrtRuntime(o.ortLibrary);
-  const std::string name = ModelName(o);
+  name_ = ModelName(o);
+  const std::string& name = name_;
   if (o.executionProviders.empty()) throw Error(ErrorCode::kModelLoad, "No execution provider requested");
 
   // Try each provider in order; a provider that can't be appended or can't create the session falls through.
@@ -118,13 +119,46 @@ Session::Session(const SessionOptions& o) {
     throw Error(ErrorCode::kModelLoad, "No requested execution provider could run model " + name + " (" + why + ")");
   }
 
-  // Check the model has CRAFT's interface: one image input [N,3,H,W], a [N,H/2,W/2,2] score output.
   Ort::AllocatorWithDefaultOptions alloc;
+  const size_t outputs = session_->GetOutputCount();
+  for (size_t i = 0; i < outputs; i++) {
+    info_.outputNames.emplace_back(session_->GetOutputNameAllocated(i, alloc).get());
+  }
+  if (session_->GetInputCount() > 0) info_.inputName = session_->GetInputNameAllocated(0, alloc).get();
+  Ort::ModelMetadata meta = session_->GetModelMetadata();
+  for (auto& key : meta.GetCustomMetadataMapKeysAllocated(alloc)) {
+    auto value = meta.LookupCustomMetadataMapAllocated(key.get(), alloc);
+    if (value) info_.metadata[key.get()] = value.get();
+  }
+}
+
+OrtModel::~OrtModel() = default;
+
+std::vector<Ort::Value> OrtModel::RunRaw(const float* input, const int64_t* shape, size_t rank,
+                                         const std::vector<const char*>& outputs, RunControl* control) const {
+  size_t count = 1;
+  for (size_t i = 0; i < rank; i++) count *= static_cast<size_t>(shape[i]);
+  Ort::MemoryInfo mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
+  // The tensor borrows the caller's buffer: no copy of the (possibly large) input.
+  Ort::Value tensor = Ort::Value::CreateTensor<float>(mem, const_cast<float*>(input), count, shape, rank);
+  const char* in_names[] = {info_.inputName.c_str()};
+  try {
+    Ort::RunOptions default_options{nullptr};
+    Ort::RunOptions& ro = control != nullptr ? control->options() : default_options;
+    return session_->Run(ro, in_names, &tensor, 1, outputs.data(), outputs.size());
+  } catch (const Ort::Exception& e) {
+    if (control != nullptr && control->terminated()) throw Error(ErrorCode::kAborted, "Inference was aborted");
+    throw Error(ErrorCode::kInference, std::string("Inference failed: ") + e.what());
+  }
+}
+
+Session::Session(const SessionOptions& o) : OrtModel(o) {
+  const std::string& name = name_;
+  // Check the model has CRAFT's interface: one image input [N,3,H,W], a [N,H/2,W/2,2] score output.
   if (session_->GetInputCount() != 1) {
     throw Error(ErrorCode::kModelLoad, "Model " + name + " is not a CRAFT model: expected 1 input, found " +
                                            std::to_string(session_->GetInputCount()));
   }
-  info_.inputName = session_->GetInputNameAllocated(0, alloc).get();
   {
     auto ti = session_->GetInputTypeInfo(0);
     if (ti.GetONNXType() != ONNX_TYPE_TENSOR) {
@@ -141,9 +175,6 @@ Session::Session(const SessionOptions& o) {
     info_.fixedBatch = shape[0];
   }
   const size_t outputs = session_->GetOutputCount();
-  for (size_t i = 0; i < outputs; i++) {
-    info_.outputNames.emplace_back(session_->GetOutputNameAllocated(i, alloc).get());
-  }
   bool found_scores = false;
   for (size_t i = 0; i < outputs; i++) {
     auto ti = session_->GetOutputTypeInfo(i);
@@ -163,39 +194,17 @@ Session::Session(const SessionOptions& o) {
     throw Error(ErrorCode::kModelLoad, "Model " + name +
                                            " is not a CRAFT model: no [N,H/2,W/2,2] region/affinity output");
   }
-
-  Ort::ModelMetadata meta = session_->GetModelMetadata();
-  for (auto& key : meta.GetCustomMetadataMapKeysAllocated(alloc)) {
-    auto value = meta.LookupCustomMetadataMapAllocated(key.get(), alloc);
-    if (value) info_.metadata[key.get()] = value.get();
-  }
 }
-
-Session::~Session() = default;
 
 ModelOutput Session::Run(const float* input, int n, int h, int w, RunControl* control) const {
   if (info_.fixedBatch > 0 && n != info_.fixedBatch) {
     throw Error(ErrorCode::kInference, "Model has a fixed batch size of " + std::to_string(info_.fixedBatch) +
                                            ", got " + std::to_string(n));
   }
-  Ort::MemoryInfo mem = Ort::MemoryInfo::CreateCpu(OrtArenaAllocator, OrtMemTypeDefault);
   const std::array<int64_t, 4> shape{n, 3, h, w};
-  // The tensor borrows the caller's buffer: no copy of the (possibly large) input.
-  Ort::Value tensor = Ort::Value::CreateTensor<float>(mem, const_cast<float*>(input),
-                                                      static_cast<size_t>(n) * 3 * h * w, shape.data(), 4);
-  const char* in_names[] = {info_.inputName.c_str()};
   std::vector<const char*> out_names{info_.outputNames[info_.scoreOutput].c_str()};
   if (info_.refinedOutput >= 0) out_names.push_back(info_.outputNames[info_.refinedOutput].c_str());
-
-  std::vector<Ort::Value> outs;
-  try {
-    Ort::RunOptions default_options{nullptr};
-    Ort::RunOptions& ro = control != nullptr ? control->options() : default_options;
-    outs = session_->Run(ro, in_names, &tensor, 1, out_names.data(), out_names.size());
-  } catch (const Ort::Exception& e) {
-    if (control != nullptr && control->terminated()) throw Error(ErrorCode::kAborted, "Inference was aborted");
-    throw Error(ErrorCode::kInference, std::string("Inference failed: ") + e.what());
-  }
+  std::vector<Ort::Value> outs = RunRaw(input, shape.data(), 4, out_names, control);
 
   ModelOutput result;
   auto shape_out = outs[0].GetTensorTypeAndShapeInfo().GetShape();

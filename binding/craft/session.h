@@ -1,4 +1,5 @@
-// An ONNX Runtime session holding a CRAFT model: provider selection, model checks, and Run() on a NCHW batch.
+// ONNX Runtime sessions: OrtModel opens a model on the first execution provider that loads it (shared by the
+// detector and the recogniser); Session adds CRAFT's interface checks and Run() on a NCHW batch.
 #pragma once
 
 #include <atomic>
@@ -10,6 +11,7 @@
 
 namespace Ort {
 struct Session;
+struct Value;
 struct Env;
 struct RunOptions;
 }  // namespace Ort
@@ -69,21 +71,37 @@ struct ModelOutput {
   std::vector<float> refined;
 };
 
-class Session {
+// An ONNX model opened on the first requested execution provider that loads it: input/output names, the batch
+// dimension and the custom metadata are read; interface checks are the subclasses' (CRAFT, recogniser).
+class OrtModel {
  public:
-  explicit Session(const SessionOptions& options);
-  ~Session();
-  Session(const Session&) = delete;
-  Session& operator=(const Session&) = delete;
-
-  // input: [n, 3, h, w] float32, h and w multiples of 32. Thread-safe (ORT sessions allow concurrent Run).
-  ModelOutput Run(const float* input, int n, int h, int w, RunControl* control = nullptr) const;
+  explicit OrtModel(const SessionOptions& options);
+  virtual ~OrtModel();
+  OrtModel(const OrtModel&) = delete;
+  OrtModel& operator=(const OrtModel&) = delete;
 
   const ModelInfo& info() const { return info_; }
 
- private:
+ protected:
+  // Runs the single input [shape] (borrowed) and returns the requested outputs; ORT failures become kInference, a
+  // terminated control kAborted. Thread-safe (ORT sessions allow concurrent Run).
+  std::vector<Ort::Value> RunRaw(const float* input, const int64_t* shape, size_t rank,
+                                 const std::vector<const char*>& outputs, RunControl* control) const;
+
   std::unique_ptr<Ort::Session> session_;
   ModelInfo info_;
+  std::string name_;  // for messages: the path in quotes, or <N bytes>
+};
+
+// "[1,?,32,100]" for messages.
+std::string ShapeString(const std::vector<int64_t>& shape);
+
+class Session : public OrtModel {
+ public:
+  explicit Session(const SessionOptions& options);
+
+  // input: [n, 3, h, w] float32, h and w multiples of 32. Thread-safe (ORT sessions allow concurrent Run).
+  ModelOutput Run(const float* input, int n, int h, int w, RunControl* control = nullptr) const;
 };
 
 }  // namespace craft

@@ -5,8 +5,8 @@
 import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { binding, type CaptionPiece, type ImageFormat, type NativeStroke } from '../binding';
-import type { Heatmaps, Word } from '../types';
+import { binding, type CaptionPiece, type ImageFormat, type NativeLabel, type NativeStroke } from '../binding';
+import type { Heatmaps, OcrWord, Word } from '../types';
 import type { GtWord, ImageResult, Point } from '../eval';
 import { UsageError } from './args';
 
@@ -60,6 +60,24 @@ export async function writeDetectionsPicture(image: string | Uint8Array, words: 
     if (w.polygon && w.polygon.length > 4) strokes.push({ points: w.polygon, color: COLORS.polygon });
   }
   const r = await binding().renderOverlay(await imageBytes(image), strokes, [], { format: outputFormat(outFile, 'out') });
+  await fsp.writeFile(outFile, r.data);
+  return { width: r.width, height: r.height };
+}
+
+/**
+ * Draws read words on the image: each box in red, its text just above it on a white band, at the word's height.
+ * @returns the picture's size (the image's).
+ */
+export async function writeReadingPicture(image: string | Uint8Array, words: readonly OcrWord[], outFile: string):
+  Promise<{ width: number; height: number }> {
+  const strokes: NativeStroke[] = words.map((w) => ({ points: w.polygon && w.polygon.length > 4 ? w.polygon : w.box, color: COLORS.box }));
+  const labels: NativeLabel[] = words.filter((w) => w.text.length > 0).map((w) => {
+    const xs = w.box.map((p) => p[0]), ys = w.box.map((p) => p[1]);
+    const h = Math.max(6, Math.min(40, (Math.max(...ys) - Math.min(...ys)) * 0.6));
+    return { text: w.text, x: Math.min(...xs), y: Math.max(0, Math.min(...ys) - h * 1.5), height: h,
+      color: [0, 0, 0] as RGB, background: [255, 255, 210] as RGB };
+  });
+  const r = await binding().renderOverlay(await imageBytes(image), strokes, labels, { format: outputFormat(outFile, 'out') });
   await fsp.writeFile(outFile, r.data);
   return { width: r.width, height: r.height };
 }

@@ -7,17 +7,21 @@ import { BENCH_USAGE, runBench } from './bench';
 import { DETECT_USAGE, runDetect } from './detect';
 import { EVAL_USAGE, runEval } from './eval';
 import { QUANTIZE_USAGE, runQuantize } from './quantize';
+import { READ_USAGE, runRead } from './read';
 import { TUNE_USAGE, runTune } from './tune';
+import { WORKER_USAGE, runWorker } from './worker';
 
 type Command = { usage: string; run: (argv: string[]) => Promise<number> };
 
 const COMMANDS: Record<string, Command> = {
   detect: { usage: DETECT_USAGE, run: runDetect },
+  read: { usage: READ_USAGE, run: runRead },
   eval: { usage: EVAL_USAGE, run: runEval },
   bench: { usage: BENCH_USAGE, run: runBench },
   convert: { usage: CONVERT_USAGE, run: runConvert },
   quantize: { usage: QUANTIZE_USAGE, run: runQuantize },
   tune: { usage: TUNE_USAGE, run: runTune },
+  worker: { usage: WORKER_USAGE, run: runWorker },
 };
 
 function usage(): string {

@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// Recognition speed, side by side in one process (issue 13):
+//  A. per-word time of a CRNN-sized recogniser on the ~180 word boxes of a dense form page: one recognize() call for
+//     all words (crops batched by padded width) against one call per word, and against one call with batchSize 1
+//     (the same native path, one crop per run);
+//  B. ocr.read() of the page with the default detector and a recogniser: detection ms against recognition ms.
+//
+//   node bench/recognize.js [--model crnn.onnx] [--ocr-recognizer rec.onnx | --stand-in crnn-pad.onnx]
+//                           [--page page.png] [--rounds 3] [--json]
+//
+// --model (repeatable) defaults to a full-size random DTRB CRNN (make it with
+//   python3 tools/str_torch/export.py --kind crnn -o /tmp/crnn-full.onnx);
+// --ocr-recognizer defaults to the bundled recogniser (models/craft-text-recognizer.onnx) when installed, else
+//   --stand-in: a same-size random CRNN in its contract (default /tmp/crnn-full-pad.onnx, made with
+//   python3 tools/str_torch/export.py --kind crnn --printable --pad -o /tmp/crnn-full-pad.onnx).
+// The page is the densest FUNSD training page near 180 words (../shared/data/funsd_train) with its ground-truth word
+// boxes; without the data, a synthetic page whose boxes come from the detector. Run `npm run build` first.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const { performance } = require('node:perf_hooks');
+const { Detector, Ocr, Recognizer, decodeImage } = require('../dist');
+const { syntheticPage } = require('./synthetic-page');
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string', multiple: true, default: ['/tmp/crnn-full.onnx'] },
+    'ocr-recognizer': { type: 'string' },
+    'stand-in': { type: 'string', default: '/tmp/crnn-full-pad.onnx' },
+    page: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
+    json: { type: 'boolean' },
+  },
+});
+const rounds = Number(values.rounds);
+const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const ROOT = path.join(__dirname, '..');
+const FUNSD = path.join(ROOT, '..', 'shared', 'data', 'funsd_train');
+
+function funsdPage() {
+  if (values.page || !fs.existsSync(path.join(FUNSD, 'gt.jsonl'))) return undefined;
+  let best;
+  for (const line of fs.readFileSync(path.join(FUNSD, 'gt.jsonl'), 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const d = JSON.parse(line);
+    const words = d.words.filter((w) => !w.ignore && w.points.length === 4);
+    if (!best || Math.abs(words.length - 180) < Math.abs(best.words.length - 180)) best = { image: path.join(FUNSD, d.image), words };
+  }
+  return { image: best.image, regions: best.words.map((w) => w.points), source: `FUNSD ${path.basename(best.image)}` };
+}
+
+async function page() {
+  const f = funsdPage();
+  if (f) return f;
+  const image = values.page ?? { data: syntheticPage(1000, 1300, 7), width: 1000, height: 1300, channels: 3 };
+  const detector = await Detector.create();
+  const { words } = await detector.detect(image);
+  await detector.dispose();
+  return { image, regions: words.map((w) => w.box), source: values.page ?? 'synthetic 1000x1300 page' };
+}
+
+(async () => {
+  const p = await page();
+  const image = await decodeImage(p.image);
+  const out = { page: p.source, words: p.regions.length, width: image.width, height: image.height };
+
+  // ---- A: batched vs one at a time -------------------------------------------------------------------------------
+  out.perWord = [];
+  for (const modelPath of values.model) {
+    const rec = await Recognizer.create({ model: modelPath });
+    const exact = { rotationRetryThreshold: 0 }; // the same crops and runs in every mode
+    const modes = {
+      batched: async () => rec.recognize(image, p.regions, exact),
+      nativeBatch1: async () => rec.recognize(image, p.regions, { ...exact, batchSize: 1 }),
+      perCall: async () => { for (const r of p.regions) await rec.recognize(image, [r], exact); },
+    };
+    const times = Object.fromEntries(Object.keys(modes).map((k) => [k, []]));
+    await modes.batched(); // warm-up
+    for (let r = 0; r < rounds; r++) {
+      for (const [k, fn] of Object.entries(modes)) {
+        const t0 = performance.now();
+        await fn();
+        times[k].push(performance.now() - t0);
+      }
+    }
+    const detail = await rec.recognizeDetailed(image, p.regions, exact);
+    const w = {
+      model: `${rec.info.name} (${path.basename(modelPath)}, ${rec.info.resize}, imgH ${rec.info.imgH})`,
+      batchedMs: median(times.batched) / p.regions.length,
+      oneAtATimeMs: median(times.perCall) / p.regions.length,
+      batchSize1Ms: median(times.nativeBatch1) / p.regions.length,
+      runsBatched: detail.runs,
+      stagesBatchedMs: detail.timings,
+    };
+    w.speedup = w.oneAtATimeMs / w.batchedMs;
+    out.perWord.push(w);
+    await rec.dispose();
+  }
+
+  // ---- B: ocr.read() of the page ---------------------------------------------------------------------------------
+  const bundled = path.join(ROOT, 'models', 'craft-text-recognizer.onnx');
+  const recModel = values['ocr-recognizer'] ?? (fs.existsSync(bundled) ? bundled : values['stand-in']);
+  const ocr = await Ocr.create({ recognizer: { model: recModel } });
+  out.read = [];
+  for (const retry of [true, false]) {
+    const options = retry ? {} : { recognize: { rotationRetryThreshold: 0 } };
+    await ocr.read(p.image, options); // warm-up
+    const reads = [];
+    for (let r = 0; r < rounds; r++) reads.push(await ocr.read(p.image, options));
+    const m = (k) => median(reads.map((x) => x.timings[k]));
+    const detail = await ocr.recognizer.recognizeDetailed(p.image, reads[0].words, options.recognize);
+    const res = {
+      detector: 'default', recognizer: path.basename(recModel), retry, words: reads[0].words.length,
+      lines: reads[0].lines.length, decodeMs: m('decode'), detectionMs: m('detection'), recognitionMs: m('recognition'),
+      layoutMs: m('layout'), totalMs: m('total'), recognitionStagesMs: detail.timings, recognitionRuns: detail.runs,
+    };
+    res.recognitionOverDetection = res.recognitionMs / res.detectionMs;
+    out.read.push(res);
+  }
+  await ocr.dispose();
+  image.release();
+
+  if (values.json) {
+    console.log(JSON.stringify(out));
+    return;
+  }
+  const f = (x) => x.toFixed(2);
+  console.log(`page: ${out.page}, ${out.width}x${out.height}, ${out.words} word boxes, median of ${rounds} rounds`);
+  for (const w of out.perWord) {
+    console.log(`A. ${w.model}`);
+    console.log(`   batched (one call, ${w.runsBatched} runs): ${f(w.batchedMs)} ms/word`);
+    console.log(`   one call per word:              ${f(w.oneAtATimeMs)} ms/word  (${f(w.speedup)}x the batched time)`);
+    console.log(`   one call, batchSize 1:          ${f(w.batchSize1Ms)} ms/word`);
+  }
+  for (const r of out.read) {
+    const t = r.recognitionStagesMs;
+    console.log(`B. read(), retries ${r.retry ? 'on' : 'off'}: ${r.words} words, ${r.lines} lines, recogniser ${r.recognizer}`);
+    console.log(`   decode ${f(r.decodeMs)} ms, detection ${f(r.detectionMs)} ms, recognition ${f(r.recognitionMs)} ms ` +
+      `(${f(r.recognitionOverDetection)}x detection; crops ${f(t.preprocess)}, ${r.recognitionRuns} runs ${f(t.inference)}, ` +
+      `decoding ${f(t.postprocess)}), layout ${f(r.layoutMs)} ms, total ${f(r.totalMs)} ms`);
+  }
+})().catch((e) => { console.error(e); process.exit(1); });

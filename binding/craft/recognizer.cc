@@ -1,0 +1,319 @@
+#include "recognizer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <map>
+#include <stdexcept>
+
+#include "error.h"
+#include "ort.h"
+#include "pil_resize.h"
+
+namespace craft {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+}  // namespace
+
+RecognizerConfig ParseRecognizerConfig(const std::map<std::string, std::string>& meta, const std::string& model) {
+  const std::string prefix = "Model " + model + " is not a recogniser in craft-text's contract (docs/recognition.md): ";
+  auto get = [&](const std::string& key) -> const std::string* {
+    auto it = meta.find(key);
+    return it == meta.end() ? nullptr : &it->second;
+  };
+  auto bad = [&](const std::string& why) { throw Error(ErrorCode::kModelLoad, prefix + why); };
+  auto integer = [&](const std::string& key, int lo, int hi, int fallback, bool required) {
+    const std::string* v = get(key);
+    if (v == nullptr) {
+      if (required) bad("metadata " + key + " is missing");
+      return fallback;
+    }
+    char* end = nullptr;
+    const long n = std::strtol(v->c_str(), &end, 10);
+    if (v->empty() || *end != '\0' || n < lo || n > hi) {
+      bad("metadata " + key + " = '" + *v + "' is not an integer in [" + std::to_string(lo) + ", " +
+          std::to_string(hi) + "]");
+    }
+    return static_cast<int>(n);
+  };
+  auto number = [&](const std::string& key, float fallback) {
+    const std::string* v = get(key);
+    if (v == nullptr) return fallback;
+    char* end = nullptr;
+    const double d = std::strtod(v->c_str(), &end);
+    if (v->empty() || *end != '\0' || !std::isfinite(d)) bad("metadata " + key + " = '" + *v + "' is not a number");
+    return static_cast<float>(d);
+  };
+  auto choice = [&](const std::string& key, std::initializer_list<const char*> allowed, const char* fallback) {
+    const std::string* v = get(key);
+    if (v == nullptr) {
+      if (fallback == nullptr) bad("metadata " + key + " is missing");
+      return std::string(fallback);
+    }
+    std::string list;
+    for (const char* a : allowed) {
+      if (*v == a) return *v;
+      list += (list.empty() ? "" : ", ") + std::string(a);
+    }
+    bad("metadata " + key + " = '" + *v + "' is not one of " + list);
+    return std::string();
+  };
+
+  const std::string* task = get("craft.task");
+  if (task == nullptr || *task != "recognition") {
+    const bool detector = task == nullptr && (get("craft.textThreshold") != nullptr || get("craft.architecture"));
+    bad(task == nullptr ? std::string("no craft.task = 'recognition' metadata") +
+                              (detector ? " (this looks like a CRAFT detector)" : "")
+                        : "craft.task is '" + *task + "', not 'recognition'");
+  }
+  RecognizerConfig c;
+  const std::string* name = get("craft.recognizer.name");
+  if (name != nullptr) c.name = *name;
+  const std::string* charset = get("craft.recognizer.charset");
+  if (charset == nullptr) bad("metadata craft.recognizer.charset (the characters, a JSON array) is missing");
+  try {
+    c.charset = ParseJsonStringArray(*charset);
+  } catch (const std::invalid_argument& e) {
+    bad(std::string("metadata craft.recognizer.charset is not a JSON array of strings (") + e.what() + ")");
+  }
+  if (c.charset.empty()) bad("metadata craft.recognizer.charset is empty");
+  for (size_t i = 0; i < c.charset.size(); i++) {
+    if (c.charset[i].empty()) bad("metadata craft.recognizer.charset[" + std::to_string(i) + "] is an empty string");
+  }
+  c.decoder = choice("craft.recognizer.decoder", {"ctc", "attn"}, nullptr) == "ctc" ? DecoderKind::kCtc
+                                                                                      : DecoderKind::kAttn;
+  c.imgH = integer("craft.recognizer.imgH", 1, 4096, 32, true);
+  c.imgW = integer("craft.recognizer.imgW", 1, 65536, 100, true);
+  const std::string dyn = choice("craft.recognizer.dynamicWidth", {"true", "false"}, "false");
+  c.dynamicWidth = dyn == "true";
+  c.channels = integer("craft.recognizer.channels", 1, 3, 1, true);
+  if (c.channels != 1 && c.channels != 3) bad("metadata craft.recognizer.channels must be 1 or 3");
+  c.resize = choice("craft.recognizer.resize", {"squash", "pad"}, "squash") == "pad" ? ResizeKind::kPad
+                                                                                     : ResizeKind::kSquash;
+  choice("craft.recognizer.interpolation", {"bicubic"}, "bicubic");
+  c.mean = number("craft.recognizer.mean", 0.5f);
+  c.std = number("craft.recognizer.std", 0.5f);
+  if (!(c.std > 0)) bad("metadata craft.recognizer.std must be positive");
+  c.confidence = choice("craft.recognizer.confidence", {"dtrb", "easyocr"}, "dtrb") == "easyocr"
+                     ? ConfidenceKind::kEasyOcr
+                     : ConfidenceKind::kDtrb;
+  c.batchMaxLength = integer("craft.recognizer.batchMaxLength", 1, 100000, 25, false);
+  return c;
+}
+
+RecognizerSession::RecognizerSession(const SessionOptions& o) : OrtModel(o) {
+  config_ = ParseRecognizerConfig(info_.metadata, name_);
+  const std::string prefix = "Model " + name_ + " does not match its recogniser metadata: ";
+  if (session_->GetInputCount() != 1) {
+    throw Error(ErrorCode::kModelLoad, prefix + "expected 1 input, found " + std::to_string(session_->GetInputCount()));
+  }
+  auto ti = session_->GetInputTypeInfo(0);
+  if (ti.GetONNXType() != ONNX_TYPE_TENSOR) throw Error(ErrorCode::kModelLoad, prefix + "its input is not a tensor");
+  auto tt = ti.GetTensorTypeAndShapeInfo();
+  auto in = tt.GetShape();
+  const RecognizerConfig& c = config_;
+  if (tt.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || in.size() != 4 ||
+      (in[1] >= 0 && in[1] != c.channels) || (in[2] >= 0 && in[2] != c.imgH)) {
+    throw Error(ErrorCode::kModelLoad, prefix + "expected a float32 input [N," + std::to_string(c.channels) + "," +
+                                           std::to_string(c.imgH) + ",W], found " + ShapeString(in));
+  }
+  if (c.dynamicWidth && in[3] >= 0) {
+    throw Error(ErrorCode::kModelLoad, prefix + "dynamicWidth is true but the input width is fixed (" +
+                                           ShapeString(in) + ")");
+  }
+  if (!c.dynamicWidth && in[3] >= 0 && in[3] != c.imgW) {
+    throw Error(ErrorCode::kModelLoad, prefix + "imgW is " + std::to_string(c.imgW) + " but the input is " +
+                                           ShapeString(in));
+  }
+  info_.fixedBatch = in[0];
+  if (session_->GetOutputCount() < 1) throw Error(ErrorCode::kModelLoad, prefix + "it has no output");
+  auto to = session_->GetOutputTypeInfo(0);
+  if (to.GetONNXType() != ONNX_TYPE_TENSOR) throw Error(ErrorCode::kModelLoad, prefix + "its output is not a tensor");
+  auto ot = to.GetTensorTypeAndShapeInfo();
+  auto out = ot.GetShape();
+  if (ot.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT || out.size() != 3 ||
+      (out[2] >= 0 && out[2] != c.numClasses())) {
+    throw Error(ErrorCode::kModelLoad,
+                prefix + "expected a float32 output [N,T," + std::to_string(c.numClasses()) + "] (" +
+                    (c.decoder == DecoderKind::kCtc ? "blank + " : "[GO] + [s] + ") + std::to_string(c.charset.size()) +
+                    " characters), found " + ShapeString(out));
+  }
+}
+
+int RecognizerSession::Run(const float* input, int n, int w, std::vector<float>& out, RunControl* control) const {
+  const std::array<int64_t, 4> shape{n, config_.channels, config_.imgH, w};
+  std::vector<const char*> names{info_.outputNames[0].c_str()};
+  std::vector<Ort::Value> outs = RunRaw(input, shape.data(), 4, names, control);
+  auto s = outs[0].GetTensorTypeAndShapeInfo().GetShape();
+  if (s.size() != 3 || s[0] != n || s[2] != config_.numClasses() || s[1] <= 0) {
+    throw Error(ErrorCode::kInference, "Recogniser output has shape " + ShapeString(s) + ", expected [" +
+                                           std::to_string(n) + ",T," + std::to_string(config_.numClasses()) + "]");
+  }
+  const size_t count = static_cast<size_t>(n) * s[1] * s[2];
+  const float* data = outs[0].GetTensorData<float>();
+  out.assign(data, data + count);
+  return static_cast<int>(s[1]);
+}
+
+Recognizer::Recognizer(const SessionOptions& options) : session_(options) {}
+
+void Recognizer::StripWidths(int stripWidth, int stripHeight, int* resized, int* padded) const {
+  const RecognizerConfig& c = config();
+  if (c.resize == ResizeKind::kSquash) {
+    *resized = *padded = c.imgW;
+    return;
+  }
+  // DTRB AlignCollate(keep_ratio_with_pad): resized_w = min(ceil(imgH * w / h), imgW).
+  const double ratio = static_cast<double>(stripWidth) / stripHeight;
+  const double want = std::ceil(c.imgH * ratio);
+  *resized = std::max(1, want > c.imgW ? c.imgW : static_cast<int>(want));
+  // A dynamic-width model gets the next multiple of imgH (EasyOCR's per-box ceil(ratio) * imgH), a fixed one imgW.
+  *padded = c.dynamicWidth ? std::min(c.imgW, ((*resized + c.imgH - 1) / c.imgH) * c.imgH) : c.imgW;
+  *padded = std::max(*padded, *resized);
+}
+
+void Recognizer::Preprocess(const cv::Mat& strip, int resized, int padded, float* out) const {
+  const RecognizerConfig& c = config();
+  cv::Mat src = c.channels == 1 ? PilGrey(strip) : strip;
+  cv::Mat img = PilResizeBicubic(src, resized, c.imgH);
+  const size_t plane = static_cast<size_t>(c.imgH) * padded;
+  const float mean = c.mean, std = c.std;
+  for (int y = 0; y < c.imgH; y++) {
+    const uint8_t* row = img.ptr<uint8_t>(y);
+    for (int ch = 0; ch < c.channels; ch++) {
+      float* dst = out + ch * plane + static_cast<size_t>(y) * padded;
+      for (int x = 0; x < resized; x++) {
+        dst[x] = (static_cast<float>(row[x * c.channels + ch]) / 255.f - mean) / std;  // ToTensor, sub_, div_
+      }
+      for (int x = resized; x < padded; x++) dst[x] = dst[resized - 1];  // NormalizePAD: repeat the last column
+    }
+  }
+}
+
+PreparedRegions Recognizer::Prepare(const ImageInput& input, const std::vector<Region>& regions, bool wholeImage,
+                                    const RecognizeOptions& options) const {
+  PreparedRegions p;
+  auto t0 = Clock::now();
+  p.image = LoadImage(input, options.maxPixels);
+  // Raw pixels are borrowed from JS: the runs happen later, so own a copy (a decoded image is already owned).
+  if (input.pixels != nullptr && p.image.data == input.pixels) p.image = p.image.clone();
+  p.timings.decode = MsSince(t0);
+  auto t1 = Clock::now();
+  const float W = static_cast<float>(p.image.cols), H = static_cast<float>(p.image.rows);
+  if (wholeImage) {
+    p.plans.push_back(PlanCrop({{0, 0}, {W, 0}, {W, H}, {0, H}}, p.image.cols, p.image.rows, options.verticalRatio));
+  } else {
+    p.plans.reserve(regions.size());
+    for (const Region& r : regions) p.plans.push_back(PlanCrop(r, p.image.cols, p.image.rows, options.verticalRatio));
+  }
+  p.timings.preprocess = MsSince(t1);
+  return p;
+}
+
+RecognizeResult Recognizer::Run(const PreparedRegions& prepared, const RecognizeOptions& options,
+                                RunControl* control) const {
+  const RecognizerConfig& c = config();
+  RecognizeResult result;
+  result.width = prepared.image.cols;
+  result.height = prepared.image.rows;
+  result.timings = prepared.timings;
+  const size_t n = prepared.plans.size();
+  result.words.resize(n);
+  std::vector<bool> done(n, false);
+  for (size_t i = 0; i < n; i++) {
+    if (prepared.plans[i].skipped) {
+      result.words[i].skipped = prepared.plans[i].skipReason;
+      done[i] = true;
+    }
+  }
+
+  struct Item {
+    size_t region;
+    int turns;
+    int resized = 0, padded = 0;
+  };
+  const int64_t fixed = info().fixedBatch;
+  const int maxBatch = fixed > 0 ? static_cast<int>(fixed) : std::max(1, options.maxBatch);
+  std::vector<float> logits;
+
+  // One pass: items grouped by padded width (never padded to the widest crop: EasyOCR #358), run in batches, each
+  // reading replacing its region's when it is more confident (or the first).
+  auto pass = [&](std::vector<Item>& items, bool first) {
+    std::map<int, std::vector<Item*>> groups;
+    for (Item& it : items) {
+      const CropPlan& plan = prepared.plans[it.region];
+      const bool swap = it.turns % 2 == 1;
+      StripWidths(swap ? plan.height : plan.width, swap ? plan.width : plan.height, &it.resized, &it.padded);
+      groups[it.padded].push_back(&it);
+    }
+    for (auto& [padded, members] : groups) {
+      const size_t per = static_cast<size_t>(c.channels) * c.imgH * padded;
+      for (size_t start = 0; start < members.size(); start += maxBatch) {
+        if (control != nullptr && control->terminated()) throw Error(ErrorCode::kAborted, "Recognition was aborted");
+        const size_t count = std::min<size_t>(maxBatch, members.size() - start);
+        const size_t batch = fixed > 0 ? static_cast<size_t>(fixed) : count;
+        auto t0 = Clock::now();
+        std::vector<float> input(per * batch);
+        for (size_t k = 0; k < count; k++) {
+          const Item& it = *members[start + k];
+          cv::Mat strip = CropStrip(prepared.image, prepared.plans[it.region], it.turns);
+          Preprocess(strip, it.resized, padded, input.data() + k * per);
+        }
+        for (size_t k = count; k < batch; k++) {  // a fixed-batch model gets full batches (extra outputs ignored)
+          std::memcpy(input.data() + k * per, input.data() + (count - 1) * per, per * sizeof(float));
+        }
+        auto t1 = Clock::now();
+        result.timings.preprocess += std::chrono::duration<double, std::milli>(t1 - t0).count();
+        const int T = session_.Run(input.data(), static_cast<int>(batch), padded, logits, control);
+        result.runs++;
+        auto t2 = Clock::now();
+        result.timings.inference += std::chrono::duration<double, std::milli>(t2 - t1).count();
+        const int K = c.numClasses();
+        for (size_t k = 0; k < count; k++) {
+          const Item& it = *members[start + k];
+          const std::vector<float> probs = Softmax(logits.data() + k * static_cast<size_t>(T) * K, T, K);
+          Decoded d = Decode(probs, T, K, c.charset, c.decoder, c.confidence, options.decode);
+          WordText& w = result.words[it.region];
+          if (first || d.confidence > w.confidence) {
+            w.text = std::move(d.text);
+            w.confidence = d.confidence;
+            w.characters = std::move(d.characters);
+            w.rotation = it.turns * 90;
+          }
+        }
+        result.timings.postprocess += MsSince(t2);
+      }
+    }
+  };
+
+  std::vector<Item> primary;
+  for (size_t i = 0; i < n; i++) {
+    // A vertical strip is turned clockwise first: that uprights text written bottom to top (the usual direction of
+    // rotated labels); text written top to bottom comes out upside down and is caught by the retry.
+    if (!done[i]) primary.push_back({i, prepared.plans[i].vertical ? 1 : 0});
+  }
+  pass(primary, true);
+  if (options.rotationRetryThreshold > 0) {
+    std::vector<Item> retry;
+    for (size_t i = 0; i < n; i++) {
+      if (done[i] || result.words[i].confidence >= options.rotationRetryThreshold) continue;
+      if (prepared.plans[i].vertical) {
+        retry.push_back({i, 3});
+        retry.push_back({i, 0});
+      } else {
+        retry.push_back({i, 2});
+      }
+    }
+    if (!retry.empty()) pass(retry, false);
+  }
+  return result;
+}
+
+}  // namespace craft

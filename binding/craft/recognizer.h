@@ -1,0 +1,113 @@
+// Text recognition: a recogniser model in craft-text's contract (docs/recognition.md), word crops, batched inference
+// and decoding. Stages: Plan (geometry only, after the image is loaded) -> Run (crop, resize, normalise, infer by
+// padded-width batch, decode, retry low-confidence words rotated).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "crop.h"
+#include "label_converter.h"
+#include "pipeline.h"
+#include "session.h"
+
+namespace craft {
+
+enum class ResizeKind { kSquash, kPad };
+
+// The model contract, read from the ONNX metadata (craft.recognizer.*) and checked against the graph at load.
+struct RecognizerConfig {
+  std::string name;
+  std::vector<std::string> charset;  // UTF-8 characters in class order (without blank / [GO] / [s])
+  DecoderKind decoder = DecoderKind::kCtc;
+  int imgH = 32;
+  int imgW = 100;          // fixed width, or the widest input of a dynamic-width model
+  bool dynamicWidth = false;
+  int channels = 1;        // 1 = PIL 'L', 3 = RGB
+  ResizeKind resize = ResizeKind::kSquash;
+  float mean = 0.5f, std = 0.5f;
+  ConfidenceKind confidence = ConfidenceKind::kDtrb;
+  int batchMaxLength = 25;
+  int numClasses() const { return static_cast<int>(charset.size()) + (decoder == DecoderKind::kCtc ? 1 : 2); }
+};
+
+// Parses and validates the contract's metadata; throws kModelLoad naming the key and what is wrong.
+RecognizerConfig ParseRecognizerConfig(const std::map<std::string, std::string>& metadata, const std::string& model);
+
+
+struct RecognizeOptions {
+  DecodeOptions decode;
+  // A word whose confidence is below this is read again rotated 180 degrees (a vertical one also unrotated and
+  // turned the other way) and the most confident reading is kept. 0: never.
+  float rotationRetryThreshold = 0.1f;
+  float verticalRatio = 1.5f;  // a strip taller than this times its width is read after a quarter turn
+  int maxBatch = 32;           // crops per inference run (same padded width)
+  uint64_t maxPixels = 268402689ull;
+};
+
+// One word's reading.
+struct WordText {
+  std::string text;
+  double confidence = 0;
+  std::vector<float> characters;  // with characterProbabilities
+  int rotation = 0;               // degrees clockwise the strip was turned before reading (0, 90, 180, 270)
+  std::string skipped;            // "" or why the region was not read ("degenerate", "outside")
+};
+
+struct RecognizeTimings {
+  double decode = 0, preprocess = 0, inference = 0, postprocess = 0;  // ms: image decode, crop+resize, runs, decode
+};
+
+// An image loaded and its regions planned: the recogniser's "prepared" stage.
+struct PreparedRegions {
+  cv::Mat image;  // 8-bit RGB (shared with a DecodedImage when given one)
+  std::vector<CropPlan> plans;
+  RecognizeTimings timings;
+};
+
+struct RecognizeResult {
+  int width = 0, height = 0;
+  std::vector<WordText> words;
+  RecognizeTimings timings;
+  int runs = 0;  // inference runs
+};
+
+class RecognizerSession : public OrtModel {
+ public:
+  explicit RecognizerSession(const SessionOptions& options);
+  const RecognizerConfig& config() const { return config_; }
+  // input [n, C, imgH, w] -> logits [n, T, K] (copied into `out`); returns T.
+  int Run(const float* input, int n, int w, std::vector<float>& out, RunControl* control) const;
+
+ private:
+  RecognizerConfig config_;
+};
+
+class Recognizer {
+ public:
+  explicit Recognizer(const SessionOptions& options);
+
+  // Loads the image and plans each region (no regions = the whole image as one line). Thread-safe.
+  PreparedRegions Prepare(const ImageInput& input, const std::vector<Region>& regions, bool wholeImage,
+                          const RecognizeOptions& options) const;
+  // Crops, runs and decodes every planned region. Thread-safe.
+  RecognizeResult Run(const PreparedRegions& prepared, const RecognizeOptions& options, RunControl* control) const;
+
+  // The input geometry of a strip: the width it is resized to and the width it is padded to (its batch key).
+  void StripWidths(int stripWidth, int stripHeight, int* resized, int* padded) const;
+  // Pre-processing of one strip into `out` (C x imgH x padded floats): grey or RGB, PIL bicubic resize, normalise,
+  // pad by repeating the last column.
+  void Preprocess(const cv::Mat& strip, int resized, int padded, float* out) const;
+
+  const ModelInfo& info() const { return session_.info(); }
+  const RecognizerConfig& config() const { return session_.config(); }
+
+ private:
+  RecognizerSession session_;
+};
+
+}  // namespace craft

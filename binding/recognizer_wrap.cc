@@ -1,0 +1,343 @@
+#include "recognizer_wrap.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "input.h"
+#include "native_error.h"
+#include "worker.h"
+
+namespace craft_napi {
+
+namespace {
+
+const napi_type_tag kRecPreparedTag = {0x3a5c7e9f1b2d4f60ull, 0x0f1e2d3c4b5a6978ull};
+const napi_type_tag kRecOutputTag = {0x5d4c3b2a19087f6eull, 0x1122334455667788ull};
+
+// What prepare() hands to infer(): the image, the regions' plans and the options of the call.
+struct RecPrepared {
+  craft::PreparedRegions regions;
+  craft::RecognizeOptions options;
+};
+
+struct RecOptions {
+  craft::RecognizeOptions options;
+  std::vector<craft::Region> regions;
+  bool wholeImage = true;
+};
+
+RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
+  RecOptions r;
+  craft::RecognizeOptions& d = r.options;
+  Napi::Value decoder = o.Get("decoder");
+  if (decoder.IsString()) {
+    d.decode.search = decoder.As<Napi::String>().Utf8Value() == "beam" ? craft::CtcSearch::kBeam
+                                                                       : craft::CtcSearch::kGreedy;
+  }
+  d.decode.beamWidth = std::max(1, std::min(GetInt(o, "beamWidth", d.decode.beamWidth), 1000));
+  d.decode.characterProbabilities = GetBool(o, "characterProbabilities", false);
+  d.rotationRetryThreshold = static_cast<float>(GetNumber(o, "rotationRetryThreshold", d.rotationRetryThreshold));
+  // Infinity (never vertical) arrives as a non-finite number: GetNumber gives the fallback, so read it directly.
+  Napi::Value vr = o.Get("verticalRatio");
+  if (vr.IsNumber()) {
+    const double v = vr.As<Napi::Number>().DoubleValue();
+    if (v > 0) d.verticalRatio = static_cast<float>(v);
+  }
+  d.maxBatch = std::max(1, GetInt(o, "maxBatch", d.maxBatch));
+  const double max_pixels = GetNumber(o, "maxPixels", static_cast<double>(d.maxPixels));
+  if (max_pixels >= 0) d.maxPixels = static_cast<uint64_t>(max_pixels);
+
+  Napi::Value regions = o.Get("regions");
+  if (regions.IsObject()) {
+    r.wholeImage = false;
+    Napi::Object ro = regions.As<Napi::Object>();
+    Napi::Value coords = ro.Get("coords"), counts = ro.Get("counts");
+    Require(coords.IsTypedArray() && coords.As<Napi::TypedArray>().TypedArrayType() == napi_float64_array, env,
+            "options.regions.coords (Float64Array expected)");
+    Require(counts.IsTypedArray() && counts.As<Napi::TypedArray>().TypedArrayType() == napi_uint32_array, env,
+            "options.regions.counts (Uint32Array expected)");
+    Napi::Float64Array c = coords.As<Napi::Float64Array>();
+    Napi::Uint32Array n = counts.As<Napi::Uint32Array>();
+    size_t at = 0;
+    r.regions.reserve(n.ElementLength());
+    for (size_t i = 0; i < n.ElementLength(); i++) {
+      const uint32_t k = n[i];
+      Require(k == 4 || (k >= 6 && k % 2 == 0), env, "options.regions.counts (4 or an even number >= 6)");
+      Require(at + 2 * static_cast<size_t>(k) <= c.ElementLength(), env, "options.regions (coords too short)");
+      craft::Region region(k);
+      for (uint32_t j = 0; j < k; j++) {
+        const double x = c[at + 2 * j], y = c[at + 2 * j + 1];
+        Require(std::isfinite(x) && std::isfinite(y), env, "options.regions (non-finite coordinate)");
+        // Far-off coordinates are clipped to the image later; keep them finite as floats.
+        region[j] = {static_cast<float>(std::clamp(x, -1e9, 1e9)), static_cast<float>(std::clamp(y, -1e9, 1e9))};
+      }
+      at += 2 * static_cast<size_t>(k);
+      r.regions.push_back(std::move(region));
+    }
+  }
+  return r;
+}
+
+Napi::Object ResultToJs(Napi::Env env, const craft::RecognizeResult& r, bool characters) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("width", Napi::Number::New(env, r.width));
+  o.Set("height", Napi::Number::New(env, r.height));
+  Napi::Array words = Napi::Array::New(env, r.words.size());
+  for (size_t i = 0; i < r.words.size(); i++) {
+    const craft::WordText& w = r.words[i];
+    Napi::Object wo = Napi::Object::New(env);
+    wo.Set("text", Napi::String::New(env, w.text));
+    wo.Set("confidence", Napi::Number::New(env, w.confidence));
+    if (characters) {
+      Napi::Array ch = Napi::Array::New(env, w.characters.size());
+      for (size_t k = 0; k < w.characters.size(); k++) ch.Set(static_cast<uint32_t>(k), Napi::Number::New(env, w.characters[k]));
+      wo.Set("characters", ch);
+    }
+    wo.Set("rotation", Napi::Number::New(env, w.rotation));
+    if (!w.skipped.empty()) wo.Set("skipped", Napi::String::New(env, w.skipped));
+    words.Set(static_cast<uint32_t>(i), wo);
+  }
+  o.Set("words", words);
+  Napi::Object t = Napi::Object::New(env);
+  t.Set("decode", Napi::Number::New(env, r.timings.decode));
+  t.Set("preprocess", Napi::Number::New(env, r.timings.preprocess));
+  t.Set("inference", Napi::Number::New(env, r.timings.inference));
+  t.Set("postprocess", Napi::Number::New(env, r.timings.postprocess));
+  o.Set("timings", t);
+  o.Set("runs", Napi::Number::New(env, r.runs));
+  return o;
+}
+
+class CreateWorker : public PromiseWorker {
+ public:
+  CreateWorker(Napi::Env env, craft::SessionOptions options)
+      : PromiseWorker(env, "craft.createRecognizer"), options_(std::move(options)) {}
+  void Execute() override {
+    Run([&] { recognizer_ = std::make_shared<craft::Recognizer>(options_); });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value {
+      AddonData* data = Env().GetInstanceData<AddonData>();
+      Napi::Object obj = data->recognizerConstructor.New({});
+      RecognizerWrap::Unwrap(obj)->Attach(std::move(recognizer_));
+      return obj;
+    });
+  }
+
+ private:
+  craft::SessionOptions options_;
+  std::shared_ptr<craft::Recognizer> recognizer_;
+};
+
+class PrepareWorker : public PromiseWorker {
+ public:
+  PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Recognizer> recognizer, OwnedInput input, RecOptions options,
+                std::shared_ptr<craft::RunControl> control)
+      : PromiseWorker(env, "craft.recognizer.prepare"),
+        recognizer_(std::move(recognizer)),
+        input_(std::move(input)),
+        options_(std::move(options)),
+        control_(std::move(control)) {}
+  void Execute() override {
+    Run([&] {
+      if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Recognition was aborted");
+      prepared_ = std::make_shared<RecPrepared>();
+      prepared_->regions = recognizer_->Prepare(input_.view(), options_.regions, options_.wholeImage, options_.options);
+      prepared_->options = options_.options;
+    });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value {
+      Napi::Env env = Env();
+      Napi::Object o = Napi::Object::New(env);
+      const cv::Mat& img = prepared_->regions.image;
+      o.Set("width", Napi::Number::New(env, img.cols));
+      o.Set("height", Napi::Number::New(env, img.rows));
+      o.Set("paddedWidth", Napi::Number::New(env, img.cols));
+      o.Set("paddedHeight", Napi::Number::New(env, img.rows));
+      o.Set("decode", Napi::Number::New(env, prepared_->regions.timings.decode));
+      o.Set("preprocess", Napi::Number::New(env, prepared_->regions.timings.preprocess));
+      o.Set("ref", MakeStageRef(env, std::move(prepared_), &kRecPreparedTag));
+      return o;
+    });
+  }
+
+ private:
+  std::shared_ptr<const craft::Recognizer> recognizer_;
+  OwnedInput input_;
+  RecOptions options_;
+  std::shared_ptr<craft::RunControl> control_;
+  std::shared_ptr<RecPrepared> prepared_;
+};
+
+class InferWorker : public PromiseWorker {
+ public:
+  InferWorker(Napi::Env env, std::shared_ptr<const craft::Recognizer> recognizer, std::shared_ptr<RecPrepared> prepared,
+              std::shared_ptr<craft::RunControl> control)
+      : PromiseWorker(env, "craft.recognizer.infer"),
+        recognizer_(std::move(recognizer)),
+        prepared_(std::move(prepared)),
+        control_(std::move(control)) {}
+  void Execute() override {
+    Run([&] {
+      if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Recognition was aborted");
+      auto t0 = std::chrono::steady_clock::now();
+      result_ = std::make_shared<craft::RecognizeResult>(
+          recognizer_->Run(prepared_->regions, prepared_->options, control_.get()));
+      ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    });
+    prepared_->regions.image.release();  // the pixels are no longer needed, success or not
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value {
+      Napi::Env env = Env();
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("ms", Napi::Number::New(env, ms_));
+      o.Set("ref", MakeStageRef(env, std::move(result_), &kRecOutputTag));
+      return o;
+    });
+  }
+
+ private:
+  std::shared_ptr<const craft::Recognizer> recognizer_;
+  std::shared_ptr<RecPrepared> prepared_;
+  std::shared_ptr<craft::RunControl> control_;
+  std::shared_ptr<craft::RecognizeResult> result_;
+  double ms_ = 0;
+};
+
+// Conversion to JS happens on the JS thread anyway; the worker only keeps the stage shape of the detector's.
+class FinishWorker : public PromiseWorker {
+ public:
+  FinishWorker(Napi::Env env, std::shared_ptr<craft::RecognizeResult> result, bool characters)
+      : PromiseWorker(env, "craft.recognizer.finish"), result_(std::move(result)), characters_(characters) {}
+  void Execute() override {}
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value { return ResultToJs(Env(), *result_, characters_); });
+  }
+
+ private:
+  std::shared_ptr<craft::RecognizeResult> result_;
+  bool characters_;
+};
+
+}  // namespace
+
+Napi::Function RecognizerWrap::Init(Napi::Env env) {
+  return DefineClass(env, "NativeRecognizer",
+                     {InstanceMethod("prepare", &RecognizerWrap::Prepare),
+                      InstanceMethod("infer", &RecognizerWrap::Infer),
+                      InstanceMethod("finish", &RecognizerWrap::Finish),
+                      InstanceMethod("release", &RecognizerWrap::Release),
+                      InstanceMethod("info", &RecognizerWrap::Info),
+                      InstanceMethod("dispose", &RecognizerWrap::Dispose)});
+}
+
+RecognizerWrap::RecognizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RecognizerWrap>(info) {}
+
+Napi::Value RecognizerWrap::Prepare(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!recognizer_) return RejectDisposed(env, "Recognizer");
+  Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
+  OwnedInput input = ToInput(env, info[0]);
+  RecOptions options = ToRecognizeOptions(env, info[1].As<Napi::Object>());
+  auto* worker = new PrepareWorker(env, recognizer_, std::move(input), std::move(options),
+                                   info.Length() > 2 ? ToControl(info[2]) : nullptr);
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value RecognizerWrap::Infer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!recognizer_) return RejectDisposed(env, "Recognizer");
+  Require(info.Length() >= 1 && info[0].IsArray() && info[0].As<Napi::Array>().Length() == 1, env,
+          "infer arguments (one prepared ref)");
+  auto prepared = StageRef<RecPrepared>(info[0].As<Napi::Array>().Get(0u), &kRecPreparedTag);
+  Require(prepared != nullptr && !prepared->regions.image.empty(), env, "prepared ref (released or already run)");
+  auto* worker = new InferWorker(env, recognizer_, std::move(prepared), info.Length() > 1 ? ToControl(info[1]) : nullptr);
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value RecognizerWrap::Finish(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!recognizer_) return RejectDisposed(env, "Recognizer");
+  Require(info.Length() >= 4 && info[3].IsObject(), env, "finish arguments");
+  auto result = StageRef<craft::RecognizeResult>(info[1], &kRecOutputTag);
+  Require(result != nullptr, env, "finish refs (released?)");
+  auto* worker = new FinishWorker(env, std::move(result),
+                                  GetBool(info[3].As<Napi::Object>(), "characterProbabilities", false));
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value RecognizerWrap::Release(const Napi::CallbackInfo& info) {
+  for (size_t i = 0; i < info.Length(); i++) {
+    if (!ReleaseStageRef<RecPrepared>(info[i], &kRecPreparedTag)) {
+      ReleaseStageRef<craft::RecognizeResult>(info[i], &kRecOutputTag);
+    }
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value RecognizerWrap::Info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!recognizer_) throw MakeError(env, {"ERR_CRAFT_DISPOSED", "Recognizer is disposed"});
+  const craft::ModelInfo& m = recognizer_->info();
+  const craft::RecognizerConfig& c = recognizer_->config();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("inputName", m.inputName);
+  Napi::Array outs = Napi::Array::New(env, m.outputNames.size());
+  for (size_t i = 0; i < m.outputNames.size(); i++) outs.Set(i, m.outputNames[i]);
+  o.Set("outputNames", outs);
+  o.Set("fixedBatch", Napi::Number::New(env, static_cast<double>(m.fixedBatch)));
+  o.Set("executionProvider", m.executionProvider);
+  Napi::Array attempts = Napi::Array::New(env, m.providerAttempts.size());
+  for (size_t i = 0; i < m.providerAttempts.size(); i++) {
+    Napi::Object a = Napi::Object::New(env);
+    a.Set("name", m.providerAttempts[i].name);
+    a.Set("ok", m.providerAttempts[i].ok);
+    if (!m.providerAttempts[i].reason.empty()) a.Set("reason", m.providerAttempts[i].reason);
+    attempts.Set(i, a);
+  }
+  o.Set("providerAttempts", attempts);
+  Napi::Object meta = Napi::Object::New(env);
+  for (const auto& kv : m.metadata) meta.Set(kv.first, kv.second);
+  o.Set("metadata", meta);
+  Napi::Object cfg = Napi::Object::New(env);
+  cfg.Set("name", c.name);
+  Napi::Array charset = Napi::Array::New(env, c.charset.size());
+  for (size_t i = 0; i < c.charset.size(); i++) charset.Set(i, c.charset[i]);
+  cfg.Set("charset", charset);
+  cfg.Set("decoder", c.decoder == craft::DecoderKind::kCtc ? "ctc" : "attn");
+  cfg.Set("imgH", c.imgH);
+  cfg.Set("imgW", c.imgW);
+  cfg.Set("dynamicWidth", c.dynamicWidth);
+  cfg.Set("channels", c.channels);
+  cfg.Set("resize", c.resize == craft::ResizeKind::kPad ? "pad" : "squash");
+  cfg.Set("mean", c.mean);
+  cfg.Set("std", c.std);
+  cfg.Set("confidence", c.confidence == craft::ConfidenceKind::kDtrb ? "dtrb" : "easyocr");
+  cfg.Set("batchMaxLength", c.batchMaxLength);
+  o.Set("config", cfg);
+  return o;
+}
+
+Napi::Value RecognizerWrap::Dispose(const Napi::CallbackInfo& info) {
+  recognizer_.reset();  // in-flight workers hold their own reference
+  return info.Env().Undefined();
+}
+
+Napi::Value CreateRecognizer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(info.Length() >= 1 && info[0].IsObject(), env, "options");
+  auto* worker = new CreateWorker(env, ToSessionOptions(env, info[0].As<Napi::Object>()));
+  worker->Queue();
+  return worker->Promise();
+}
+
+}  // namespace craft_napi

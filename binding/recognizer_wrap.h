@@ -1,0 +1,43 @@
+// N-API surface of the recogniser: the Recognizer ObjectWrap and its stage workers (the facade's scheduler runs them).
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+
+#include "craft/recognizer.h"
+
+namespace craft_napi {
+
+// [async] Recognizer: wraps a shared craft::Recognizer. createRecognizer() makes it.
+class RecognizerWrap : public Napi::ObjectWrap<RecognizerWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit RecognizerWrap(const Napi::CallbackInfo& info);
+  void Attach(std::shared_ptr<craft::Recognizer> recognizer) { recognizer_ = std::move(recognizer); }
+
+ private:
+  // Stages, as the detector's (lib/scheduler.ts drives both). `options` carries the regions:
+  //   { regions?: { coords: Float64Array (x, y pairs), counts: Uint32Array (points per region) }, decoder, beamWidth,
+  //     characterProbabilities, rotationRetryThreshold, verticalRatio, maxBatch, maxPixels }
+  // [async] prepare(input, options, control?) -> Promise<{ ref, width, height, paddedWidth, paddedHeight, decode, preprocess }>
+  //   (image loaded, regions planned; paddedWidth/Height are the image's size)
+  Napi::Value Prepare(const Napi::CallbackInfo& info);
+  // [async] infer([preparedRef], control?) -> Promise<{ ref, ms }>: crop, run by padded-width batch, decode, retries
+  Napi::Value Infer(const Napi::CallbackInfo& info);
+  // [async] finish(preparedRef, outputRef, 0, options) -> Promise<{ width, height, words, timings, runs }>
+  Napi::Value Finish(const Napi::CallbackInfo& info);
+  // [sync] release(...refs)
+  Napi::Value Release(const Napi::CallbackInfo& info);
+  // [sync] info() -> { inputName, outputNames, fixedBatch, executionProvider, providerAttempts, metadata, config }
+  Napi::Value Info(const Napi::CallbackInfo& info);
+  // [sync] dispose()
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
+
+  std::shared_ptr<craft::Recognizer> recognizer_;
+};
+
+// [async] createRecognizer(options) -> Promise<Recognizer>
+Napi::Value CreateRecognizer(const Napi::CallbackInfo& info);
+
+}  // namespace craft_napi

@@ -1,0 +1,111 @@
+// Pieces every N-API wrapper shares: argument checks, the promise-returning AsyncWorker base, stage refs (opaque
+// Externals holding a shared_ptr to native data) and the RunControl lookup.
+#pragma once
+
+#include <napi.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "detector_wrap.h"
+#include "input.h"
+#include "native_error.h"
+
+namespace craft_napi {
+
+// [[x, y], ...] from points.
+inline Napi::Array PointsToJs(Napi::Env env, const craft::Point* pts, size_t n) {
+  Napi::Array arr = Napi::Array::New(env, n);
+  for (size_t i = 0; i < n; i++) {
+    Napi::Array xy = Napi::Array::New(env, 2);
+    xy.Set(0u, Napi::Number::New(env, pts[i].x));
+    xy.Set(1u, Napi::Number::New(env, pts[i].y));
+    arr.Set(static_cast<uint32_t>(i), xy);
+  }
+  return arr;
+}
+
+// Base: a promise-returning AsyncWorker whose failures reject with a coded Error.
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  explicit PromiseWorker(Napi::Env env, const char* name)
+      : Napi::AsyncWorker(env, name), deferred_(Napi::Promise::Deferred::New(env)) {}
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+ protected:
+  void Run(const std::function<void()>& fn) {
+    if (!Guard(failure_, fn)) SetError(failure_.message);
+  }
+  void OnError(const Napi::Error&) override {
+    Napi::HandleScope scope(Env());
+    deferred_.Reject(MakeError(Env(), failure_).Value());
+  }
+  void Resolve(Napi::Value v) { deferred_.Resolve(v); }
+  // Converting results can throw (e.g. out of memory in V8): reject instead of crashing.
+  template <typename Fn>
+  void ResolveWith(Fn&& fn) {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    try {
+      deferred_.Resolve(fn());
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+
+  Napi::Promise::Deferred deferred_;
+  NativeFailure failure_;
+};
+
+// ---- Stage refs -------------------------------------------------------------------------------------------------
+// Intermediate data stays in C++ and crosses JS as a type-tagged External holding a shared_ptr; release() frees it
+// early (an aborted request must not keep a 20 MB tensor alive until the next GC).
+
+template <typename T>
+struct StageBox {
+  std::shared_ptr<T> value;
+};
+
+template <typename T>
+Napi::External<StageBox<T>> MakeStageRef(Napi::Env env, std::shared_ptr<T> value, const napi_type_tag* tag) {
+  auto ref = Napi::External<StageBox<T>>::New(env, new StageBox<T>{std::move(value)},
+                                              [](Napi::Env, StageBox<T>* box) { delete box; });
+  ref.TypeTag(tag);
+  return ref;
+}
+
+// The shared_ptr behind a ref, or null when `v` is not a ref of this kind or was released.
+template <typename T>
+std::shared_ptr<T> StageRef(const Napi::Value& v, const napi_type_tag* tag) {
+  if (!v.IsExternal()) return nullptr;
+  auto ext = v.As<Napi::External<StageBox<T>>>();
+  if (!ext.CheckTypeTag(tag)) return nullptr;
+  return ext.Data()->value;
+}
+
+// Drops a ref's hold on its data if `v` is a ref of this kind; returns whether it was.
+template <typename T>
+bool ReleaseStageRef(const Napi::Value& v, const napi_type_tag* tag) {
+  if (!v.IsExternal()) return false;
+  Napi::External<void> ext = v.As<Napi::External<void>>();
+  if (!ext.CheckTypeTag(tag)) return false;
+  v.As<Napi::External<StageBox<T>>>().Data()->value.reset();
+  return true;
+}
+
+inline Napi::Value RejectDisposed(Napi::Env env, const char* what) {
+  auto deferred = Napi::Promise::Deferred::New(env);
+  deferred.Reject(MakeError(env, {"ERR_CRAFT_DISPOSED", std::string(what) + " is disposed"}).Value());
+  return deferred.Promise();
+}
+
+inline std::shared_ptr<craft::RunControl> ToControl(const Napi::Value& v) {
+  if (!v.IsObject()) return nullptr;
+  Napi::Object o = v.As<Napi::Object>();
+  AddonData* data = v.Env().GetInstanceData<AddonData>();
+  if (!o.InstanceOf(data->runControlConstructor.Value())) return nullptr;
+  return RunControlWrap::Unwrap(o)->control();
+}
+
+}  // namespace craft_napi

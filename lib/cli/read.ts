@@ -1,0 +1,84 @@
+/*! craft-text | MIT */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Ocr } from '../ocr';
+import type { ReadOptions } from '../types';
+import { DETECT_FLAGS, detectOptionsFromFlags, num, parse, UsageError } from './args';
+import { checkWritable, outputFormat, writeReadingPicture } from './draw';
+
+export const READ_USAGE = 'craft-text read <image...> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
+
+/** `craft-text read`: the text of each image in reading order; with --json one line per image. */
+export async function runRead(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    ...DETECT_FLAGS, recognizer: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' },
+    decoder: { type: 'string' }, 'beam-width': { type: 'string' }, 'min-confidence': { type: 'string' },
+  });
+  if (positionals.length === 0) throw new UsageError('read needs at least one image');
+  for (const p of positionals) {
+    if (!fs.existsSync(p)) throw new UsageError(`no such file: ${p}`);
+  }
+  if (values.refine) throw new UsageError('--refine is not supported by read');
+  const target = values.out as string | undefined;
+  let outFile: ((image: string) => string) | undefined;
+  if (target !== undefined) {
+    if (positionals.length === 1) {
+      outputFormat(target, 'out');
+      checkWritable(target, 'out');
+      outFile = () => target;
+    } else {
+      if (!fs.existsSync(target) || !fs.statSync(target).isDirectory()) {
+        throw new UsageError(`--out must be an existing folder when several images are given: ${target}`);
+      }
+      outFile = (image) => path.join(target, `${path.parse(image).name}.words.png`);
+    }
+  }
+  const decoder = values.decoder as string | undefined;
+  if (decoder !== undefined && decoder !== 'greedy' && decoder !== 'beam') {
+    throw new UsageError(`--decoder expects greedy or beam, got '${decoder}'`);
+  }
+  const beamWidth = num('beam-width', values['beam-width'] as string | undefined, 1, 100, true);
+  const minConfidence = num('min-confidence', values['min-confidence'] as string | undefined, 0, 1);
+  const threads = num('threads', values.threads as string | undefined, 0, 1024, true);
+  const t = threads !== undefined ? { threads } : {};
+  const options: ReadOptions = {
+    detect: detectOptionsFromFlags(values),
+    recognize: {
+      ...(decoder ? { decoder: decoder as 'greedy' | 'beam' } : {}),
+      ...(beamWidth !== undefined ? { beamWidth } : {}),
+    },
+    ...(minConfidence !== undefined ? { minConfidence } : {}),
+  };
+  const ocr = await Ocr.create({
+    detector: { model: values.model as string | undefined, ...t },
+    recognizer: { model: values.recognizer as string | undefined, ...t },
+  });
+  let failures = 0;
+  try {
+    for (const image of positionals) {
+      try {
+        const r = await ocr.read(image, options);
+        const written: { out?: string } = {};
+        if (outFile) await writeReadingPicture(image, r.words, written.out = outFile(image));
+        if (values.json) {
+          const words = r.words.map((w) => ({
+            box: w.box, ...(w.polygon ? { polygon: w.polygon } : {}), score: w.score, text: w.text, confidence: w.confidence,
+          }));
+          out.write(JSON.stringify({ image, width: r.width, height: r.height, words, lines: r.lines, text: r.text, ...written }) + '\n');
+        } else {
+          if (positionals.length > 1) out.write(`==> ${image} <==\n`);
+          out.write(r.text.length > 0 ? `${r.text}\n` : '');
+          if (written.out) process.stderr.write(`wrote words: ${written.out}\n`);
+        }
+      } catch (err) {
+        failures++;
+        const e = err as Error & { code?: string };
+        if (values.json) out.write(JSON.stringify({ image, error: { code: e.code, message: e.message } }) + '\n');
+        else process.stderr.write(`${image}: ${e.code ?? 'Error'}: ${e.message}\n`);
+      }
+    }
+  } finally {
+    await ocr.dispose();
+  }
+  return failures > 0 ? 1 : 0;
+}

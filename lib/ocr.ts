@@ -1,0 +1,153 @@
+/*! craft-text | MIT */
+// The OCR pipeline: decode once -> detect (CRAFT) -> recognise every word -> reading order.
+import { performance } from 'node:perf_hooks';
+import { Detector } from './detector';
+import { craftError } from './errors';
+import { DecodedImage, decodeImage } from './image';
+import { checkKnownKeys, checkNumber, invalidParameterError, plainObject } from './is';
+import { readingOrder } from './layout';
+import { runOptions } from './options';
+import { Recognizer } from './recognizer';
+import { abortError } from './scheduler';
+import type {
+  CreateOptions, ImageInput, LayoutOptions, OcrLine, OcrResult, OcrWord, ReadOptions, RecognizerCreateOptions,
+} from './types';
+
+/** Options of `Ocr.create()`. */
+export interface OcrCreateOptions {
+  /** A detector to use (not disposed by the Ocr), or the options to create one with. Default: the bundled model. */
+  detector?: Detector | CreateOptions;
+  /** A recogniser to use (not disposed by the Ocr), or the options to create one with. Default: the bundled model. */
+  recognizer?: Recognizer | RecognizerCreateOptions;
+}
+
+/**
+ * Finds and reads the words of an image: CRAFT detection, recognition of each word, lines in reading order.
+ *
+ * @example
+ * const ocr = await Ocr.create();
+ * const { text, lines } = await ocr.read('page.png');
+ * await ocr.dispose();
+ */
+export class Ocr {
+  readonly detector: Detector;
+  readonly recognizer: Recognizer;
+  readonly #owned: { detector: boolean; recognizer: boolean };
+  #disposed = false;
+
+  private constructor(detector: Detector, recognizer: Recognizer, owned: { detector: boolean; recognizer: boolean }) {
+    this.detector = detector;
+    this.recognizer = recognizer;
+    this.#owned = owned;
+  }
+
+  /**
+   * Creates (or wraps) a detector and a recogniser.
+   * @throws TypeError for invalid options; the errors of Detector.create() and Recognizer.create().
+   */
+  static async create(options?: OcrCreateOptions): Promise<Ocr> {
+    if (options !== undefined && !plainObject(options)) throw invalidParameterError('options', 'plain object', options);
+    const o = (options ?? {}) as Record<string, unknown>;
+    checkKnownKeys('option', o, ['detector', 'recognizer']);
+    for (const [key, cls] of [['detector', Detector], ['recognizer', Recognizer]] as const) {
+      const v = o[key];
+      if (v !== undefined && !(v instanceof cls) && !plainObject(v)) {
+        throw invalidParameterError(key, `${cls.name} or create options`, v);
+      }
+    }
+    const ownDetector = !(o.detector instanceof Detector);
+    const ownRecognizer = !(o.recognizer instanceof Recognizer);
+    const [d, r] = await Promise.allSettled([
+      ownDetector ? Detector.create(o.detector as CreateOptions | undefined) : Promise.resolve(o.detector as Detector),
+      ownRecognizer ? Recognizer.create(o.recognizer as RecognizerCreateOptions | undefined)
+        : Promise.resolve(o.recognizer as Recognizer),
+    ]);
+    if (d.status === 'rejected' || r.status === 'rejected') {
+      if (d.status === 'fulfilled' && ownDetector) await d.value.dispose();
+      if (r.status === 'fulfilled' && ownRecognizer) await r.value.dispose();
+      throw d.status === 'rejected' ? d.reason : (r as PromiseRejectedResult).reason;
+    }
+    return new Ocr(d.value, r.value, { detector: ownDetector, recognizer: ownRecognizer });
+  }
+
+  /**
+   * Reads an image: the image is decoded once, its words detected, each word read, and the words grouped into lines
+   * in reading order (top to bottom, left to right, a column at a time; lib/layout.ts).
+   * @param input - a file path, encoded image, raw pixels or DecodedImage.
+   * @param options - `detect`, `recognize` and `layout` options, `minConfidence`, `signal`, `timeoutMs` (whole call).
+   * @throws as detect() and recognize().
+   */
+  async read(input: ImageInput, options?: ReadOptions): Promise<OcrResult> {
+    const t0 = performance.now();
+    if (this.#disposed) throw craftError('ERR_CRAFT_DISPOSED', 'Ocr is disposed');
+    if (options !== undefined && !plainObject(options)) throw invalidParameterError('options', 'plain object', options);
+    const o = (options ?? {}) as Record<string, unknown>;
+    checkKnownKeys('option', o, ['detect', 'recognize', 'layout', 'minConfidence', 'signal', 'timeoutMs']);
+    for (const key of ['detect', 'recognize', 'layout'] as const) {
+      if (o[key] !== undefined && !plainObject(o[key])) throw invalidParameterError(key, 'plain object', o[key]);
+    }
+    const layout = layoutOptions(o.layout);
+    const minConfidence = o.minConfidence === undefined ? 0 : checkNumber('minConfidence', o.minConfidence, 0, 1);
+    const { signal, timeoutMs } = runOptions(o);
+    const deadline = timeoutMs === undefined ? undefined : t0 + timeoutMs;
+    const remaining = () => (deadline === undefined ? undefined : Math.max(0, deadline - performance.now()));
+    if (signal?.aborted) throw abortError(signal);
+
+    const given = input instanceof DecodedImage;
+    const maxPixels = (o.detect as { maxPixels?: number | false } | undefined)?.maxPixels;
+    const image = given ? input : await decodeImage(input, maxPixels === undefined ? undefined : { maxPixels });
+    const t1 = performance.now();
+    try {
+      const det = await this.detector.detect(image, { ...(o.detect as object), signal, timeoutMs: remaining() });
+      const t2 = performance.now();
+      const rec = det.words.length === 0 ? [] : await this.recognizer.recognize(image, det.words,
+        { ...(o.recognize as object), signal, timeoutMs: remaining() });
+      const t3 = performance.now();
+      const words: OcrWord[] = [];
+      det.words.forEach((w, i) => {
+        const r = rec[i];
+        if (r.skipped || r.confidence < minConfidence) return;
+        words.push({ ...w, text: r.text, confidence: r.confidence, rotation: r.rotation });
+      });
+      const order = readingOrder(words.map((w) => w.box), layout);
+      const sorted: OcrWord[] = [];
+      const lines: OcrLine[] = order.map((l) => {
+        const ids = l.words.map((i) => { sorted.push(words[i]); return sorted.length - 1; });
+        return { box: l.box, text: ids.map((i) => sorted[i].text).filter((t) => t.length > 0).join(' '), words: ids };
+      });
+      const t4 = performance.now();
+      return {
+        width: det.width,
+        height: det.height,
+        words: sorted,
+        lines,
+        text: lines.map((l) => l.text).join('\n'),
+        timings: { decode: given ? 0 : t1 - t0, detection: t2 - t1, recognition: t3 - t2, layout: t4 - t3, total: t4 - t0 },
+      };
+    } finally {
+      if (!given) image.release();
+    }
+  }
+
+  /** Disposes the detector and recogniser it created (not ones it was given), after their accepted calls settle. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await Promise.all([
+      this.#owned.detector ? this.detector.dispose() : undefined,
+      this.#owned.recognizer ? this.recognizer.dispose() : undefined,
+    ]);
+  }
+}
+
+function layoutOptions(v: unknown): LayoutOptions {
+  if (v === undefined) return {};
+  const o = v as Record<string, unknown>;
+  checkKnownKeys('layout option', o, ['lineTolerance', 'columnGap', 'minColumnWords']);
+  return {
+    lineTolerance: o.lineTolerance === undefined ? undefined : checkNumber('layout.lineTolerance', o.lineTolerance, 0.01, 10),
+    columnGap: o.columnGap === undefined ? undefined : o.columnGap === Infinity ? Infinity
+      : checkNumber('layout.columnGap', o.columnGap, 0, 1000),
+    minColumnWords: o.minColumnWords === undefined ? undefined : checkNumber('layout.minColumnWords', o.minColumnWords, 0, 1000),
+  };
+}

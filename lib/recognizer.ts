@@ -1,0 +1,127 @@
+/*! craft-text | MIT */
+import { binding, resolveOrtLibrary, type NativeRecognition, type NativeRecognizeOptions, type NativeRecognizer } from './binding';
+import { defaultThreads } from './detector';
+import { craftError, nativeError } from './errors';
+import { BUNDLED_RECOGNIZERS, resolveModel } from './models';
+import {
+  createOptions, imageInput, RECOGNIZER_CREATE_KEYS, recognizeOptions, regionsInput, runOptions, schedulerOptions,
+} from './options';
+import { Scheduler } from './scheduler';
+import type { DetectorStats } from './stats';
+import type {
+  ExecutionProvider, ImageInput, Recognition, RecognizeOptions, RecognizeResult, RecognizerConfig,
+  RecognizerCreateOptions, RecognizerInfo, RegionInput,
+} from './types';
+
+/**
+ * A text recogniser (CRNN / DTRB / EasyOCR-style model in craft-text's contract, docs/recognition.md): one ONNX
+ * Runtime session, safe to share between concurrent calls.
+ *
+ * @example
+ * const recognizer = await Recognizer.create();
+ * const { words } = await detector.detect('page.png');
+ * const texts = await recognizer.recognize('page.png', words); // [{ text, confidence, rotation }, ...]
+ */
+export class Recognizer {
+  #native: NativeRecognizer | undefined;
+  readonly #info: RecognizerInfo;
+  readonly #scheduler: Scheduler<NativeRecognizeOptions, NativeRecognition>;
+
+  private constructor(native: NativeRecognizer, scheduling: ReturnType<typeof schedulerOptions>) {
+    this.#native = native;
+    const info = native.info();
+    // One request's crops are batched natively (by padded width); requests are not batched together.
+    this.#scheduler = new Scheduler(native, { ...scheduling, batch: { maxSize: 1, maxDelayMs: 0 } }, 'Recognizer');
+    const config: RecognizerConfig = { ...info.config, charset: [...info.config.charset] };
+    this.#info = Object.freeze({
+      ...config,
+      executionProvider: info.executionProvider as ExecutionProvider,
+      providerAttempts: info.providerAttempts,
+      inputName: info.inputName,
+      outputNames: info.outputNames,
+      metadata: info.metadata,
+      onnxruntime: binding().ortInfo()!,
+    });
+  }
+
+  /**
+   * Loads a recogniser (off the JS thread).
+   * @param options - as Detector.create() (model, threads, executionProviders, ortLibrary, concurrency, …) without
+   *   `batch`; `model` defaults to the bundled recogniser ('default'; 'default-int8' for its INT8 version).
+   * @throws TypeError / RangeError for invalid options; Error with `code` ERR_CRAFT_MODEL_LOAD (missing or corrupt
+   *   model, not a recogniser, no charset, metadata that does not match the graph) or ERR_CRAFT_ORT_LOAD.
+   */
+  static async create(options?: RecognizerCreateOptions): Promise<Recognizer> {
+    const stack = new Error();
+    const o = createOptions(options, RECOGNIZER_CREATE_KEYS);
+    const scheduling = schedulerOptions(options);
+    if ((options as RecognizerCreateOptions | undefined)?.threads === undefined) o.threads = defaultThreads(scheduling.concurrency);
+    const model = resolveModel(o.model, BUNDLED_RECOGNIZERS, 'recogniser');
+    const ortLibrary = resolveOrtLibrary(o.ortLibrary);
+    try {
+      const native = await binding().createRecognizer({ ...o, model, ortLibrary });
+      return new Recognizer(native, scheduling);
+    } catch (err) {
+      throw nativeError(err, stack);
+    }
+  }
+
+  /** The model's contract (charset, input geometry, decoder, confidence kind), provider and metadata. */
+  get info(): RecognizerInfo {
+    return this.#info;
+  }
+
+  /**
+   * Reads the text in regions of an image.
+   * @param input - a file path, encoded image, raw pixels or DecodedImage (as `detect()`'s).
+   * @param regions - 4-point boxes or `detect()`'s words, in image pixels; omitted = the whole image is one line.
+   *   Boxes reaching outside the image are clipped; degenerate ones are skipped and reported (`skipped`), so the
+   *   result stays aligned with `regions`. An empty list gives [].
+   * @param options - see {@link RecognizeOptions}.
+   * @returns one reading per region, in order.
+   * @throws TypeError naming the argument (e.g. `regions[3].box[2][0]`) / RangeError for invalid arguments; Error
+   *   with `code` (ERR_CRAFT_DECODE, ERR_CRAFT_IO, ERR_CRAFT_INFERENCE, ERR_CRAFT_DISPOSED, ERR_CRAFT_QUEUE_FULL,
+   *   ERR_CRAFT_TIMEOUT, …); an AbortError when `signal` aborts it.
+   */
+  async recognize(input: ImageInput, regions?: readonly RegionInput[], options?: RecognizeOptions): Promise<Recognition[]> {
+    return (await this.#run(input, regions, options, new Error())).words;
+  }
+
+  /** recognize() with the image size, per-stage timings and the number of inference runs. */
+  async recognizeDetailed(input: ImageInput, regions?: readonly RegionInput[], options?: RecognizeOptions): Promise<RecognizeResult> {
+    return this.#run(input, regions, options, new Error());
+  }
+
+  async #run(input: ImageInput, regions: readonly RegionInput[] | undefined, options: RecognizeOptions | undefined,
+    stack: Error): Promise<RecognizeResult> {
+    if (!this.#native) throw craftError('ERR_CRAFT_DISPOSED', 'Recognizer is disposed');
+    const nativeInput = imageInput(input);
+    const { usePolygons, ...opts } = recognizeOptions(options, this.#info.decoder);
+    const run = runOptions(options);
+    const native: NativeRecognizeOptions = regions === undefined ? opts : { ...opts, regions: regionsInput(regions, usePolygons) };
+    if (native.regions && native.regions.counts.length === 0) {
+      return { width: 0, height: 0, words: [], runs: 0, timings: { decode: 0, preprocess: 0, inference: 0, postprocess: 0, queue: 0 } };
+    }
+    try {
+      const r = await this.#scheduler.submit(nativeInput, native, run);
+      return r as RecognizeResult;
+    } catch (err) {
+      if (err instanceof Error && err.name === 'AbortError') throw err;
+      throw nativeError(err, stack);
+    }
+  }
+
+  /** Scheduler counters and stage-time histograms, as `detector.stats()`. */
+  stats(): DetectorStats {
+    return this.#scheduler.stats();
+  }
+
+  /** Frees the model once every accepted call has settled; later calls reject with ERR_CRAFT_DISPOSED. */
+  async dispose(): Promise<void> {
+    const native = this.#native;
+    if (!native) return;
+    this.#native = undefined;
+    await this.#scheduler.drain();
+    native.dispose();
+  }
+}

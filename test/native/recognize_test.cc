@@ -1,0 +1,311 @@
+// Recognition stages with known answers (no ONNX Runtime): PIL's BICUBIC resize and L conversion against Pillow's
+// own outputs (test/fixtures/recognition/pil_resize.json, tools/str_torch/make_resize_fixtures.py), CTC greedy /
+// beam and attention decoding, DTRB and EasyOCR confidences, the charset parser, crop planning and crops.
+//
+//   recognize_test FIXTURES_DIR      (test/fixtures/recognition)
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "crop.h"
+#include "label_converter.h"
+#include "pil_resize.h"
+
+using craft::ConfidenceKind;
+using craft::DecoderKind;
+
+namespace {
+
+int failures = 0;
+int checks = 0;
+
+#define CHECK(cond, ...)                        \
+  do {                                          \
+    checks++;                                   \
+    if (!(cond)) {                              \
+      failures++;                               \
+      std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+      std::fprintf(stderr, __VA_ARGS__);        \
+      std::fprintf(stderr, "\n");               \
+    }                                           \
+  } while (0)
+
+bool Near(double a, double b, double tol = 1e-9) { return std::fabs(a - b) <= tol; }
+
+// [T, K] probabilities: each frame's argmax class gets `p`, the rest share 1 - p.
+std::vector<float> Frames(const std::vector<int>& argmax, const std::vector<float>& p, int K) {
+  std::vector<float> probs(argmax.size() * K);
+  for (size_t t = 0; t < argmax.size(); t++) {
+    for (int k = 0; k < K; k++) probs[t * K + k] = k == argmax[t] ? p[t] : (1 - p[t]) / (K - 1);
+  }
+  return probs;
+}
+
+void TestPil(const std::string& dir) {
+  std::ifstream f(dir + "/pil_resize.json");
+  CHECK(f.good(), "open pil_resize.json");
+  if (!f.good()) return;
+  nlohmann::json j;
+  f >> j;
+  int n = 0;
+  for (const auto& c : j["resize"]) {
+    const int w = c["width"], h = c["height"], ow = c["outWidth"], oh = c["outHeight"];
+    const bool rgb = c["mode"] == "RGB";
+    std::vector<uint8_t> src = c["src"].get<std::vector<uint8_t>>();
+    std::vector<uint8_t> want = c["out"].get<std::vector<uint8_t>>();
+    cv::Mat m(h, w, rgb ? CV_8UC3 : CV_8UC1, src.data());
+    cv::Mat out = craft::PilResizeBicubic(m, ow, oh);
+    int diff = 0;
+    for (int y = 0; y < oh; y++) {
+      for (int x = 0; x < ow * (rgb ? 3 : 1); x++) diff += out.ptr<uint8_t>(y)[x] != want[y * ow * (rgb ? 3 : 1) + x];
+    }
+    CHECK(out.cols == ow && out.rows == oh && diff == 0, "PIL BICUBIC %s %dx%d -> %dx%d: %d bytes differ",
+          rgb ? "RGB" : "L", w, h, ow, oh, diff);
+    n++;
+  }
+  CHECK(n >= 20, "resize cases: %d", n);
+  const auto& g = j["grey"];
+  std::vector<uint8_t> rgb = g["rgb"].get<std::vector<uint8_t>>();
+  std::vector<uint8_t> want = g["L"].get<std::vector<uint8_t>>();
+  cv::Mat m(g["height"].get<int>(), g["width"].get<int>(), CV_8UC3, rgb.data());
+  cv::Mat grey = craft::PilGrey(m);
+  int diff = 0;
+  for (int y = 0; y < grey.rows; y++) {
+    for (int x = 0; x < grey.cols; x++) diff += grey.ptr<uint8_t>(y)[x] != want[y * grey.cols + x];
+  }
+  CHECK(diff == 0, "PIL convert('L'): %d pixels differ", diff);
+}
+
+void TestCtc() {
+  const std::vector<std::string> cs{"a", "b", "c"};
+  craft::DecodeOptions greedy;
+  greedy.characterProbabilities = true;
+  // Frames: a a - a b b - - c  ->  "aabc" (repeats merged first, then blanks dropped; "a-a" keeps both).
+  const std::vector<int> path{1, 1, 0, 1, 2, 2, 0, 0, 3};
+  const std::vector<float> p{.9f, .8f, .7f, .6f, .5f, .95f, .9f, .9f, .85f};
+  auto probs = Frames(path, p, 4);
+  auto d = craft::Decode(probs, 9, 4, cs, DecoderKind::kCtc, ConfidenceKind::kDtrb, greedy);
+  CHECK(d.text == "aabc", "CTC greedy text '%s'", d.text.c_str());
+  double prod = 1;
+  for (float v : p) prod *= v;
+  CHECK(Near(d.confidence, prod, 1e-6), "DTRB CTC confidence %g, want %g (product over all frames)", d.confidence, prod);
+  CHECK(d.characters.size() == 4 && Near(d.characters[0], .9f, 1e-6) && Near(d.characters[1], .6f, 1e-6) &&
+            Near(d.characters[2], .95f, 1e-6) && Near(d.characters[3], .85f, 1e-6),
+        "per-character probabilities: run maxima");
+  // EasyOCR: prod(p)^(2/sqrt(n)) over the non-blank frames' maxima.
+  auto e = craft::Decode(probs, 9, 4, cs, DecoderKind::kCtc, ConfidenceKind::kEasyOcr, greedy);
+  const double nb = .9 * .8 * .6 * .5 * .95 * .85;
+  CHECK(Near(e.confidence, std::pow(nb, 2.0 / std::sqrt(6.0)), 1e-6), "EasyOCR confidence %g", e.confidence);
+  // All blank: empty text; EasyOCR confidence 0 (no non-blank frame); DTRB still the product.
+  auto blank = Frames({0, 0}, {.5f, .5f}, 4);
+  auto b = craft::Decode(blank, 2, 4, cs, DecoderKind::kCtc, ConfidenceKind::kEasyOcr, greedy);
+  CHECK(b.text.empty() && b.confidence == 0, "all-blank EasyOCR");
+  auto b2 = craft::Decode(blank, 2, 4, cs, DecoderKind::kCtc, ConfidenceKind::kDtrb, greedy);
+  CHECK(b2.text.empty() && Near(b2.confidence, .25, 1e-6), "all-blank DTRB %g", b2.confidence);
+
+  // Beam search finds the labelling greedy misses: P("") = .36 < P("a") = .16 + .24 + .24 = .64.
+  const std::vector<float> two{.6f, .4f, .6f, .4f};
+  const std::vector<std::string> one{"a"};
+  craft::DecodeOptions beam;
+  beam.search = craft::CtcSearch::kBeam;
+  beam.beamWidth = 4;
+  beam.characterProbabilities = true;
+  auto g = craft::Decode(two, 2, 2, one, DecoderKind::kCtc, ConfidenceKind::kDtrb, greedy);
+  auto bm = craft::Decode(two, 2, 2, one, DecoderKind::kCtc, ConfidenceKind::kDtrb, beam);
+  CHECK(g.text.empty(), "greedy reads '' here");
+  CHECK(bm.text == "a", "beam reads 'a', got '%s'", bm.text.c_str());
+  CHECK(bm.characters.size() == 1 && Near(bm.characters[0], .4f, 1e-6), "beam character probability");
+  CHECK(Near(bm.confidence, g.confidence, 1e-12), "confidence is the decoder-independent per-frame product");
+  // Beam width 1 with a clear path equals greedy; repeated labels need a blank ("aa" from a - a).
+  auto path2 = Frames({1, 0, 1, 2, 2}, {.9f, .9f, .9f, .9f, .9f}, 4);
+  beam.beamWidth = 1;
+  auto b1 = craft::Decode(path2, 5, 4, cs, DecoderKind::kCtc, ConfidenceKind::kDtrb, beam);
+  auto g1 = craft::Decode(path2, 5, 4, cs, DecoderKind::kCtc, ConfidenceKind::kDtrb, greedy);
+  CHECK(b1.text == "aab" && g1.text == "aab", "beam 1 = greedy = 'aab' (got '%s' / '%s')", b1.text.c_str(),
+        g1.text.c_str());
+  auto spans = craft::CtcAlign(path2, 5, 4, {1, 1, 2});
+  CHECK(spans.size() == 3 && spans[0] == std::make_pair(0, 0) && spans[1] == std::make_pair(2, 2) &&
+            spans[2] == std::make_pair(3, 4),
+        "Viterbi alignment spans");
+}
+
+void TestAttn() {
+  const std::vector<std::string> cs{"a", "b", "c"};  // classes: 0 [GO], 1 [s], 2 a, 3 b, 4 c
+  craft::DecodeOptions o;
+  o.characterProbabilities = true;
+  auto d = craft::Decode(Frames({2, 3, 1, 4}, {.9f, .8f, .7f, .6f}, 5), 4, 5, cs, DecoderKind::kAttn,
+                         ConfidenceKind::kDtrb, o);
+  CHECK(d.text == "ab" && Near(d.confidence, .72, 1e-6), "attn cut at [s]: '%s' %g", d.text.c_str(), d.confidence);
+  CHECK(d.characters.size() == 2, "attn characters");
+  // No [s]: demo.py's pred[:find('[s]')] = pred[:-1] drops the last character and the last step's probability.
+  auto n = craft::Decode(Frames({2, 3, 4}, {.9f, .8f, .7f}, 5), 3, 5, cs, DecoderKind::kAttn, ConfidenceKind::kDtrb, o);
+  CHECK(n.text == "ab" && Near(n.confidence, .72, 1e-6), "attn without [s]: '%s' %g", n.text.c_str(), n.confidence);
+  // [s] first: empty text, confidence 0 (test.py's empty-prediction case).
+  auto e = craft::Decode(Frames({1, 2}, {.9f, .8f}, 5), 2, 5, cs, DecoderKind::kAttn, ConfidenceKind::kDtrb, o);
+  CHECK(e.text.empty() && e.confidence == 0, "attn empty");
+  // A [GO] token before [s] stays in the text as "[GO]" and the probability slice uses the string index (6 > T).
+  auto go = craft::Decode(Frames({2, 0, 3, 1}, {.9f, .8f, .7f, .6f}, 5), 4, 5, cs, DecoderKind::kAttn,
+                          ConfidenceKind::kDtrb, o);
+  CHECK(go.text == "a[GO]b" && Near(go.confidence, .9 * .8 * .7 * .6, 1e-6), "attn [GO]: '%s' %g", go.text.c_str(),
+        go.confidence);
+}
+
+void TestCharset() {
+  auto v = craft::ParseJsonStringArray(R"( ["a", "\u20ac", "\"", "\\", "\ud83d\ude00", " "] )");
+  CHECK(v.size() == 6 && v[1] == "\xE2\x82\xAC" && v[2] == "\"" && v[3] == "\\" && v[4] == "\xF0\x9F\x98\x80" &&
+            v[5] == " ",
+        "charset parse");
+  CHECK(craft::ParseJsonStringArray("[]").empty(), "empty array");
+  for (const char* bad : {"", "[", "[\"a\"", "[1]", "[\"a\",]", "{}", "[\"\\ud83d\"]", "[\"a\"] x"}) {
+    bool threw = false;
+    try {
+      craft::ParseJsonStringArray(bad);
+    } catch (const std::invalid_argument&) {
+      threw = true;
+    }
+    CHECK(threw, "refuses %s", bad);
+  }
+}
+
+void TestCrop() {
+  using craft::Point;
+  auto plan = [](std::vector<Point> r) { return craft::PlanCrop(r, 100, 50, 1.5f); };
+  CHECK(plan({{10, 10}, {10, 10}, {10, 20}, {10, 20}}).skipReason == "degenerate", "zero width");
+  CHECK(plan({{1, 1}, {1.5f, 1}, {1.5f, 1.5f}, {1, 1.5f}}).skipReason == "degenerate", "sub-pixel");
+  CHECK(plan({{-30, 5}, {-10, 5}, {-10, 20}, {-30, 20}}).skipReason == "outside", "left of the image");
+  CHECK(plan({{200, 5}, {220, 5}, {220, 20}, {200, 20}}).skipReason == "outside", "right of the image");
+  CHECK(plan({{-30, 5}, {0.5f, 5}, {0.5f, 20}, {-30, 20}}).skipReason == "degenerate", "a sliver inside");
+  auto clipped = plan({{-10, -5}, {40, -5}, {40, 20}, {-10, 20}});
+  CHECK(!clipped.skipped && clipped.axisAligned && clipped.width == 40 && clipped.height == 20, "clipped to the image");
+  auto vert = plan({{10, 5}, {20, 5}, {20, 45}, {10, 45}});
+  CHECK(vert.vertical && vert.width == 10 && vert.height == 40, "vertical");
+  auto poly = plan({{0, 0}, {10, 0}, {20, 0}, {20, 10}, {10, 10}, {0, 10}});
+  CHECK(!poly.skipped && poly.width == 20 && poly.height == 10 && !poly.axisAligned, "polygon strip size");
+
+  cv::Mat img(50, 100, CV_8UC3);
+  cv::randu(img, 0, 255);
+  craft::CropPlan p = plan({{12, 7}, {52, 7}, {52, 27}, {12, 27}});
+  cv::Mat roi = craft::CropStrip(img, p, 0);
+  CHECK(p.axisAligned && roi.cols == 40 && roi.rows == 20 && cv::norm(roi, img(cv::Rect(12, 7, 40, 20)), cv::NORM_INF) == 0,
+        "integer box = exact ROI");
+  p.axisAligned = false;  // the perspective warp of the same box must land on the same pixels (pixel centres at +0.5)
+  cv::Mat warped = craft::CropStrip(img, p, 0);
+  CHECK(cv::norm(warped, roi, cv::NORM_INF) == 0, "identity warp is exact (max diff %g)", cv::norm(warped, roi, cv::NORM_INF));
+  cv::Mat turned = craft::CropStrip(img, plan({{12, 7}, {52, 7}, {52, 27}, {12, 27}}), 1);
+  cv::Mat want;
+  cv::rotate(roi, want, cv::ROTATE_90_CLOCKWISE);
+  CHECK(turned.cols == 20 && turned.rows == 40 && cv::norm(turned, want, cv::NORM_INF) == 0, "quarter turn");
+  // A polygon of two quad strips over an axis-aligned area equals the box crop (each piece an exact warp).
+  craft::CropPlan pp = plan({{12, 7}, {32, 7}, {52, 7}, {52, 27}, {32, 27}, {12, 27}});
+  cv::Mat pc = craft::CropStrip(img, pp, 0);
+  CHECK(pc.cols == 40 && pc.rows == 20 && cv::norm(pc, roi, cv::NORM_INF) == 0, "piecewise polygon warp");
+  // Hostile quads: three corners on a line, a bow-tie, huge coordinates: a strip or a skip, never a throw.
+  for (const std::vector<Point>& q : std::vector<std::vector<Point>>{
+           {{10, 10}, {30, 10}, {50, 10}, {30, 30}},
+           {{10, 10}, {50, 30}, {50, 10}, {10, 30}},
+           {{-1e9f, -1e9f}, {1e9f, -1e9f}, {1e9f, 1e9f}, {-1e9f, 1e9f}},
+           {{0, 0}, {100, 0}, {0, 50}, {100, 50}}}) {
+    bool ok = true;
+    try {
+      craft::CropPlan hp = plan(q);
+      if (!hp.skipped) {
+        cv::Mat m = craft::CropStrip(img, hp, 0);
+        ok = !m.empty() && m.cols == hp.width && m.rows == hp.height;
+      }
+    } catch (...) {
+      ok = false;
+    }
+    CHECK(ok, "hostile quad (%g,%g) (%g,%g) (%g,%g) (%g,%g)", q[0].x, q[0].y, q[1].x, q[1].y, q[2].x, q[2].y, q[3].x, q[3].y);
+  }
+  // A box given rotated 180 degrees (its points starting at the bottom-right) reads the strip upside down.
+  cv::Mat flipped = craft::CropStrip(img, plan({{52, 27}, {12, 27}, {12, 7}, {52, 7}}), 0);
+  cv::Mat want180;
+  cv::rotate(roi, want180, cv::ROTATE_180);
+  CHECK(cv::norm(flipped, want180, cv::NORM_INF) == 0, "point order sets the reading direction");
+}
+
+// Random images, regions and output matrices through every stage: a strip or a skip, text over the charset,
+// confidences in [0, 1], never a crash (run under ASan/UBSan by tools/asan.sh).
+void TestRandom() {
+  cv::RNG rng(12345);
+  int strips = 0;
+  for (int it = 0; it < 400; it++) {
+    const int w = rng.uniform(1, 120), h = rng.uniform(1, 90);
+    cv::Mat img(h, w, rng.uniform(0, 2) ? CV_8UC3 : CV_8UC1);
+    cv::randu(img, 0, 256);
+    const int n = rng.uniform(0, 2) ? 4 : 2 * rng.uniform(3, 8);
+    craft::Region r(n);
+    for (auto& p : r) p = {rng.uniform(-40.f, w + 40.f), rng.uniform(-40.f, h + 40.f)};
+    bool ok = true;
+    try {
+      craft::CropPlan plan = craft::PlanCrop(r, w, h, 1.5f);
+      if (!plan.skipped) {
+        cv::Mat strip = craft::CropStrip(img, plan, rng.uniform(0, 4));
+        ok = !strip.empty() && strip.type() == img.type();
+        const int ow = rng.uniform(1, 300), oh = rng.uniform(1, 70);
+        cv::Mat out = craft::PilResizeBicubic(strip, ow, oh);
+        ok = ok && out.cols == ow && out.rows == oh;
+        if (img.channels() == 3) ok = ok && craft::PilGrey(strip).channels() == 1;
+        strips++;
+      }
+    } catch (const std::exception& e) {
+      ok = false;
+    }
+    CHECK(ok, "random crop %d (%dx%d, %d points)", it, w, h, n);
+  }
+  CHECK(strips > 100, "random crops mostly kept (%d)", strips);
+
+  const std::vector<std::string> cs{"a", "b", "â¬", "d"};
+  for (int it = 0; it < 300; it++) {
+    const bool attn = it % 3 == 0;
+    const int K = static_cast<int>(cs.size()) + (attn ? 2 : 1);
+    const int T = rng.uniform(0, 40);
+    std::vector<float> logits(static_cast<size_t>(T) * K);
+    for (float& v : logits) v = rng.uniform(-8.f, 8.f);
+    const std::vector<float> probs = craft::Softmax(logits.data(), T, K);
+    craft::DecodeOptions o;
+    o.search = rng.uniform(0, 2) ? craft::CtcSearch::kBeam : craft::CtcSearch::kGreedy;
+    o.beamWidth = rng.uniform(1, 8);
+    o.characterProbabilities = true;
+    for (auto kind : {ConfidenceKind::kDtrb, ConfidenceKind::kEasyOcr}) {
+      auto d = craft::Decode(probs, T, K, cs, attn ? DecoderKind::kAttn : DecoderKind::kCtc, kind, o);
+      bool ok = d.confidence >= 0 && d.confidence <= 1 + 1e-9;
+      if (!attn) {
+        // CTC text is made of charset characters only, one probability each.
+        std::string rest = d.text;
+        size_t chars = 0;
+        while (!rest.empty() && ok) {
+          bool matched = false;
+          for (const auto& c : cs) {
+            if (rest.compare(0, c.size(), c) == 0) { rest.erase(0, c.size()); matched = true; chars++; break; }
+          }
+          ok = matched;
+        }
+        ok = ok && chars == d.characters.size();
+        if (o.search == craft::CtcSearch::kGreedy) ok = ok && chars <= static_cast<size_t>(T);
+      }
+      CHECK(ok, "random decode %d (T %d, %s): '%s' %g", it, T, attn ? "attn" : "ctc", d.text.c_str(), d.confidence);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::string dir = argc > 1 ? argv[1] : "test/fixtures/recognition";
+  TestPil(dir);
+  TestCtc();
+  TestAttn();
+  TestCharset();
+  TestCrop();
+  TestRandom();
+  std::printf("%d checks, %d failures\n", checks, failures);
+  return failures == 0 ? 0 : 1;
+}
