@@ -25,7 +25,9 @@ export type NativeInput =
   | { image: unknown }
   | { path: string }
   | { data: Uint8Array }
-  | { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: number; bgr?: boolean };
+  | { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: number; bgr?: boolean;
+      /** Only craft-text holds `data` (a Mat's getData() copy): the addon reads it in place. */
+      unshared?: boolean };
 
 /** @private */
 export interface NativeDetectOptions {
