@@ -23,7 +23,16 @@ if [ ! -f "$OPENCV_INCLUDE_DIR/opencv2/highgui.hpp" ] || [ ! -f "$OPENCV_INCLUDE
   fi
 fi
 export JOBS=${JOBS:-2}
-# Unsaved, scripts off (craft-text's own install hook needn't run); then only this package's build.
+# Unsaved, scripts off (craft-text's own install hook needn't run); then only this package's build, which takes
+# ~7 CPU-minutes: the binary is kept in the cache, keyed by version, system OpenCV and Node ABI (it is a NAN addon).
 npm install --no-save --no-audit --no-fund --ignore-scripts "@u4/opencv4nodejs@$VERSION"
-nice -n 10 npm rebuild @u4/opencv4nodejs --foreground-scripts
+CACHE=${CRAFT_TEXT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/craft-text}/opencv4nodejs
+KEY="$VERSION-opencv$(dpkg-query -W -f='${Version}' libopencv-dev 2>/dev/null || echo unknown)-abi$(node -p process.versions.modules)"
+BUILT=node_modules/@u4/opencv4nodejs/build/Release/opencv4nodejs.node
+if [ -f "$CACHE/$KEY/opencv4nodejs.node" ]; then
+  mkdir -p "$(dirname "$BUILT")" && cp "$CACHE/$KEY/opencv4nodejs.node" "$BUILT"
+else
+  nice -n 10 npm rebuild @u4/opencv4nodejs --foreground-scripts
+  mkdir -p "$CACHE/$KEY" && cp "$BUILT" "$CACHE/$KEY/opencv4nodejs.node"
+fi
 node -e "const cv = require('@u4/opencv4nodejs'); console.log('opencv4nodejs ok, OpenCV', cv.version)"
