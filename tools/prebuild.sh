@@ -45,7 +45,7 @@ build_addon() { # deps + addon into build/prebuild (in the chroot for --bullseye
     nice -n "${NICE:-10}" "$ROOT/tools/prebuild-deps.sh" build
     prefix=$("$ROOT/tools/prebuild-deps.sh" prefix)
   fi
-  rm -rf "$ROOT/build/prebuild"
+  rm -rf "$ROOT/build/prebuild"; mkdir -p "$ROOT/build"
   (cd "$ROOT" && nice -n "${NICE:-10}" node node_modules/cmake-js/bin/cmake-js compile --out build/prebuild \
     --CDCMAKE_BUILD_TYPE=Release --CDCRAFT_DEPS_PREFIX="$prefix" --parallel "$JOBS" > build/prebuild.log 2>&1) ||
     { tail -30 "$ROOT/build/prebuild.log" >&2; exit 1; }
