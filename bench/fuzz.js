@@ -3,6 +3,10 @@
 // truncation, splices within and across formats, format-aware header field edits: PNG IHDR and chunk lengths, JPEG
 // segment fields, GIF screen/frame descriptors, BMP header, TIFF IFD entries, WebP chunks) and raw pixel buffers of
 // random sizes, with random detect() options now and then (tiling, canvas, magnification, heatmaps, polygons).
+// Hostile-caller classes (issue 12) too: inputs whose memory is detached (transferred away) or resized to 0 right after
+// the call, typed-array look-alikes (Proxies, objects with a typed array's prototype, throwing getters), decoder work
+// bombs (progressive JPEGs with many scans, animated GIFs with many frames, multi-page TIFFs), and models whose outputs
+// are not float32 (or not models at all), loaded with Detector.create.
 // Every input is generated from (seed, index), so any finding can be regenerated from its index alone.
 //
 // Pass: no crash, no hang; every call resolves or rejects with a coded Error (ERR_CRAFT_*) or a TypeError/RangeError.
@@ -19,7 +23,8 @@ const path = require('node:path');
 const ROOT = path.join(__dirname, '..');
 const IMAGES = path.join(ROOT, 'test', 'fixtures', 'images');
 const FIXTURES = ['hello.png', 'hello.jpg', 'hello.gif', 'hello.bmp', 'hello.tiff', 'hello.webp', 'hello-gray.png',
-  'hello-rgba.png', 'inverted.png'];
+  'hello-rgba.png', 'inverted.png', 'hello-progressive.jpg', 'hello-2pages.tiff'];
+const MODELS = path.join(ROOT, 'test', 'models');
 
 /** mulberry32: a small deterministic PRNG. */
 function rng(seed) {
@@ -130,6 +135,7 @@ function editHeader(src, r) {
       return b;
     }
     case 'tiff': {
+      if (b.length < 8) return b; // no IFD offset to edit (a truncation came first)
       const le = b[0] === 0x49;
       const ifd = le ? b.readUInt32LE(4) : b.readUInt32BE(4);
       if (r() < 0.15 || ifd + 2 > b.length) { write(b, 4, 4, v, le); return b; }
@@ -225,14 +231,80 @@ function randomOptions(r) {
   return o;
 }
 
+// ---- Hostile-caller classes (issue 12) --------------------------------------------------------------------------
+
+/** A progressive grey JPEG whose scans carry no data: each still costs the decoder one pass over the image. */
+function jpegScanBomb(w, h, scans) {
+  const parts = [Buffer.from([0xff, 0xd8])];
+  const dqt = Buffer.alloc(69, 1);
+  dqt[0] = 0xff; dqt[1] = 0xdb; dqt.writeUInt16BE(67, 2); dqt[4] = 0;
+  parts.push(dqt, Buffer.from([0xff, 0xc2, 0x00, 0x0b, 8, h >> 8, h & 255, w >> 8, w & 255, 1, 1, 0x11, 0]));
+  const counts = Buffer.alloc(16); counts[0] = 1;
+  parts.push(Buffer.concat([Buffer.from([0xff, 0xc4, 0x00, 20, 0x00]), counts, Buffer.from([0])]));
+  const sos = (ah, al) => Buffer.from([0xff, 0xda, 0x00, 0x08, 1, 1, 0x00, 0, 0, (ah << 4) | al]);
+  parts.push(sos(0, 13), Buffer.from([0x00]));
+  for (let k = 0; k < scans; k++) parts.push(sos(13 - Math.min(k, 12), 12 - Math.min(k, 12)), Buffer.from([0x00]));
+  parts.push(Buffer.from([0xff, 0xd9]));
+  return Buffer.concat(parts);
+}
+/** An animated GIF: a w x h screen and `frames` frames of fw x fh (LZW data for one pixel each: truncated frames). */
+function animatedGif(w, h, frames, fw = 1, fh = 1) {
+  const head = Buffer.alloc(19);
+  head.write('GIF89a', 0, 'latin1'); head.writeUInt16LE(w, 6); head.writeUInt16LE(h, 8); head[10] = 0x80; head.fill(255, 16, 19);
+  const frame = () => {
+    const d = Buffer.alloc(10); d[0] = 0x2c; d.writeUInt16LE(fw, 5); d.writeUInt16LE(fh, 7);
+    return Buffer.concat([d, Buffer.from([2, 2, 0x4c, 0x01, 0])]);
+  };
+  return Buffer.concat([head, ...Array.from({ length: frames }, frame), Buffer.from([0x3b])]);
+}
+
+/** Decoder work bombs: every one must settle quickly (refused from its markers, or only its first image decoded). */
+function workBomb(r) {
+  const k = r.int(4);
+  if (k === 0) {
+    // Over the limit at any size (refused from the markers); under it only small (a 36 Mpx image is legitimately slow).
+    const scans = r.pick([50, 99, 100, 101, 150, 1000, 5000]);
+    const side = scans <= 100 ? r.pick([64, 256, 512]) : r.pick([64, 512, 2000, 6000]);
+    return { kind: `bomb:jpeg-scans:${side}:${scans}`, input: jpegScanBomb(side, side, scans) };
+  }
+  if (k === 1) {
+    const frames = r.pick([2, 100, 5000, 30000]);
+    return { kind: `bomb:gif-frames:${frames}`, input: animatedGif(1 + r.int(300), 1 + r.int(300), frames) };
+  }
+  if (k === 2) {
+    // A bomb with its bytes mutated: the scan counter must not be fooled into a full decode of thousands of scans.
+    const bytes = MUTATORS.bitflip(jpegScanBomb(r.pick([512, 2000]), 512, 300 + r.int(3000)), r);
+    return { kind: 'bomb:jpeg-scans-mutated', input: bytes };
+  }
+  const fixture = r.pick(loadFixtures().filter((f) => /progressive|2pages/.test(f.name)));
+  return { kind: `bomb:${fixture.name}`, input: fixture.bytes };
+}
+
 /**
- * The i-th fuzz case of a seed: { id, kind, input, options }. 70 % mutated fixture images, 30 % raw pixel buffers.
+ * Look-alikes and hostile objects, described as plain data (materialised by `materialize` when the case runs, so the
+ * generator stays comparable): each must be refused with a TypeError/RangeError, never reach a scheduler slot.
+ */
+const LOOK_ALIKES = ['proxy-u8', 'proto-u8', 'proto-ab', 'proxy-raw-data', 'proto-raw-data', 'throwing-getter',
+  'throwing-proxy', 'float32', 'dataview', 'array', 'null-proto-raw', 'raw-data-proxy-length', 'string-nul'];
+
+/** Memory taken away while the call runs: the native layer must have copied it at the call. */
+const DETACH = ['transfer-after', 'resize-after', 'transfer-before', 'resize-before'];
+
+/** Models: non-float32 outputs, non-models, truncated models; Detector.create must refuse them with a code. */
+const MODEL_CASES = ['float16-scores.onnx', 'uint8-scores.onnx', 'float16-refiner.onnx', 'float32-outputs.onnx',
+  'wrong-rank.onnx', 'wrong-output.onnx', 'truncated', 'random', 'empty'];
+
+/**
+ * The i-th fuzz case of a seed: { id, kind, input, options } (+ `hostile`, `after`, `model` for the issue-12 classes).
+ * 58 % mutated fixture images, 22 % raw pixel buffers, 8 % decoder work bombs, 6 % look-alikes, 4 % detached or
+ * resized buffers, 2 % models.
  */
 function generate(seed, i) {
   const r = rng((seed * 0x9e3779b1) ^ (i * 0x85ebca6b) ^ 0x1234567);
   const fixtures = loadFixtures();
   const options = randomOptions(r);
-  if (r() < 0.7) {
+  const dice = r();
+  if (dice < 0.58) {
     const base = r.pick(fixtures);
     let bytes = base.bytes;
     const ops = [];
@@ -243,7 +315,25 @@ function generate(seed, i) {
     }
     return { id: i, kind: `${base.name}:${ops.join('+')}`, input: bytes, options };
   }
-  // Raw pixels: mostly small, some medium, some extreme strips; now and then an inconsistent description.
+  if (dice < 0.80) return { id: i, ...rawCase(r), options };
+  // Bombs are judged by their decode time: a small canvas keeps the detection after a (legitimate) decode short.
+  if (dice < 0.88) return { id: i, ...workBomb(r), options: { maxPixels: 40000000, canvasSize: 256, tiling: 'off' } };
+  if (dice < 0.94) {
+    const hostile = r.pick(LOOK_ALIKES);
+    return { id: i, kind: `lookalike:${hostile}`, input: null, hostile, options };
+  }
+  if (dice < 0.98) {
+    const after = r.pick(DETACH);
+    const asEncoded = r() < 0.5;
+    const c = asEncoded ? { kind: 'encoded', input: r.pick(fixtures).bytes } : rawCase(r);
+    return { id: i, kind: `detach:${after}:${c.kind}`, input: c.input, after, options };
+  }
+  const model = r.pick(MODEL_CASES);
+  return { id: i, kind: `model:${model}`, input: null, model, modelSeed: r.int(1 << 30), options };
+}
+
+/** Raw pixels: mostly small, some medium, some extreme strips; now and then an inconsistent description. */
+function rawCase(r) {
   const shape = r();
   let w, h;
   if (shape < 0.6) { w = 1 + r.int(64); h = 1 + r.int(64); }
@@ -259,7 +349,86 @@ function generate(seed, i) {
   for (let k = 0; k < size; k++) data[k] = pattern === 0 ? r.int(256) : pattern === 1 ? ((k >> 4) & 1) * 255 : 255;
   const input = { data, width: w, height: h, channels };
   if (bad && r() < 0.3) input.channels = r.pick([0, 2, 5, 3.5, -1, NaN]);
-  return { id: i, kind: `raw:${w}x${h}x${channels}${bad ? ':bad' : ''}`, input, options };
+  return { kind: `raw:${w}x${h}x${channels}${bad ? ':bad' : ''}`, input };
+}
+
+/** The object a look-alike case passes to detect(). */
+function lookAlike(name) {
+  const u8 = new Uint8Array(300).fill(7);
+  switch (name) {
+    case 'proxy-u8': return new Proxy(u8, {});
+    case 'proto-u8': return Object.setPrototypeOf({ length: 300, byteLength: 300 }, Uint8Array.prototype);
+    case 'proto-ab': return Object.setPrototypeOf({ byteLength: 300 }, ArrayBuffer.prototype);
+    case 'proxy-raw-data': return { data: new Proxy(u8, {}), width: 10, height: 10, channels: 3 };
+    case 'proto-raw-data': return { data: Object.setPrototypeOf({ length: 300 }, Uint8Array.prototype), width: 10, height: 10, channels: 3 };
+    case 'throwing-getter': return Object.defineProperty({ width: 10, height: 10, channels: 3 }, 'data', { enumerable: true, get() { throw new TypeError('hostile getter'); } });
+    case 'throwing-proxy': return new Proxy({}, { get() { throw new TypeError('hostile proxy'); }, getPrototypeOf() { throw new TypeError('hostile proxy'); } });
+    case 'float32': return new Float32Array(300);
+    case 'dataview': return new DataView(u8.buffer);
+    case 'array': return Array.from(u8);
+    case 'null-proto-raw': return Object.assign(Object.create(null), { data: new Proxy(u8, {}), width: 10, height: 10, channels: 3 });
+    case 'raw-data-proxy-length': return { data: new Proxy(u8, { get: (t, k) => (k === 'length' ? 1e9 : Reflect.get(t, k)) }), width: 10, height: 10, channels: 3 };
+    case 'string-nul': return path.join(IMAGES, 'hello.png') + '\0.txt';
+    default: throw new Error(`unknown look-alike ${name}`);
+  }
+}
+
+/** Model bytes or path for a model case. */
+function modelOf(c) {
+  if (c.model.endsWith('.onnx')) return path.join(MODELS, c.model);
+  if (c.model === 'empty') return new Uint8Array(0);
+  const r = rng(c.modelSeed);
+  if (c.model === 'random') { const b = new Uint8Array(64 + r.int(5000)); for (let k = 0; k < b.length; k++) b[k] = r.int(256); return b; }
+  const tiny = fs.readFileSync(path.join(MODELS, 'craft-tiny.onnx'));
+  return tiny.subarray(0, r.int(tiny.length));
+}
+
+/** A copy of `input` whose memory can be detached (transferred) or resized, for the detach cases. */
+function detachable(input, resizable) {
+  const src = input.data ?? input;
+  const ab = resizable ? new ArrayBuffer(src.byteLength, { maxByteLength: Math.max(1, src.byteLength) }) : new ArrayBuffer(src.byteLength);
+  const data = new Uint8Array(ab);
+  data.set(src);
+  return { buffer: ab, value: input.data ? { ...input, data } : data };
+}
+
+/** Runs one case's call: detect(), or Detector.create() for a model case. Resolves to an outcome. */
+async function runCase(detector, c) {
+  if (c.model) {
+    const Detector = detector.constructor;
+    let d;
+    try {
+      d = await Detector.create({ model: modelOf(c), threads: 1 });
+    } catch (e) {
+      return classify(e);
+    }
+    try {
+      // A model that loads must give finite maps.
+      const r = await d.detect(path.join(IMAGES, 'hello.png'), { heatmaps: true });
+      for (const v of r.heatmaps.region) if (!Number.isFinite(v)) return 'UNEXPECTED:non-finite heatmap';
+      return 'ok';
+    } catch (e) {
+      return classify(e);
+    } finally {
+      await d.dispose();
+    }
+  }
+  if (c.hostile) {
+    try {
+      return await detector.detect(lookAlike(c.hostile), c.options).then(() => 'UNEXPECTED:look-alike accepted', classify);
+    } catch (e) {
+      return classify(e);
+    }
+  }
+  if (c.after) {
+    const { buffer, value } = detachable(c.input, c.after.startsWith('resize'));
+    const takeAway = () => (c.after.startsWith('resize') ? buffer.resize(0) : structuredClone(buffer, { transfer: [buffer] }));
+    if (c.after.endsWith('before')) takeAway();
+    const call = detector.detect(value, c.options).then(() => 'ok', classify);
+    if (c.after.endsWith('after')) { takeAway(); if (global.gc) global.gc(); }
+    return call;
+  }
+  return detector.detect(c.input, c.options).then(() => 'ok', classify);
 }
 
 /** Classifies how a call ended: 'ok', 'code:ERR_…', 'arg:TypeError' / 'arg:RangeError', or 'UNEXPECTED:…'. */
@@ -285,7 +454,7 @@ async function run({ detector, seed = 1, from = 0, to = 100, timeoutMs = 20000, 
     const t0 = performance.now();
     let timer;
     const outcome = await Promise.race([
-      detector.detect(c.input, c.options).then(() => 'ok', (e) => classify(e)),
+      runCase(detector, c),
       new Promise((resolve) => { timer = setTimeout(() => resolve('HANG'), timeoutMs); }),
     ]);
     clearTimeout(timer);
@@ -300,14 +469,15 @@ async function run({ detector, seed = 1, from = 0, to = 100, timeoutMs = 20000, 
   return { counts, unexpected, slowest };
 }
 
-module.exports = { generate, run, classify, rng, MUTATORS, FIXTURES };
+module.exports = { generate, run, classify, rng, MUTATORS, FIXTURES, jpegScanBomb, animatedGif };
 
 // ---- CLI: parent (supervisor) and child (runner) ----------------------------------------------------------------------
 
 function describeInput(c) {
-  if (Buffer.isBuffer(c.input)) return c.input;
-  const { data, ...rest } = c.input;
-  return Buffer.from(JSON.stringify({ ...rest, bytes: data.length, options: c.options }));
+  if (Buffer.isBuffer(c.input) && !c.after) return c.input;
+  if (c.input === null) return Buffer.from(JSON.stringify({ kind: c.kind, options: c.options }));
+  const { data, ...rest } = Buffer.isBuffer(c.input) ? { data: c.input } : c.input;
+  return Buffer.from(JSON.stringify({ ...rest, kind: c.kind, bytes: data.length, options: c.options }));
 }
 
 async function child(opts) {
@@ -342,7 +512,7 @@ async function parent(opts) {
   };
   while (next < opts.to) {
     const from = next;
-    const proc = fork(__filename, ['--child', JSON.stringify({ ...opts, from })], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const proc = fork(__filename, ['--child', JSON.stringify({ ...opts, from })], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], execArgv: ['--expose-gc'] });
     let current = from, watchdog, lastReport = Date.now();
     proc.stderr.on('data', () => {}); // libjpeg/libtiff warnings
     const arm = () => { clearTimeout(watchdog); watchdog = setTimeout(() => proc.kill('SIGKILL'), opts.timeout + 5000); };
@@ -399,7 +569,7 @@ function dump(opts) {
   let n = 0;
   for (let i = opts.from; i < opts.to; i++) {
     const c = generate(opts.seed, i);
-    if (!Buffer.isBuffer(c.input)) continue;
+    if (!Buffer.isBuffer(c.input) || c.after) continue;
     fs.writeFileSync(path.join(opts.dump, `${String(i).padStart(6, '0')}.bin`), c.input);
     n++;
   }

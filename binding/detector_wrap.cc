@@ -19,6 +19,8 @@ namespace craft_napi {
 
 namespace {
 
+// ---- JS -> C++ (shared rules in input.h) ------------------------------------------------------------------------
+
 craft::DetectOptions ToDetectOptions(const Napi::Object& o) {
   craft::DetectOptions d;
   d.textThreshold = static_cast<float>(GetNumber(o, "textThreshold", d.textThreshold));
@@ -31,7 +33,7 @@ craft::DetectOptions ToDetectOptions(const Napi::Object& o) {
   d.refine = GetBool(o, "refine", d.refine);
   const double max_pixels = GetNumber(o, "maxPixels", static_cast<double>(d.maxPixels));
   if (max_pixels >= 0) d.maxPixels = static_cast<uint64_t>(max_pixels);
-  Napi::Value tiling = o.Get("tiling");
+  Napi::Value tiling = Own(o, "tiling");
   if (tiling.IsString()) {
     const std::string mode = tiling.As<Napi::String>().Utf8Value();
     d.tiling.mode = mode == "off" ? craft::TilingMode::kOff : mode == "on" ? craft::TilingMode::kOn
@@ -308,30 +310,26 @@ class FinishWorker : public PromiseWorker {
 
 class PostprocessWorker : public PromiseWorker {
  public:
-  PostprocessWorker(Napi::Env env, Napi::Float32Array region, Napi::Float32Array affinity, int width, int height,
+  // The maps are copies (input.h): the caller's arrays may be detached or resized while this runs.
+  PostprocessWorker(Napi::Env env, std::vector<float> region, std::vector<float> affinity, int width, int height,
                     craft::PostprocessOptions options)
       : PromiseWorker(env, "craft.postprocess"),
-        region_(region.Data()),
-        affinity_(affinity.Data()),
+        region_(std::move(region)),
+        affinity_(std::move(affinity)),
         width_(width),
         height_(height),
-        options_(options) {
-    pinRegion_ = Napi::Persistent(static_cast<Napi::Value>(region));
-    pinAffinity_ = Napi::Persistent(static_cast<Napi::Value>(affinity));
-  }
+        options_(options) {}
   void Execute() override {
-    Run([&] { words_ = craft::GetDetBoxes(region_, affinity_, width_, height_, options_); });
+    Run([&] { words_ = craft::GetDetBoxes(region_.data(), affinity_.data(), width_, height_, options_); });
   }
   void OnOK() override {
     ResolveWith([&]() -> Napi::Value { return WordsToJs(Env(), words_, options_.polygons); });
   }
 
  private:
-  const float* region_;
-  const float* affinity_;
+  std::vector<float> region_, affinity_;
   int width_, height_;
   craft::PostprocessOptions options_;
-  Napi::Reference<Napi::Value> pinRegion_, pinAffinity_;
   std::vector<craft::Word> words_;
 };
 
@@ -504,22 +502,19 @@ Napi::Value Postprocess(const Napi::CallbackInfo& info) {
   Require(info.Length() >= 5 && info[0].IsTypedArray() && info[1].IsTypedArray() && info[2].IsNumber() &&
               info[3].IsNumber() && info[4].IsObject(),
           env, "postprocess arguments");
-  Napi::Float32Array region = info[0].As<Napi::Float32Array>();
-  Napi::Float32Array affinity = info[1].As<Napi::Float32Array>();
   const int width = info[2].As<Napi::Number>().Int32Value();
   const int height = info[3].As<Napi::Number>().Int32Value();
-  Require(region.TypedArrayType() == napi_float32_array && affinity.TypedArrayType() == napi_float32_array, env,
-          "heatmaps (Float32Array expected)");
-  Require(width > 0 && height > 0 && region.ElementLength() >= static_cast<size_t>(width) * height &&
-              affinity.ElementLength() >= static_cast<size_t>(width) * height,
-          env, "heatmap size");
+  Require(width > 0 && height > 0, env, "heatmap size");
+  const size_t count = static_cast<size_t>(width) * height;
+  std::vector<float> region = CopyFloats(env, info[0], count, "heatmaps (region)");
+  std::vector<float> affinity = CopyFloats(env, info[1], count, "heatmaps (affinity)");
   Napi::Object o = info[4].As<Napi::Object>();
   craft::PostprocessOptions p;
   p.textThreshold = static_cast<float>(GetNumber(o, "textThreshold", p.textThreshold));
   p.linkThreshold = static_cast<float>(GetNumber(o, "linkThreshold", p.linkThreshold));
   p.lowText = static_cast<float>(GetNumber(o, "lowText", p.lowText));
   p.polygons = GetBool(o, "polygons", p.polygons);
-  auto* worker = new PostprocessWorker(env, region, affinity, width, height, p);
+  auto* worker = new PostprocessWorker(env, std::move(region), std::move(affinity), width, height, p);
   worker->Queue();
   return worker->Promise();
 }

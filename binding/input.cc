@@ -2,7 +2,11 @@
 
 #include <chrono>
 #include <cmath>
-#include <string>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include <sys/mman.h>
 
 #include "worker.h"
 
@@ -16,11 +20,16 @@ void Require(bool ok, const Napi::Env& env, const std::string& what) {
   if (!ok) throw Napi::TypeError::New(env, "craft binding: invalid " + what);
 }
 
+Napi::Value Own(const Napi::Object& o, const char* key) {
+  if (!o.HasOwnProperty(key)) return o.Env().Undefined();
+  return o.Get(key);
+}
+
 double GetNumber(const Napi::Object& o, const char* key, double fallback) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v = Own(o, key);
   if (!v.IsNumber()) return fallback;
-  // NaN / Infinity / out of int range would make the casts below undefined behaviour: a direct caller of the binding
-  // (the facade validates) gets the default instead.
+  // NaN / Infinity / out of int range would make the casts downstream undefined behaviour: a direct caller of the
+  // binding (the facade validates) gets the default instead.
   const double d = v.As<Napi::Number>().DoubleValue();
   return std::isfinite(d) && std::fabs(d) < 9.0e15 ? d : fallback;
 }
@@ -31,28 +40,104 @@ int GetInt(const Napi::Object& o, const char* key, int fallback) {
 }
 
 bool GetBool(const Napi::Object& o, const char* key, bool fallback) {
-  Napi::Value v = o.Get(key);
+  Napi::Value v = Own(o, key);
   return v.IsBoolean() ? v.As<Napi::Boolean>().Value() : fallback;
+}
+
+std::string ToPath(const Napi::Env& env, const Napi::Value& value, const std::string& what) {
+  Require(value.IsString(), env, what + " (a path string expected)");
+  std::string path = value.As<Napi::String>().Utf8Value();
+  if (path.find('\0') != std::string::npos) {
+    throw Napi::TypeError::New(env, "craft binding: invalid " + what + " (a path must not contain NUL bytes)");
+  }
+  return path;
+}
+
+void Bytes::Free::operator()(uint8_t* p) const { std::free(p); }
+
+namespace {
+
+// Storage for a copy. Large blocks come straight from mmap, and a memcpy into them faults the memory in 4 KB at a
+// time: that, not the copy, is most of the cost of copying tens of MB (bench/input-copy.js). Where the kernel offers
+// transparent huge pages on request, blocks of 16 MB and more ask for them: 512 times fewer faults.
+uint8_t* Allocate(size_t n) {
+  constexpr size_t kHugePage = size_t(2) << 20;
+  if (n >= 8 * kHugePage) {
+    void* p = nullptr;
+    const size_t rounded = (n + kHugePage - 1) / kHugePage * kHugePage;
+    if (posix_memalign(&p, kHugePage, rounded) == 0) {
+#ifdef MADV_HUGEPAGE
+      madvise(p, rounded, MADV_HUGEPAGE);  // advice only: ignored where THP is off
+#endif
+      return static_cast<uint8_t*>(p);
+    }
+  }
+  void* p = std::malloc(n);
+  if (p == nullptr) throw std::bad_alloc();
+  return static_cast<uint8_t*>(p);
+}
+
+Napi::Uint8Array ByteArray(const Napi::Env& env, const Napi::Value& value, const std::string& what) {
+  Require(value.IsTypedArray(), env, what + " (Uint8Array expected)");
+  Napi::TypedArray ta = value.As<Napi::TypedArray>();
+  Require(ta.TypedArrayType() == napi_uint8_array || ta.TypedArrayType() == napi_uint8_clamped_array, env,
+          what + " (Uint8Array expected)");
+  return value.As<Napi::Uint8Array>();
+}
+
+}  // namespace
+
+Bytes TakeBytes(const Napi::Env& env, const Napi::Value& value, const std::string& what, size_t limit) {
+  Napi::Uint8Array bytes = ByteArray(env, value, what);
+  // Data() and ByteLength() describe the memory now (null / 0 once detached).
+  Bytes out;
+  out.size_ = std::min(bytes.ByteLength(), limit);
+  if (out.size_ == 0) return out;
+  // A typed array's buffer is an ArrayBuffer or a SharedArrayBuffer; Node-API's IsArrayBuffer() is false for the
+  // latter, whose memory can neither be detached nor shrunk: read it in place, pinned for the call.
+  Napi::Value buffer = bytes.ArrayBuffer();
+  if (!buffer.IsArrayBuffer()) {
+    out.data_ = bytes.Data();
+    out.pin_ = Napi::Persistent(buffer);
+    return out;
+  }
+  // Uninitialised storage: the memcpy is the only pass over it.
+  out.owned_.reset(Allocate(out.size_));
+  std::memcpy(out.owned_.get(), bytes.Data(), out.size_);
+  out.data_ = out.owned_.get();
+  return out;
+}
+
+std::vector<uint8_t> CopyBytes(const Napi::Env& env, const Napi::Value& value, const std::string& what) {
+  Napi::Uint8Array bytes = ByteArray(env, value, what);
+  const size_t n = bytes.ByteLength();
+  return n > 0 ? std::vector<uint8_t>(bytes.Data(), bytes.Data() + n) : std::vector<uint8_t>();
+}
+
+std::vector<float> CopyFloats(const Napi::Env& env, const Napi::Value& value, size_t count, const std::string& what) {
+  Require(value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == napi_float32_array, env,
+          what + " (Float32Array expected)");
+  Napi::Float32Array floats = value.As<Napi::Float32Array>();
+  Require(floats.ElementLength() >= count, env, what + " (too short)");
+  std::vector<float> out(count);
+  if (count > 0) std::memcpy(out.data(), floats.Data(), count * sizeof(float));
+  return out;
 }
 
 craft::SessionOptions ToSessionOptions(Napi::Env env, const Napi::Object& o) {
   craft::SessionOptions so;
-  Napi::Value model = o.Get("model");
+  Napi::Value model = Own(o, "model");
   if (model.IsString()) {
-    so.modelPath = model.As<Napi::String>().Utf8Value();
+    so.modelPath = ToPath(env, model, "options.model");
   } else {
-    Require(model.IsTypedArray(), env, "options.model");
-    Napi::Uint8Array bytes = model.As<Napi::Uint8Array>();
-    so.modelData.assign(bytes.Data(), bytes.Data() + bytes.ByteLength());
+    so.modelData = CopyBytes(env, model, "options.model");
   }
-  Napi::Value ort = o.Get("ortLibrary");
-  Require(ort.IsString(), env, "options.ortLibrary");
-  so.ortLibrary = ort.As<Napi::String>().Utf8Value();
+  so.ortLibrary = ToPath(env, Own(o, "ortLibrary"), "options.ortLibrary");
   so.intraOpThreads = static_cast<int>(GetNumber(o, "threads", 0));
   so.interOpThreads = static_cast<int>(GetNumber(o, "interOpThreads", 1));
   so.intraOpSpinning = GetBool(o, "spinning", true);
   so.deviceId = static_cast<int>(GetNumber(o, "deviceId", 0));
-  Napi::Value eps = o.Get("executionProviders");
+  Napi::Value eps = Own(o, "executionProviders");
   if (eps.IsArray()) {
     so.executionProviders.clear();
     Napi::Array a = eps.As<Napi::Array>();
@@ -61,42 +146,68 @@ craft::SessionOptions ToSessionOptions(Napi::Env env, const Napi::Object& o) {
   return so;
 }
 
+craft::ImageInput OwnedInput::view() const {
+  static const uint8_t kEmpty = 0;
+  craft::ImageInput in;
+  if (image_ || imageReleased_) {
+    in.image = image_;
+    in.imageReleased = imageReleased_;
+    return in;
+  }
+  if (!path_.empty()) {
+    in.path = path_;
+    return in;
+  }
+  const uint8_t* ptr = bytes_.size() == 0 ? &kEmpty : bytes_.data();
+  if (raw_) {
+    in.pixels = ptr;
+    // Only the bytes the description needs were copied; a shorter array is refused by LoadImage from its length.
+    in.pixelsSize = std::min(rawSize_, bytes_.size());
+    in.width = width_;
+    in.height = height_;
+    in.channels = channels_;
+  } else {
+    in.encoded = ptr;
+    in.encodedSize = bytes_.size();
+  }
+  return in;
+}
+
 OwnedInput ToInput(const Napi::Env& env, const Napi::Value& value) {
   Require(value.IsObject(), env, "input");
   Napi::Object o = value.As<Napi::Object>();
   OwnedInput p;
-  Napi::Value image = o.Get("image");
+  Napi::Value image = Own(o, "image");
   if (image.IsExternal()) {
     Require(image.As<Napi::External<void>>().CheckTypeTag(&kDecodedTag), env, "input.image (not a decoded image)");
     // Released after the call was queued: the work fails with a coded error instead of throwing here.
-    p.input_.image = StageRef<cv::Mat>(image, &kDecodedTag);
-    p.input_.imageReleased = p.input_.image == nullptr;
+    p.image_ = StageRef<cv::Mat>(image, &kDecodedTag);
+    p.imageReleased_ = p.image_ == nullptr;
     return p;
   }
-  Napi::Value path = o.Get("path");
-  if (path.IsString()) {
-    p.input_.path = path.As<Napi::String>().Utf8Value();
+  Napi::Value path = Own(o, "path");
+  if (!path.IsUndefined()) {
+    p.path_ = ToPath(env, path, "input.path");
+    Require(!p.path_.empty(), env, "input.path (empty)");
     return p;
   }
-  Napi::Value data = o.Get("data");
-  Require(data.IsTypedArray(), env, "input.data");
-  Napi::TypedArray ta = data.As<Napi::TypedArray>();
-  Require(ta.TypedArrayType() == napi_uint8_array || ta.TypedArrayType() == napi_uint8_clamped_array, env,
-          "input.data (Uint8Array expected)");
-  Napi::Uint8Array bytes = data.As<Napi::Uint8Array>();
-  const uint8_t* ptr = bytes.ByteLength() > 0 ? bytes.Data() : nullptr;
-  static const uint8_t kEmpty = 0;
-  if (o.Get("width").IsNumber()) {
-    p.input_.pixels = ptr != nullptr ? ptr : &kEmpty;
-    p.input_.pixelsSize = bytes.ByteLength();
-    p.input_.width = GetInt(o, "width", 0);
-    p.input_.height = GetInt(o, "height", 0);
-    p.input_.channels = GetInt(o, "channels", 0);
+  Napi::Value data = Own(o, "data");
+  if (Own(o, "width").IsNumber()) {
+    p.raw_ = true;
+    p.width_ = GetInt(o, "width", 0);
+    p.height_ = GetInt(o, "height", 0);
+    p.channels_ = GetInt(o, "channels", 0);
+    // Copy what the description needs, not a longer array's tail (nothing for a description LoadImage refuses).
+    const bool valid = p.width_ > 0 && p.height_ > 0 && (p.channels_ == 1 || p.channels_ == 3 || p.channels_ == 4);
+    const uint64_t needed = valid ? uint64_t(p.width_) * uint64_t(p.height_) * uint64_t(p.channels_) : 0;
+    Require(data.IsTypedArray(), env, "input.data");
+    p.rawSize_ = data.As<Napi::TypedArray>().ByteLength();
+    p.bytes_ = TakeBytes(env, data, "input.data", static_cast<size_t>(std::min<uint64_t>(needed, SIZE_MAX)));
+    if (!valid) p.rawSize_ = 0;
   } else {
-    p.input_.encoded = ptr != nullptr ? ptr : &kEmpty;
-    p.input_.encodedSize = bytes.ByteLength();
+    Require(data.IsTypedArray(), env, "input.data");
+    p.bytes_ = TakeBytes(env, data, "input.data");
   }
-  p.pin_ = Napi::Persistent(data);
   return p;
 }
 
@@ -111,7 +222,8 @@ class DecodeImageWorker : public PromiseWorker {
       auto t0 = std::chrono::steady_clock::now();
       const craft::ImageInput in = input_.view();
       cv::Mat rgb = craft::LoadImage(in, maxPixels_);
-      // Raw pixels are borrowed from JS: the handle outlives this call, so it owns a copy.
+      // Raw pixels belong to the worker's input (a copy, or a SharedArrayBuffer's memory): the handle outlives this call,
+      // so it owns a copy.
       if (in.pixels != nullptr && rgb.data == in.pixels) rgb = rgb.clone();
       image_ = std::make_shared<cv::Mat>(std::move(rgb));
       ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "input.h"
 #include "native_error.h"
 #include "craft/draw.h"
 #include "craft/error.h"
@@ -18,10 +19,6 @@
 namespace craft_napi {
 
 namespace {
-
-void Require(bool ok, const Napi::Env& env, const std::string& what) {
-  if (!ok) throw Napi::TypeError::New(env, "craft binding: invalid " + what);
-}
 
 cv::Scalar ColorOf(const Napi::Env& env, const Napi::Value& v, const cv::Scalar& fallback, const std::string& what) {
   if (v.IsUndefined() || v.IsNull()) return fallback;
@@ -79,7 +76,7 @@ std::vector<cv::Point2f> PointsOf(const Napi::Env& env, const Napi::Value& v, co
 
 std::string FormatOf(const Napi::Env& env, const Napi::Value& options) {
   if (!options.IsObject()) return "png";
-  Napi::Value f = options.As<Napi::Object>().Get("format");
+  Napi::Value f = Own(options.As<Napi::Object>(), "format");
   if (f.IsUndefined()) return "png";
   Require(f.IsString(), env, "options.format");
   return f.As<Napi::String>().Utf8Value();
@@ -133,56 +130,47 @@ class RenderWorker : public Napi::AsyncWorker {
 
 class OverlayWorker : public RenderWorker {
  public:
-  OverlayWorker(Napi::Env env, Napi::Uint8Array image, std::vector<craft::Stroke> strokes,
+  // The image bytes are taken under input.h's rule: the caller's array may be detached or resized while this runs.
+  OverlayWorker(Napi::Env env, Bytes image, std::vector<craft::Stroke> strokes,
                 std::vector<craft::Label> labels, std::vector<craft::CaptionRow> caption, std::string format,
                 uint64_t maxPixels)
       : RenderWorker(env, "craft.renderOverlay", std::move(format)),
-        data_(image.Data()),
-        size_(image.ByteLength()),
+        image_(std::move(image)),
         strokes_(std::move(strokes)),
         labels_(std::move(labels)),
         caption_(std::move(caption)),
-        maxPixels_(maxPixels) {
-    pin_ = Napi::Persistent(static_cast<Napi::Value>(image));
-  }
+        maxPixels_(maxPixels) {}
 
  protected:
   cv::Mat Render() override {
-    cv::Mat rgb = craft::DecodeImage(data_, size_, maxPixels_);
+    cv::Mat rgb = craft::DecodeImage(image_.data(), image_.size(), maxPixels_);
     return craft::DrawOverlay(rgb, strokes_, labels_, caption_);
   }
 
  private:
-  const uint8_t* data_;
-  size_t size_;
+  Bytes image_;
   std::vector<craft::Stroke> strokes_;
   std::vector<craft::Label> labels_;
   std::vector<craft::CaptionRow> caption_;
   uint64_t maxPixels_;
-  Napi::Reference<Napi::Value> pin_;
 };
 
 class HeatmapWorker : public RenderWorker {
  public:
-  HeatmapWorker(Napi::Env env, Napi::Float32Array region, Napi::Float32Array affinity, int width, int height,
+  HeatmapWorker(Napi::Env env, std::vector<float> region, std::vector<float> affinity, int width, int height,
                 std::string format)
       : RenderWorker(env, "craft.renderHeatmaps", std::move(format)),
-        region_(region.Data()),
-        affinity_(affinity.Data()),
+        region_(std::move(region)),
+        affinity_(std::move(affinity)),
         width_(width),
-        height_(height) {
-    pinRegion_ = Napi::Persistent(static_cast<Napi::Value>(region));
-    pinAffinity_ = Napi::Persistent(static_cast<Napi::Value>(affinity));
-  }
+        height_(height) {}
 
  protected:
-  cv::Mat Render() override { return craft::HeatmapImage(region_, affinity_, width_, height_); }
+  cv::Mat Render() override { return craft::HeatmapImage(region_.data(), affinity_.data(), width_, height_); }
 
  private:
-  const float* region_;
-  const float* affinity_;
+  std::vector<float> region_, affinity_;
   int width_, height_;
-  Napi::Reference<Napi::Value> pinRegion_, pinAffinity_;
 };
 
 }  // namespace
@@ -204,11 +192,11 @@ Napi::Value RenderOverlay(const Napi::CallbackInfo& info) {
     Require(sv.IsObject(), env, what);
     Napi::Object so = sv.As<Napi::Object>();
     craft::Stroke s;
-    s.points = PointsOf(env, so.Get("points"), what + ".points");
-    s.rgb = ColorOf(env, so.Get("color"), s.rgb, what + ".color");
-    Napi::Value th = so.Get("thickness");
+    s.points = PointsOf(env, Own(so, "points"), what + ".points");
+    s.rgb = ColorOf(env, Own(so, "color"), s.rgb, what + ".color");
+    Napi::Value th = Own(so, "thickness");
     if (th.IsNumber()) s.thickness = std::max(0, std::min(64, th.As<Napi::Number>().Int32Value()));
-    Napi::Value closed = so.Get("closed");
+    Napi::Value closed = Own(so, "closed");
     if (closed.IsBoolean()) s.closed = closed.As<Napi::Boolean>().Value();
     strokes.push_back(std::move(s));
   }
@@ -220,14 +208,14 @@ Napi::Value RenderOverlay(const Napi::CallbackInfo& info) {
     Napi::Value lv = la.Get(i);
     Require(lv.IsObject(), env, what);
     Napi::Object lo = lv.As<Napi::Object>();
-    Napi::Value text = lo.Get("text"), x = lo.Get("x"), y = lo.Get("y");
+    Napi::Value text = Own(lo, "text"), x = Own(lo, "x"), y = Own(lo, "y");
     Require(text.IsString() && x.IsNumber() && y.IsNumber(), env, what + " (expected { text, x, y })");
     craft::Label l;
     l.text = text.As<Napi::String>().Utf8Value();
     l.at = cv::Point2f(x.As<Napi::Number>().FloatValue(), y.As<Napi::Number>().FloatValue());
-    l.rgb = ColorOf(env, lo.Get("color"), l.rgb, what + ".color");
-    l.backgroundRgb = ColorOf(env, lo.Get("background"), l.backgroundRgb, what + ".background");
-    Napi::Value height = lo.Get("height");
+    l.rgb = ColorOf(env, Own(lo, "color"), l.rgb, what + ".color");
+    l.backgroundRgb = ColorOf(env, Own(lo, "background"), l.backgroundRgb, what + ".background");
+    Napi::Value height = Own(lo, "height");
     if (height.IsNumber()) {
       const float h = height.As<Napi::Number>().FloatValue();
       l.height = std::isfinite(h) && h > 0 ? std::min(h, 4096.f) : 0.f;
@@ -239,11 +227,11 @@ Napi::Value RenderOverlay(const Napi::CallbackInfo& info) {
   std::vector<craft::CaptionRow> caption;
   if (info.Length() >= 4 && info[3].IsObject()) {
     Napi::Object o = info[3].As<Napi::Object>();
-    Napi::Value mp = o.Get("maxPixels");
+    Napi::Value mp = Own(o, "maxPixels");
     if (mp.IsNumber() && mp.As<Napi::Number>().DoubleValue() >= 0) {
       maxPixels = static_cast<uint64_t>(mp.As<Napi::Number>().DoubleValue());
     }
-    Napi::Value cv = o.Get("caption");
+    Napi::Value cv = Own(o, "caption");
     if (!cv.IsUndefined()) {
       Require(cv.IsArray(), env, "options.caption (expected rows of [{ text, color }])");
       Napi::Array rows = cv.As<Napi::Array>();
@@ -255,10 +243,10 @@ Napi::Value RenderOverlay(const Napi::CallbackInfo& info) {
         craft::CaptionRow row;
         for (uint32_t k = 0; k < pieces.Length(); k++) {
           Napi::Value pv = pieces.Get(k);
-          Require(pv.IsObject() && pv.As<Napi::Object>().Get("text").IsString(), env, what + " (expected { text, color })");
+          Require(pv.IsObject() && Own(pv.As<Napi::Object>(), "text").IsString(), env, what + " (expected { text, color })");
           craft::Label l;
-          l.text = pv.As<Napi::Object>().Get("text").As<Napi::String>().Utf8Value();
-          l.rgb = ColorOf(env, pv.As<Napi::Object>().Get("color"), l.rgb, what + ".color");
+          l.text = Own(pv.As<Napi::Object>(), "text").As<Napi::String>().Utf8Value();
+          l.rgb = ColorOf(env, Own(pv.As<Napi::Object>(), "color"), l.rgb, what + ".color");
           row.push_back(std::move(l));
         }
         caption.push_back(std::move(row));
@@ -266,7 +254,8 @@ Napi::Value RenderOverlay(const Napi::CallbackInfo& info) {
     }
   }
   const std::string format = FormatOf(env, info.Length() >= 4 ? info[3] : env.Undefined());
-  auto* worker = new OverlayWorker(env, info[0].As<Napi::Uint8Array>(), std::move(strokes), std::move(labels), std::move(caption), format,
+  Bytes image = TakeBytes(env, info[0], "image");
+  auto* worker = new OverlayWorker(env, std::move(image), std::move(strokes), std::move(labels), std::move(caption), format,
                                    maxPixels);
   worker->Queue();
   return worker->Promise();
@@ -286,7 +275,9 @@ Napi::Value RenderHeatmaps(const Napi::CallbackInfo& info) {
               a.ElementLength() >= static_cast<size_t>(width) * height,
           env, "heatmap size");
   const std::string format = FormatOf(env, info.Length() >= 5 ? info[4] : env.Undefined());
-  auto* worker = new HeatmapWorker(env, r.As<Napi::Float32Array>(), a.As<Napi::Float32Array>(), width, height, format);
+  const size_t count = static_cast<size_t>(width) * height;
+  auto* worker = new HeatmapWorker(env, CopyFloats(env, r, count, "heatmaps (region)"),
+                                   CopyFloats(env, a, count, "heatmaps (affinity)"), width, height, format);
   worker->Queue();
   return worker->Promise();
 }

@@ -2,6 +2,7 @@
 // Models bundled with the package, by name.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { types } from 'node:util';
 import { craftError } from './errors';
 
 const MODELS_DIR = path.join(__dirname, '..', 'models');
@@ -24,7 +25,7 @@ export const BUNDLED_RECOGNIZERS: Record<string, string> = {
  */
 export function resolveModel(model: string | Uint8Array | undefined, bundled: Record<string, string> = BUNDLED_MODELS,
   kind = 'model'): string | Uint8Array {
-  if (model instanceof Uint8Array) return model;
+  if (types.isUint8Array(model)) return model;
   const name = model ?? 'default';
   const file = bundled[name];
   if (file === undefined) return name;

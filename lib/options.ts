@@ -1,5 +1,6 @@
 /*! craft-text | MIT */
 // Defaults and validation: every public option is checked here and turned into one flat object for C++.
+import { types } from 'node:util';
 import type { NativeCreateOptions, NativeDetectOptions, NativeInput, NativeRecognizeOptions } from './binding';
 import { decodedRef } from './decoded';
 import {
@@ -75,20 +76,34 @@ export function detectOptions(options: unknown, defaults: ModelDefaults, extraKe
   };
 }
 
-/** Validates an image input and turns it into the native descriptor (no pixel copies). @private */
+/**
+ * A path argument: a non-empty string without NUL bytes (node:fs refuses those too: C APIs would open the prefix,
+ * 'a.png\0.txt' -> 'a.png'). @private
+ */
+export function checkPath(name: string, v: string, expected = 'non-empty file path'): string {
+  if (v.length === 0) throw invalidParameterError(name, expected, v);
+  if (v.includes('\0')) throw new TypeError(`Expected ${expected} without NUL bytes for ${name} but received a string with a NUL byte at index ${v.indexOf('\0')}`);
+  return v;
+}
+
+/**
+ * Validates an image input and turns it into the native descriptor. Typed arrays are recognised by what they are
+ * (util.types), not by their prototype chain, so look-alikes (a Proxy of a Uint8Array, an object whose prototype is
+ * Uint8Array.prototype) are refused here, before the scheduler takes a slot for them; only own properties of an input
+ * object are read (a polluted Object.prototype adds nothing). The binding copies the bytes (binding/input.h).
+ * @private
+ */
 export function imageInput(input: unknown, name = 'input'): NativeInput {
   const decoded = decodedRef(input, name);
   if (decoded !== undefined) return { image: decoded };
-  if (typeof input === 'string') {
-    if (input.length === 0) throw invalidParameterError(name, 'non-empty file path', input);
-    return { path: input };
-  }
-  if (input instanceof ArrayBuffer) return { data: new Uint8Array(input) };
-  if (input instanceof Uint8Array) return { data: input };
-  if (plainObject(input) && 'data' in input) {
-    const { data, width, height, channels } = input as Record<string, unknown>;
+  if (typeof input === 'string') return { path: checkPath(name, input) };
+  if (types.isArrayBuffer(input)) return { data: new Uint8Array(input) };
+  if (types.isUint8Array(input)) return { data: input };
+  if (plainObject(input) && Object.hasOwn(input, 'data')) {
     checkKnownKeys(`${name} property`, input, ['data', 'width', 'height', 'channels']);
-    if (!(data instanceof Uint8Array || data instanceof Uint8ClampedArray)) {
+    const own = (key: string): unknown => (Object.hasOwn(input, key) ? input[key] : undefined);
+    const data = own('data'), width = own('width'), height = own('height'), channels = own('channels');
+    if (!(types.isUint8Array(data) || types.isUint8ClampedArray(data))) {
       throw invalidParameterError(`${name}.data`, 'Uint8Array or Uint8ClampedArray', data);
     }
     const w = checkNumber(`${name}.width`, width, 1, 1 << 30, true);
@@ -111,12 +126,14 @@ export function createOptions(options: unknown, keys: readonly string[] = CREATE
   if (!plainObject(options)) throw invalidParameterError('options', 'plain object', options);
   checkKnownKeys('option', options, keys);
   const o = options as Record<string, unknown>;
-  if (o.model !== undefined && !(string(o.model) && o.model.length > 0) && !(o.model instanceof Uint8Array)) {
+  if (o.model !== undefined && !(string(o.model) && o.model.length > 0) && !types.isUint8Array(o.model)) {
     throw invalidParameterError('model', 'model path or Uint8Array', o.model);
   }
+  if (string(o.model)) checkPath('model', o.model, 'model path');
   if (o.ortLibrary !== undefined && !(string(o.ortLibrary) && o.ortLibrary.length > 0)) {
     throw invalidParameterError('ortLibrary', 'path of an ONNX Runtime library', o.ortLibrary);
   }
+  if (string(o.ortLibrary)) checkPath('ortLibrary', o.ortLibrary, 'path of an ONNX Runtime library');
   let providers = ['cpu'];
   if (o.executionProviders !== undefined) {
     if (!Array.isArray(o.executionProviders) || o.executionProviders.length === 0) {
@@ -166,7 +183,7 @@ export function postprocessArgs(heatmaps: unknown, options: unknown): { maps: He
   const w = checkNumber('heatmaps.width', width, 1, 1 << 20, true);
   const h = checkNumber('heatmaps.height', height, 1, 1 << 20, true);
   for (const [name, map] of [['heatmaps.region', region], ['heatmaps.affinity', affinity]] as const) {
-    if (!(map instanceof Float32Array)) throw invalidParameterError(name, 'Float32Array', map);
+    if (!types.isFloat32Array(map)) throw invalidParameterError(name, 'Float32Array', map);
     if (map.length !== w * h) {
       throw new RangeError(`Expected ${name} to hold width*height = ${w * h} values but received ${map.length}`);
     }

@@ -186,12 +186,15 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
       return Promise.reject(abortError(signal));
     }
     // Requests that can start decoding right away don't wait in the queue, so maxQueue: 0 still admits work while a
-    // stage slot is free.
+    // stage slot is free. A detectBatch() call is admitted as a unit, like one request: refused only when the queue is
+    // already full, never for its size (its images may then take the queue past maxQueue; the caller holds them in
+    // memory already).
     const startable = this.#queue.length > 0 ? 0 : Math.max(0, Math.min(
       this.#config.stageConcurrency - this.#stageBusy,
       group ? inputs.length : this.#lookahead - this.#preparingSingles - this.#readySingles(),
     ));
-    if (this.#queue.length + inputs.length - startable > this.#config.maxQueue) {
+    const waitingAfter = this.#queue.length + (group ? (startable > 0 ? 0 : 1) : inputs.length - startable);
+    if (waitingAfter > this.#config.maxQueue) {
       this.#stats.rejected += inputs.length;
       return Promise.reject(craftError('ERR_CRAFT_QUEUE_FULL',
         `${this.#label} queue is full (${this.#queue.length} waiting, maxQueue ${this.#config.maxQueue}); retry later`));
@@ -211,9 +214,31 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
         reject,
         cleanup: () => {
           if (timer) clearTimeout(timer);
-          if (onAbort) signal!.removeEventListener('abort', onAbort);
+          // A hostile signal's removeEventListener may throw: the call settles regardless.
+          try {
+            if (onAbort) signal!.removeEventListener('abort', onAbort);
+          } catch { /* the listener is once-only and checks `settled` */ }
         },
       };
+      // Cancellation is armed before anything is queued: a signal whose addEventListener throws rejects the call and
+      // leaves nothing behind (no queued request that dispose() would wait for).
+      try {
+        if (signal) {
+          onAbort = () => this.#abortTicket(ticket, abortError(signal), 'aborted');
+          signal.addEventListener('abort', onAbort, { once: true });
+        }
+      } catch (err) {
+        ticket.settled = true;
+        ticket.cleanup();
+        this.#stats.failed += inputs.length;
+        reject(err);
+        return;
+      }
+      if (timeoutMs !== undefined) {
+        // Counted from submission: queueing time is part of the deadline, as a server's would be.
+        timer = setTimeout(() => this.#abortTicket(ticket,
+          craftError('ERR_CRAFT_TIMEOUT', `${this.#label === 'Detector' ? 'Detection' : 'Recognition'} timed out after ${timeoutMs} ms`), 'timedOut'), timeoutMs);
+      }
       ticket.reqs = inputs.map((input, index) => ({
         ticket, index, input, opts, group, state: 'queued' as State, submitAt: now, mark: now, queueMs: 0,
         outIndex: 0, inferMs: 0,
@@ -222,17 +247,35 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
         this.#requests.add(r);
         this.#queue.push(r);
       }
-      if (signal) {
-        onAbort = () => this.#abortTicket(ticket, abortError(signal), 'aborted');
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-      if (timeoutMs !== undefined) {
-        // Counted from submission: queueing time is part of the deadline, as a server's would be.
-        timer = setTimeout(() => this.#abortTicket(ticket,
-          craftError('ERR_CRAFT_TIMEOUT', `${this.#label === 'Detector' ? 'Detection' : 'Recognition'} timed out after ${timeoutMs} ms`), 'timedOut'), timeoutMs);
-      }
       this.#pump();
     });
+  }
+
+  /**
+   * Runs one native stage call, the only way the scheduler calls the binding. `release` gives back the slot the caller
+   * took for it (stage or inference): it runs exactly once however the call ends (a synchronous throw from the
+   * binding, a rejection, a resolution), before `done`/`failed`, and the pump runs after. A throw from `done` fails
+   * the call's requests instead of escaping as an unhandled rejection.
+   */
+  #stage<T>(reqs: Req[], start: () => Promise<T>, release: () => void, done: (v: T) => void, failed: (err: unknown) => void): void {
+    let call: Promise<T>;
+    try {
+      call = Promise.resolve(start());
+    } catch (err) {
+      call = Promise.reject(err);
+    }
+    let released = false;
+    const settle = (fn: () => void) => {
+      try {
+        if (!released) { released = true; release(); }
+        fn();
+      } catch (err) {
+        for (const r of reqs) this.#fail(r, err);
+      } finally {
+        this.#pump();
+      }
+    };
+    call.then((v) => settle(() => done(v)), (err) => settle(() => failed(err)));
   }
 
   // ---- the pump: starts whatever can start ---------------------------------------------------------------------
@@ -317,9 +360,10 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
     this.#stats.h.queue.observe(now - r.mark);
     this.#stageBusy++;
     if (!r.group) this.#preparingSingles++;
-    r.prepareControl = new (binding().RunControl)();
-    this.#native.prepare(r.input, r.opts as O, r.prepareControl).then((p) => {
-      this.#endPrepare(r);
+    this.#stage([r], () => {
+      r.prepareControl = new (binding().RunControl)();
+      return this.#native.prepare(r.input, r.opts as O, r.prepareControl);
+    }, () => this.#endPrepare(r), (p) => {
       if (r.state === 'settled') {
         this.#native.release(p.ref);
       } else {
@@ -331,12 +375,7 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
         r.mark = performance.now();
         this.#ready.push(r);
       }
-      this.#pump();
-    }, (err) => {
-      this.#endPrepare(r);
-      this.#fail(r, err);
-      this.#pump();
-    });
+    }, (err) => this.#fail(r, err));
   }
 
   #endPrepare(r: Req): void {
@@ -357,30 +396,27 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
       m.queueMs += now - m.mark;
     }
     this.#inferBusy++;
-    this.#native.infer(members.map((m) => m.prepared!.ref), run.control).then((out) => {
-      this.#inferBusy--;
-      this.#stats.runs++;
-      this.#stats.images += members.length;
-      this.#stats.h.inference.observe(out.ms);
-      const output: Output = { ref: out.ref, users: 0 };
-      const t = performance.now();
-      members.forEach((m, i) => {
-        if (m.state === 'settled') return;
-        m.state = 'finishQueued';
-        m.output = output;
-        m.outIndex = i;
-        m.inferMs = out.ms / members.length;
-        m.mark = t;
-        output.users++;
-        this.#finishQueue.push(m);
+    this.#stage(members, () => this.#native.infer(members.map((m) => m.prepared!.ref), run.control),
+      () => { this.#inferBusy--; }, (out) => {
+        this.#stats.runs++;
+        this.#stats.images += members.length;
+        this.#stats.h.inference.observe(out.ms);
+        const output: Output = { ref: out.ref, users: 0 };
+        const t = performance.now();
+        members.forEach((m, i) => {
+          if (m.state === 'settled') return;
+          m.state = 'finishQueued';
+          m.output = output;
+          m.outIndex = i;
+          m.inferMs = out.ms / members.length;
+          m.mark = t;
+          output.users++;
+          this.#finishQueue.push(m);
+        });
+        if (output.users === 0) this.#native.release(out.ref);
+      }, (err) => {
+        for (const m of members) this.#fail(m, err);
       });
-      if (output.users === 0) this.#native.release(out.ref);
-      this.#pump();
-    }, (err) => {
-      this.#inferBusy--;
-      for (const m of members) this.#fail(m, err);
-      this.#pump();
-    });
   }
 
   #startFinish(r: Req): void {
@@ -388,21 +424,16 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
     r.state = 'finishing';
     r.queueMs += now - r.mark;
     this.#stageBusy++;
-    this.#native.finish(r.prepared!.ref, r.output!.ref, r.outIndex, r.opts as O).then((result) => {
-      this.#stageBusy--;
-      if (r.state !== 'settled') {
-        this.#stats.h.postprocess.observe(result.timings.postprocess);
-        // The detector's finish leaves inference to us (a batch's time shared out); the recogniser measures its runs.
-        if (!result.timings.inference) result.timings.inference = r.inferMs;
-        result.timings.queue = r.queueMs;
-        this.#complete(r, result);
-      }
-      this.#pump();
-    }, (err) => {
-      this.#stageBusy--;
-      this.#fail(r, err);
-      this.#pump();
-    });
+    this.#stage([r], () => this.#native.finish(r.prepared!.ref, r.output!.ref, r.outIndex, r.opts as O),
+      () => { this.#stageBusy--; }, (result) => {
+        if (r.state !== 'settled') {
+          this.#stats.h.postprocess.observe(result.timings.postprocess);
+          // The detector's finish leaves inference to us (a batch's time shared out); the recogniser measures its runs.
+          if (!result.timings.inference) result.timings.inference = r.inferMs;
+          result.timings.queue = r.queueMs;
+          this.#complete(r, result);
+        }
+      }, (err) => this.#fail(r, err));
   }
 
   // ---- settling ---------------------------------------------------------------------------------------------------

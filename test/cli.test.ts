@@ -80,6 +80,13 @@ C('argument errors: clear message on stderr, usage line, exit code 2, nothing on
     [['bench', path.join(ctx.tmp, 'missing.png')], /no such file/],
     [['bench', '--warp'], /Unknown option '--warp'/],
     [['bench', HELLO, '--mag-ratio', 'NaN'], /--mag-ratio expects a number/],
+    // decimal notation only (Number() would read hex, binary, octal and padded text; issue 12)
+    [['detect', HELLO, '--text-threshold=0x1'], /--text-threshold expects a number between 0 and 1, got '0x1'/],
+    [['detect', HELLO, '--low-text=0b1'], /--low-text expects a number/],
+    [['detect', HELLO, '--canvas-size=0o777'], /--canvas-size expects an integer/],
+    [['detect', HELLO, '--mag-ratio= 1.5'], /--mag-ratio expects a number/],
+    [['detect', HELLO, '--mag-ratio=Infinity'], /--mag-ratio expects a number/],
+    [['detect', '-', '-'], /standard input \(-\) can be read only once/],
   ];
   for (const [args, message] of cases) {
     const r = cli(...args);
@@ -88,6 +95,56 @@ C('argument errors: clear message on stderr, usage line, exit code 2, nothing on
     assert.match(r.stderr, new RegExp(`Usage: craft-text ${args[0]}`));
     assert.is(r.stdout, '', args.join(' '));
   }
+});
+
+C('decimal flags in every accepted notation still work (1, 0.5, .5, 5e-1)', () => {
+  for (const v of ['0.5', '.5', '5e-1', '+0.5']) {
+    const r = cli('detect', HELLO, '--model', TINY_MODEL, `--text-threshold=${v}`, '--json');
+    assert.is(r.status, 0, `${v}: ${r.stderr}`);
+  }
+});
+
+C('detect - reads the image from stdin (text, --json and --out)', (ctx) => {
+  const png = fs.readFileSync(HELLO);
+  const run = (...args: string[]) => spawnSync(process.execPath, [CLI, 'detect', ...args, '--model', TINY_MODEL], { encoding: 'utf8', cwd: ROOT, input: png });
+  let r = run('-');
+  assert.is(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^-: 400x200, \d+ words/);
+  r = run('-', '--json');
+  assert.is(r.status, 0, r.stderr);
+  const line = JSON.parse(r.stdout.trim());
+  assert.is(line.image, '-');
+  assert.is(line.width, 400);
+  assert.ok(line.words.length > 0);
+  const out = path.join(ctx.tmp, 'stdin.boxes.png');
+  r = run('-', '--out', out);
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(decodePng(out).width, 400);
+  // a file and stdin together
+  r = run(HELLO, '-', '--json');
+  assert.is(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n').map((l) => JSON.parse(l).image), [HELLO, '-']);
+});
+
+C('file names with newlines or escape sequences can\'t forge output lines (printed quoted)', (ctx) => {
+  const name = path.join(ctx.tmp, 'a\nforged.png: 1x1, 99 words\x1b[2J.png');
+  fs.copyFileSync(HELLO, name);
+  const r = cli('detect', name, '--model', TINY_MODEL);
+  assert.is(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.ok(!lines.some((l) => l.startsWith('forged.png')), r.stdout);
+  assert.ok(!r.stdout.includes('\x1b'), 'no raw escape sequence');
+  assert.is(lines[0], `${JSON.stringify(name)}: ${lines[0].slice(JSON.stringify(name).length + 2)}`);
+  assert.match(lines[0], /a\\nforged\.png.*\\u001b\[2J\.png": 400x200/);
+  // failures (stderr) too
+  const bad = path.join(ctx.tmp, 'b\nfake: ERR_NONE.png');
+  fs.writeFileSync(bad, 'not an image');
+  const f = cli('detect', bad, '--model', TINY_MODEL);
+  assert.is(f.status, 1);
+  assert.is(f.stderr.trim().split('\n').length, 1, f.stderr);
+  // --json was always safe (JSON strings escape control characters)
+  const j = cli('detect', name, '--model', TINY_MODEL, '--json');
+  assert.is(JSON.parse(j.stdout.trim()).image, name);
 });
 
 C('a model that fails to load is a failure (exit 1), not a usage error', (ctx) => {

@@ -11,6 +11,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Detector, postprocess } from '../lib';
 import { binding, resolveOrtLibrary } from '../lib/binding';
+import { Scheduler } from '../lib/scheduler';
 import { encodeBmp, IMAGES, rejects, ROOT, syntheticPage, TINY_MODEL } from './helpers';
 
 const img = (name: string) => path.join(IMAGES, name);
@@ -434,3 +435,455 @@ Lifecycle('after all of the above the process still detects normally', async () 
 });
 
 Lifecycle.run();
+
+// ---- Hostile callers (issue 12) ------------------------------------------------------------------------------------
+// Crashes and wedges found by a hostile review. Anything that could crash (a use-after-free segfaults) or wedge the
+// process runs in a child process, so a crash fails the test instead of killing the runner.
+
+const DIST = path.join(ROOT, 'dist');
+
+/**
+ * Runs `body` (CommonJS, top-level await allowed inside an async function) in a fresh node with --expose-gc, the
+ * library from dist/ as `lib`, and one libuv pool thread (so a test can hold native work back behind a blocker).
+ * Resolves with how it ended and what it printed.
+ */
+function child(body: string, opts: { timeoutMs?: number; env?: Record<string, string> } = {}) {
+  const file = path.join(os.tmpdir(), `craft-hostile-${process.pid}-${Math.random().toString(36).slice(2)}.js`);
+  fs.writeFileSync(file, `'use strict';
+const lib = require(${JSON.stringify(DIST)});
+const TINY_MODEL = ${JSON.stringify(TINY_MODEL)};
+const IMAGES = ${JSON.stringify(IMAGES)};
+/** Occupies the only libuv pool thread for about ms milliseconds (native work queued meanwhile waits). */
+function blockPool(ms) {
+  const t0 = Date.now();
+  return new Promise((resolve) => require('node:crypto').pbkdf2('x', 'y', Math.max(1, Math.round(ms * 300)), 32, 'sha256', () => resolve(Date.now() - t0)));
+}
+// A wedged child (a promise that never settles) must not just drain its event loop and exit 0.
+setTimeout(() => { console.error('CHILD WEDGED: the script never finished'); process.exit(3); }, ${(opts.timeoutMs ?? 60000) - 5000});
+(async () => {
+${body}
+})().then(() => process.exit(0), (e) => { console.error('CHILD FAILED', e); process.exit(1); });
+`);
+  try {
+    const r = require('node:child_process').spawnSync(process.execPath, ['--expose-gc', '--no-warnings', file], {
+      encoding: 'utf8', timeout: opts.timeoutMs ?? 60000,
+      env: { ...process.env, UV_THREADPOOL_SIZE: '1', ...opts.env },
+    });
+    return { status: r.status as number | null, signal: r.signal as string | null, stdout: r.stdout as string, stderr: r.stderr as string };
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
+}
+function assertClean(r: ReturnType<typeof child>, what: string) {
+  assert.ok(r.signal === null && r.status === 0, `${what}: exited with ${r.signal ?? r.status}\n${r.stdout}\n${r.stderr}`);
+}
+
+const Callers = suite('hostile callers (issue 12)');
+
+Callers('1. a buffer transferred away or resized to 0 while a call runs is never read: no crash, the call sees the bytes it was given', () => {
+  // Each case starts a call while the pool is busy (so the native work has not run yet), then takes the memory away:
+  // transfer + collect the new owner (the backing store is freed), or resize() a resizable ArrayBuffer to 0. The
+  // inputs are large enough to be separate mappings, so a read after free would fault.
+  const r = child(`
+  const d = await lib.Detector.create({ model: TINY_MODEL, threads: 1 });
+  const W = 2000, H = 2000;
+  const out = {};
+  const detach = (buf) => { structuredClone(buf, { transfer: [buf] }); };
+  // raw pixels, transferred
+  {
+    const data = new Uint8Array(W * H * 3).fill(200);
+    const blocked = blockPool(300);
+    const p = d.detect({ data, width: W, height: H, channels: 3 }, { canvasSize: 256, tiling: 'off' });
+    detach(data.buffer); global.gc();
+    out.rawTransferred = await p.then((r) => [r.width, r.height], (e) => e.code);
+    out.rawDetached = data.byteLength;
+    await blocked;
+  }
+  // raw pixels in a resizable ArrayBuffer, resized to 0
+  {
+    const ab = new ArrayBuffer(W * H * 3, { maxByteLength: W * H * 3 });
+    const data = new Uint8Array(ab).fill(100);
+    const blocked = blockPool(300);
+    const p = d.detect({ data, width: W, height: H, channels: 3 }, { canvasSize: 256, tiling: 'off' });
+    ab.resize(0); global.gc();
+    out.rawResized = await p.then((r) => [r.width, r.height], (e) => e.code);
+    await blocked;
+  }
+  // encoded bytes (an uncompressed BMP), transferred
+  {
+    const bmp = new Uint8Array(require('node:fs').readFileSync(${JSON.stringify(path.join(IMAGES, 'tall.png'))}));
+    const big = new Uint8Array(54 + W * H * 3); // a W x H 24-bit BMP
+    const v = new DataView(big.buffer);
+    big[0] = 0x42; big[1] = 0x4d; v.setUint32(2, big.length, true); v.setUint32(10, 54, true); v.setUint32(14, 40, true);
+    v.setInt32(18, W, true); v.setInt32(22, H, true); v.setUint16(26, 1, true); v.setUint16(28, 24, true);
+    big.fill(255, 54);
+    const blocked = blockPool(300);
+    const p = d.detect(big, { canvasSize: 256, tiling: 'off' });
+    detach(big.buffer); global.gc();
+    out.encodedTransferred = await p.then((r) => [r.width, r.height], (e) => e.code);
+    // ... and an ArrayBuffer input, resized to 0
+    const ab = new ArrayBuffer(bmp.length, { maxByteLength: bmp.length });
+    new Uint8Array(ab).set(bmp);
+    const blocked2 = blockPool(300);
+    const p2 = d.detect(ab);
+    ab.resize(0); global.gc();
+    out.arrayBufferResized = await p2.then((r) => [r.width, r.height], (e) => e.code);
+    await blocked; await blocked2;
+  }
+  // postprocess() heatmaps, transferred
+  {
+    const n = W * H;
+    const region = new Float32Array(n).fill(0.9), affinity = new Float32Array(n).fill(0.1);
+    const blocked = blockPool(300);
+    const p = lib.postprocess({ region, affinity, width: W, height: H });
+    detach(region.buffer); detach(affinity.buffer); global.gc();
+    out.postprocess = await p.then((w) => w.length, (e) => e.code);
+    await blocked;
+  }
+  // A SharedArrayBuffer can be neither detached nor shrunk: read in place (growing it during the call is harmless).
+  {
+    const sab = new SharedArrayBuffer(W * H * 3, { maxByteLength: W * H * 3 * 2 });
+    const data = new Uint8Array(sab).fill(180);
+    const blocked = blockPool(300);
+    const p = d.detect({ data, width: W, height: H, channels: 3 }, { canvasSize: 256, tiling: 'off' });
+    sab.grow(W * H * 3 * 2); global.gc();
+    out.shared = await p.then((r) => [r.width, r.height], (e) => e.code);
+    await blocked;
+  }
+  // A buffer detached BEFORE the call is an empty input: a clean error.
+  {
+    const data = new Uint8Array(300); detach(data.buffer);
+    out.detachedBefore = await d.detect(data).then(() => 'ok', (e) => e.code);
+  }
+  await d.dispose();
+  console.log(JSON.stringify(out));
+  `);
+  assertClean(r, 'detach/resize during a call');
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.equal(out.rawTransferred, [2000, 2000]);
+  assert.is(out.rawDetached, 0, 'the transfer really detached the caller\'s buffer');
+  assert.equal(out.rawResized, [2000, 2000]);
+  assert.equal(out.encodedTransferred, [2000, 2000]);
+  assert.equal(out.arrayBufferResized, [333, 1600]);
+  assert.is(out.postprocess, 1, 'one all-text component');
+  assert.is(out.detachedBefore, 'ERR_CRAFT_DECODE');
+  assert.equal(out.shared, [2000, 2000]);
+});
+
+Callers('2. typed-array look-alikes are refused before a slot is taken; the detector keeps working and dispose() resolves', () => {
+  const r = child(`
+  const d = await lib.Detector.create({ model: TINY_MODEL, threads: 1 });
+  const hello = IMAGES + '/hello.png';
+  const bad = [new Proxy(new Uint8Array(16), {}), Object.setPrototypeOf({}, Uint8Array.prototype),
+    Object.setPrototypeOf({}, ArrayBuffer.prototype), { data: new Proxy(new Uint8Array(300), {}), width: 10, height: 10, channels: 3 },
+    { data: Object.setPrototypeOf({ length: 300 }, Uint8Array.prototype), width: 10, height: 10, channels: 3 }];
+  const names = [];
+  let unhandled = 0;
+  process.on('unhandledRejection', () => { unhandled++; });
+  // Alone, and queued behind a running detection (the throw used to escape inside the scheduler's .then).
+  for (const input of bad) {
+    names.push(await d.detect(input).then(() => 'ok', (e) => e.name));
+    const running = d.detect(hello);
+    const queued = d.detect(input).then(() => 'ok', (e) => e.name);
+    names.push(await queued);
+    await running;
+    names.push(await d.detectBatch([hello, input]).then(() => 'ok', (e) => e.name));
+  }
+  const t0 = Date.now();
+  const ok = await Promise.race([d.detect(hello).then((r) => r.width), new Promise((r) => setTimeout(() => r('HANG'), 10000))]);
+  const disposed = await Promise.race([d.dispose().then(() => 'disposed'), new Promise((r) => setTimeout(() => r('HANG'), 10000))]);
+  console.log(JSON.stringify({ names, ok, disposed, unhandled, stats: d.stats().inFlight }));
+  `);
+  assertClean(r, 'look-alikes');
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.ok(out.names.every((n: string) => n === 'TypeError'), JSON.stringify(out.names));
+  assert.is(out.ok, 400);
+  assert.is(out.disposed, 'disposed');
+  assert.is(out.unhandled, 0);
+});
+
+Callers('2. the scheduler gives every slot back, whatever the binding does (sync throw, rejection), and never lets a throw escape', async () => {
+  // The mechanism, tested alone: a binding whose prepare() throws synchronously or rejects, for a request that starts
+  // at once and for one started later from inside the scheduler's completion callbacks.
+  let gate: (() => void) | undefined;
+  const mode = { prepare: 'ok' as 'ok' | 'throw' | 'reject' | 'slow' };
+  const prepared = { ref: {}, width: 10, height: 10, paddedWidth: 32, paddedHeight: 32, decode: 1, preprocess: 1 };
+  const fake = {
+    prepare: () => {
+      const m = mode.prepare;
+      if (m === 'throw') throw new TypeError('craft binding: invalid input.data');
+      if (m === 'reject') return Promise.reject(Object.assign(new Error('bad'), { code: 'ERR_CRAFT_DECODE' }));
+      if (m === 'slow') return new Promise((resolve) => { gate = () => resolve(prepared); });
+      return Promise.resolve(prepared);
+    },
+    infer: () => Promise.resolve({ ref: {}, ms: 1 }),
+    finish: () => Promise.resolve({ width: 10, height: 10, words: [], scale: 1, timings: { decode: 1, preprocess: 1, inference: 0, postprocess: 1 } }),
+    release: () => {},
+  };
+  const s = new Scheduler(fake as never, { concurrency: 1, stageConcurrency: 1, maxQueue: Infinity, batch: { maxSize: 1, maxDelayMs: 0 } });
+  const opts = {} as never;
+  let unhandled = 0;
+  const onUnhandled = () => { unhandled++; };
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    // (Every wait is raced against a timer: a wedged scheduler must fail the test, not let the event loop drain.)
+    const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<string>((res) => setTimeout(() => res('HANG'), 2000))]);
+    const outcome = (p: Promise<unknown>) => within(p.then(() => 'ok', (e: Error & { code?: string }) => e.code ?? e.name));
+    mode.prepare = 'throw';
+    assert.is(await outcome(s.submit({ path: 'x' }, opts, {})), 'TypeError');
+    mode.prepare = 'reject';
+    assert.is(await outcome(s.submit({ path: 'x' }, opts, {})), 'ERR_CRAFT_DECODE');
+    // Queued behind a slow one: its prepare() is called from the first one's completion.
+    mode.prepare = 'slow';
+    const first = outcome(s.submit({ path: 'x' }, opts, {}));
+    const second = outcome(s.submit({ path: 'x' }, opts, {}));
+    mode.prepare = 'throw';
+    await new Promise((res) => setImmediate(res));
+    gate?.();
+    assert.is(await first, 'ok');
+    assert.is(await second, 'TypeError');
+    mode.prepare = 'ok';
+    assert.is(await outcome(s.submit({ path: 'x' }, opts, {})), 'ok', 'a later request still gets a slot');
+    assert.is(await within(s.drain().then(() => 'drained')), 'drained');
+    await new Promise((res) => setImmediate(res));
+    assert.is(unhandled, 0, 'no unhandled rejection');
+    assert.is(s.stats().inFlight, 0);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+Callers('3. a signal whose addEventListener throws rejects the call and leaves nothing queued: dispose() resolves', async () => {
+  const detector = await Detector.create({ model: TINY_MODEL, threads: 1 });
+  const signal = { aborted: false, addEventListener() { throw new Error('hostile signal'); }, removeEventListener() { throw new Error('hostile too'); } };
+  await rejects(() => detector.detect(img('hello.png'), { signal: signal as never }), { message: /hostile signal/ });
+  await rejects(() => detector.detectBatch([img('hello.png'), img('hello.png')], { signal: signal as never }), { message: /hostile signal/ });
+  // A signal whose removeEventListener throws: the call still settles.
+  const signal2 = { aborted: false, addEventListener() {}, removeEventListener() { throw new Error('hostile'); } };
+  const r = await detector.detect(img('hello.png'), { signal: signal2 as never });
+  assert.is(r.width, 400);
+  assert.is(detector.stats().queued + detector.stats().inFlight, 0);
+  const disposed = await Promise.race([detector.dispose().then(() => 'disposed'), new Promise((res) => setTimeout(() => res('HANG'), 10000))]);
+  assert.is(disposed, 'disposed');
+});
+
+Callers('4. models whose outputs are not float32 are refused at load, naming the output and its type', async () => {
+  const m = (name: string) => path.join(ROOT, 'test', 'models', name);
+  await rejects(() => Detector.create({ model: m('float16-scores.onnx') }), { code: 'ERR_CRAFT_MODEL_LOAD', message: /output 'y' .*is float16; craft-text reads float32/ });
+  await rejects(() => Detector.create({ model: m('uint8-scores.onnx') }), { code: 'ERR_CRAFT_MODEL_LOAD', message: /output 'y' .*is uint8/ });
+  await rejects(() => Detector.create({ model: m('float16-refiner.onnx') }), { code: 'ERR_CRAFT_MODEL_LOAD', message: /output 'y_refiner' .*LinkRefiner output.*is float16/ });
+  // The same graph with float32 outputs loads, and its maps are what it computes (finite, in [0, 1]).
+  const d = await Detector.create({ model: m('float32-outputs.onnx') });
+  assert.is(d.info.refiner, true);
+  const r = await d.detect(img('hello.png'), { heatmaps: true, refine: true });
+  for (const v of r.heatmaps!.region) assert.ok(Number.isFinite(v) && v >= -3 && v <= 3);
+  await d.dispose();
+});
+
+Callers('5. model, ortLibrary and --model naming a FIFO are refused at once; nothing waits for a writer', () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'craft-fifo-'));
+  const fifo = path.join(tmp, 'model.onnx');
+  try {
+    require('node:child_process').execFileSync('mkfifo', [fifo]);
+  } catch {
+    console.log('  (skipped: no mkfifo)');
+    return;
+  }
+  try {
+    // A fresh process each: ONNX Runtime is loaded once per process (the ortLibrary check runs before that).
+    for (const option of ['model', 'ortLibrary']) {
+      const r = child(`
+      const t0 = Date.now();
+      const code = await lib.Detector.create({ model: TINY_MODEL, ${option}: ${JSON.stringify(fifo)} }).then(() => 'ok', (e) => e.code + ' ' + e.message);
+      console.log(JSON.stringify({ code, ms: Date.now() - t0 }));
+      `, { timeoutMs: 20000 });
+      assertClean(r, option);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+      assert.match(out.code, option === 'model' ? /^ERR_CRAFT_MODEL_LOAD .*not a regular file/ : /^ERR_CRAFT_ORT_LOAD .*not a regular file/);
+      assert.ok(out.ms < 5000, `${option}: refused in ${out.ms} ms`);
+    }
+    const cli = require('node:child_process').spawnSync(process.execPath, [path.join(DIST, 'cli', 'main.js'), 'detect', img('hello.png'), '--model', fifo],
+      { encoding: 'utf8', timeout: 20000 });
+    assert.is(cli.status, 1, `${cli.signal} ${cli.stderr}`);
+    assert.match(cli.stderr, /ERR_CRAFT_MODEL_LOAD: .*not a regular file/);
+    // Files the JS side reads (checkpoints for convert(), models for quantize/tune, CLI pictures) follow the same rule.
+    const r = child(`
+      const t0 = Date.now();
+      const code = await lib.convert(${JSON.stringify(fifo)}).then(() => 'ok', (e) => e.message);
+      console.log(JSON.stringify({ code, ms: Date.now() - t0 }));
+    `, { timeoutMs: 20000 });
+    assertClean(r, 'convert');
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    assert.match(out.code, /not a regular file|ERR_NOT_REGULAR_FILE/);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+/** A progressive grey JPEG of w x h whose scans carry (almost) no data: each still costs the decoder a full pass. */
+function jpegScanBomb(w: number, h: number, scans: number): Buffer {
+  const parts = [Buffer.from([0xff, 0xd8])];
+  const dqt = Buffer.alloc(69, 1);
+  dqt[0] = 0xff; dqt[1] = 0xdb; dqt.writeUInt16BE(67, 2); dqt[4] = 0;
+  parts.push(dqt, Buffer.from([0xff, 0xc2, 0x00, 0x0b, 8, h >> 8, h & 255, w >> 8, w & 255, 1, 1, 0x11, 0]));
+  const counts = Buffer.alloc(16); counts[0] = 1;
+  parts.push(Buffer.concat([Buffer.from([0xff, 0xc4, 0x00, 20, 0x00]), counts, Buffer.from([0])]));
+  const sos = (ah: number, al: number) => Buffer.from([0xff, 0xda, 0x00, 0x08, 1, 1, 0x00, 0, 0, (ah << 4) | al]);
+  parts.push(sos(0, 13), Buffer.from([0x00]));
+  for (let k = 0; k < scans; k++) parts.push(sos(13 - Math.min(k, 12), 12 - Math.min(k, 12)), Buffer.from([0x00]));
+  parts.push(Buffer.from([0xff, 0xd9]));
+  return Buffer.concat(parts);
+}
+/** An animated GIF: a w x h screen, a 1x1 first frame and `frames` more 1x1 frames. */
+function animatedGif(w: number, h: number, frames: number): Buffer {
+  const head = Buffer.alloc(19);
+  head.write('GIF89a', 0, 'latin1'); head.writeUInt16LE(w, 6); head.writeUInt16LE(h, 8); head[10] = 0x80; head.fill(255, 16, 19);
+  const frame = (fw: number, fh: number) => {
+    const d = Buffer.alloc(10); d[0] = 0x2c; d.writeUInt16LE(fw, 5); d.writeUInt16LE(fh, 7);
+    return Buffer.concat([d, Buffer.from([2, 2, 0x4c, 0x01, 0])]);
+  };
+  return Buffer.concat([head, frame(1, 1), ...Array.from({ length: frames }, () => frame(1, 1)), Buffer.from([0x3b])]);
+}
+
+Callers('6. decoder work bombs: a JPEG with thousands of scans is refused from its markers; only the first GIF frame / TIFF page is decoded', async () => {
+  const detector = await Detector.create({ model: TINY_MODEL, threads: 1 });
+  try {
+    for (const scans of [101, 2000, 20000]) {
+      const bomb = jpegScanBomb(6000, 6000, scans);
+      const t0 = Date.now();
+      await rejects(() => detector.detect(bomb), { code: 'ERR_CRAFT_DECODE', message: /more than 100 scans/ });
+      assert.ok(Date.now() - t0 < 1000, `${scans} scans (${bomb.length} bytes): refused in ${Date.now() - t0} ms`);
+    }
+    // Under the limit it decodes (the standard progressive script has 10 scans).
+    const ok = await detector.detect(jpegScanBomb(64, 64, 99));
+    assert.is(ok.width, 64);
+    const progressive = await detector.detect(img('hello-progressive.jpg'));
+    assert.equal([progressive.width, progressive.height], [400, 200]);
+    assert.ok(progressive.words.length > 0);
+    // 20000 frames after the first: only the first is read.
+    const gif = animatedGif(64, 64, 20000);
+    const t0 = Date.now();
+    const g = await detector.detect(gif);
+    assert.equal([g.width, g.height], [64, 64]);
+    assert.ok(Date.now() - t0 < 1000, `animated GIF in ${Date.now() - t0} ms`);
+    // A second TIFF page of 3000x3000 is never decoded: a limit the first page meets is enough.
+    const tiff = await detector.detect(img('hello-2pages.tiff'), { maxPixels: 200000 });
+    assert.equal([tiff.width, tiff.height], [400, 200]);
+  } finally {
+    await detector.dispose();
+  }
+});
+
+Callers('8. maxPixels bounds the network input: tiling off + a big magRatio and canvasSize is refused, not a 12.9 GB tensor', () => {
+  const r = child(`
+  const d = await lib.Detector.create({ model: TINY_MODEL, threads: 1 });
+  const data = new Uint8Array(1000 * 1000).fill(255);
+  const input = { data, width: 1000, height: 1000, channels: 1 };
+  const rss0 = process.memoryUsage().rss, t0 = Date.now();
+  const out = {};
+  for (const tiling of ['off', 'auto']) {
+    out[tiling] = await d.detect(input, { tiling, magRatio: 32, canvasSize: 32768 }).then(() => 'ok', (e) => e.code + ' ' + e.message);
+  }
+  out.ms = Date.now() - t0;
+  out.rssMB = (process.memoryUsage().rss - rss0) / 1e6;
+  // With tiling 'on' the same magnification is tiled within maxPixels (reduced to fit), never one huge tensor.
+  out.small = await d.detect(input, { tiling: 'off', magRatio: 2, canvasSize: 2048 }).then((r) => r.width, (e) => e.code);
+  await d.dispose();
+  console.log(JSON.stringify(out));
+  `, { timeoutMs: 120000 });
+  assertClean(r, 'network input bound');
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  for (const tiling of ['off', 'auto']) {
+    assert.match(out[tiling], /^ERR_CRAFT_INPUT_TOO_LARGE Network input 32000x32000 .*exceeds pixel limit/, tiling);
+  }
+  assert.ok(out.ms < 2000, `refused in ${out.ms} ms`);
+  assert.ok(out.rssMB < 200, `RSS grew ${out.rssMB} MB`);
+  assert.is(out.small, 1000);
+});
+
+Callers('9. a file is refused by its header before it is read whole', async ({}) => {
+  const detector = await Detector.create({ model: TINY_MODEL, threads: 1 });
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'craft-sparse-'));
+  try {
+    const sparse = path.join(tmp, 'zeros.png');
+    fs.closeSync(fs.openSync(sparse, 'w'));
+    fs.truncateSync(sparse, 1024 * 1024 * 1024); // 1 GB of zeros (sparse: nothing on disk)
+    const rss0 = process.memoryUsage().rss, t0 = Date.now();
+    await rejects(() => detector.detect(sparse), { code: 'ERR_CRAFT_DECODE', message: /not in a supported image format/ });
+    assert.ok(Date.now() - t0 < 1000, `refused in ${Date.now() - t0} ms`);
+    assert.ok(process.memoryUsage().rss - rss0 < 100e6, `RSS grew ${(process.memoryUsage().rss - rss0) / 1e6} MB`);
+    // A real header claiming too many pixels is refused from the header too.
+    const bomb = path.join(tmp, 'bomb.png');
+    fs.writeFileSync(bomb, pngHeader(100000, 100000));
+    fs.truncateSync(bomb, 1024 * 1024 * 1024);
+    const t1 = Date.now();
+    await rejects(() => detector.detect(bomb), { code: 'ERR_CRAFT_INPUT_TOO_LARGE' });
+    assert.ok(Date.now() - t1 < 1000, `refused in ${Date.now() - t1} ms`);
+    // Files keep working (header first, then the rest).
+    assert.is((await detector.detect(img('tall.png'))).height, 1600);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    await detector.dispose();
+  }
+});
+
+Callers('10. a NUL byte in a path is a TypeError, as in node:fs (it used to open the prefix)', async () => {
+  const detector = await Detector.create({ model: TINY_MODEL, threads: 1 });
+  try {
+    await rejects(() => detector.detect(`${img('hello.png')}\0.txt`), { name: 'TypeError', message: /NUL/ });
+    await rejects(() => detector.detectBatch([img('hello.png'), `${img('hello.png')}\0`]), { name: 'TypeError', message: /inputs\[1\].*NUL|NUL.*inputs\[1\]/ });
+    await rejects(() => Detector.create({ model: `${TINY_MODEL}\0.bak` }), { name: 'TypeError', message: /model/ });
+    await rejects(() => Detector.create({ model: TINY_MODEL, ortLibrary: `${resolveOrtLibrary()}\0x` }), { name: 'TypeError', message: /ortLibrary/ });
+    // The binding refuses them too (a direct caller).
+    const b = binding();
+    const native = await b.createDetector({ model: TINY_MODEL, ortLibrary: resolveOrtLibrary(), threads: 1, interOpThreads: 1, spinning: false, executionProviders: ['cpu'], deviceId: 0 });
+    const opts = { textThreshold: 0.7, linkThreshold: 0.4, lowText: 0.4, canvasSize: 1280, magRatio: 1.5, polygons: false, heatmaps: false, refine: false, maxPixels: 268402689 };
+    assert.throws(() => native.detect({ path: `${img('hello.png')}\0.txt` }, opts), (e: Error) => e instanceof TypeError && /NUL/.test(e.message));
+    assert.throws(() => b.createDetector({ model: `${TINY_MODEL}\0`, ortLibrary: resolveOrtLibrary() } as never), (e: Error) => e instanceof TypeError);
+    native.dispose();
+  } finally {
+    await detector.dispose();
+  }
+});
+
+Callers('11. only own properties are read: a polluted Object.prototype can\'t redirect a Buffer input to a file', async () => {
+  const detector = await Detector.create({ model: TINY_MODEL, threads: 1 });
+  const proto = Object.prototype as Record<string, unknown>;
+  const bmp = encodeBmp(new Uint8Array(32 * 24 * 3).fill(255), 32, 24);
+  try {
+    proto.path = img('hello.png');
+    const r = await detector.detect(bmp);
+    assert.equal([r.width, r.height], [32, 24], 'the Buffer is read, not Object.prototype.path');
+    delete proto.path;
+    proto.width = 400; proto.height = 200; proto.channels = 3;
+    const r2 = await detector.detect(bmp);
+    assert.equal([r2.width, r2.height], [32, 24], 'an encoded input is not turned into raw pixels');
+    delete proto.width; delete proto.height; delete proto.channels;
+    proto.data = new Uint8Array(30);
+    await rejects(() => detector.detect({} as never), { name: 'TypeError', message: /for input/ });
+  } finally {
+    for (const k of ['path', 'width', 'height', 'channels', 'data']) delete proto[k];
+    await detector.dispose();
+  }
+});
+
+Callers('12. detectBatch is admitted as a unit: a batch larger than maxQueue runs on an idle detector; a full queue refuses truthfully', async () => {
+  const detector = await Detector.create({ model: TINY_MODEL, threads: 1, maxQueue: 2 });
+  try {
+    const inputs = Array.from({ length: 7 }, () => img('hello.png'));
+    const results = await detector.detectBatch(inputs);
+    assert.is(results.length, 7);
+    for (const r of results) assert.is(r.width, 400);
+    // Busy: a running batch and a full queue; the refusal says how many wait.
+    const page = { data: syntheticPage(640, 640), width: 640, height: 640, channels: 3 as const };
+    const busy = [detector.detect(page), detector.detect(page), detector.detect(page), detector.detect(page)];
+    const err = await rejects(() => detector.detectBatch([img('hello.png'), img('hello.png')]), { code: 'ERR_CRAFT_QUEUE_FULL' });
+    const waiting = Number(/\((\d+) waiting, maxQueue 2\)/.exec(err.message)?.[1]);
+    assert.ok(waiting >= 2, err.message);
+    await Promise.allSettled(busy);
+  } finally {
+    await detector.dispose();
+  }
+});
+
+Callers.run();

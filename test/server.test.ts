@@ -121,6 +121,20 @@ S('400: no image, an undecodable image, two images', async ({ url }) => {
   assert.ok(r.status === 400 || r.status === 413, r.text); // one file per request (multipart's files limit or ours)
 });
 
+S('400: malformed multipart bodies are the client\'s error, not a 500 (issue 12)', async ({ url }) => {
+  const cases: [string, string][] = [
+    ['multipart/form-data', 'no boundary at all'],
+    [`multipart/form-data; boundary=${'x'.repeat(300)}`, `--${'x'.repeat(300)}\r\n`],
+    ['multipart/form-data; boundary=abc', '--abc\r\ncontent-disposition: form-data; name="image"; filename="a.png"\r\n\r\ntrunc'],
+    ['multipart/form-data; boundary=abc', '--abc\r\ncontent-disposition: form-data; name="f"\r\n\r\nhello'],
+  ];
+  for (const [type, body] of cases) {
+    const r = await post(`${url}/detect`, body, type);
+    assert.is(r.status, 400, `${type.slice(0, 40)}: ${r.text}`);
+    assert.is(r.json.error.code, 'ERR_BAD_MULTIPART');
+  }
+});
+
 S('415: other content types', async ({ url }) => {
   const r = await post(`${url}/detect`, 'hello', 'text/plain');
   assert.is(r.status, 415);
@@ -199,6 +213,59 @@ L('413: upload larger than maxBodyBytes (raw and multipart), image larger than m
     assert.is(r.json.error.code, 'ERR_CRAFT_INPUT_TOO_LARGE');
   } finally {
     await server.shutdown();
+  }
+});
+
+L('capacity is checked before a body is read: uploads in progress count as queued, bodies read at once are bounded (issue 12)', async () => {
+  // maxQueue 1 + concurrency 1: two uploads can be taken. Each of these sends its headers and a first chunk of a
+  // 4 MB body, then stalls. The third must get its 503 at once, while its own body is still unsent.
+  const { server, url } = await start({ maxQueue: 1, rejectDelayMs: 0 });
+  const http = await import('node:http');
+  const { port } = new URL(url);
+  const open: import('node:http').ClientRequest[] = [];
+  const upload = () => new Promise<{ status: number; ms: number }>((resolve, reject) => {
+    const t0 = Date.now();
+    const req = http.request({ host: '127.0.0.1', port, path: '/detect', method: 'POST', headers: { 'content-type': 'image/bmp', 'content-length': 4 * 1024 * 1024 } });
+    req.on('response', (res) => { res.resume(); resolve({ status: res.statusCode!, ms: Date.now() - t0 }); });
+    req.on('error', reject);
+    req.write(Buffer.alloc(64 * 1024));
+    open.push(req);
+  });
+  try {
+    const stalled = [upload(), upload()];
+    for (const p of stalled) p.catch(() => {}); // destroyed below
+    await sleep(300);
+    const thirdUpload = upload();
+    thirdUpload.catch(() => {});
+    const third = await Promise.race([thirdUpload, sleep(5000).then(() => ({ status: 0, ms: 5000 }))]);
+    assert.is(third.status, 503, 'refused while two uploads are being read');
+    assert.ok(third.ms < 2000, `refused in ${third.ms} ms`);
+    // The stalled ones were admitted (still waiting for their bodies, no answer yet).
+    const early = await Promise.race([Promise.race(stalled).then(() => 'answered'), sleep(100).then(() => 'waiting')]);
+    assert.is(early, 'waiting');
+  } finally {
+    for (const req of open) req.destroy();
+    await sleep(50);
+  }
+  // Once they are gone, capacity is back.
+  const ok = await post(`${url}/detect`, png);
+  assert.is(ok.status, 200, ok.text);
+  await server.shutdown();
+  // maxUploads bounds the bodies read at once even when the queue has room.
+  const second = await start({ maxQueue: 8, maxUploads: 1, rejectDelayMs: 0 });
+  const port2 = new URL(second.url).port;
+  const held = http.request({ host: '127.0.0.1', port: port2, path: '/detect', method: 'POST', headers: { 'content-type': 'image/bmp', 'content-length': 4 * 1024 * 1024 } });
+  held.on('error', () => {});
+  held.write(Buffer.alloc(64 * 1024));
+  try {
+    await sleep(300);
+    const r = await post(`${second.url}/detect`, png);
+    assert.is(r.status, 503, r.text);
+    assert.match(r.json.error.message, /1 uploads in progress/);
+  } finally {
+    held.destroy();
+    await sleep(50);
+    await second.server.shutdown();
   }
 });
 

@@ -193,12 +193,16 @@ Pool('beyond maxQueue calls reject at once with ERR_CRAFT_QUEUE_FULL', async () 
   await d.dispose();
 });
 
-Pool('maxQueue 0 admits only what can start now; detectBatch counts every image', async () => {
+Pool('maxQueue 0 admits only what can start now; a detectBatch is admitted as a unit (issue 12)', async () => {
   const d = await Detector.create({ model: TINY_MODEL, threads: 1, maxQueue: 0 });
   const first = d.detect(img('hello.png'));
   await rejects(() => d.detect(img('hello.png')), { code: 'ERR_CRAFT_QUEUE_FULL' });
-  await first;
+  // Busy: the batch would have to wait, and nothing may wait.
   await rejects(() => d.detectBatch([img('hello.png'), img('hello.png'), img('hello.png')]), { code: 'ERR_CRAFT_QUEUE_FULL' });
+  await first;
+  // Idle: admitted whole, however many images it has (it used to be refused for its size, "0 waiting").
+  const results = await d.detectBatch([img('hello.png'), img('hello.png'), img('hello.png')]);
+  assert.is(results.length, 3);
   await d.dispose();
 });
 

@@ -38,7 +38,7 @@ S('coordinate ascent stays at the start on a flat objective and never proposes l
 S('grids are parsed, deduplicated and sorted; bad values are usage errors naming the flag', () => {
   assert.equal(parseGrid('low-text-grid', '0.4, 0.3,0.4', [1]), [0.3, 0.4]);
   assert.equal(parseGrid('low-text-grid', undefined, [0.1]), [0.1]);
-  for (const bad of ['0.3,,0.4', 'abc', '1.5', '-0.1', '']) {
+  for (const bad of ['0.3,,0.4', 'abc', '1.5', '-0.1', '', '0x0', '0b1', '0.3,Infinity']) { // decimal notation only (issue 12)
     assert.throws(() => parseGrid('low-text-grid', bad, []), (e: Error) => e instanceof UsageError && /--low-text-grid/.test(e.message));
   }
 });

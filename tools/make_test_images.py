@@ -18,11 +18,20 @@ def page(w=400, h=200, lines=('Hello CRAFT', 'text detector'), size=36, bg='whit
     return im
 
 
+def progressive(im):
+    # A progressive JPEG (libjpeg's standard script: 10 scans) must stay under the scan limit; a two-page TIFF whose
+    # second page is big: only the first page is decoded (and checked against maxPixels).
+    im.save(os.path.join(OUT, 'hello-progressive.jpg'), quality=92, progressive=True)
+    big = Image.new('L', (3000, 3000), 255)
+    im.save(os.path.join(OUT, 'hello-2pages.tiff'), compression='tiff_lzw', save_all=True, append_images=[big])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     im = page()
     im.save(os.path.join(OUT, 'hello.png'))
     im.save(os.path.join(OUT, 'hello.jpg'), quality=92)
+    progressive(im)
     im.convert('L').save(os.path.join(OUT, 'hello.bmp'))
     im.save(os.path.join(OUT, 'hello.tiff'), compression='tiff_lzw')
     im.save(os.path.join(OUT, 'hello.webp'), lossless=True)

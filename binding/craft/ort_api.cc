@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "error.h"
+#include "file.h"
 #include "ort.h"
 
 namespace craft {
@@ -25,6 +26,10 @@ const OrtRuntimeInfo& LoadOrtRuntime(const std::string& path) {
     return g_info;
   }
   if (path.empty()) throw Error(ErrorCode::kOrtLoad, "No ONNX Runtime library path given");
+  // dlopen() open()s the file: a FIFO would block it forever. A bare name ("libonnxruntime.so.1") is searched for by
+  // the dynamic linker and only checked for NUL bytes.
+  CheckPath(path, ErrorCode::kOrtLoad, "ONNX Runtime library");
+  if (path.find('/') != std::string::npos) RequireRegularFile(path, ErrorCode::kOrtLoad, "ONNX Runtime library");
   // RTLD_LOCAL keeps its symbols out of the global namespace, so another addon's ORT can't clash with ours.
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
-
-#include <sys/stat.h>
 
 #include <opencv2/imgproc.hpp>
 
 #include "error.h"
+#include "file.h"
 
 namespace craft {
 
@@ -20,22 +19,22 @@ double MsSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
-std::vector<uint8_t> ReadFile(const std::string& path) {
-  // Only regular files: opening a FIFO blocks until a writer appears (a hung worker), a directory or device is no image.
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    throw Error(ErrorCode::kIo, "Input file '" + path + "' could not be opened: " + std::strerror(errno));
+// Enough for every format's signature and, except for JPEGs with large metadata segments and TIFFs with their
+// directory at the end, for the image size too.
+constexpr size_t kHeaderBytes = 64 * 1024;
+
+// Reads an image file: its header first, so a file that is no image (or an image over maxPixels) is refused before
+// the rest of it is read; a 2 GB file of zeros costs one 64 KB read, not 2 GB of memory.
+std::vector<uint8_t> ReadImageFile(const std::string& path, uint64_t maxPixels) {
+  RegularFile file(path, ErrorCode::kIo, "Input file");
+  std::vector<uint8_t> bytes = file.ReadPrefix(kHeaderBytes);
+  if (bytes.empty()) throw Error(ErrorCode::kDecode, "Input file '" + path + "' is empty");
+  const ImageHeader header = SniffImage(bytes.data(), bytes.size());
+  if (header.format.empty()) {
+    throw Error(ErrorCode::kDecode, "Input file '" + path + "' is not in a supported image format");
   }
-  if (!S_ISREG(st.st_mode)) throw Error(ErrorCode::kIo, "Input file '" + path + "' is not a regular file");
-  std::ifstream f(path, std::ios::binary | std::ios::ate);
-  if (!f) throw Error(ErrorCode::kIo, "Input file '" + path + "' could not be opened: " + std::strerror(errno));
-  std::streamsize size = f.tellg();
-  if (size < 0) throw Error(ErrorCode::kIo, "Input file '" + path + "' could not be read");
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  f.seekg(0);
-  if (size > 0 && !f.read(reinterpret_cast<char*>(bytes.data()), size)) {
-    throw Error(ErrorCode::kIo, "Input file '" + path + "' could not be read");
-  }
+  CheckPixels(header.width, header.height, maxPixels);
+  if (file.size() > bytes.size()) bytes = file.ReadAll();
   return bytes;
 }
 
@@ -72,7 +71,7 @@ cv::Mat LoadImage(const ImageInput& input, uint64_t maxPixels) {
     return RawToRgb(input.pixels, input.width, input.height, input.channels);
   }
   if (input.encoded != nullptr || input.path.empty()) return DecodeImage(input.encoded, input.encodedSize, maxPixels);
-  std::vector<uint8_t> bytes = ReadFile(input.path);
+  std::vector<uint8_t> bytes = ReadImageFile(input.path, maxPixels);
   return DecodeImage(bytes.data(), bytes.size(), maxPixels);
 }
 
@@ -109,6 +108,19 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
     return prepared;
   }
   prepared.resize = ComputeResize(rgb.cols, rgb.rows, options.canvasSize, options.magRatio);
+  // maxPixels bounds the network input too, not only the decoded image: magRatio and canvasSize can magnify a small
+  // image into a tensor of many gigabytes (and the network's activations are ~100x larger still).
+  const uint64_t network = uint64_t(prepared.resize.paddedWidth) * uint64_t(prepared.resize.paddedHeight);
+  if (options.maxPixels > 0 && network > options.maxPixels) {
+    char mag[32];
+    std::snprintf(mag, sizeof mag, "%g", static_cast<double>(options.magRatio));
+    throw Error(ErrorCode::kInputTooLarge,
+                "Network input " + std::to_string(prepared.resize.paddedWidth) + "x" +
+                    std::to_string(prepared.resize.paddedHeight) + " (the " + std::to_string(rgb.cols) + "x" +
+                    std::to_string(rgb.rows) + " image at magRatio " + mag + ", canvasSize " +
+                    std::to_string(options.canvasSize) + ") exceeds pixel limit: > maxPixels " +
+                    std::to_string(options.maxPixels) + "; lower magRatio or canvasSize, or let tiling cut it");
+  }
   // The canvas cap shrank the image below its original resolution (what tiling exists to avoid).
   prepared.downscaled = prepared.resize.ratio < 1.f &&
                         static_cast<double>(options.magRatio) * std::max(rgb.cols, rgb.rows) > options.canvasSize;

@@ -99,13 +99,6 @@ ImageHeader SniffWebp(const uint8_t* d, size_t n) {
   return h;
 }
 
-void CheckPixels(int64_t width, int64_t height, uint64_t maxPixels) {
-  if (maxPixels > 0 && width > 0 && height > 0 && uint64_t(width) * uint64_t(height) > maxPixels) {
-    throw Error(ErrorCode::kInputTooLarge, "Input image exceeds pixel limit: " + std::to_string(width) + "x" +
-                                               std::to_string(height) + " > maxPixels " + std::to_string(maxPixels));
-  }
-}
-
 cv::Mat ToRgb(const cv::Mat& img) {
   cv::Mat rgb;
   switch (img.channels()) {
@@ -118,6 +111,38 @@ cv::Mat ToRgb(const cv::Mat& img) {
 }
 
 }  // namespace
+
+void CheckPixels(int64_t width, int64_t height, uint64_t maxPixels) {
+  if (maxPixels > 0 && width > 0 && height > 0 && uint64_t(width) * uint64_t(height) > maxPixels) {
+    throw Error(ErrorCode::kInputTooLarge, "Input image exceeds pixel limit: " + std::to_string(width) + "x" +
+                                               std::to_string(height) + " > maxPixels " + std::to_string(maxPixels));
+  }
+}
+
+size_t CountJpegScans(const uint8_t* d, size_t n, size_t stopAfter) {
+  // libjpeg's marker reader: garbage and entropy-coded data are skipped up to the next 0xFF; 0xFF fill bytes, stuffed
+  // zeros (FF 00), restart markers and TEM carry no length; every other marker is a segment with a 16-bit length.
+  size_t scans = 0;
+  size_t i = 2;
+  while (i + 1 < n) {
+    if (d[i] != 0xFF) {
+      const void* next = std::memchr(d + i, 0xFF, n - i);
+      if (next == nullptr) break;
+      i = static_cast<const uint8_t*>(next) - d;
+      continue;
+    }
+    const uint8_t marker = d[i + 1];
+    if (marker == 0xFF) { i++; continue; }
+    if (marker == 0x00 || marker == 0x01 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) { i += 2; continue; }
+    if (marker == 0xD9) break;  // EOI: libjpeg reads nothing after it
+    if (marker == 0xDA && ++scans > stopAfter) break;
+    if (i + 4 > n) break;
+    const uint32_t len = Be16(d + i + 2);
+    if (len < 2) break;
+    i += 2 + len;
+  }
+  return scans;
+}
 
 ImageHeader SniffImage(const uint8_t* d, size_t n) {
   static const uint8_t kPng[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
@@ -160,6 +185,13 @@ cv::Mat DecodeImage(const uint8_t* data, size_t size, uint64_t maxPixels) {
       if (size - i > 65536) break;  // tolerate trailing bytes, but not megabytes of them
     }
     if (!has_eoi) throw Error(ErrorCode::kDecode, "Input JPEG is truncated (no end-of-image marker)");
+    // Every scan of a progressive JPEG is a pass over the whole image, however few bytes it has: thousands of empty
+    // scans make a few kilobytes cost seconds to decode (a scan bomb). Count them from the markers first.
+    const size_t scans = CountJpegScans(data, size, kMaxJpegScans);
+    if (scans > kMaxJpegScans) {
+      throw Error(ErrorCode::kDecode, "Input JPEG has more than " + std::to_string(kMaxJpegScans) +
+                                          " scans (a decoder work bomb); refused before decoding");
+    }
   }
   cv::Mat img;
   if (header.format == "gif") {

@@ -19,8 +19,22 @@ struct ImageHeader {
 // Reads the dimensions from the header alone, so decompression bombs are refused before any pixel is allocated.
 ImageHeader SniffImage(const uint8_t* data, size_t size);
 
+// Throws kInputTooLarge when width x height is over maxPixels (0 = no limit; unknown sizes <= 0 pass).
+void CheckPixels(int64_t width, int64_t height, uint64_t maxPixels);
+
+// Decode work limits (docs/robustness.md). A progressive JPEG costs one pass over the image per scan, and scans can be
+// nearly empty; libjpeg's standard scripts use 6 (grey) to 10 (colour) scans, encoders that optimise the script a few
+// dozen at most. libjpeg-turbo's own scan limit (TJPARAM_SCANLIMIT, djpeg -maxscans) guards against the same bomb.
+constexpr size_t kMaxJpegScans = 100;
+
+// Start-of-scan markers in a JPEG stream up to its EOI, found the way libjpeg's marker reader finds them. Stops
+// counting once the count exceeds `stopAfter`.
+size_t CountJpegScans(const uint8_t* data, size_t size, size_t stopAfter);
+
 // Decodes an encoded image to 8-bit RGB (alpha dropped, grey expanded, as CRAFT's imgproc.loadImage does).
-// Throws kDecode for unknown, corrupt or truncated data and kInputTooLarge above maxPixels (0 = no limit).
+// Throws kDecode for unknown, corrupt or truncated data and for decoder work bombs (JPEGs with more than kMaxJpegScans
+// scans), kInputTooLarge above maxPixels (0 = no limit). Multi-image formats give their first image only (GIF frames,
+// TIFF pages: OpenCV's imdecode and DecodeGif read the first).
 cv::Mat DecodeImage(const uint8_t* data, size_t size, uint64_t maxPixels);
 
 // Wraps raw interleaved pixels (1, 3 or 4 channels, RGB(A) order) as RGB without copying when channels == 3.

@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "error.h"
+#include "file.h"
 #include "ort.h"
 #include "ort_api.h"
 
@@ -78,6 +79,62 @@ std::string ShapeString(const std::vector<int64_t>& shape) {
   return s + "]";
 }
 
+std::string ElementTypeName(int type) {
+  switch (type) {
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT: return "float32";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT8: return "uint8";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT8: return "int8";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_UINT16: return "uint16";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT16: return "int16";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT32: return "int32";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_INT64: return "int64";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_STRING: return "string";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BOOL: return "bool";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT16: return "float16";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_DOUBLE: return "float64";
+    case ONNX_TENSOR_ELEMENT_DATA_TYPE_BFLOAT16: return "bfloat16";
+    default: return "element type " + std::to_string(type);
+  }
+}
+
+void CheckFloatOutput(Ort::Session& session, size_t index, size_t rank, const std::string& model,
+                      const std::string& role) {
+  Ort::AllocatorWithDefaultOptions alloc;
+  const std::string name = session.GetOutputNameAllocated(index, alloc).get();
+  const std::string which = "output '" + name + "' (#" + std::to_string(index) + ", the " + role + ")";
+  auto ti = session.GetOutputTypeInfo(index);
+  if (ti.GetONNXType() != ONNX_TYPE_TENSOR) {
+    throw Error(ErrorCode::kModelLoad, "Model " + model + ": " + which + " is not a tensor");
+  }
+  auto tt = ti.GetTensorTypeAndShapeInfo();
+  const int type = tt.GetElementType();
+  if (type != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
+    throw Error(ErrorCode::kModelLoad, "Model " + model + ": " + which + " is " + ElementTypeName(type) +
+                                           "; craft-text reads float32 outputs (export or convert the model with "
+                                           "float32 outputs, or add a Cast to float32)");
+  }
+  const auto shape = tt.GetShape();
+  if (shape.size() != rank) {
+    throw Error(ErrorCode::kModelLoad, "Model " + model + ": " + which + " has shape " + ShapeString(shape) +
+                                           ", expected rank " + std::to_string(rank));
+  }
+}
+
+const float* FloatOutputData(const Ort::Value& value, size_t count, const std::string& role) {
+  if (!value.IsTensor()) throw Error(ErrorCode::kInference, "The model's " + role + " is not a tensor");
+  auto info = value.GetTensorTypeAndShapeInfo();
+  if (info.GetElementType() != ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT) {
+    throw Error(ErrorCode::kInference, "The model's " + role + " is " + ElementTypeName(info.GetElementType()) +
+                                           ", expected float32");
+  }
+  if (info.GetElementCount() != count) {
+    throw Error(ErrorCode::kInference, "The model's " + role + " has shape " + ShapeString(info.GetShape()) + " (" +
+                                           std::to_string(info.GetElementCount()) + " values), expected " +
+                                           std::to_string(count));
+  }
+  return value.GetTensorData<float>();
+}
+
 RunControl::RunControl() : options_(std::make_unique<Ort::RunOptions>()) {}
 RunControl::~RunControl() = default;
 void RunControl::Terminate() {
@@ -91,6 +148,8 @@ OrtModel::OrtModel(const SessionOptions& o) {
   LoadOrtRuntime(o.ortLibrary);
   name_ = ModelName(o);
   const std::string& name = name_;
+  // ONNX Runtime opens the path itself: a FIFO would block its open() (and this libuv thread) forever.
+  if (o.modelData.empty()) RequireRegularFile(o.modelPath, ErrorCode::kModelLoad, "Model file");
   if (o.executionProviders.empty()) throw Error(ErrorCode::kModelLoad, "No execution provider requested");
 
   // Try each provider in order; a provider that can't be appended or can't create the session falls through.
@@ -194,6 +253,11 @@ Session::Session(const SessionOptions& o) : OrtModel(o) {
     throw Error(ErrorCode::kModelLoad, "Model " + name +
                                            " is not a CRAFT model: no [N,H/2,W/2,2] region/affinity output");
   }
+  // Every output the detector reads is read as float32 of the shape checked here.
+  CheckFloatOutput(*session_, static_cast<size_t>(info_.scoreOutput), 4, name, "region/affinity score output");
+  if (info_.refinedOutput >= 0) {
+    CheckFloatOutput(*session_, static_cast<size_t>(info_.refinedOutput), 4, name, "LinkRefiner output");
+  }
 }
 
 ModelOutput Session::Run(const float* input, int n, int h, int w, RunControl* control) const {
@@ -216,15 +280,11 @@ ModelOutput Session::Run(const float* input, int n, int h, int w, RunControl* co
   result.h = static_cast<int>(shape_out[1]);
   result.w = static_cast<int>(shape_out[2]);
   const size_t count = static_cast<size_t>(n) * result.h * result.w * 2;
-  const float* data = outs[0].GetTensorData<float>();
+  const float* data = FloatOutputData(outs[0], count, "region/affinity score output");
   result.scores.assign(data, data + count);
   if (outs.size() > 1) {
-    auto rshape = outs[1].GetTensorTypeAndShapeInfo().GetShape();
     const size_t rcount = static_cast<size_t>(n) * result.h * result.w;
-    if (outs[1].GetTensorTypeAndShapeInfo().GetElementCount() != rcount) {
-      throw Error(ErrorCode::kInference, "Refiner output has shape " + ShapeString(rshape));
-    }
-    const float* r = outs[1].GetTensorData<float>();
+    const float* r = FloatOutputData(outs[1], rcount, "LinkRefiner output");
     result.refined.assign(r, r + rcount);
   }
   return result;

@@ -71,6 +71,20 @@ struct ModelOutput {
   std::vector<float> refined;
 };
 
+// Output checks shared by every model the addon runs (the detector's, a recognizer's): the addon reads outputs as
+// float32, so an output of another element type (float16, uint8, ...) or rank must be refused when the model loads,
+// or its bytes would be read as floats past the end of the tensor.
+//
+// Throws kModelLoad, naming the model, the output and what is wrong, unless output `index` is a float32 tensor of
+// rank `rank`. `role` says what the output is for ("region/affinity score output").
+void CheckFloatOutput(Ort::Session& session, size_t index, size_t rank, const std::string& model,
+                      const std::string& role);
+// Run-time counterpart (the declared type and shape may be dynamic): the data of a float32 tensor holding exactly
+// `count` elements; throws kInference otherwise.
+const float* FloatOutputData(const Ort::Value& value, size_t count, const std::string& role);
+// "float32", "float16", "uint8", ...: ONNX element type names for messages.
+std::string ElementTypeName(int onnxElementType);
+
 // An ONNX model opened on the first requested execution provider that loads it: input/output names, the batch
 // dimension and the custom metadata are read; interface checks are the subclasses' (CRAFT, recogniser).
 class OrtModel {

@@ -29,6 +29,7 @@ const DEFAULTS = Object.freeze({
   threads: undefined, // craft-text's default (ONNX Runtime's, one per physical core, split among concurrent runs)
   concurrency: 1,
   maxQueue: 16, // requests waiting beyond those in flight; more -> 503
+  maxUploads: undefined, // request bodies read at once (default maxQueue + concurrency); more -> 503 before reading
   maxBodyBytes: 20 * 1024 * 1024, // encoded upload size -> 413 beyond
   maxPixels: 40_000_000, // decoded size (checked from the image header) -> 413 beyond
   maxCanvasSize: 2560, // the largest canvasSize a client may ask for
@@ -160,6 +161,12 @@ async function buildServer(options = {}) {
   });
   let closing = false;
   const stats = cachedStats(detector);
+  // Uploads admitted and still being read. They count as queued detections: each becomes one once its body is in, so
+  // capacity is checked before a body is read, and never more than maxUploads bodies are read at once (40 concurrent
+  // 20 MB uploads must not all be buffered only to be refused once read).
+  const maxUploads = o.maxUploads ?? (Number.isFinite(o.maxQueue) ? o.maxQueue + o.concurrency : 256);
+  const reading = new Set();
+  const doneReading = (request) => { reading.delete(request); };
 
   // ---- metrics ----
   const registry = new promClient.Registry();
@@ -228,27 +235,40 @@ async function buildServer(options = {}) {
   });
 
   app.post('/detect', {
-    // refuse before reading the body when the queue is already full: an overloaded server shouldn't buffer uploads
+    // refuse before reading the body when the detector could not take it: an overloaded server doesn't buffer uploads
     onRequest: async (request, reply) => {
       const s = stats();
-      if (s.queued >= s.config.maxQueue) {
+      const free = (o.maxQueue - s.queued) + Math.max(0, o.concurrency - s.inFlight);
+      if (reading.size >= free || reading.size >= maxUploads) {
         if (o.rejectDelayMs > 0) await sleep(o.rejectDelayMs);
-        throw new HttpError(503, 'ERR_CRAFT_QUEUE_FULL', `the detection queue is full (${s.queued} waiting); retry later`,
+        throw new HttpError(503, 'ERR_CRAFT_QUEUE_FULL',
+          `the detection queue is full (${s.queued} waiting, ${reading.size} uploads in progress); retry later`,
           { 'retry-after': String(retryAfterSeconds(stats, o.concurrency)) });
       }
+      reading.add(request);
     },
+    onResponse: async (request) => doneReading(request),
+    onRequestAbort: async (request) => doneReading(request),
   }, async (request, reply) => {
     let image;
     let fields = request.query ?? {};
     if (request.isMultipart()) {
       fields = { ...fields };
-      for await (const part of request.parts()) {
-        if (part.type === 'file') {
-          if (image !== undefined) throw new HttpError(400, 'ERR_BAD_REQUEST', 'send one image per request');
-          image = await part.toBuffer(); // throws FST_REQ_FILE_TOO_LARGE beyond the limit
-        } else fields[part.fieldname] = part.value;
+      try {
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            if (image !== undefined) throw new HttpError(400, 'ERR_BAD_REQUEST', 'send one image per request');
+            image = await part.toBuffer(); // throws FST_REQ_FILE_TOO_LARGE beyond the limit
+          } else fields[part.fieldname] = part.value;
+        }
+      } catch (err) {
+        // The parser's own errors (no boundary, a boundary over 256 characters, a truncated body) are the client's:
+        // 400. Errors with a status (our HttpErrors, @fastify/multipart's limits: 413) keep theirs.
+        if (err instanceof HttpError || err.statusCode !== undefined) throw err;
+        throw new HttpError(400, 'ERR_BAD_MULTIPART', `malformed multipart body: ${err.message}`);
       }
     } else image = request.body;
+    doneReading(request); // the body is in: from here on the detector's queue accounts for this request
     if (!Buffer.isBuffer(image) || image.length === 0) {
       throw new HttpError(400, 'ERR_NO_IMAGE', 'no image: send it as the request body or as a multipart file field');
     }
@@ -289,7 +309,7 @@ function flags(argv) {
     args: argv,
     options: {
       model: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' }, threads: { type: 'string' },
-      concurrency: { type: 'string' }, 'max-queue': { type: 'string' }, 'max-body-bytes': { type: 'string' },
+      concurrency: { type: 'string' }, 'max-queue': { type: 'string' }, 'max-uploads': { type: 'string' }, 'max-body-bytes': { type: 'string' },
       'max-pixels': { type: 'string' }, 'request-timeout-ms': { type: 'string' }, 'reject-delay-ms': { type: 'string' },
       'log-level': { type: 'string' },
     },
@@ -303,6 +323,7 @@ function flags(argv) {
       threads: n(values.threads, 'CRAFT_THREADS'),
       concurrency: n(values.concurrency, 'CRAFT_CONCURRENCY'),
       maxQueue: n(values['max-queue'], 'CRAFT_MAX_QUEUE'),
+      maxUploads: n(values['max-uploads'], 'MAX_UPLOADS'),
       maxBodyBytes: n(values['max-body-bytes'], 'MAX_BODY_BYTES'),
       maxPixels: n(values['max-pixels'], 'MAX_PIXELS'),
       requestTimeoutMs: n(values['request-timeout-ms'], 'REQUEST_TIMEOUT_MS'),

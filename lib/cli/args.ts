@@ -19,11 +19,16 @@ export function parse<T extends Options>(argv: string[], options: T, allowPositi
   }
 }
 
-/** Parses a numeric flag value, or throws a UsageError naming the flag. @private */
+/** Plain decimal notation only: Number() would also take '0x1', '0b1', '1_0'-less forms like ' 1 ' and 'Infinity'. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** Whether a flag value is a number in plain decimal notation. @private */
+export const isDecimal = (value: string): boolean => DECIMAL.test(value);
+
+/** Parses a numeric flag value (decimal notation), or throws a UsageError naming the flag. @private */
 export function num(flag: string, value: string | undefined, min: number, max: number, int = false): number | undefined {
   if (value === undefined) return undefined;
   const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || v < min || v > max || (int && !Number.isInteger(v))) {
+  if (!DECIMAL.test(value) || !Number.isFinite(v) || v < min || v > max || (int && !Number.isInteger(v))) {
     throw new UsageError(`--${flag} expects ${int ? 'an integer' : 'a number'} between ${min} and ${max}, got '${value}'`);
   }
   return v;
@@ -54,4 +59,13 @@ export function detectOptionsFromFlags(v: Record<string, unknown>) {
   if (v.polygons) o.polygons = true;
   if (v.refine) o.refine = true;
   return o;
+}
+
+/**
+ * A file name (or a message quoting one) as one line of text output: a name with control characters (a newline would
+ * forge an output line, an escape sequence would drive the terminal) is printed JSON-quoted, escapes visible. @private
+ */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(text) ? JSON.stringify(text) : text;
 }

@@ -2,19 +2,30 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Detector } from '../detector';
-import { DETECT_FLAGS, detectOptionsFromFlags, num, parse, UsageError } from './args';
+import { DETECT_FLAGS, detectOptionsFromFlags, num, parse, printable, UsageError } from './args';
 import { checkWritable, outputFormat, writeDetectionsPicture, writeHeatmapPicture } from './draw';
 
-export const DETECT_USAGE = 'craft-text detect <image...> [--model m.onnx] [--json] [--polygons] [--refine] [--text-threshold n] [--link-threshold n] [--low-text n] [--canvas-size n] [--mag-ratio n] [--threads n] [--out boxes.png] [--heatmap heat.png]';
+export const DETECT_USAGE = 'craft-text detect <image...|-> [--model m.onnx] [--json] [--polygons] [--refine] [--text-threshold n] [--link-threshold n] [--low-text n] [--canvas-size n] [--mag-ratio n] [--threads n] [--out boxes.png] [--heatmap heat.png]';
 
-/** `craft-text detect`: one JSON line per image with --json, a short summary otherwise. */
-export async function runDetect(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+/** `-` as an image: the image is read from standard input (once). */
+const STDIN = '-';
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** `craft-text detect`: one JSON line per image with --json, a short summary otherwise. `-` reads an image from stdin. */
+export async function runDetect(argv: string[], out: NodeJS.WritableStream = process.stdout,
+  stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
   const { values, positionals } = parse(argv, {
     ...DETECT_FLAGS, json: { type: 'boolean' }, out: { type: 'string' }, heatmap: { type: 'string' },
   });
   if (positionals.length === 0) throw new UsageError('detect needs at least one image');
+  if (positionals.filter((p) => p === STDIN).length > 1) throw new UsageError('standard input (-) can be read only once');
   for (const p of positionals) {
-    if (!fs.existsSync(p)) throw new UsageError(`no such file: ${p}`);
+    if (p !== STDIN && !fs.existsSync(p)) throw new UsageError(`no such file: ${printable(p)}`);
   }
   // --out / --heatmap: a file for one image; a folder (NAME.boxes.EXT / NAME.heatmap.EXT inside) for several.
   const pictures = (['out', 'heatmap'] as const).map((flag) => {
@@ -29,7 +40,7 @@ export async function runDetect(argv: string[], out: NodeJS.WritableStream = pro
       throw new UsageError(`--${flag} must be an existing folder when several images are given: ${target}`);
     }
     const suffix = flag === 'out' ? 'boxes' : 'heatmap';
-    return (image: string) => path.join(target, `${path.parse(image).name}.${suffix}.png`);
+    return (image: string) => path.join(target, `${image === STDIN ? 'stdin' : path.parse(image).name}.${suffix}.png`);
   });
   const [outFile, heatmapFile] = pictures;
   const options = { ...detectOptionsFromFlags(values), ...(heatmapFile ? { heatmaps: true } : {}) };
@@ -39,27 +50,28 @@ export async function runDetect(argv: string[], out: NodeJS.WritableStream = pro
   try {
     for (const image of positionals) {
       try {
-        const r = await detector.detect(image, options);
+        const input = image === STDIN ? await readAll(stdin) : image;
+        const r = await detector.detect(input, options);
         const written: { out?: string; heatmap?: string } = {};
-        if (outFile) await writeDetectionsPicture(image, r.words, written.out = outFile(image));
+        if (outFile) await writeDetectionsPicture(input, r.words, written.out = outFile(image));
         if (heatmapFile && r.heatmaps) await writeHeatmapPicture(r.heatmaps, written.heatmap = heatmapFile(image));
         if (values.json) {
           out.write(JSON.stringify({ image, width: r.width, height: r.height, words: r.words, ...written }) + '\n');
         } else {
           const t = r.timings;
-          out.write(`${image}: ${r.width}x${r.height}, ${r.words.length} words ` +
+          out.write(`${printable(image)}: ${r.width}x${r.height}, ${r.words.length} words ` +
             `(decode ${t.decode.toFixed(1)} ms, preprocess ${t.preprocess.toFixed(1)} ms, ` +
             `inference ${t.inference.toFixed(1)} ms, postprocess ${t.postprocess.toFixed(1)} ms)\n`);
           for (const w of r.words) {
             out.write(`  ${w.score.toFixed(3)}  ${w.box.map(([x, y]) => `${Math.round(x)},${Math.round(y)}`).join(' ')}\n`);
           }
-          for (const [kind, file] of Object.entries(written)) out.write(`  wrote ${kind === 'out' ? 'boxes' : 'heatmaps'}: ${file}\n`);
+          for (const [kind, file] of Object.entries(written)) out.write(`  wrote ${kind === 'out' ? 'boxes' : 'heatmaps'}: ${printable(file)}\n`);
         }
       } catch (err) {
         failures++;
         const e = err as Error & { code?: string };
         if (values.json) out.write(JSON.stringify({ image, error: { code: e.code, message: e.message } }) + '\n');
-        else process.stderr.write(`${image}: ${e.code ?? 'Error'}: ${e.message}\n`);
+        else process.stderr.write(`${printable(image)}: ${e.code ?? 'Error'}: ${printable(e.message)}\n`);
       }
     }
   } finally {

@@ -3,6 +3,7 @@
 // evaluation overlays (eval --out-dir). The drawing, decoding and encoding run natively, off the JS thread
 // (binding/render.cc -> binding/craft/draw.cc).
 import * as fs from 'node:fs';
+import { readRegularFile } from '../files';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { binding, type CaptionPiece, type ImageFormat, type NativeLabel, type NativeStroke } from '../binding';
@@ -45,7 +46,7 @@ export function checkWritable(file: string, flag: string): void {
 }
 
 async function imageBytes(image: string | Uint8Array): Promise<Uint8Array> {
-  return typeof image === 'string' ? fsp.readFile(image) : image;
+  return typeof image === 'string' ? readRegularFile(image) : image;
 }
 
 /**

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /*! craft-text | MIT */
 // The craft-text CLI: a dispatcher over subcommands. Usage errors exit with 2, failures with 1.
-import { UsageError } from './args';
+import { printable, UsageError } from './args';
 import { CONVERT_USAGE, runConvert } from './convert';
 import { BENCH_USAGE, runBench } from './bench';
 import { DETECT_USAGE, runDetect } from './detect';
@@ -47,11 +47,11 @@ export async function main(argv: string[]): Promise<number> {
     return await command.run(rest);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`craft-text ${name}: ${err.message}\nUsage: ${command.usage}\n`);
+      process.stderr.write(`craft-text ${name}: ${printable(err.message)}\nUsage: ${command.usage}\n`);
       return 2;
     }
     const e = err as Error & { code?: string };
-    process.stderr.write(`craft-text ${name}: ${e.code ? e.code + ': ' : ''}${e.message}\n`);
+    process.stderr.write(`craft-text ${name}: ${e.code ? e.code + ': ' : ''}${printable(e.message)}\n`);
     return 1;
   }
 }

@@ -4,6 +4,7 @@
 // search over hundreds of candidates costs seconds, not hundreds of inference passes. Optionally writes the winner
 // into a copy of the model as ONNX metadata (craft.textThreshold, ...), where Detector picks it up as its default.
 import * as fs from 'node:fs';
+import { readRegularFile } from '../files';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Detector } from '../detector';
@@ -12,7 +13,7 @@ import { resolveModel } from '../models';
 import { postprocess } from '../postprocess';
 import { OnnxModel } from '../quantize/graph';
 import type { Heatmaps } from '../types';
-import { num, parse, UsageError } from './args';
+import { isDecimal, num, parse, UsageError } from './args';
 import { loadSamples, pool } from './eval';
 
 export const TUNE_USAGE = 'craft-text tune <dataset-dir>... [--model m.onnx] [--search coordinate|grid] ' +
@@ -71,7 +72,7 @@ export function parseGrid(flag: string, value: string | undefined, fallback: num
   if (value === undefined) return fallback;
   const parts = value.split(',').map((s) => s.trim());
   const out = parts.map((s) => Number(s));
-  if (parts.some((s) => s === '') || out.some((v) => !Number.isFinite(v) || v < 0 || v > 1)) {
+  if (parts.some((s) => !isDecimal(s)) || out.some((v) => !Number.isFinite(v) || v < 0 || v > 1)) {
     throw new UsageError(`--${flag} expects comma-separated numbers between 0 and 1, got '${value}'`);
   }
   return [...new Set(out)].sort((a, b) => a - b);
@@ -245,7 +246,7 @@ export async function runTune(argv: string[], out: NodeJS.WritableStream = proce
   for (const c of top) log(row('', c) + '\n');
 
   if (writeFile !== undefined && modelFile !== undefined) {
-    const m = OnnxModel.parse(await fsp.readFile(modelFile));
+    const m = OnnxModel.parse(await readRegularFile(modelFile));
     for (const k of KEYS) m.metadata.set(`craft.${k}`, String(best[k]));
     if (canvasSize !== undefined) m.metadata.set('craft.canvasSize', String(canvasSize));
     if (magRatio !== undefined) m.metadata.set('craft.magRatio', String(magRatio));

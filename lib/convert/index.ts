@@ -1,6 +1,6 @@
 /*! craft-text | MIT */
 // Official CRAFT / LinkRefiner checkpoints (torch.save, zip or legacy format) -> ONNX, in plain Node.
-import { promises as fsp } from 'node:fs';
+import { readRegularFile } from '../files';
 import { buildModel, DEFAULT_BN_EPS, type BuildInfo } from './craft';
 import { ConvertError } from './errors';
 import { looksLikeOnnx, remapOnnx, type OnnxNameMap } from './remap';
@@ -37,7 +37,7 @@ async function bytesOf(src: Uint8Array | string, what: string): Promise<Uint8Arr
   if (src instanceof Uint8Array) return src;
   if (typeof src !== 'string') throw new TypeError(`${what} must be a path or a Uint8Array`);
   try {
-    return await fsp.readFile(src);
+    return await readRegularFile(src);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     throw new ConvertError(`cannot read ${what} '${src}': ${e.code ?? e.message}`);

@@ -1,7 +1,7 @@
 /*! craft-text | MIT */
 // INT8 quantization of a CRAFT ONNX model in plain Node (no Python): static QDQ with ranges calibrated on images run
 // through the detector itself (same decoding and pre-processing as at inference time), or dynamic (ConvInteger).
-import { promises as fsp } from 'node:fs';
+import { readRegularFile } from '../files';
 import { Detector } from '../detector';
 import type { DetectOptions, ImageInput } from '../types';
 import { QuantizeError } from './errors';
@@ -71,7 +71,7 @@ async function bytesOf(model: Uint8Array | string): Promise<Uint8Array> {
   if (model instanceof Uint8Array) return model;
   if (typeof model !== 'string') throw new TypeError('model must be a path or a Uint8Array');
   try {
-    return await fsp.readFile(model);
+    return await readRegularFile(model);
   } catch (err) {
     throw new QuantizeError(`cannot read the model '${model}': ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }

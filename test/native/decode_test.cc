@@ -11,6 +11,7 @@
 // Exit status 0 when everything passes.
 #include <dirent.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -24,6 +25,7 @@
 #include <opencv2/core.hpp>
 
 #include "error.h"
+#include "file.h"
 #include "postprocess.h"
 #include "preprocess.h"
 #include "tiling.h"
@@ -263,6 +265,77 @@ void TinyMaps() {
 
 }  // namespace
 
+namespace {
+
+// A progressive grey JPEG of w x h with `scans` empty refinement scans after the first (a scan bomb).
+std::vector<uint8_t> JpegScanBomb(int w, int h, int scans) {
+  std::vector<uint8_t> b = {0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x43, 0x00};
+  b.insert(b.end(), 64, 1);
+  const uint8_t sof[] = {0xFF, 0xC2, 0x00, 0x0B, 8, uint8_t(h >> 8), uint8_t(h), uint8_t(w >> 8), uint8_t(w), 1, 1, 0x11, 0};
+  b.insert(b.end(), sof, sof + sizeof sof);
+  const uint8_t dht[] = {0xFF, 0xC4, 0x00, 20, 0x00, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+  b.insert(b.end(), dht, dht + sizeof dht);
+  for (int k = 0; k <= scans; k++) {
+    const int ah = k == 0 ? 0 : 13 - std::min(k - 1, 12), al = k == 0 ? 13 : 12 - std::min(k - 1, 12);
+    const uint8_t sos[] = {0xFF, 0xDA, 0x00, 0x08, 1, 1, 0x00, 0, 0, uint8_t((ah << 4) | al), 0x00};
+    b.insert(b.end(), sos, sos + sizeof sos);
+  }
+  b.push_back(0xFF);
+  b.push_back(0xD9);
+  return b;
+}
+
+// Issue 12: decode work limits and the file-opening rules.
+void HostileCallers(const std::string& images) {
+  std::printf("hostile callers\n");
+  for (int scans : {0, 9, 99, 100, 101, 1000}) {
+    const std::vector<uint8_t> b = JpegScanBomb(64, 64, scans);
+    CHECK(craft::CountJpegScans(b.data(), b.size(), 100000) == size_t(scans + 1), "%d scans counted", scans + 1);
+    bool refused = false;
+    try {
+      craft::DecodeImage(b.data(), b.size(), 0);
+    } catch (const craft::Error& e) {
+      refused = std::strstr(e.what(), "scans") != nullptr;
+    }
+    CHECK(refused == (scans + 1 > int(craft::kMaxJpegScans)), "%d scans: refused %d", scans + 1, refused);
+  }
+  // Counting stops early; fill bytes, stuffed zeros and restart markers in entropy data are not scans.
+  std::vector<uint8_t> b = JpegScanBomb(64, 64, 5000);
+  CHECK(craft::CountJpegScans(b.data(), b.size(), 10) == 11, "stops after the limit");
+  b = JpegScanBomb(8, 8, 0);
+  const uint8_t noise[] = {0xFF, 0x00, 0xFF, 0xFF, 0xD3, 0x12, 0xFF, 0x00};
+  b.insert(b.end() - 2, noise, noise + sizeof noise);
+  CHECK(craft::CountJpegScans(b.data(), b.size(), 100) == 1, "entropy-coded data holds no scans");
+  const std::vector<uint8_t> baseline = ReadAll(images + "/hello.jpg");
+  CHECK(craft::CountJpegScans(baseline.data(), baseline.size(), 100) == 1, "baseline JPEG: 1 scan");
+  const std::vector<uint8_t> progressive = ReadAll(images + "/hello-progressive.jpg");
+  if (!progressive.empty()) {
+    const size_t n = craft::CountJpegScans(progressive.data(), progressive.size(), 100);
+    CHECK(n >= 6 && n <= 12, "progressive JPEG: libjpeg's script (%zu scans)", n);
+  }
+  // Files: NUL bytes, non-regular files.
+  auto refuses = [](const std::string& path, const char* why) {
+    try {
+      craft::RegularFile f(path, craft::ErrorCode::kIo, "Input file");
+    } catch (const craft::Error& e) {
+      return std::strstr(e.what(), why) != nullptr;
+    }
+    return false;
+  };
+  CHECK(refuses(images + "/hello.png" + std::string(1, '\0') + ".txt", "NUL"), "NUL in a path");
+  CHECK(refuses("/dev/zero", "not a regular file"), "a device");
+  CHECK(refuses(images, "not a regular file"), "a directory");
+  const std::string fifo = "/tmp/craft-decode-test-fifo-" + std::to_string(::getpid());
+  if (::mkfifo(fifo.c_str(), 0600) == 0) {
+    CHECK(refuses(fifo, "not a regular file"), "a FIFO, without waiting for a writer");
+    ::unlink(fifo.c_str());
+  }
+  craft::RegularFile png(images + "/hello.png", craft::ErrorCode::kIo, "Input file");
+  CHECK(png.ReadPrefix(8).size() == 8 && png.ReadAll().size() == png.size(), "prefix, then the whole file");
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   if (argc < 2) {
     std::printf("usage: decode_test IMAGES_DIR [CORPUS_DIR...]\n");
@@ -281,6 +354,7 @@ int main(int argc, char** argv) {
   RawBuffers();
   TilingInvariants();
   TinyMaps();
+  HostileCallers(argv[1]);
   for (int a = 2; a < argc; a++) {
     std::printf("corpus %s\n", argv[a]);
     for (const std::string& f : ListFiles(argv[a])) {
