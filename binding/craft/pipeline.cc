@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
 #include <opencv2/imgproc.hpp>
 
+#include "autoscale.h"
+#include "characters.h"
 #include "error.h"
 #include "file.h"
 
@@ -36,6 +39,57 @@ std::vector<uint8_t> ReadImageFile(const std::string& path, uint64_t maxPixels) 
   CheckPixels(header.width, header.height, maxPixels);
   if (file.size() > bytes.size()) bytes = file.ReadAll();
   return bytes;
+}
+
+// The working scale of scale 'fixed' for a width x height image (what Prepare does with these options).
+double FixedScale(int width, int height, const DetectOptions& options) {
+  if (ShouldTile(width, height, options.canvasSize, options.magRatio, options.tiling)) return options.magRatio;
+  return ComputeResize(width, height, options.canvasSize, options.magRatio).ratio;
+}
+
+// The options of a fixed pass at working scale `scale`: untiled while it fits the canvas, tiled beyond.
+DetectOptions AtScale(const DetectOptions& options, double scale, int width, int height) {
+  DetectOptions o = options;
+  o.autoScale = false;
+  o.magRatio = static_cast<float>(scale);
+  // tiling 'off' is honoured: the canvas caps the scale (CRAFT's behaviour), as it does for the fixed pass.
+  if (options.tiling.mode != TilingMode::kOff) {
+    o.tiling.mode = scale * std::max(width, height) > options.canvasSize ? TilingMode::kOn : TilingMode::kAuto;
+  }
+  return o;
+}
+
+float ShortSide(const Word& w) {
+  const auto d = [](const Point& a, const Point& b) { return std::hypot(a.x - b.x, a.y - b.y); };
+  return std::min(d(w.box[0], w.box[1]), d(w.box[1], w.box[2]));
+}
+
+double QuadArea(const std::vector<cv::Point2f>& q) { return std::fabs(cv::contourArea(q)); }
+
+// Large-text words replace the main pass's words they mostly cover (the pieces a too-tall word falls into at the main
+// scale); a main word covered by none stays. Main words first (their order), then the large ones.
+std::vector<Word> MergePasses(std::vector<Word> main, const std::vector<Word>& large) {
+  if (large.empty()) return main;
+  auto poly = [](const Word& w) {
+    std::vector<cv::Point2f> q;
+    for (const Point& p : w.box) q.emplace_back(p.x, p.y);
+    return q;
+  };
+  std::vector<std::vector<cv::Point2f>> big;
+  for (const Word& w : large) big.push_back(poly(w));
+  std::vector<Word> out;
+  for (Word& m : main) {
+    const auto q = poly(m);
+    const double area = QuadArea(q);
+    bool covered = false;
+    for (const auto& b : big) {
+      std::vector<cv::Point2f> inter;
+      if (area > 0 && cv::intersectConvexConvex(q, b, inter) > 0.5 * area) { covered = true; break; }
+    }
+    if (!covered) out.push_back(std::move(m));
+  }
+  out.insert(out.end(), large.begin(), large.end());
+  return out;
 }
 
 }  // namespace
@@ -78,10 +132,70 @@ cv::Mat LoadImage(const ImageInput& input, uint64_t maxPixels) {
 Detector::Detector(const SessionOptions& options) : session_(options) {}
 
 PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& options) const {
-  PreparedImage prepared;
   auto t0 = Clock::now();
   cv::Mat rgb = LoadImage(input, options.maxPixels);
-  prepared.timings.decode = MsSince(t0);
+  const double decode = MsSince(t0);
+  if (!options.autoScale) {
+    PreparedImage prepared = PrepareAt(rgb, input, options);
+    prepared.timings.decode = decode;
+    prepared.passes.insert(prepared.passes.begin(), Pass{});
+    return prepared;
+  }
+  // scale 'auto' (autoscale.h): probe, plan, maybe a pass for large text; the main pass is prepared as usual.
+  auto t1 = Clock::now();
+  const double fixed = FixedScale(rgb.cols, rgb.rows, options);
+  const int longSide = std::max(rgb.cols, rgb.rows);
+  const double probeScale = std::min(kProbeFraction * fixed, static_cast<double>(options.canvasSize) / longSide);
+  DetectOptions probeOptions = AtScale(options, probeScale, rgb.cols, rgb.rows);
+  probeOptions.characters = false;
+  probeOptions.heatmaps = false;
+  probeOptions.polygons = false;
+  probeOptions.refine = false;
+  DetectResult probe = RunPass(rgb, probeOptions);
+  std::vector<float> heights;
+  for (const Word& w : probe.words) heights.push_back(ShortSide(w) / kDetectedToTruth);
+  // maxPixels bounds the working image (PlanTiles lowers the scale to fit it; so does this plan).
+  double maxScale =
+      options.maxPixels > 0 ? std::sqrt(static_cast<double>(options.maxPixels) / (double(rgb.cols) * rgb.rows)) : 64.0;
+  if (options.tiling.mode == TilingMode::kOff) maxScale = std::min(maxScale, double(options.canvasSize) / longSide);
+  const ScalePlan plan = PlanScales(heights, fixed, maxScale);
+  std::vector<Pass> passes = {Pass{"probe", probe.scale, probe.tiles, static_cast<int>(probe.words.size())}};
+  std::vector<Word> large;
+  if (plan.second > 0) {
+    DetectOptions secondOptions = AtScale(options, plan.second, rgb.cols, rgb.rows);
+    secondOptions.heatmaps = false;
+    DetectResult second = RunPass(rgb, secondOptions);
+    for (Word& w : second.words) {
+      if (ShortSide(w) / kDetectedToTruth > plan.largeFrom) large.push_back(std::move(w));
+    }
+    passes.push_back(Pass{"large", second.scale, second.tiles, static_cast<int>(large.size())});
+  }
+  const double autoMs = MsSince(t1);
+  // The fixed scale itself: exactly the fixed pass (the same options, not a float re-derivation of its ratio).
+  DetectOptions fixedOptions = options;
+  fixedOptions.autoScale = false;
+  PreparedImage prepared = PrepareAt(rgb, input, plan.main == fixed ? fixedOptions
+                                                                    : AtScale(options, plan.main, rgb.cols, rgb.rows));
+  prepared.timings.decode = decode;
+  prepared.timings.autoScale = autoMs;
+  passes.insert(passes.begin() + 1, Pass{});  // the main pass (Finish fills it in)
+  prepared.passes = std::move(passes);
+  prepared.largeWords = std::move(large);
+  prepared.source = rgb;
+  prepared.maxScale = maxScale;
+  return prepared;
+}
+
+DetectResult Detector::RunPass(const cv::Mat& rgb, const DetectOptions& options) const {
+  PreparedImage prepared = PrepareAt(rgb, ImageInput{}, options);
+  ModelOutput output = Infer({&prepared}, nullptr);
+  prepared.tensor = {};
+  prepared.rgb.release();
+  return Finish(prepared, output, 0, options);
+}
+
+PreparedImage Detector::PrepareAt(const cv::Mat& rgb, const ImageInput& input, const DetectOptions& options) const {
+  PreparedImage prepared;
   auto t1 = Clock::now();
   prepared.width = rgb.cols;
   prepared.height = rgb.rows;
@@ -194,6 +308,7 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
   result.downscaled = image.downscaled;
   result.tiles = image.tiled ? static_cast<int>(image.plan.tiles.size()) : 1;
   result.timings = image.timings;
+  result.passes = image.passes;
 
   const bool refine = options.refine;
   if (refine && output.refined.empty()) {
@@ -219,13 +334,23 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
   post.lowText = options.lowText;
   post.polygons = options.polygons || refine;
   result.words = GetDetBoxes(region.data(), affinity.data(), output.w, output.h, post);
+  ScoreWords(region.data(), output.w, output.h, options.lowText, options.characters, result.words);
 
   // adjustResultCoordinates: heatmap -> network input (x2) -> original image (/ ratio).
   const float k = 2.0f / image.resize.ratio;
   for (Word& word : result.words) {
     for (Point& p : word.box) { p.x *= k; p.y *= k; }
     for (Point& p : word.polygon) { p.x *= k; p.y *= k; }
+    for (auto& c : word.characters) for (Point& p : c) { p.x *= k; p.y *= k; }
   }
+  for (Pass& pass : result.passes) {
+    if (std::strcmp(pass.role, "main") != 0) continue;
+    pass.words = static_cast<int>(result.words.size());
+    pass.scale = result.scale;
+    pass.tiles = result.tiles;
+  }
+  if (!image.source.empty()) UpscaleSmallText(image, options, result);
+  result.words = MergePasses(std::move(result.words), image.largeWords);
   if (options.heatmaps) {
     result.hasHeatmaps = true;
     result.heatmaps.width = output.w;
@@ -235,6 +360,31 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
   }
   result.timings.postprocess = MsSince(t0);
   return result;
+}
+
+void Detector::UpscaleSmallText(const PreparedImage& image, const DetectOptions& options, DetectResult& result) const {
+  std::vector<float> heights;
+  for (const Word& w : result.words) heights.push_back(ShortSide(w) / kDetectedToTruth);
+  const double up = PlanUpscale(heights, result.scale, image.maxScale);
+  if (up <= 0) return;
+  auto t0 = Clock::now();
+  DetectResult small = RunPass(image.source, AtScale(options, up, image.width, image.height));
+  // The upscaled pass becomes the main one; the old main pass's words too tall for it stay (as a 'large' pass).
+  const float largeFrom = static_cast<float>(kGoodHigh / small.scale);
+  std::vector<Word> keep;
+  for (Word& w : result.words) {
+    if (ShortSide(w) / kDetectedToTruth > largeFrom) keep.push_back(std::move(w));
+  }
+  for (Pass& pass : result.passes) {
+    if (std::strcmp(pass.role, "main") == 0) { pass.role = "large"; pass.words = static_cast<int>(keep.size()); }
+  }
+  result.passes.push_back(Pass{"main", small.scale, small.tiles, static_cast<int>(small.words.size())});
+  result.words = MergePasses(std::move(small.words), keep);
+  result.scale = small.scale;
+  result.tiles = small.tiles;
+  result.downscaled = false;
+  if (options.heatmaps) result.heatmaps = std::move(small.heatmaps);
+  result.timings.autoScale += MsSince(t0);
 }
 
 void Detector::InferTiled(const PreparedImage& image, RunControl* control, ModelOutput& out, int index) const {
