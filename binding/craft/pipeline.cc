@@ -145,6 +145,23 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
   auto t1 = Clock::now();
   const double fixed = FixedScale(rgb.cols, rgb.rows, options);
   const int longSide = std::max(rgb.cols, rgb.rows);
+  // maxPixels bounds the working image (PlanTiles lowers the scale to fit it; so does this plan).
+  double maxScale =
+      options.maxPixels > 0 ? std::sqrt(static_cast<double>(options.maxPixels) / (double(rgb.cols) * rgb.rows)) : 64.0;
+  if (options.tiling.mode == TilingMode::kOff) maxScale = std::min(maxScale, double(options.canvasSize) / longSide);
+  DetectOptions fixedOptions = options;
+  fixedOptions.autoScale = false;
+  if (!ShouldTile(rgb.cols, rgb.rows, options.canvasSize, options.magRatio, options.tiling)) {
+    // The fixed pass fits one canvas: it is its own probe (no pass is cheaper that sees as much); Finish judges its
+    // words (RefineScales). An ordinary page costs exactly the fixed pass.
+    PreparedImage prepared = PrepareAt(rgb, input, fixedOptions);
+    prepared.timings.decode = decode;
+    prepared.passes.push_back(Pass{});
+    prepared.source = rgb;
+    prepared.maxScale = maxScale;
+    prepared.judgeLarge = true;
+    return prepared;
+  }
   const double probeScale = std::min(kProbeFraction * fixed, static_cast<double>(options.canvasSize) / longSide);
   DetectOptions probeOptions = AtScale(options, probeScale, rgb.cols, rgb.rows);
   probeOptions.characters = false;
@@ -154,10 +171,6 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
   DetectResult probe = RunPass(rgb, probeOptions);
   std::vector<float> heights;
   for (const Word& w : probe.words) heights.push_back(ShortSide(w) / kDetectedToTruth);
-  // maxPixels bounds the working image (PlanTiles lowers the scale to fit it; so does this plan).
-  double maxScale =
-      options.maxPixels > 0 ? std::sqrt(static_cast<double>(options.maxPixels) / (double(rgb.cols) * rgb.rows)) : 64.0;
-  if (options.tiling.mode == TilingMode::kOff) maxScale = std::min(maxScale, double(options.canvasSize) / longSide);
   const ScalePlan plan = PlanScales(heights, fixed, maxScale);
   std::vector<Pass> passes = {Pass{"probe", probe.scale, probe.tiles, static_cast<int>(probe.words.size())}};
   std::vector<Word> large;
@@ -172,8 +185,6 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
   }
   const double autoMs = MsSince(t1);
   // The fixed scale itself: exactly the fixed pass (the same options, not a float re-derivation of its ratio).
-  DetectOptions fixedOptions = options;
-  fixedOptions.autoScale = false;
   PreparedImage prepared = PrepareAt(rgb, input, plan.main == fixed ? fixedOptions
                                                                     : AtScale(options, plan.main, rgb.cols, rgb.rows));
   prepared.timings.decode = decode;
@@ -349,7 +360,7 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
     pass.scale = result.scale;
     pass.tiles = result.tiles;
   }
-  if (!image.source.empty()) UpscaleSmallText(image, options, result);
+  if (!image.source.empty()) RefineScales(image, options, result);
   result.words = MergePasses(std::move(result.words), image.largeWords);
   if (options.heatmaps) {
     result.hasHeatmaps = true;
@@ -362,28 +373,50 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
   return result;
 }
 
-void Detector::UpscaleSmallText(const PreparedImage& image, const DetectOptions& options, DetectResult& result) const {
+void Detector::RefineScales(const PreparedImage& image, const DetectOptions& options, DetectResult& result) const {
   std::vector<float> heights;
   for (const Word& w : result.words) heights.push_back(ShortSide(w) / kDetectedToTruth);
-  const double up = PlanUpscale(heights, result.scale, image.maxScale);
-  if (up <= 0) return;
+  double next = PlanUpscale(heights, result.scale, image.maxScale);
+  // Without a probe (the fixed pass fitted one canvas), the main pass's words also say whether the text is too tall.
+  ScalePlan plan;
+  if (next == 0 && image.judgeLarge) {
+    plan = PlanScales(heights, result.scale, image.maxScale);
+    if (plan.main < result.scale) next = plan.main;
+  }
   auto t0 = Clock::now();
-  DetectResult small = RunPass(image.source, AtScale(options, up, image.width, image.height));
-  // The upscaled pass becomes the main one; the old main pass's words too tall for it stay (as a 'large' pass).
-  const float largeFrom = static_cast<float>(kGoodHigh / small.scale);
-  std::vector<Word> keep;
-  for (Word& w : result.words) {
-    if (ShortSide(w) / kDetectedToTruth > largeFrom) keep.push_back(std::move(w));
+  if (next > 0) {
+    // Another main pass (larger for small text, smaller for large text); the old main pass's words that the new scale
+    // would put outside the good range stay (as a 'large' or 'small' pass) and replace what they cover.
+    DetectResult pass = RunPass(image.source, AtScale(options, next, image.width, image.height));
+    const bool up = pass.scale > result.scale;
+    std::vector<Word> keep;
+    for (Word& w : result.words) {
+      const float h = ShortSide(w) / kDetectedToTruth * pass.scale;
+      if (up ? h > kGoodHigh : h < kGoodLow) keep.push_back(std::move(w));
+    }
+    for (Pass& p : result.passes) {
+      if (std::strcmp(p.role, "main") == 0) { p.role = up ? "large" : "small"; p.words = static_cast<int>(keep.size()); }
+    }
+    result.passes.push_back(Pass{"main", pass.scale, pass.tiles, static_cast<int>(pass.words.size())});
+    result.words = MergePasses(std::move(pass.words), keep);
+    result.scale = pass.scale;
+    result.tiles = pass.tiles;
+    result.downscaled = false;
+    if (options.heatmaps) result.heatmaps = std::move(pass.heatmaps);
+  } else if (plan.second > 0) {
+    // A few words too tall for the main scale (a headline): a pass for them, as after a probe.
+    DetectOptions o = AtScale(options, plan.second, image.width, image.height);
+    o.heatmaps = false;
+    DetectResult second = RunPass(image.source, o);
+    std::vector<Word> large;
+    for (Word& w : second.words) {
+      if (ShortSide(w) / kDetectedToTruth > plan.largeFrom) large.push_back(std::move(w));
+    }
+    result.passes.push_back(Pass{"large", second.scale, second.tiles, static_cast<int>(large.size())});
+    result.words = MergePasses(std::move(result.words), large);
+  } else {
+    return;
   }
-  for (Pass& pass : result.passes) {
-    if (std::strcmp(pass.role, "main") == 0) { pass.role = "large"; pass.words = static_cast<int>(keep.size()); }
-  }
-  result.passes.push_back(Pass{"main", small.scale, small.tiles, static_cast<int>(small.words.size())});
-  result.words = MergePasses(std::move(small.words), keep);
-  result.scale = small.scale;
-  result.tiles = small.tiles;
-  result.downscaled = false;
-  if (options.heatmaps) result.heatmaps = std::move(small.heatmaps);
   result.timings.autoScale += MsSince(t0);
 }
 

@@ -94,6 +94,7 @@ struct PreparedImage {
   std::vector<Word> largeWords;
   cv::Mat source;   // the decoded image (shared, not copied), kept for an upscaled pass (autoscale.h, PlanUpscale)
   double maxScale = 0;
+  bool judgeLarge = false;  // no probe ran: the main pass's words decide about large text too
 };
 
 class Detector {
@@ -116,8 +117,9 @@ class Detector {
   PreparedImage PrepareAt(const cv::Mat& rgb, const ImageInput& input, const DetectOptions& options) const;
   // A whole pass (prepare, infer, finish) on a decoded image: its words in original pixels.
   DetectResult RunPass(const cv::Mat& rgb, const DetectOptions& options) const;
-  // scale 'auto': an upscaled pass when the main pass's words are too small (autoscale.h, PlanUpscale).
-  void UpscaleSmallText(const PreparedImage& image, const DetectOptions& options, DetectResult& result) const;
+  // scale 'auto', after the main pass: another main pass when its words are too small (PlanUpscale) or, without a
+  // probe, too large (PlanScales), or a pass for a few large words (autoscale.h).
+  void RefineScales(const PreparedImage& image, const DetectOptions& options, DetectResult& result) const;
   // Runs a tiled image's tiles (batched) and stitches their maps into item `index` of `out`.
   void InferTiled(const PreparedImage& image, RunControl* control, ModelOutput& out, int index) const;
 
