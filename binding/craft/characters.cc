@@ -35,9 +35,12 @@ void ScoreWord(const cv::Mat& map, float lowText, bool characters, Word& word) {
   // Strip coordinates: x along the reading direction, y across it.
   const Point origin = b[0], along = vertical ? b[3] : b[1], far = b[2], across = vertical ? b[1] : b[3];
   const float length = vertical ? side : top, thickness = vertical ? top : side;
-  const float s = std::min(4.f, std::max(1.f, 12.f / thickness));  // enough samples across small words
-  const int L = std::max(2, static_cast<int>(std::lround(length * s)));
-  const int H = std::max(1, static_cast<int>(std::lround(thickness * s)));
+  // Enough samples across small words; at most kMaxStrip along either axis (OpenCV's remap takes < 32767, and a
+  // longer profile would not resolve more characters than the map has pixels for).
+  constexpr float kMaxStrip = 4096.f;
+  const float s = std::min(4.f, std::max(1.f, 12.f / thickness));
+  const int L = std::max(2, static_cast<int>(std::lround(std::min(length * s, kMaxStrip))));
+  const int H = std::max(1, static_cast<int>(std::lround(std::min(thickness * s, kMaxStrip))));
   const cv::Point2f src[4] = {{origin.x, origin.y}, {along.x, along.y}, {far.x, far.y}, {across.x, across.y}};
   const cv::Point2f dst[4] = {{0.f, 0.f}, {float(L), 0.f}, {float(L), float(H)}, {0.f, float(H)}};
   const cv::Mat M = cv::getPerspectiveTransform(src, dst);

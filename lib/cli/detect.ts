@@ -5,7 +5,7 @@ import { Detector } from '../detector';
 import { DETECT_FLAGS, detectOptionsFromFlags, num, parse, printable, UsageError } from './args';
 import { checkWritable, outputFormat, writeDetectionsPicture, writeHeatmapPicture } from './draw';
 
-export const DETECT_USAGE = 'craft-text detect <image...|-> [--model m.onnx] [--json] [--polygons] [--refine] [--text-threshold n] [--link-threshold n] [--low-text n] [--canvas-size n] [--mag-ratio n] [--threads n] [--out boxes.png] [--heatmap heat.png]';
+export const DETECT_USAGE = 'craft-text detect <image...|-> [--model m.onnx] [--json] [--polygons] [--refine] [--text-threshold n] [--link-threshold n] [--low-text n] [--canvas-size n] [--mag-ratio n] [--scale auto|fixed] [--threads n] [--out boxes.png] [--heatmap heat.png]';
 
 /** `-` as an image: the image is read from standard input (once). */
 const STDIN = '-';
