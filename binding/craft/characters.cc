@@ -41,11 +41,22 @@ void ScoreWord(const cv::Mat& map, float lowText, bool characters, Word& word) {
   const float s = std::min(4.f, std::max(1.f, 12.f / thickness));
   const int L = std::max(2, static_cast<int>(std::lround(std::min(length * s, kMaxStrip))));
   const int H = std::max(1, static_cast<int>(std::lround(std::min(thickness * s, kMaxStrip))));
-  const cv::Point2f src[4] = {{origin.x, origin.y}, {along.x, along.y}, {far.x, far.y}, {across.x, across.y}};
+  // Sampled from the word's bounding region of the map (OpenCV's remap takes maps under 32767 px a side; a word that
+  // long keeps its capped rawScore and gets no character boxes).
+  float bx0 = b[0].x, by0 = b[0].y, bx1 = b[0].x, by1 = b[0].y;
+  for (const Point& p : b) {
+    bx0 = std::min(bx0, p.x); by0 = std::min(by0, p.y); bx1 = std::max(bx1, p.x); by1 = std::max(by1, p.y);
+  }
+  const int rx0 = std::max(0, static_cast<int>(std::floor(bx0)) - 1), ry0 = std::max(0, static_cast<int>(std::floor(by0)) - 1);
+  const int rx1 = std::min(map.cols, static_cast<int>(std::ceil(bx1)) + 2), ry1 = std::min(map.rows, static_cast<int>(std::ceil(by1)) + 2);
+  if (rx1 <= rx0 || ry1 <= ry0 || rx1 - rx0 >= 32000 || ry1 - ry0 >= 32000) return;
+  const cv::Mat roi = map(cv::Rect(rx0, ry0, rx1 - rx0, ry1 - ry0));
+  const cv::Point2f src[4] = {{origin.x - rx0, origin.y - ry0}, {along.x - rx0, along.y - ry0},
+                              {far.x - rx0, far.y - ry0}, {across.x - rx0, across.y - ry0}};
   const cv::Point2f dst[4] = {{0.f, 0.f}, {float(L), 0.f}, {float(L), float(H)}, {0.f, float(H)}};
   const cv::Mat M = cv::getPerspectiveTransform(src, dst);
   cv::Mat strip;
-  cv::warpPerspective(map, strip, M, cv::Size(L, H), cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
+  cv::warpPerspective(roi, strip, M, cv::Size(L, H), cv::INTER_LINEAR, cv::BORDER_CONSTANT, 0);
 
   std::vector<float> raw(L, 0.f), p(L, 0.f);
   for (int y = 0; y < H; y++) {
@@ -120,7 +131,7 @@ void ScoreWord(const cv::Mat& map, float lowText, bool characters, Word& word) {
     std::vector<cv::Point2f> q = {{float(x0), fy0}, {float(x1), fy0}, {float(x1), fy1}, {float(x0), fy1}}, out;
     cv::perspectiveTransform(q, out, inverse);
     std::array<Point, 4> box;
-    for (int i = 0; i < 4; i++) box[i] = {out[i].x, out[i].y};
+    for (int i = 0; i < 4; i++) box[i] = {out[i].x + rx0, out[i].y + ry0};
     word.characters.push_back(Ordered(box));
   }
 }

@@ -59,6 +59,12 @@ DetectOptions AtScale(const DetectOptions& options, double scale, int width, int
   return o;
 }
 
+// The decoded image, owned: an unconverted raw 3-channel input is the caller's memory, which the staged path frees
+// after Prepare, while the extra passes of scale 'auto' read the image in Finish.
+cv::Mat Owned(const cv::Mat& rgb, const ImageInput& input) {
+  return input.pixels != nullptr && rgb.data == input.pixels ? rgb.clone() : rgb;
+}
+
 float ShortSide(const Word& w) {
   const auto d = [](const Point& a, const Point& b) { return std::hypot(a.x - b.x, a.y - b.y); };
   return std::min(d(w.box[0], w.box[1]), d(w.box[1], w.box[2]));
@@ -157,7 +163,7 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
     PreparedImage prepared = PrepareAt(rgb, input, fixedOptions);
     prepared.timings.decode = decode;
     prepared.passes.push_back(Pass{});
-    prepared.source = rgb;
+    prepared.source = Owned(rgb, input);
     prepared.maxScale = maxScale;
     prepared.judgeLarge = true;
     return prepared;
@@ -192,7 +198,7 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
   passes.insert(passes.begin() + 1, Pass{});  // the main pass (Finish fills it in)
   prepared.passes = std::move(passes);
   prepared.largeWords = std::move(large);
-  prepared.source = rgb;
+  prepared.source = Owned(rgb, input);
   prepared.maxScale = maxScale;
   return prepared;
 }
