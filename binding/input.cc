@@ -222,8 +222,8 @@ class DecodeImageWorker : public PromiseWorker {
       auto t0 = std::chrono::steady_clock::now();
       const craft::ImageInput in = input_.view();
       cv::Mat rgb = craft::LoadImage(in, maxPixels_);
-      // Raw pixels belong to the worker's input (a copy, or a SharedArrayBuffer's memory): the handle outlives this call,
-      // so it owns a copy.
+      // Raw RGB pixels are wrapped, not converted: the handle outlives this call (and the input's copy), so it owns
+      // a copy of its own.
       if (in.pixels != nullptr && rgb.data == in.pixels) rgb = rgb.clone();
       image_ = std::make_shared<cv::Mat>(std::move(rgb));
       ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -1,7 +1,6 @@
-// JS -> C++ conversion of what every N-API entry point takes (images, heatmaps, paths, option fields, session options),
-// shared by the detector and the recogniser; and decoded images (decodeImage): an image decoded once, then given to
-// detect() and recognize() (Ocr.read()). The rules
-// that keep a caller from crashing the process:
+// JS -> C++ conversion of what every N-API entry point takes (images, heatmaps, paths, model/session options, option
+// fields), shared by the detector, the recogniser and the renderers; and decoded images (decodeImage): an image decoded
+// once, then given to detect() and recognize() (Ocr.read()). The rules that keep a caller from crashing the process:
 //
 //  - Ownership: memory a worker reads off the JS thread is COPIED on the JS thread, at the call. A JS buffer can be
 //    detached (transferred with postMessage/structuredClone, then collected) or shrunk (a resizable ArrayBuffer's
@@ -75,10 +74,12 @@ std::vector<uint8_t> CopyBytes(const Napi::Env& env, const Napi::Value& value, c
 // The first `count` floats of a Float32Array, copied; TypeError for another type or fewer elements.
 std::vector<float> CopyFloats(const Napi::Env& env, const Napi::Value& value, size_t count, const std::string& what);
 
-// createDetector / createRecognizer options: the model (path, or bytes copied), the runtime, threads, providers.
+// createDetector / createRecognizer options: the model (a path without NUL bytes, or bytes, copied), the runtime,
+// threads, providers. Own properties only.
 craft::SessionOptions ToSessionOptions(Napi::Env env, const Napi::Object& o);
 
-// An image input owned by the worker: a path, a copy of the encoded bytes / raw pixels, or a decoded image (shared).
+// An image input owned by the worker: a path, a copy of the encoded bytes / raw pixels (or a SharedArrayBuffer's,
+// pinned), or a decoded image (shared).
 class OwnedInput {
  public:
   OwnedInput() = default;
@@ -92,17 +93,17 @@ class OwnedInput {
 
  private:
   friend OwnedInput ToInput(const Napi::Env& env, const Napi::Value& value);
+  std::shared_ptr<const cv::Mat> image_;
+  bool imageReleased_ = false;
   std::string path_;
   Bytes bytes_;
   bool raw_ = false;
   size_t rawSize_ = 0;  // the JS array's byte length (only width*height*channels of it are copied)
   int width_ = 0, height_ = 0, channels_ = 0;
-  std::shared_ptr<const cv::Mat> image_;
-  bool imageReleased_ = false;
 };
 
-// { path } | { data } | { data, width, height, channels } | { image: decodedRef } -> an OwnedInput. TypeError for
-// anything else.
+// { path } | { data } (encoded) | { data, width, height, channels } (raw) | { image: decodedRef } -> an OwnedInput.
+// TypeError for anything else.
 OwnedInput ToInput(const Napi::Env& env, const Napi::Value& value);
 
 // [async] decodeImage(input, { maxPixels }) -> Promise<{ ref, width, height, decode }>: the image decoded (8-bit RGB)

@@ -33,7 +33,7 @@ struct RecOptions {
 RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
   RecOptions r;
   craft::RecognizeOptions& d = r.options;
-  Napi::Value decoder = o.Get("decoder");
+  Napi::Value decoder = Own(o, "decoder");
   if (decoder.IsString()) {
     d.decode.search = decoder.As<Napi::String>().Utf8Value() == "beam" ? craft::CtcSearch::kBeam
                                                                        : craft::CtcSearch::kGreedy;
@@ -42,7 +42,7 @@ RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
   d.decode.characterProbabilities = GetBool(o, "characterProbabilities", false);
   d.rotationRetryThreshold = static_cast<float>(GetNumber(o, "rotationRetryThreshold", d.rotationRetryThreshold));
   // Infinity (never vertical) arrives as a non-finite number: GetNumber gives the fallback, so read it directly.
-  Napi::Value vr = o.Get("verticalRatio");
+  Napi::Value vr = Own(o, "verticalRatio");
   if (vr.IsNumber()) {
     const double v = vr.As<Napi::Number>().DoubleValue();
     if (v > 0) d.verticalRatio = static_cast<float>(v);
@@ -51,11 +51,11 @@ RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
   const double max_pixels = GetNumber(o, "maxPixels", static_cast<double>(d.maxPixels));
   if (max_pixels >= 0) d.maxPixels = static_cast<uint64_t>(max_pixels);
 
-  Napi::Value regions = o.Get("regions");
+  Napi::Value regions = Own(o, "regions");
   if (regions.IsObject()) {
     r.wholeImage = false;
     Napi::Object ro = regions.As<Napi::Object>();
-    Napi::Value coords = ro.Get("coords"), counts = ro.Get("counts");
+    Napi::Value coords = Own(ro, "coords"), counts = Own(ro, "counts");
     Require(coords.IsTypedArray() && coords.As<Napi::TypedArray>().TypedArrayType() == napi_float64_array, env,
             "options.regions.coords (Float64Array expected)");
     Require(counts.IsTypedArray() && counts.As<Napi::TypedArray>().TypedArrayType() == napi_uint32_array, env,

@@ -126,6 +126,21 @@ C('detect - reads the image from stdin (text, --json and --out)', (ctx) => {
   assert.equal(r.stdout.trim().split('\n').map((l) => JSON.parse(l).image), [HELLO, '-']);
 });
 
+C('read - reads the image from stdin too; its failures quote names with control characters', (ctx) => {
+  const rec = path.join(ROOT, 'test', 'models', 'crnn-tiny.onnx');
+  const r = spawnSync(process.execPath, [CLI, 'read', '-', '--json', '--model', TINY_MODEL, '--recognizer', rec],
+    { encoding: 'utf8', cwd: ROOT, input: fs.readFileSync(HELLO) });
+  assert.is(r.status, 0, r.stderr);
+  const line = JSON.parse(r.stdout.trim());
+  assert.is(line.image, '-');
+  assert.is(line.width, 400);
+  const bad = path.join(ctx.tmp, 'c\nfake: ERR_NONE.png');
+  fs.writeFileSync(bad, 'not an image');
+  const f = spawnSync(process.execPath, [CLI, 'read', bad, '--model', TINY_MODEL, '--recognizer', rec], { encoding: 'utf8', cwd: ROOT });
+  assert.is(f.status, 1, f.stderr);
+  assert.is(f.stderr.trim().split('\n').length, 1, f.stderr);
+});
+
 C('file names with newlines or escape sequences can\'t forge output lines (printed quoted)', (ctx) => {
   const name = path.join(ctx.tmp, 'a\nforged.png: 1x1, 99 words\x1b[2J.png');
   fs.copyFileSync(HELLO, name);

@@ -157,7 +157,7 @@ int RecognizerSession::Run(const float* input, int n, int w, std::vector<float>&
                                            std::to_string(n) + ",T," + std::to_string(config_.numClasses()) + "]");
   }
   const size_t count = static_cast<size_t>(n) * s[1] * s[2];
-  const float* data = outs[0].GetTensorData<float>();
+  const float* data = FloatOutputData(outs[0], count, "recogniser output");  // type and size, not only the shape
   out.assign(data, data + count);
   return static_cast<int>(s[1]);
 }

@@ -1,5 +1,6 @@
 /*! craft-text | MIT */
 // Shared CLI plumbing: node's util.parseArgs (strict), usage errors with exit code 2, and numeric flags.
+import * as fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A command-line mistake: printed with the usage line, exit code 2. */
@@ -73,4 +74,23 @@ export function detectOptionsFromFlags(v: Record<string, unknown>) {
 export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
   return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(text) ? JSON.stringify(text) : text;
+}
+
+/** `-` as an image argument: the image is read from standard input (once). @private */
+export const STDIN = '-';
+
+/** Checks image arguments: each exists (or is `-`, at most once). UsageErrors otherwise. @private */
+export function checkImageArgs(images: string[]): void {
+  if (images.filter((p) => p === STDIN).length > 1) throw new UsageError('standard input (-) can be read only once');
+  for (const p of images) {
+    if (p !== STDIN && !fs.existsSync(p)) throw new UsageError(`no such file: ${printable(p)}`);
+  }
+}
+
+/** The input for an image argument: the path, or for `-` the bytes of `stdin`. @private */
+export async function imageArg(image: string, stdin: NodeJS.ReadableStream): Promise<string | Buffer> {
+  if (image !== STDIN) return image;
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk as Buffer);
+  return Buffer.concat(chunks);
 }

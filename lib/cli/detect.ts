@@ -2,19 +2,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Detector } from '../detector';
-import { DETECT_FLAGS, detectOptionsFromFlags, num, parse, printable, UsageError } from './args';
+import {
+  checkImageArgs, DETECT_FLAGS, detectOptionsFromFlags, imageArg, num, parse, printable, STDIN, UsageError,
+} from './args';
 import { checkWritable, outputFormat, writeDetectionsPicture, writeHeatmapPicture } from './draw';
 
 export const DETECT_USAGE = 'craft-text detect <image...|-> [--model m.onnx] [--json] [--polygons] [--refine] [--text-threshold n] [--link-threshold n] [--low-text n] [--canvas-size n] [--mag-ratio n] [--scale auto|fixed] [--threads n] [--out boxes.png] [--heatmap heat.png]';
-
-/** `-` as an image: the image is read from standard input (once). */
-const STDIN = '-';
-
-async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /** `craft-text detect`: one JSON line per image with --json, a short summary otherwise. `-` reads an image from stdin. */
 export async function runDetect(argv: string[], out: NodeJS.WritableStream = process.stdout,
@@ -23,10 +16,7 @@ export async function runDetect(argv: string[], out: NodeJS.WritableStream = pro
     ...DETECT_FLAGS, json: { type: 'boolean' }, out: { type: 'string' }, heatmap: { type: 'string' },
   });
   if (positionals.length === 0) throw new UsageError('detect needs at least one image');
-  if (positionals.filter((p) => p === STDIN).length > 1) throw new UsageError('standard input (-) can be read only once');
-  for (const p of positionals) {
-    if (p !== STDIN && !fs.existsSync(p)) throw new UsageError(`no such file: ${printable(p)}`);
-  }
+  checkImageArgs(positionals);
   // --out / --heatmap: a file for one image; a folder (NAME.boxes.EXT / NAME.heatmap.EXT inside) for several.
   const pictures = (['out', 'heatmap'] as const).map((flag) => {
     const target = values[flag] as string | undefined;
@@ -50,7 +40,7 @@ export async function runDetect(argv: string[], out: NodeJS.WritableStream = pro
   try {
     for (const image of positionals) {
       try {
-        const input = image === STDIN ? await readAll(stdin) : image;
+        const input = await imageArg(image, stdin);
         const r = await detector.detect(input, options);
         const written: { out?: string; heatmap?: string } = {};
         if (outFile) await writeDetectionsPicture(input, r.words, written.out = outFile(image));

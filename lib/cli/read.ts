@@ -3,21 +3,22 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Ocr } from '../ocr';
 import type { ReadOptions } from '../types';
-import { DETECT_FLAGS, detectOptionsFromFlags, num, parse, UsageError } from './args';
+import {
+  checkImageArgs, DETECT_FLAGS, detectOptionsFromFlags, imageArg, num, parse, printable, STDIN, UsageError,
+} from './args';
 import { checkWritable, outputFormat, writeReadingPicture } from './draw';
 
-export const READ_USAGE = 'craft-text read <image...> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
+export const READ_USAGE = 'craft-text read <image...|-> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
 
 /** `craft-text read`: the text of each image in reading order; with --json one line per image. */
-export async function runRead(argv: string[], out: NodeJS.WritableStream = process.stdout): Promise<number> {
+export async function runRead(argv: string[], out: NodeJS.WritableStream = process.stdout,
+  stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
   const { values, positionals } = parse(argv, {
     ...DETECT_FLAGS, recognizer: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' },
     decoder: { type: 'string' }, 'beam-width': { type: 'string' }, 'min-confidence': { type: 'string' },
   });
   if (positionals.length === 0) throw new UsageError('read needs at least one image');
-  for (const p of positionals) {
-    if (!fs.existsSync(p)) throw new UsageError(`no such file: ${p}`);
-  }
+  checkImageArgs(positionals);
   if (values.refine) throw new UsageError('--refine is not supported by read');
   const target = values.out as string | undefined;
   let outFile: ((image: string) => string) | undefined;
@@ -30,7 +31,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
       if (!fs.existsSync(target) || !fs.statSync(target).isDirectory()) {
         throw new UsageError(`--out must be an existing folder when several images are given: ${target}`);
       }
-      outFile = (image) => path.join(target, `${path.parse(image).name}.words.png`);
+      outFile = (image) => path.join(target, `${image === STDIN ? 'stdin' : path.parse(image).name}.words.png`);
     }
   }
   const decoder = values.decoder as string | undefined;
@@ -57,24 +58,25 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
   try {
     for (const image of positionals) {
       try {
-        const r = await ocr.read(image, options);
+        const input = await imageArg(image, stdin);
+        const r = await ocr.read(input, options);
         const written: { out?: string } = {};
-        if (outFile) await writeReadingPicture(image, r.words, written.out = outFile(image));
+        if (outFile) await writeReadingPicture(input, r.words, written.out = outFile(image));
         if (values.json) {
           const words = r.words.map((w) => ({
             box: w.box, ...(w.polygon ? { polygon: w.polygon } : {}), score: w.score, text: w.text, confidence: w.confidence,
           }));
           out.write(JSON.stringify({ image, width: r.width, height: r.height, words, lines: r.lines, text: r.text, ...written }) + '\n');
         } else {
-          if (positionals.length > 1) out.write(`==> ${image} <==\n`);
+          if (positionals.length > 1) out.write(`==> ${printable(image)} <==\n`);
           out.write(r.text.length > 0 ? `${r.text}\n` : '');
-          if (written.out) process.stderr.write(`wrote words: ${written.out}\n`);
+          if (written.out) process.stderr.write(`wrote words: ${printable(written.out)}\n`);
         }
       } catch (err) {
         failures++;
         const e = err as Error & { code?: string };
         if (values.json) out.write(JSON.stringify({ image, error: { code: e.code, message: e.message } }) + '\n');
-        else process.stderr.write(`${image}: ${e.code ?? 'Error'}: ${e.message}\n`);
+        else process.stderr.write(`${printable(image)}: ${e.code ?? 'Error'}: ${printable(e.message)}\n`);
       }
     }
   } finally {

@@ -3,102 +3,11 @@
 // Channel counts are not hard-coded: each conv's output width is read from its weight and every input width is
 // checked against what feeds it, so width-multiplied variants convert too (width = out(slice1.0) / 64).
 import { ConvertError } from './errors';
+import { conv, DEFAULT_BN_EPS, Weights, type Act } from './layers';
 import { FLOAT, GraphBuilder } from './onnx';
 import type { Tensor } from './torch';
 
-/** BatchNorm2d default epsilon (not stored in checkpoints). */
-export const DEFAULT_BN_EPS = 1e-5;
-
-/** State-dict access that records which keys were consumed and reports problems by key. */
-class Weights {
-  private readonly used = new Set<string>();
-  constructor(readonly sd: Map<string, Tensor>, readonly what: string, readonly eps: number) {}
-
-  has(key: string): boolean { return this.sd.has(key); }
-
-  get(key: string, shape: (number | null)[], hint = ''): { data: Float32Array; shape: number[] } {
-    const t = this.sd.get(key);
-    if (!t) throw new ConvertError(`${this.what}: missing key '${key}'`, key);
-    const ok = t.shape.length === shape.length && shape.every((s, i) => s === null || s === t.shape[i]);
-    if (!ok) {
-      const exp = `[${shape.map((s) => (s === null ? '*' : s)).join(', ')}]`;
-      throw new ConvertError(`${this.what}: '${key}' has shape [${t.shape.join(', ')}], expected ${exp}${hint ? ` (${hint})` : ''}`, key);
-    }
-    if (t.dtype === 'bool' || t.dtype.startsWith('int') || t.dtype === 'uint8') {
-      throw new ConvertError(`${this.what}: '${key}' has dtype ${t.dtype}, expected a floating-point tensor`, key);
-    }
-    this.used.add(key);
-    return { data: t.toFloat32(key), shape: t.shape };
-  }
-
-  /** Marks the optional `num_batches_tracked` entry of a BatchNorm as known. */
-  batches(prefix: string): void {
-    const key = `${prefix}.num_batches_tracked`;
-    const t = this.sd.get(key);
-    if (!t) return;
-    if (t.numel !== 1) throw new ConvertError(`${this.what}: '${key}' has shape [${t.shape.join(', ')}], expected []`, key);
-    this.used.add(key);
-  }
-
-  /** Keys never consumed: an error naming them. */
-  checkAllUsed(): void {
-    const extra = [...this.sd.keys()].filter((k) => !this.used.has(k));
-    if (extra.length) {
-      const list = extra.slice(0, 5).map((k) => `'${k}'`).join(', ');
-      throw new ConvertError(`${this.what}: unknown key${extra.length > 1 ? 's' : ''} ${list}` +
-        `${extra.length > 5 ? ` and ${extra.length - 5} more` : ''} (not part of the official architecture)`, extra[0]);
-    }
-  }
-}
-
-interface Act { name: string; ch: number }
-
-interface ConvSpec {
-  key: string;          // e.g. 'basenet.slice1.0'
-  bn?: string;          // e.g. 'basenet.slice1.1'
-  k: 1 | 3;
-  pad?: number;
-  dil?: number;
-  relu: boolean;
-  out?: number;         // fixed output channels (2 for conv_cls.8, 1 for the ASPP heads)
-  hint?: string;        // what the input channels are made of, for shape errors
-}
-
-function conv(g: GraphBuilder, w: Weights, x: Act, s: ConvSpec): Act {
-  const { data: wt, shape } = w.get(`${s.key}.weight`, [s.out ?? null, x.ch, s.k, s.k], s.hint ?? `input has ${x.ch} channels`);
-  const cout = shape[0];
-  const { data: bias } = w.get(`${s.key}.bias`, [cout]);
-  let W = wt;
-  let B = bias;
-  if (s.bn) {
-    const gamma = w.get(`${s.bn}.weight`, [cout]).data;
-    const beta = w.get(`${s.bn}.bias`, [cout]).data;
-    const mean = w.get(`${s.bn}.running_mean`, [cout]).data;
-    const vr = w.get(`${s.bn}.running_var`, [cout]).data;
-    w.batches(s.bn);
-    // fold: W' = W * g / sqrt(v + eps), b' = (b - m) * g / sqrt(v + eps) + beta (computed in double)
-    W = new Float32Array(wt.length);
-    B = new Float32Array(cout);
-    const per = wt.length / cout;
-    for (let o = 0; o < cout; o++) {
-      if (!(vr[o] + w.eps > 0)) {
-        throw new ConvertError(`${w.what}: '${s.bn}.running_var' has a negative or NaN entry at ${o}`, `${s.bn}.running_var`);
-      }
-      const sc = gamma[o] / Math.sqrt(vr[o] + w.eps);
-      for (let i = o * per, e = i + per; i < e; i++) W[i] = wt[i] * sc;
-      B[o] = (bias[o] - mean[o]) * sc + beta[o];
-    }
-  }
-  const wn = g.initializer(`${s.key}.weight`, shape, W);
-  const bn = g.initializer(`${s.key}.bias`, [cout], B);
-  const p = s.pad ?? (s.k === 3 ? 1 : 0);
-  const d = s.dil ?? 1;
-  let y = g.op('Conv', [x.name, wn, bn], {
-    kernel_shape: [s.k, s.k], pads: [p, p, p, p], dilations: [d, d], strides: [1, 1], group: 1,
-  }, s.key.replace(/\./g, '_'));
-  if (s.relu) y = g.op('Relu', [y], {}, `${s.key.replace(/\./g, '_')}_relu`);
-  return { name: y, ch: cout };
-}
+export { DEFAULT_BN_EPS };
 
 const pool2 = (g: GraphBuilder, x: Act): Act =>
   ({ name: g.op('MaxPool', [x.name], { kernel_shape: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0] }), ch: x.ch });

@@ -43,6 +43,8 @@ class Opt:
     character: str = DTRB_CHARS
     PAD: bool = False
     rgb: bool = False
+    # TPS localisation-network widths (official: 64, 128, 256, 512 convs, fc1 256); reduced only for small fixtures.
+    tps_channels: tuple = (64, 128, 256, 512, 256)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -190,21 +192,22 @@ class ResNet_FeatureExtractor(nn.Module):
 # ---- modules/transformation.py (RARE's TPS-STN) --------------------------------------------------------------
 
 class LocalizationNetwork(nn.Module):
-    def __init__(self, F, I_channel_num):
+    def __init__(self, F, I_channel_num, channels=(64, 128, 256, 512, 256)):
         super().__init__()
         self.F = F
         self.I_channel_num = I_channel_num
+        c1, c2, c3, c4, fc = channels  # official: 64, 128, 256, 512, fc1 256
         self.conv = nn.Sequential(
-            nn.Conv2d(I_channel_num, 64, 3, 1, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(True),
+            nn.Conv2d(I_channel_num, c1, 3, 1, 1, bias=False), nn.BatchNorm2d(c1), nn.ReLU(True),
             nn.MaxPool2d(2, 2),
-            nn.Conv2d(64, 128, 3, 1, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(True),
+            nn.Conv2d(c1, c2, 3, 1, 1, bias=False), nn.BatchNorm2d(c2), nn.ReLU(True),
             nn.MaxPool2d(2, 2),
-            nn.Conv2d(128, 256, 3, 1, 1, bias=False), nn.BatchNorm2d(256), nn.ReLU(True),
+            nn.Conv2d(c2, c3, 3, 1, 1, bias=False), nn.BatchNorm2d(c3), nn.ReLU(True),
             nn.MaxPool2d(2, 2),
-            nn.Conv2d(256, 512, 3, 1, 1, bias=False), nn.BatchNorm2d(512), nn.ReLU(True),
+            nn.Conv2d(c3, c4, 3, 1, 1, bias=False), nn.BatchNorm2d(c4), nn.ReLU(True),
             nn.AdaptiveAvgPool2d(1))
-        self.localization_fc1 = nn.Sequential(nn.Linear(512, 256), nn.ReLU(True))
-        self.localization_fc2 = nn.Linear(256, F * 2)
+        self.localization_fc1 = nn.Sequential(nn.Linear(c4, fc), nn.ReLU(True))
+        self.localization_fc2 = nn.Linear(fc, F * 2)
         # RARE paper Fig. 6 (a): fc2 starts at weight 0 and the initial fiducial points as bias.
         self.localization_fc2.weight.data.fill_(0)
         ctrl_pts_x = np.linspace(-1.0, 1.0, int(F / 2))
@@ -272,13 +275,13 @@ class GridGenerator(nn.Module):
 
 
 class TPS_SpatialTransformerNetwork(nn.Module):
-    def __init__(self, F, I_size, I_r_size, I_channel_num=1):
+    def __init__(self, F, I_size, I_r_size, I_channel_num=1, channels=(64, 128, 256, 512, 256)):
         super().__init__()
         self.F = F
         self.I_size = I_size
         self.I_r_size = I_r_size
         self.I_channel_num = I_channel_num
-        self.LocalizationNetwork = LocalizationNetwork(F, I_channel_num)
+        self.LocalizationNetwork = LocalizationNetwork(F, I_channel_num, channels)
         self.GridGenerator = GridGenerator(F, I_r_size)
 
     def forward(self, batch_I):
@@ -371,7 +374,7 @@ class Model(nn.Module):
         if opt.Transformation == 'TPS':
             self.Transformation = TPS_SpatialTransformerNetwork(
                 F=opt.num_fiducial, I_size=(opt.imgH, opt.imgW), I_r_size=(opt.imgH, opt.imgW),
-                I_channel_num=opt.input_channel)
+                I_channel_num=opt.input_channel, channels=opt.tps_channels)
         if opt.FeatureExtraction == 'VGG':
             self.FeatureExtraction = VGG_FeatureExtractor(opt.input_channel, opt.output_channel)
         elif opt.FeatureExtraction == 'ResNet':
@@ -379,12 +382,15 @@ class Model(nn.Module):
         else:
             raise ValueError(f'FeatureExtraction {opt.FeatureExtraction} not supported here')
         self.FeatureExtraction_output = opt.output_channel
-        if opt.SequenceModeling != 'BiLSTM':
-            raise ValueError('only BiLSTM sequence modelling is supported here')
-        self.SequenceModeling = nn.Sequential(
-            BidirectionalLSTM(self.FeatureExtraction_output, opt.hidden_size, opt.hidden_size),
-            BidirectionalLSTM(opt.hidden_size, opt.hidden_size, opt.hidden_size))
-        self.SequenceModeling_output = opt.hidden_size
+        if opt.SequenceModeling == 'BiLSTM':
+            self.SequenceModeling = nn.Sequential(
+                BidirectionalLSTM(self.FeatureExtraction_output, opt.hidden_size, opt.hidden_size),
+                BidirectionalLSTM(opt.hidden_size, opt.hidden_size, opt.hidden_size))
+            self.SequenceModeling_output = opt.hidden_size
+        elif opt.SequenceModeling == 'None':  # DTRB: 'No SequenceModeling module specified'
+            self.SequenceModeling_output = self.FeatureExtraction_output
+        else:
+            raise ValueError(f'SequenceModeling {opt.SequenceModeling} not supported here')
         if opt.Prediction == 'CTC':
             self.Prediction = nn.Linear(self.SequenceModeling_output, opt.num_class)
         elif opt.Prediction == 'Attn':
@@ -398,6 +404,8 @@ class Model(nn.Module):
         visual_feature = self.FeatureExtraction(input)  # [b, c, h, w]
         # Official: AdaptiveAvgPool2d((None, 1))(x.permute(0, 3, 1, 2)).squeeze(3) == mean over h (exportable).
         visual_feature = visual_feature.permute(0, 3, 1, 2).mean(3)  # [b, w, c]
+        if self.opt.SequenceModeling == 'None':
+            return visual_feature
         return self.SequenceModeling(visual_feature)
 
     def forward(self, input):
