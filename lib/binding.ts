@@ -8,6 +8,8 @@ export interface NativeWord {
   box: [number, number][];
   polygon?: [number, number][];
   score: number;
+  rawScore: number;
+  characters?: [number, number][][];
 }
 
 /** @private */
@@ -33,6 +35,7 @@ export type NativeInput =
 export interface NativeDetectOptions {
   textThreshold: number; linkThreshold: number; lowText: number; canvasSize: number; magRatio: number;
   polygons: boolean; heatmaps: boolean; refine: boolean; maxPixels: number;
+  scale?: 'auto' | 'fixed'; characters?: boolean;
 }
 
 /** @private */

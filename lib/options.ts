@@ -24,7 +24,7 @@ export const DEFAULT_MAX_PIXELS = 268402689;
 
 const DETECT_KEYS = [
   'textThreshold', 'linkThreshold', 'lowText', 'canvasSize', 'magRatio', 'polygons', 'heatmaps', 'refine', 'maxPixels',
-  'tiling',
+  'tiling', 'scale', 'characters',
 ] as const;
 const CREATE_KEYS = [
   'model', 'threads', 'executionProviders', 'deviceId', 'ortLibrary', 'spinning',
@@ -73,7 +73,19 @@ export function detectOptions(options: unknown, defaults: ModelDefaults, extraKe
     refine: o.refine === undefined ? false : checkBool('refine', o.refine),
     maxPixels,
     ...tilingOptions(o.tiling),
+    scale: scaleOption(o),
+    characters: o.characters === undefined ? false : checkBool('characters', o.characters),
   };
+}
+
+/**
+ * `scale`: 'auto' (the default) or 'fixed'; a caller who sets canvasSize or magRatio without saying `scale` means the
+ * fixed geometry those describe. @private
+ */
+export function scaleOption(o: Record<string, unknown>): 'auto' | 'fixed' {
+  if (o.scale === undefined) return o.canvasSize === undefined && o.magRatio === undefined ? 'auto' : 'fixed';
+  if (o.scale !== 'auto' && o.scale !== 'fixed') throw invalidParameterError('scale', "'auto' or 'fixed'", o.scale);
+  return o.scale;
 }
 
 /**
