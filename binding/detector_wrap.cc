@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "craft/characters.h"
 #include "craft/error.h"
 #include "craft/ort_api.h"
 
@@ -39,6 +40,9 @@ craft::DetectOptions ToDetectOptions(const Napi::Object& o) {
     d.tiling.mode = mode == "off" ? craft::TilingMode::kOff : mode == "on" ? craft::TilingMode::kOn
                                                                            : craft::TilingMode::kAuto;
   }
+  Napi::Value scale = Own(o, "scale");
+  d.autoScale = scale.IsString() && scale.As<Napi::String>().Utf8Value() == "auto";
+  d.characters = GetBool(o, "characters", d.characters);
   d.tiling.tileSize = GetInt(o, "tileSize", d.tiling.tileSize);
   d.tiling.overlap = GetInt(o, "tileOverlap", d.tiling.overlap);
   return d;
@@ -46,7 +50,7 @@ craft::DetectOptions ToDetectOptions(const Napi::Object& o) {
 
 // ---- C++ -> JS --------------------------------------------------------------------------------------------------
 
-Napi::Array WordsToJs(Napi::Env env, const std::vector<craft::Word>& words, bool polygons) {
+Napi::Array WordsToJs(Napi::Env env, const std::vector<craft::Word>& words, bool polygons, bool characters = false) {
   Napi::Array arr = Napi::Array::New(env, words.size());
   for (size_t i = 0; i < words.size(); i++) {
     const craft::Word& w = words[i];
@@ -58,6 +62,14 @@ Napi::Array WordsToJs(Napi::Env env, const std::vector<craft::Word>& words, bool
                                          : PointsToJs(env, w.polygon.data(), w.polygon.size()));
     }
     o.Set("score", Napi::Number::New(env, w.score));
+    o.Set("rawScore", Napi::Number::New(env, w.rawScore));
+    if (characters) {
+      Napi::Array chars = Napi::Array::New(env, w.characters.size());
+      for (size_t c = 0; c < w.characters.size(); c++) {
+        chars.Set(static_cast<uint32_t>(c), PointsToJs(env, w.characters[c].data(), 4));
+      }
+      o.Set("characters", chars);
+    }
     arr.Set(static_cast<uint32_t>(i), o);
   }
   return arr;
@@ -90,11 +102,21 @@ Napi::Float32Array VectorToFloat32(Napi::Env env, std::vector<float>&& v) {
   return arr;
 }
 
-Napi::Object ResultToJs(Napi::Env env, craft::DetectResult& r, bool polygons) {
+Napi::Object ResultToJs(Napi::Env env, craft::DetectResult& r, bool polygons, bool characters) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("width", Napi::Number::New(env, r.width));
   o.Set("height", Napi::Number::New(env, r.height));
-  o.Set("words", WordsToJs(env, r.words, polygons));
+  o.Set("words", WordsToJs(env, r.words, polygons, characters));
+  Napi::Array passes = Napi::Array::New(env, r.passes.size());
+  for (size_t i = 0; i < r.passes.size(); i++) {
+    Napi::Object p = Napi::Object::New(env);
+    p.Set("role", Napi::String::New(env, r.passes[i].role));
+    p.Set("scale", Napi::Number::New(env, r.passes[i].scale));
+    p.Set("tiles", Napi::Number::New(env, r.passes[i].tiles));
+    p.Set("words", Napi::Number::New(env, r.passes[i].words));
+    passes.Set(static_cast<uint32_t>(i), p);
+  }
+  o.Set("passes", passes);
   o.Set("scale", Napi::Number::New(env, r.scale));
   o.Set("downscaled", Napi::Boolean::New(env, r.downscaled));
   o.Set("tiles", Napi::Number::New(env, r.tiles));
@@ -111,6 +133,7 @@ Napi::Object ResultToJs(Napi::Env env, craft::DetectResult& r, bool polygons) {
   t.Set("preprocess", Napi::Number::New(env, r.timings.preprocess));
   t.Set("inference", Napi::Number::New(env, r.timings.inference));
   t.Set("postprocess", Napi::Number::New(env, r.timings.postprocess));
+  t.Set("autoScale", Napi::Number::New(env, r.timings.autoScale));
   o.Set("timings", t);
   return o;
 }
@@ -177,9 +200,9 @@ class DetectWorker : public PromiseWorker {
   void OnOK() override {
     ResolveWith([&]() -> Napi::Value {
       const bool polygons = options_.polygons || options_.refine;
-      if (!batch_) return ResultToJs(Env(), results_[0], polygons);
+      if (!batch_) return ResultToJs(Env(), results_[0], polygons, options_.characters);
       Napi::Array arr = Napi::Array::New(Env(), results_.size());
-      for (size_t i = 0; i < results_.size(); i++) arr.Set(i, ResultToJs(Env(), results_[i], polygons));
+      for (size_t i = 0; i < results_.size(); i++) arr.Set(i, ResultToJs(Env(), results_[i], polygons, options_.characters));
       return arr;
     });
   }
@@ -296,7 +319,7 @@ class FinishWorker : public PromiseWorker {
     Run([&] { result_ = detector_->Finish(*image_, *output_, index_, options_); });
   }
   void OnOK() override {
-    ResolveWith([&]() -> Napi::Value { return ResultToJs(Env(), result_, options_.polygons || options_.refine); });
+    ResolveWith([&]() -> Napi::Value { return ResultToJs(Env(), result_, options_.polygons || options_.refine, options_.characters); });
   }
 
  private:
@@ -320,7 +343,10 @@ class PostprocessWorker : public PromiseWorker {
         height_(height),
         options_(options) {}
   void Execute() override {
-    Run([&] { words_ = craft::GetDetBoxes(region_.data(), affinity_.data(), width_, height_, options_); });
+    Run([&] {
+      words_ = craft::GetDetBoxes(region_.data(), affinity_.data(), width_, height_, options_);
+      craft::ScoreWords(region_.data(), width_, height_, options_.lowText, false, words_);
+    });
   }
   void OnOK() override {
     ResolveWith([&]() -> Napi::Value { return WordsToJs(Env(), words_, options_.polygons); });

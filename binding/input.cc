@@ -87,7 +87,7 @@ Napi::Uint8Array ByteArray(const Napi::Env& env, const Napi::Value& value, const
 
 }  // namespace
 
-Bytes TakeBytes(const Napi::Env& env, const Napi::Value& value, const std::string& what, size_t limit) {
+Bytes TakeBytes(const Napi::Env& env, const Napi::Value& value, const std::string& what, size_t limit, bool inPlace) {
   Napi::Uint8Array bytes = ByteArray(env, value, what);
   // Data() and ByteLength() describe the memory now (null / 0 once detached).
   Bytes out;
@@ -96,7 +96,7 @@ Bytes TakeBytes(const Napi::Env& env, const Napi::Value& value, const std::strin
   // A typed array's buffer is an ArrayBuffer or a SharedArrayBuffer; Node-API's IsArrayBuffer() is false for the
   // latter, whose memory can neither be detached nor shrunk: read it in place, pinned for the call.
   Napi::Value buffer = bytes.ArrayBuffer();
-  if (!buffer.IsArrayBuffer()) {
+  if (!buffer.IsArrayBuffer() || inPlace) {
     out.data_ = bytes.Data();
     out.pin_ = Napi::Persistent(buffer);
     return out;
@@ -166,6 +166,7 @@ craft::ImageInput OwnedInput::view() const {
     in.width = width_;
     in.height = height_;
     in.channels = channels_;
+    in.bgr = bgr_;
   } else {
     in.encoded = ptr;
     in.encodedSize = bytes_.size();
@@ -197,12 +198,15 @@ OwnedInput ToInput(const Napi::Env& env, const Napi::Value& value) {
     p.width_ = GetInt(o, "width", 0);
     p.height_ = GetInt(o, "height", 0);
     p.channels_ = GetInt(o, "channels", 0);
+    p.bgr_ = Own(o, "bgr").ToBoolean();
     // Copy what the description needs, not a longer array's tail (nothing for a description LoadImage refuses).
     const bool valid = p.width_ > 0 && p.height_ > 0 && (p.channels_ == 1 || p.channels_ == 3 || p.channels_ == 4);
     const uint64_t needed = valid ? uint64_t(p.width_) * uint64_t(p.height_) * uint64_t(p.channels_) : 0;
     Require(data.IsTypedArray(), env, "input.data");
     p.rawSize_ = data.As<Napi::TypedArray>().ByteLength();
-    p.bytes_ = TakeBytes(env, data, "input.data", static_cast<size_t>(std::min<uint64_t>(needed, SIZE_MAX)));
+    // unshared: a buffer nobody else references (a Mat's getData() copy, lib/options.ts) is read in place.
+    p.bytes_ = TakeBytes(env, data, "input.data", static_cast<size_t>(std::min<uint64_t>(needed, SIZE_MAX)),
+                         Own(o, "unshared").ToBoolean());
     if (!valid) p.rawSize_ = 0;
   } else {
     Require(data.IsTypedArray(), env, "input.data");

@@ -42,7 +42,8 @@ bool GetBool(const Napi::Object& o, const char* key, bool fallback);
 // A path argument: a string without NUL bytes (TypeError naming `what` otherwise).
 std::string ToPath(const Napi::Env& env, const Napi::Value& value, const std::string& what);
 
-// Bytes a worker may read off the JS thread: a copy, or a SharedArrayBuffer's memory read in place (pinned).
+// Bytes a worker may read off the JS thread: a copy, or read in place (pinned): a SharedArrayBuffer's memory, or a
+// buffer only craft-text holds (inPlace: the one lib/options.ts got from an opencv4nodejs Mat's getData()).
 // Holds a JS reference in the second case: destroy it on the JS thread (AsyncWorkers are).
 class Bytes {
  public:
@@ -54,7 +55,7 @@ class Bytes {
   bool borrowed() const { return !pin_.IsEmpty(); }
 
  private:
-  friend Bytes TakeBytes(const Napi::Env&, const Napi::Value&, const std::string&, size_t);
+  friend Bytes TakeBytes(const Napi::Env&, const Napi::Value&, const std::string&, size_t, bool);
   struct Free {
     void operator()(uint8_t* p) const;
   };
@@ -66,7 +67,8 @@ class Bytes {
 
 // The bytes of a Uint8Array / Uint8ClampedArray (at most `limit` of them) under the ownership rule above: copied, or
 // borrowed from a SharedArrayBuffer. TypeError for anything else.
-Bytes TakeBytes(const Napi::Env& env, const Napi::Value& value, const std::string& what, size_t limit = SIZE_MAX);
+Bytes TakeBytes(const Napi::Env& env, const Napi::Value& value, const std::string& what, size_t limit = SIZE_MAX,
+                bool inPlace = false);
 
 // The bytes of a Uint8Array / Uint8ClampedArray, always copied (for data kept beyond the call, e.g. a model).
 std::vector<uint8_t> CopyBytes(const Napi::Env& env, const Napi::Value& value, const std::string& what);
@@ -100,6 +102,7 @@ class OwnedInput {
   bool raw_ = false;
   size_t rawSize_ = 0;  // the JS array's byte length (only width*height*channels of it are copied)
   int width_ = 0, height_ = 0, channels_ = 0;
+  bool bgr_ = false;  // raw pixels in BGR(A) order (an opencv4nodejs Mat, channelOrder: 'bgr')
 };
 
 // { path } | { data } (encoded) | { data, width, height, channels } (raw) | { image: decodedRef } -> an OwnedInput.

@@ -1,5 +1,5 @@
 /*! craft-text | MIT */
-// Loads the native addon: a prebuild for this platform first, then a local build. Types the raw exports.
+// Loads the native addon ($CRAFT_TEXT_BINARY, a local build, the prebuild for this runtime). Types the raw exports.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -8,6 +8,8 @@ export interface NativeWord {
   box: [number, number][];
   polygon?: [number, number][];
   score: number;
+  rawScore: number;
+  characters?: [number, number][][];
 }
 
 /** @private */
@@ -25,12 +27,15 @@ export type NativeInput =
   | { image: unknown }
   | { path: string }
   | { data: Uint8Array }
-  | { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: number };
+  | { data: Uint8Array | Uint8ClampedArray; width: number; height: number; channels: number; bgr?: boolean;
+      /** Only craft-text holds `data` (a Mat's getData() copy): the addon reads it in place. */
+      unshared?: boolean };
 
 /** @private */
 export interface NativeDetectOptions {
   textThreshold: number; linkThreshold: number; lowText: number; canvasSize: number; magRatio: number;
   polygons: boolean; heatmaps: boolean; refine: boolean; maxPixels: number;
+  scale?: 'auto' | 'fixed'; characters?: boolean;
 }
 
 /** @private */
@@ -189,40 +194,120 @@ export interface RenderedImage {
 
 const root = path.join(__dirname, '..');
 
-/** Candidate locations of craft.node, in the order they are tried. @private */
-export function bindingCandidates(): string[] {
-  const platform = `${process.platform}-${process.arch}`;
+/** glibc or musl on Linux (detect-libc's order: the ldd script's text, then the process report), '' elsewhere. @private */
+export function libcFamily(): 'glibc' | 'musl' | '' {
+  if (process.platform !== 'linux') return '';
+  try {
+    const ldd = fs.readFileSync('/usr/bin/ldd', 'latin1');
+    if (ldd.includes('musl')) return 'musl';
+    if (ldd.includes('GNU C Library') || ldd.includes('glibc')) return 'glibc';
+  } catch { /* no ldd: ask the process report */ }
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  return header?.glibcVersionRuntime ? 'glibc' : 'musl';
+}
+
+/** The runtime a prebuild is made for (sharp's names): linux-x64, linuxmusl-x64, darwin-arm64, win32-x64, ... @private */
+export function runtimePlatform(): string {
+  return `${process.platform}${libcFamily() === 'musl' ? 'musl' : ''}-${process.arch}`;
+}
+
+/** @private */
+export interface BindingCandidate { file: string; kind: 'override' | 'build' | 'prebuild' }
+
+/**
+ * Where craft.node is looked for, in order: $CRAFT_TEXT_BINARY alone when set; else a local build (build/Release,
+ * present only when someone built from source, which must then win) and the prebuild for this runtime.
+ * @private
+ */
+export function bindingCandidates(env: NodeJS.ProcessEnv = process.env): BindingCandidate[] {
+  if (env.CRAFT_TEXT_BINARY) return [{ file: path.resolve(env.CRAFT_TEXT_BINARY), kind: 'override' }];
   return [
-    path.join(root, 'prebuilds', platform, 'craft.node'),
-    path.join(root, 'build', 'Release', 'craft.node'),
+    { file: path.join(root, 'build', 'Release', 'craft.node'), kind: 'build' },
+    { file: path.join(root, 'prebuilds', runtimePlatform(), 'craft.node'), kind: 'prebuild' },
   ];
+}
+
+/** True when /proc/cpuinfo shows no SSE4.2 or POPCNT: the prebuilt Linux x64 binary's baseline is x86-64-v2. */
+function missingX64V2(): boolean {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return false;
+  try {
+    const flags = / flags\s*:(.*)/.exec(fs.readFileSync('/proc/cpuinfo', 'latin1'))?.[1].split(' ') ?? [];
+    return flags.length > 0 && !(flags.includes('sse4_2') && flags.includes('popcnt'));
+  } catch { return false; }
+}
+
+/** The glibc a prebuild needs, from the craft.json written beside it by tools/prebuild.sh. */
+function prebuildGlibc(file: string): string | undefined {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(path.dirname(file), 'craft.json'), 'utf8')) as { glibc?: string }).glibc;
+  } catch { return undefined; }
+}
+
+/**
+ * Loads the first candidate that loads. Failing all, one error (code ERR_CRAFT_BINDING) that lists what was tried
+ * and the possible solutions, after sharp's loader. `load` is require (a parameter for the tests).
+ * @private
+ */
+export function loadBinding(candidates: BindingCandidate[], load: (file: string) => unknown = require): Binding {
+  const runtime = runtimePlatform();
+  const tried: string[] = [];
+  const failures: string[] = [];
+  for (const { file, kind } of candidates) {
+    if (!fs.existsSync(file)) { tried.push(`${file}: not found`); continue; }
+    if (kind === 'prebuild' && missingX64V2()) {
+      tried.push(`${file}: skipped, this CPU lacks SSE4.2/POPCNT (x86-64-v2), the prebuilt binary's baseline`);
+      failures.push('x86-64-v2');
+      continue;
+    }
+    try {
+      return load(file) as Binding;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      const message = `${e.code ? `${e.code}: ` : ''}${String(e.message).split('\n')[0]}`;
+      tried.push(`${file}: ${message}`);
+      failures.push(message);
+    }
+  }
+  const solutions: string[] = [];
+  const prebuildDir = path.join(root, 'prebuilds');
+  const shipped = fs.existsSync(prebuildDir) ? fs.readdirSync(prebuildDir).sort() : [];
+  if (candidates.some((c) => c.kind === 'override')) {
+    solutions.push('- Check CRAFT_TEXT_BINARY (it points at a craft.node that is missing or does not load), or unset it');
+  } else if (!shipped.includes(runtime)) {
+    solutions.push(`- There is no prebuilt binary for ${runtime} (this package has: ${shipped.join(', ') || 'none'})`);
+  }
+  const glibcError = failures.find((f) => /GLIBC_|GLIBCXX_|CXXABI_/.test(f));
+  if (glibcError) {
+    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+    const needs = prebuildGlibc(candidates[candidates.length - 1].file);
+    solutions.push(`- Update your OS: found glibc ${report?.header?.glibcVersionRuntime ?? 'unknown'}` +
+      (needs ? `, the prebuilt binary requires glibc >= ${needs}` : '') + ', or build from source (below)');
+  }
+  if (failures.some((f) => f.startsWith('ERR_DLOPEN_DISABLED'))) {
+    solutions.push('- Run Node.js without the --no-addons flag');
+  }
+  solutions.push(
+    '- Build from source: npm rebuild craft-text --build-from-source (needs CMake >= 3.18, a C++17 compiler,',
+    '  OpenCV >= 4.2 with core, imgproc and imgcodecs, and giflib; on Debian/Ubuntu as root:',
+    '  npm explore craft-text -- npm run setup-system)',
+    '- See docs/install.md in the craft-text package',
+  );
+  const err = new Error([
+    `Could not load the craft-text native addon for the ${runtime} runtime. Tried:`,
+    ...tried.map((t) => `  - ${t}`),
+    'Possible solutions:',
+    ...solutions.map((s) => `  ${s}`),
+  ].join('\n')) as Error & { code: string };
+  err.code = 'ERR_CRAFT_BINDING';
+  throw err;
 }
 
 let cached: Binding | undefined;
 
 /** @private */
 export function binding(): Binding {
-  if (cached) return cached;
-  const tried: string[] = [];
-  for (const file of bindingCandidates()) {
-    if (!fs.existsSync(file)) { tried.push(`${file} (missing)`); continue; }
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      cached = require(file) as Binding;
-      return cached;
-    } catch (err) {
-      tried.push(`${file} (${(err as Error).message.split('\n')[0]})`);
-    }
-  }
-  const err = new Error([
-    'Could not load the craft-text native addon. Tried:',
-    ...tried.map((t) => `  - ${t}`),
-    'Possible solutions:',
-    '  - Build it: npm run build:native (needs cmake, g++ and the packages installed by tools/setup-system.sh)',
-    '  - Reinstall: npm ci (the install script builds the addon when no prebuild fits this platform)',
-  ].join('\n')) as Error & { code: string };
-  err.code = 'ERR_CRAFT_BINDING';
-  throw err;
+  cached ??= loadBinding(bindingCandidates());
+  return cached;
 }
 
 /**

@@ -6,7 +6,7 @@ import { decodedRef } from './decoded';
 import {
   checkBool, checkKnownKeys, checkNumber, integer, invalidParameterError, plainObject, string,
 } from './is';
-import type { CreateOptions, DetectOptions, ImageInput, PostprocessOptions, HeatmapInput, Region } from './types';
+import type { CreateOptions, DetectOptions, ImageInput, MatLike, PostprocessOptions, HeatmapInput, Region } from './types';
 
 /** CRAFT-pytorch test.py defaults. */
 export const CRAFT_DEFAULTS = Object.freeze({
@@ -24,7 +24,7 @@ export const DEFAULT_MAX_PIXELS = 268402689;
 
 const DETECT_KEYS = [
   'textThreshold', 'linkThreshold', 'lowText', 'canvasSize', 'magRatio', 'polygons', 'heatmaps', 'refine', 'maxPixels',
-  'tiling',
+  'tiling', 'scale', 'characters',
 ] as const;
 const CREATE_KEYS = [
   'model', 'threads', 'executionProviders', 'deviceId', 'ortLibrary', 'spinning',
@@ -73,7 +73,19 @@ export function detectOptions(options: unknown, defaults: ModelDefaults, extraKe
     refine: o.refine === undefined ? false : checkBool('refine', o.refine),
     maxPixels,
     ...tilingOptions(o.tiling),
+    scale: scaleOption(o),
+    characters: o.characters === undefined ? false : checkBool('characters', o.characters),
   };
+}
+
+/**
+ * `scale`: 'auto' (the default) or 'fixed'; a caller who sets canvasSize or magRatio without saying `scale` means the
+ * fixed geometry those describe. @private
+ */
+export function scaleOption(o: Record<string, unknown>): 'auto' | 'fixed' {
+  if (o.scale === undefined) return o.canvasSize === undefined && o.magRatio === undefined ? 'auto' : 'fixed';
+  if (o.scale !== 'auto' && o.scale !== 'fixed') throw invalidParameterError('scale', "'auto' or 'fixed'", o.scale);
+  return o.scale;
 }
 
 /**
@@ -99,10 +111,12 @@ export function imageInput(input: unknown, name = 'input'): NativeInput {
   if (typeof input === 'string') return { path: checkPath(name, input) };
   if (types.isArrayBuffer(input)) return { data: new Uint8Array(input) };
   if (types.isUint8Array(input)) return { data: input };
+  if (isMatLike(input)) return matInput(input, name);
   if (plainObject(input) && Object.hasOwn(input, 'data')) {
-    checkKnownKeys(`${name} property`, input, ['data', 'width', 'height', 'channels']);
+    checkKnownKeys(`${name} property`, input, ['data', 'width', 'height', 'channels', 'channelOrder']);
     const own = (key: string): unknown => (Object.hasOwn(input, key) ? input[key] : undefined);
     const data = own('data'), width = own('width'), height = own('height'), channels = own('channels');
+    const channelOrder = own('channelOrder');
     if (!(types.isUint8Array(data) || types.isUint8ClampedArray(data))) {
       throw invalidParameterError(`${name}.data`, 'Uint8Array or Uint8ClampedArray', data);
     }
@@ -115,9 +129,40 @@ export function imageInput(input: unknown, name = 'input'): NativeInput {
     if (data.length < needed) {
       throw new RangeError(`Expected ${name}.data to hold width*height*channels = ${needed} bytes but received ${data.length}`);
     }
-    return { data: data as Uint8Array, width: w, height: h, channels };
+    if (channelOrder !== undefined && channelOrder !== 'rgb' && channelOrder !== 'bgr') {
+      throw invalidParameterError(`${name}.channelOrder`, "one of 'rgb', 'bgr'", channelOrder);
+    }
+    return { data: data as Uint8Array, width: w, height: h, channels, ...(channelOrder === 'bgr' ? { bgr: true } : {}) };
   }
-  throw invalidParameterError(name, 'file path, Buffer, Uint8Array, ArrayBuffer, { data, width, height, channels } or DecodedImage', input);
+  throw invalidParameterError(name, 'file path, Buffer, Uint8Array, ArrayBuffer, { data, width, height, channels }, DecodedImage or an opencv4nodejs Mat', input);
+}
+
+/** An opencv4nodejs Mat, by duck typing (no dependency on the package): rows, cols, channels and getData(). */
+function isMatLike(v: unknown): v is MatLike {
+  const m = v as Partial<MatLike> | null;
+  return typeof m === 'object' && m !== null && typeof m.getData === 'function' && typeof m.rows === 'number' &&
+    typeof m.cols === 'number' && typeof m.channels === 'number';
+}
+
+/** A Mat's pixels as a BGR(A) raw input: getData() is opencv4nodejs's one copy out of the Mat; no other is made. */
+function matInput(mat: MatLike, name: string): NativeInput {
+  const depth = typeof mat.depth === 'number' ? mat.depth : typeof mat.type === 'number' ? mat.type & 7 : undefined;
+  if (depth !== 0) {
+    throw invalidParameterError(`${name}.depth`, 'CV_8U (0), an 8-bit Mat: convertTo(cv.CV_8U) first', depth, typeof depth === 'number');
+  }
+  if (mat.channels !== 1 && mat.channels !== 3 && mat.channels !== 4) {
+    throw invalidParameterError(`${name}.channels`, 'one of 1, 3, 4', mat.channels, true);
+  }
+  const width = checkNumber(`${name}.cols`, mat.cols, 1, 1 << 30, true);
+  const height = checkNumber(`${name}.rows`, mat.rows, 1, 1 << 30, true);
+  const data = mat.getData();
+  if (!(data instanceof Uint8Array)) throw invalidParameterError(`${name}.getData()`, 'Buffer or Uint8Array', data);
+  if (data.length !== width * height * mat.channels) {
+    throw new RangeError(`Expected ${name}.getData() to return rows*cols*channels = ${width * height * mat.channels} bytes but received ${data.length}`);
+  }
+  // unshared: nobody else holds this buffer, so the addon reads it in place instead of copying it (issue-12's rule
+  // for caller-owned memory).
+  return { data, width, height, channels: mat.channels, bgr: mat.channels !== 1, unshared: true };
 }
 
 /** Validates Detector.create() options (the model and ortLibrary are resolved by the caller). @private */

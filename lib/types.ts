@@ -12,8 +12,19 @@ export interface Word {
   box: [Point, Point, Point, Point];
   /** With `polygons: true`: CRAFT's polygon (getPoly_core), or the box where the reference finds none. */
   polygon?: Point[];
-  /** Detection confidence: the highest region (character) score inside the word's component (CRAFT maps are ~0-1; a model without a final sigmoid may exceed 1). */
+  /**
+   * Confidence in [0, 1] for any model: the mean, over the word's characters (the region map's peaks along the word),
+   * of each peak's region score capped at 1 (the score CRAFT trains a character's centre to). 1 = every character is
+   * as certain as the training target; one faint character lowers it. See docs/api.md.
+   */
   score: number;
+  /** The reference-style score: the highest region score inside the word's component (may exceed 1). */
+  rawScore: number;
+  /**
+   * With `characters: true`: one box per character (four corners, clockwise from the top-left) in original-image
+   * pixels, in reading order, from the region map's peaks inside the word.
+   */
+  characters?: [Point, Point, Point, Point][];
 }
 
 /** Raw interleaved 8-bit pixels, as `sharp().raw()` or a canvas `ImageData` gives them (RGB/RGBA order). */
@@ -22,13 +33,29 @@ export interface RawImage {
   width: number;
   height: number;
   channels: 1 | 3 | 4;
+  /** `'bgr'` for pixels in OpenCV's BGR(A) order (swapped natively while reading); default `'rgb'`. */
+  channelOrder?: 'rgb' | 'bgr';
 }
 
 /**
- * A file path, an encoded image (JPEG, PNG, BMP, TIFF, WebP, GIF), raw pixels, or an image decoded once with
- * `decodeImage()` (read by the detector and the recogniser without decoding it again).
+ * An opencv4nodejs `Mat` (`@u4/opencv4nodejs` or another fork, recognised by shape, not class): 8-bit (CV_8U),
+ * 1, 3 or 4 channels, BGR(A) as OpenCV holds it. Its pixels are read once with `getData()`.
  */
-export type ImageInput = string | Uint8Array | ArrayBuffer | RawImage | DecodedImage;
+export interface MatLike {
+  rows: number;
+  cols: number;
+  channels: number;
+  /** CV_8U = 0; when absent, taken from `type`. */
+  depth?: number;
+  type?: number;
+  getData(): Uint8Array;
+}
+
+/**
+ * A file path, an encoded image (JPEG, PNG, BMP, TIFF, WebP, GIF), raw pixels, an opencv4nodejs `Mat`, or an image
+ * decoded once with `decodeImage()` (read by the detector and the recogniser without decoding it again).
+ */
+export type ImageInput = string | Uint8Array | ArrayBuffer | RawImage | MatLike | DecodedImage;
 
 /** Options of `detect()`. Defaults are CRAFT-pytorch's `test.py` values unless the model carries its own. */
 export interface DetectOptions {
@@ -49,6 +76,17 @@ export interface DetectOptions {
   linkThreshold?: number;
   /** Region binarisation threshold (low_text). Default 0.4. */
   lowText?: number;
+  /**
+   * How the working scale is chosen. Default 'auto' (unless `canvasSize` or `magRatio` is given: then 'fixed').
+   * - 'auto': a cheap probe pass (the same model at 0.4 x the fixed scale) measures the text heights, then the main
+   *   pass runs at the scale that puts the page's small text in the model's best range (the fixed scale itself when it
+   *   already does), tiled beyond `canvasSize`; text too tall for that scale gets a second pass at a smaller scale and
+   *   its words replace the pieces the main pass found (`result.passes` lists what ran).
+   * - 'fixed': CRAFT's behaviour exactly: `canvasSize` and `magRatio` (and `tiling`).
+   */
+  scale?: 'auto' | 'fixed';
+  /** Also return each word's character boxes (`word.characters`). Default false. */
+  characters?: boolean;
   /** Maximum long side of the network input after magnification (canvas_size). Default 1280. */
   canvasSize?: number;
   /** Magnification of the long side before the canvas cap (mag_ratio). Default 1.5. */
@@ -98,6 +136,8 @@ export interface Timings {
   preprocess: number;
   inference: number;
   postprocess: number;
+  /** scale 'auto': the probe and any pass for large text (run while preparing; not in `inference`). */
+  autoScale?: number;
   /** Time spent waiting for a free slot between stages (queue, inference slot, batch partners, post-processing). */
   queue: number;
 }
@@ -119,8 +159,21 @@ export interface DetectResult {
   downscaled: boolean;
   /** How many network inputs (tiles) the image was cut into; 1 when it was not tiled. */
   tiles: number;
+  /**
+   * The network passes that ran, in order: with `scale: 'auto'` the probe, the main pass (whose `scale`/`tiles` are the
+   * result's) and maybe a pass for large text; with 'fixed' the main pass only. `words` = words each contributed.
+   */
+  passes: DetectPass[];
   heatmaps?: Heatmaps;
   timings: Timings;
+}
+
+/** One network pass over the image (see {@link DetectResult.passes}). */
+export interface DetectPass {
+  role: 'probe' | 'main' | 'large';
+  scale: number;
+  tiles: number;
+  words: number;
 }
 
 export type ExecutionProvider = 'cpu' | 'cuda' | 'tensorrt';

@@ -30,7 +30,7 @@ E.before(async (ctx) => {
   // (every detection is a GT word: precision = recall = 1); tall.png gets two words the model will not hit
   // exactly, plus a don't-care region.
   const detector = await Detector.create({ model: TINY_MODEL, threads: 1 });
-  const r = await detector.detect(path.join(IMAGES, 'hello.png'));
+  const r = await detector.detect(path.join(IMAGES, 'hello.png'), { scale: 'fixed' });
   await detector.dispose();
   ctx.words = r.words.map((w) => w.box);
   const lines = [
@@ -51,7 +51,7 @@ E.after((ctx) => {
 
 E('prints the totals and writes a JSON report with per-image results and the environment', (ctx) => {
   const json = path.join(ctx.dir, 'report.json');
-  const r = cli('eval', ctx.dir, '--model', TINY_MODEL, '--json', json, '--threads', '1');
+  const r = cli('eval', ctx.dir, '--model', TINY_MODEL, '--json', json, '--threads', '1', '--scale', 'fixed');
   assert.is(r.status, 0, r.stderr);
   assert.match(r.stdout, /precision\s+[\d.]+ %/);
   assert.match(r.stdout, /recall\s+[\d.]+ %/);
@@ -91,7 +91,7 @@ E('prints the totals and writes a JSON report with per-image results and the env
 });
 
 E('--protocol deteval, --limit, --json - (report on stdout, summary on stderr)', (ctx) => {
-  const r = cli('eval', ctx.dir, '--model', TINY_MODEL, '--protocol', 'deteval', '--limit', '1', '--json', '-', '--concurrency', '1');
+  const r = cli('eval', ctx.dir, '--model', TINY_MODEL, '--protocol', 'deteval', '--limit', '1', '--json', '-', '--concurrency', '1', '--scale', 'fixed');
   assert.is(r.status, 0, r.stderr);
   const rep = JSON.parse(r.stdout);
   assert.is(rep.protocol, 'deteval');
@@ -103,7 +103,7 @@ E('--protocol deteval, --limit, --json - (report on stdout, summary on stderr)',
 
 E('--out-dir writes captioned pictures of the worst images, worst first', (ctx) => {
   const out = path.join(ctx.dir, 'worst');
-  const r = cli('eval', ctx.dir, '--model', TINY_MODEL, '--out-dir', out, '--worst', '1');
+  const r = cli('eval', ctx.dir, '--model', TINY_MODEL, '--out-dir', out, '--worst', '1', '--scale', 'fixed');
   assert.is(r.status, 0, r.stderr);
   const files = fs.readdirSync(out);
   assert.equal(files, ['001_tall.png']);  // hello.png scores 1, tall.png less

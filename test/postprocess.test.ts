@@ -39,7 +39,8 @@ for (const name of cases) {
       // test.py falls back to the box where getPoly_core returns None: then our polygon is the box.
       if (ref === null) close(w.polygon!, fx.boxes[i], `${name} fallback polygon ${i}`);
       else close(w.polygon!, ref, `${name} polygon ${i}`);
-      assert.ok(w.score >= fx.textThreshold, 'score is the component max, at least textThreshold');
+      assert.ok(w.rawScore >= fx.textThreshold, 'rawScore is the component max, at least textThreshold');
+      assert.ok(w.score >= 0 && w.score <= Math.min(1, w.rawScore) + 1e-6, 'score in [0, min(1, rawScore)]');
     });
     // Without polygons: the same boxes, no polygon field.
     const plain = await postprocess(maps, opts);
@@ -48,7 +49,7 @@ for (const name of cases) {
   });
 }
 
-test('scores are the maximum region score of each word', async () => {
+test('rawScore is the maximum region score of each word; score the mean of its capped character peaks', async () => {
   const w = 40, h = 20;
   const region = new Float32Array(w * h), affinity = new Float32Array(w * h);
   for (let y = 5; y < 12; y++) for (let x = 5; x < 15; x++) region[y * w + x] = 0.8;
@@ -56,7 +57,12 @@ test('scores are the maximum region score of each word', async () => {
   for (let y = 5; y < 12; y++) for (let x = 25; x < 35; x++) region[y * w + x] = 0.5; // below textThreshold
   const words = await postprocess({ region, affinity, width: w, height: h });
   assert.is(words.length, 1);
-  assert.ok(Math.abs(words[0].score - 0.93) < 1e-6);
+  assert.ok(Math.abs(words[0].rawScore - 0.93) < 1e-6);
+  // One peak (the 0.93 pixel, smoothed along the word) on a 0.8 plateau: one character, score between the two.
+  assert.ok(words[0].score >= 0.8 && words[0].score <= 0.93 + 1e-6, `score ${words[0].score}`);
+  // A model overshooting 1 (the bundled one peaks at 1.06-1.11): the score stays <= 1, rawScore keeps the value.
+  const over = await postprocess({ region: region.map((v) => v * 1.2), affinity, width: w, height: h });
+  assert.ok(over[0].rawScore > 1 && over[0].score <= 1);
 });
 
 test('non-finite heatmap values are refused', async () => {

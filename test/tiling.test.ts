@@ -50,45 +50,45 @@ const boxes = (r: DetectResult) => r.words.map((w) => w.box);
 
 Tiling('auto keeps CRAFT exactly while the image fits the canvas (downscaled: false, tiles: 1)', async ({ detector }) => {
   // 400x200: magnified to 600, no cap.
-  const small = await detector.detect(img('hello.png'));
+  const small = await detector.detect(img('hello.png'), { scale: 'fixed' });
   assert.equal([small.scale, small.downscaled, small.tiles], [1.5, false, 1]);
-  assert.equal(small.words, (await detector.detect(img('hello.png'), { tiling: 'off' })).words);
+  assert.equal(small.words, (await detector.detect(img('hello.png'), { scale: 'fixed', tiling: 'off' })).words);
   // 1000 px long side: magnified 1500 is capped at 1280 like the reference (scale 1.28, still above 1x: not tiled).
   const page = { data: syntheticPage(1000, 300), width: 1000, height: 300, channels: 3 as const };
-  const capped = await detector.detect(page);
+  const capped = await detector.detect(page, { scale: 'fixed' });
   assert.ok(Math.abs(capped.scale - 1.28) < 1e-6, `scale ${capped.scale}`);
   assert.equal([capped.downscaled, capped.tiles], [false, 1]);
-  assert.equal(capped.words, (await detector.detect(page, { tiling: 'off' })).words);
+  assert.equal(capped.words, (await detector.detect(page, { scale: 'fixed', tiling: 'off' })).words);
 });
 
 Tiling('auto tiles an image the reference would shrink below 1x; off shrinks it and says so', async ({ detector }) => {
-  const tiled = await detector.detect(img('tall.png'), { heatmaps: true }); // 333x1600 > canvas 1280
+  const tiled = await detector.detect(img('tall.png'), { scale: 'fixed', heatmaps: true }); // 333x1600 > canvas 1280
   assert.is(tiled.scale, 1.5);
   assert.is(tiled.downscaled, false);
   assert.is(tiled.tiles, 3); // 1600 * 1.5 = 2400 -> 2400 padded, tiles of 1280 overlapping >= 256
   assert.is(tiled.heatmaps!.width, 512 / 2); // 333 * 1.5 = 499 -> padded 512, one tile across
   assert.is(tiled.heatmaps!.height, 2400 / 2);
   for (const w of tiled.words) for (const [x, y] of w.box) assert.ok(x > -10 && x < 345 && y > -10 && y < 1610);
-  const shrunk = await detector.detect(img('tall.png'), { tiling: 'off' });
+  const shrunk = await detector.detect(img('tall.png'), { scale: 'fixed', tiling: 'off' });
   assert.equal([shrunk.downscaled, shrunk.tiles], [true, 1]);
   assert.ok(Math.abs(shrunk.scale - 0.8) < 1e-6);
 });
 
 Tiling('{ tileSize, overlap } tiles whenever the magnified image exceeds the canvas', async ({ detector }) => {
-  const r = await detector.detect(img('hello.png'), { canvasSize: 256, tiling: { tileSize: 256, overlap: 64 } });
+  const r = await detector.detect(img('hello.png'), { scale: 'fixed', canvasSize: 256, tiling: { tileSize: 256, overlap: 64 } });
   assert.is(r.scale, 1.5); // never capped
   assert.is(r.downscaled, false);
   // 600x300 working -> padded 608x320; starts on multiples of 32, <= 192 apart: x 0, 160, 352 (3); y 0, 64 (2).
   assert.is(r.tiles, 6);
   // An image that fits the canvas is not tiled even with explicit settings.
-  const fits = await detector.detect(img('hello.png'), { tiling: { tileSize: 256 } });
+  const fits = await detector.detect(img('hello.png'), { scale: 'fixed', tiling: { tileSize: 256 } });
   assert.equal([fits.tiles, fits.scale], [1, 1.5]);
 });
 
 Tiling('with enough overlap, tiling is exact: stitched heatmaps equal the untiled run', async ({ detector }) => {
   const page = { data: syntheticPage(1000, 700, 3), width: 1000, height: 700, channels: 3 as const };
-  const ref = await detector.detect(page, { magRatio: 1, canvasSize: 2048, tiling: 'off', heatmaps: true });
-  const tiled = await detector.detect(page, { magRatio: 1, canvasSize: 768, tiling: { tileSize: 768, overlap: 256 }, heatmaps: true });
+  const ref = await detector.detect(page, { scale: 'fixed', magRatio: 1, canvasSize: 2048, tiling: 'off', heatmaps: true });
+  const tiled = await detector.detect(page, { scale: 'fixed', magRatio: 1, canvasSize: 768, tiling: { tileSize: 768, overlap: 256 }, heatmaps: true });
   assert.is(tiled.tiles, 2);
   assert.equal([tiled.heatmaps!.width, tiled.heatmaps!.height], [ref.heatmaps!.width, ref.heatmaps!.height]);
   assert.ok(maxAbsDiff(tiled.heatmaps!.region, ref.heatmaps!.region) < 1e-4);
@@ -101,13 +101,11 @@ Tiling('each tile contributes the centre of its overlaps: the stitched map is th
   // overlap (x = 384, 640 working = 192, 320 heatmap). The middle tile's own run is the crop x in [256, 768).
   const W = 1024, H = 512;
   const page = syntheticPage(W, H, 5);
-  const tiled = await detector.detect({ data: page, width: W, height: H, channels: 3 },
-    { magRatio: 1, canvasSize: 512, tiling: { tileSize: 512, overlap: 256 }, heatmaps: true });
+  const tiled = await detector.detect({ data: page, width: W, height: H, channels: 3 }, { scale: 'fixed', magRatio: 1, canvasSize: 512, tiling: { tileSize: 512, overlap: 256 }, heatmaps: true });
   assert.is(tiled.tiles, 3);
   const crop = new Uint8Array(512 * H * 3);
   for (let y = 0; y < H; y++) crop.set(page.subarray((y * W + 256) * 3, (y * W + 768) * 3), y * 512 * 3);
-  const tile = await detector.detect({ data: crop, width: 512, height: H, channels: 3 },
-    { magRatio: 1, canvasSize: 512, tiling: 'off', heatmaps: true });
+  const tile = await detector.detect({ data: crop, width: 512, height: H, channels: 3 }, { scale: 'fixed', magRatio: 1, canvasSize: 512, tiling: 'off', heatmaps: true });
   const hm = tiled.heatmaps!, th = tile.heatmaps!;
   for (let y = 0; y < 256; y++) {
     for (let x = 192; x < 320; x++) {
@@ -127,8 +125,8 @@ Tiling('a word crossing tile seams comes out once and whole', async ({ detector 
   // One line of characters from x = 100 to 1100: tiles of 512 start at x = 0, 224, 480, 704 (overlap >= 256), so the
   // line crosses three seams. The untiled run finds it as one long word; so must the tiled one, with the same box.
   const line = textLine(1200, 200, 100, 1100, 90);
-  const ref = await detector.detect(line, { magRatio: 1, canvasSize: 2048, tiling: 'off' });
-  const tiled = await detector.detect(line, { magRatio: 1, canvasSize: 512, tiling: { tileSize: 512, overlap: 256 } });
+  const ref = await detector.detect(line, { scale: 'fixed', magRatio: 1, canvasSize: 2048, tiling: 'off' });
+  const tiled = await detector.detect(line, { scale: 'fixed', magRatio: 1, canvasSize: 512, tiling: { tileSize: 512, overlap: 256 } });
   assert.is(tiled.tiles, 4);
   // (The random test model also "sees" words in the zero padding below the image: only look at the line.)
   const long = (r: DetectResult) => r.words.filter((w) => bounds(w).x1 - bounds(w).x0 > 600 && bounds(w).y1 < 150);
@@ -147,8 +145,8 @@ Tiling('tiles of one shape run batched; the result does not depend on the batch 
   const page = { data: syntheticPage(1400, 300, 9), width: 1400, height: 300, channels: 3 as const };
   const tiling = { tileSize: 256, overlap: 64 };
   // canvasSize 1280 allows 25 tiles of 256 per run; canvasSize 256 one.
-  const batched = await detector.detect(page, { magRatio: 1, canvasSize: 1280, tiling, heatmaps: true });
-  const single = await detector.detect(page, { magRatio: 1, canvasSize: 256, tiling, heatmaps: true });
+  const batched = await detector.detect(page, { scale: 'fixed', magRatio: 1, canvasSize: 1280, tiling, heatmaps: true });
+  const single = await detector.detect(page, { scale: 'fixed', magRatio: 1, canvasSize: 256, tiling, heatmaps: true });
   assert.is(batched.tiles, 14);
   assert.is(single.tiles, 14);
   assert.ok(maxAbsDiff(batched.heatmaps!.region, single.heatmaps!.region) < 1e-4);
@@ -169,7 +167,7 @@ Tiling('a LinkRefiner model: the refined link map is stitched too', async () => 
   const detector = await Detector.create({ model: TINY_REFINER_MODEL, threads: 1 });
   const opts = { canvasSize: 256, tiling: { tileSize: 256, overlap: 64 }, heatmaps: true } as const;
   const plain = await detector.detect(img('hello.png'), opts);
-  const refined = await detector.detect(img('hello.png'), { ...opts, refine: true });
+  const refined = await detector.detect(img('hello.png'), { scale: 'fixed', ...opts, refine: true });
   assert.is(refined.tiles, 6);
   assert.equal(refined.heatmaps!.region, plain.heatmaps!.region);
   assert.ok(maxAbsDiff(refined.heatmaps!.affinity, plain.heatmaps!.affinity) > 0, 'affinity replaced by the refined map');
@@ -180,33 +178,33 @@ Tiling('a LinkRefiner model: the refined link map is stitched too', async () => 
 Tiling('the working image is kept within maxPixels: the scale is reduced, never below 1x', async ({ detector }) => {
   const page = { data: syntheticPage(1600, 400), width: 1600, height: 400, channels: 3 as const };
   // 1.5x would be 2400x600 = 1.44 Mpx; a limit of 1 Mpx gives scale sqrt(1e6 / 640000) = 1.25.
-  const r = await detector.detect(page, { maxPixels: 1_000_000 });
+  const r = await detector.detect(page, { scale: 'fixed', maxPixels: 1_000_000 });
   assert.ok(Math.abs(r.scale - 1.25) < 1e-3, `scale ${r.scale}`);
   assert.equal([r.downscaled, r.tiles > 1], [false, true]);
   // At exactly the limit: 1x.
-  const at = await detector.detect(page, { maxPixels: 640_000 });
+  const at = await detector.detect(page, { scale: 'fixed', maxPixels: 640_000 });
   assert.ok(Math.abs(at.scale - 1) < 1e-6, `scale ${at.scale}`);
 });
 
 Tiling('extreme shapes tile along one axis only', async ({ detector }) => {
   const wide = { data: new Uint8Array(5000 * 3 * 3).fill(200), width: 5000, height: 3, channels: 3 as const };
-  const r = await detector.detect(wide);
+  const r = await detector.detect(wide, { scale: 'fixed' });
   assert.is(r.scale, 1.5);
   assert.ok(r.tiles >= 7, `${r.tiles} tiles`);
   const tall = { data: new Uint8Array(1 * 3000).fill(0), width: 1, height: 3000, channels: 1 as const };
-  const t = await detector.detect(tall, { heatmaps: true });
+  const t = await detector.detect(tall, { scale: 'fixed', heatmaps: true });
   assert.is(t.heatmaps!.width, 16); // one 32-px column of tiles
   assert.ok(t.tiles >= 4);
 });
 
 Tiling('invalid tiling options are refused with the argument named', async ({ detector }) => {
-  await rejects(() => detector.detect(img('hello.png'), { tiling: 'on' as never }), { name: 'TypeError', message: /tiling/ });
-  await rejects(() => detector.detect(img('hello.png'), { tiling: { tileSize: 100 } }), { name: 'RangeError', message: /tiling\.tileSize/ });
-  await rejects(() => detector.detect(img('hello.png'), { tiling: { tileSize: 32 } }), { name: 'RangeError', message: /tiling\.tileSize/ });
-  await rejects(() => detector.detect(img('hello.png'), { tiling: { tileSize: 256, overlap: 200 } }), { name: 'RangeError', message: /tiling\.overlap/ });
-  await rejects(() => detector.detect(img('hello.png'), { tiling: { tileSize: 256, overlap: NaN } }), { name: 'RangeError', message: /tiling\.overlap/ });
-  await rejects(() => detector.detect(img('hello.png'), { tiling: { tilesize: 256 } as never }), { name: 'TypeError', message: /did you mean 'tileSize'/ });
-  await rejects(() => detector.detect(img('hello.png'), { tilling: 'off' } as never), { name: 'TypeError', message: /did you mean 'tiling'/ });
+  await rejects(() => detector.detect(img('hello.png'), { scale: 'fixed', tiling: 'on' as never }), { name: 'TypeError', message: /tiling/ });
+  await rejects(() => detector.detect(img('hello.png'), { scale: 'fixed', tiling: { tileSize: 100 } }), { name: 'RangeError', message: /tiling\.tileSize/ });
+  await rejects(() => detector.detect(img('hello.png'), { scale: 'fixed', tiling: { tileSize: 32 } }), { name: 'RangeError', message: /tiling\.tileSize/ });
+  await rejects(() => detector.detect(img('hello.png'), { scale: 'fixed', tiling: { tileSize: 256, overlap: 200 } }), { name: 'RangeError', message: /tiling\.overlap/ });
+  await rejects(() => detector.detect(img('hello.png'), { scale: 'fixed', tiling: { tileSize: 256, overlap: NaN } }), { name: 'RangeError', message: /tiling\.overlap/ });
+  await rejects(() => detector.detect(img('hello.png'), { scale: 'fixed', tiling: { tilesize: 256 } as never }), { name: 'TypeError', message: /did you mean 'tileSize'/ });
+  await rejects(() => detector.detect(img('hello.png'), { scale: 'fixed', tilling: 'off' } as never), { name: 'TypeError', message: /did you mean 'tiling'/ });
 });
 
 Tiling.run();

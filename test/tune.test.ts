@@ -52,8 +52,9 @@ E.before(async (ctx) => {
   fs.mkdirSync(path.join(ctx.dir, 'images'));
   fs.copyFileSync(path.join(IMAGES, 'hello.png'), path.join(ctx.dir, 'images', 'hello.png'));
   const detector = await Detector.create({ model: TINY_MODEL, threads: 1 });
-  const atTarget = await detector.detect(path.join(IMAGES, 'hello.png'), TARGET);
-  const atDefaults = await detector.detect(path.join(IMAGES, 'hello.png'));
+  // tune works at the fixed scale (one pass's maps per image): the ground truth is made there too.
+  const atTarget = await detector.detect(path.join(IMAGES, 'hello.png'), { ...TARGET, scale: 'fixed' });
+  const atDefaults = await detector.detect(path.join(IMAGES, 'hello.png'), { scale: 'fixed' });
   await detector.dispose();
   // The test only means something if the two threshold sets give different words.
   assert.is.not(atTarget.words.length, atDefaults.words.length);
@@ -78,7 +79,7 @@ E('a grid search finds the thresholds the ground truth was made with; its score 
 
   // The heatmap path (detect once, post-process per candidate) scores the defaults exactly as `eval` does.
   const evalJson = path.join(ctx.dir, 'eval.json');
-  const e = cli('eval', ctx.dir, '--model', TINY_MODEL, '--threads', '1', '--json', evalJson);
+  const e = cli('eval', ctx.dir, '--model', TINY_MODEL, '--threads', '1', '--json', evalJson, '--scale', 'fixed');  // tune's scale
   assert.is(e.status, 0, e.stderr);
   const ev = JSON.parse(fs.readFileSync(evalJson, 'utf8'));
   assert.ok(Math.abs(ev.hmean - rep.baseline.hmean) < 1e-9, `eval ${ev.hmean} vs tune ${rep.baseline.hmean}`);

@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
-# Installs the system packages the native build needs (Debian/Ubuntu): a C++ toolchain, CMake, OpenCV's core,
-# imgproc and imgcodecs development files, and giflib. Does nothing when they are already present.
+# npm run setup-system [-- --prebuild]: installs the system packages building from source needs (Debian/Ubuntu, root
+# or sudo): a C++ toolchain, CMake, OpenCV's core, imgproc and imgcodecs development files, and giflib. Does nothing
+# when they are already present. Never run by `npm install`: users of the prebuilt addon need none of this.
+# --prebuild adds what tools/prebuild.sh needs to build the static dependencies from Debian source packages
+# (ninja, nasm for libjpeg-turbo's SIMD, dpkg-dev to unpack sources, debootstrap for --bullseye).
 # nlohmann-json3-dev is for the native tests only (test/native/); the addon build does not need it, so have_all does
 # not require it.
 set -euo pipefail
 PACKAGES=(g++ cmake make libopencv-imgproc-dev libopencv-imgcodecs-dev libgif-dev nlohmann-json3-dev)
+PREBUILD=0
+for arg in "$@"; do
+  case "$arg" in
+    --prebuild) PREBUILD=1; PACKAGES+=(ninja-build nasm dpkg-dev bzip2 xz-utils debootstrap) ;;
+    *) echo "usage: $0 [--prebuild]" >&2; exit 2 ;;
+  esac
+done
 
 have_all() {
   command -v cmake >/dev/null && command -v g++ >/dev/null &&
     [ -f /usr/include/opencv4/opencv2/imgcodecs.hpp ] && [ -f /usr/include/opencv4/opencv2/imgproc.hpp ] &&
-    [ -f /usr/include/gif_lib.h ]
+    [ -f /usr/include/gif_lib.h ] &&
+    { [ $PREBUILD = 0 ] || { command -v ninja && command -v nasm && command -v dpkg-source && command -v debootstrap; } >/dev/null; }
 }
 
 if have_all; then exit 0; fi

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
 #include <opencv2/imgproc.hpp>
 
+#include "autoscale.h"
+#include "characters.h"
 #include "error.h"
 #include "file.h"
 
@@ -36,6 +39,63 @@ std::vector<uint8_t> ReadImageFile(const std::string& path, uint64_t maxPixels) 
   CheckPixels(header.width, header.height, maxPixels);
   if (file.size() > bytes.size()) bytes = file.ReadAll();
   return bytes;
+}
+
+// The working scale of scale 'fixed' for a width x height image (what Prepare does with these options).
+double FixedScale(int width, int height, const DetectOptions& options) {
+  if (ShouldTile(width, height, options.canvasSize, options.magRatio, options.tiling)) return options.magRatio;
+  return ComputeResize(width, height, options.canvasSize, options.magRatio).ratio;
+}
+
+// The options of a fixed pass at working scale `scale`: untiled while it fits the canvas, tiled beyond.
+DetectOptions AtScale(const DetectOptions& options, double scale, int width, int height) {
+  DetectOptions o = options;
+  o.autoScale = false;
+  o.magRatio = static_cast<float>(scale);
+  // tiling 'off' is honoured: the canvas caps the scale (CRAFT's behaviour), as it does for the fixed pass.
+  if (options.tiling.mode != TilingMode::kOff) {
+    o.tiling.mode = scale * std::max(width, height) > options.canvasSize ? TilingMode::kOn : TilingMode::kAuto;
+  }
+  return o;
+}
+
+// The decoded image, owned: an unconverted raw 3-channel input is the caller's memory, which the staged path frees
+// after Prepare, while the extra passes of scale 'auto' read the image in Finish.
+cv::Mat Owned(const cv::Mat& rgb, const ImageInput& input) {
+  return input.pixels != nullptr && rgb.data == input.pixels ? rgb.clone() : rgb;
+}
+
+float ShortSide(const Word& w) {
+  const auto d = [](const Point& a, const Point& b) { return std::hypot(a.x - b.x, a.y - b.y); };
+  return std::min(d(w.box[0], w.box[1]), d(w.box[1], w.box[2]));
+}
+
+double QuadArea(const std::vector<cv::Point2f>& q) { return std::fabs(cv::contourArea(q)); }
+
+// Large-text words replace the main pass's words they mostly cover (the pieces a too-tall word falls into at the main
+// scale); a main word covered by none stays. Main words first (their order), then the large ones.
+std::vector<Word> MergePasses(std::vector<Word> main, const std::vector<Word>& large) {
+  if (large.empty()) return main;
+  auto poly = [](const Word& w) {
+    std::vector<cv::Point2f> q;
+    for (const Point& p : w.box) q.emplace_back(p.x, p.y);
+    return q;
+  };
+  std::vector<std::vector<cv::Point2f>> big;
+  for (const Word& w : large) big.push_back(poly(w));
+  std::vector<Word> out;
+  for (Word& m : main) {
+    const auto q = poly(m);
+    const double area = QuadArea(q);
+    bool covered = false;
+    for (const auto& b : big) {
+      std::vector<cv::Point2f> inter;
+      if (area > 0 && cv::intersectConvexConvex(q, b, inter) > 0.5 * area) { covered = true; break; }
+    }
+    if (!covered) out.push_back(std::move(m));
+  }
+  out.insert(out.end(), large.begin(), large.end());
+  return out;
 }
 
 }  // namespace
@@ -68,7 +128,7 @@ cv::Mat LoadImage(const ImageInput& input, uint64_t maxPixels) {
                                                 " bytes, expected width*height*channels = " +
                                                 std::to_string(w * h * c));
     }
-    return RawToRgb(input.pixels, input.width, input.height, input.channels);
+    return RawToRgb(input.pixels, input.width, input.height, input.channels, input.bgr);
   }
   if (input.encoded != nullptr || input.path.empty()) return DecodeImage(input.encoded, input.encodedSize, maxPixels);
   std::vector<uint8_t> bytes = ReadImageFile(input.path, maxPixels);
@@ -78,10 +138,81 @@ cv::Mat LoadImage(const ImageInput& input, uint64_t maxPixels) {
 Detector::Detector(const SessionOptions& options) : session_(options) {}
 
 PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& options) const {
-  PreparedImage prepared;
   auto t0 = Clock::now();
   cv::Mat rgb = LoadImage(input, options.maxPixels);
-  prepared.timings.decode = MsSince(t0);
+  const double decode = MsSince(t0);
+  if (!options.autoScale) {
+    PreparedImage prepared = PrepareAt(rgb, input, options);
+    prepared.timings.decode = decode;
+    prepared.passes.insert(prepared.passes.begin(), Pass{});
+    return prepared;
+  }
+  // scale 'auto' (autoscale.h): probe, plan, maybe a pass for large text; the main pass is prepared as usual.
+  auto t1 = Clock::now();
+  const double fixed = FixedScale(rgb.cols, rgb.rows, options);
+  const int longSide = std::max(rgb.cols, rgb.rows);
+  // maxPixels bounds the working image (PlanTiles lowers the scale to fit it; so does this plan).
+  double maxScale =
+      options.maxPixels > 0 ? std::sqrt(static_cast<double>(options.maxPixels) / (double(rgb.cols) * rgb.rows)) : 64.0;
+  if (options.tiling.mode == TilingMode::kOff) maxScale = std::min(maxScale, double(options.canvasSize) / longSide);
+  DetectOptions fixedOptions = options;
+  fixedOptions.autoScale = false;
+  if (!ShouldTile(rgb.cols, rgb.rows, options.canvasSize, options.magRatio, options.tiling)) {
+    // The fixed pass fits one canvas: it is its own probe (no pass is cheaper that sees as much); Finish judges its
+    // words (RefineScales). An ordinary page costs exactly the fixed pass.
+    PreparedImage prepared = PrepareAt(rgb, input, fixedOptions);
+    prepared.timings.decode = decode;
+    prepared.passes.push_back(Pass{});
+    prepared.source = Owned(rgb, input);
+    prepared.maxScale = maxScale;
+    prepared.judgeLarge = true;
+    return prepared;
+  }
+  const double probeScale = std::min(kProbeFraction * fixed, static_cast<double>(options.canvasSize) / longSide);
+  DetectOptions probeOptions = AtScale(options, probeScale, rgb.cols, rgb.rows);
+  probeOptions.characters = false;
+  probeOptions.heatmaps = false;
+  probeOptions.polygons = false;
+  probeOptions.refine = false;
+  DetectResult probe = RunPass(rgb, probeOptions);
+  std::vector<float> heights;
+  for (const Word& w : probe.words) heights.push_back(ShortSide(w) / kDetectedToTruth);
+  const ScalePlan plan = PlanScales(heights, fixed, maxScale);
+  std::vector<Pass> passes = {Pass{"probe", probe.scale, probe.tiles, static_cast<int>(probe.words.size())}};
+  std::vector<Word> large;
+  if (plan.second > 0) {
+    DetectOptions secondOptions = AtScale(options, plan.second, rgb.cols, rgb.rows);
+    secondOptions.heatmaps = false;
+    DetectResult second = RunPass(rgb, secondOptions);
+    for (Word& w : second.words) {
+      if (ShortSide(w) / kDetectedToTruth > plan.largeFrom) large.push_back(std::move(w));
+    }
+    passes.push_back(Pass{"large", second.scale, second.tiles, static_cast<int>(large.size())});
+  }
+  const double autoMs = MsSince(t1);
+  // The fixed scale itself: exactly the fixed pass (the same options, not a float re-derivation of its ratio).
+  PreparedImage prepared = PrepareAt(rgb, input, plan.main == fixed ? fixedOptions
+                                                                    : AtScale(options, plan.main, rgb.cols, rgb.rows));
+  prepared.timings.decode = decode;
+  prepared.timings.autoScale = autoMs;
+  passes.insert(passes.begin() + 1, Pass{});  // the main pass (Finish fills it in)
+  prepared.passes = std::move(passes);
+  prepared.largeWords = std::move(large);
+  prepared.source = Owned(rgb, input);
+  prepared.maxScale = maxScale;
+  return prepared;
+}
+
+DetectResult Detector::RunPass(const cv::Mat& rgb, const DetectOptions& options) const {
+  PreparedImage prepared = PrepareAt(rgb, ImageInput{}, options);
+  ModelOutput output = Infer({&prepared}, nullptr);
+  prepared.tensor = {};
+  prepared.rgb.release();
+  return Finish(prepared, output, 0, options);
+}
+
+PreparedImage Detector::PrepareAt(const cv::Mat& rgb, const ImageInput& input, const DetectOptions& options) const {
+  PreparedImage prepared;
   auto t1 = Clock::now();
   prepared.width = rgb.cols;
   prepared.height = rgb.rows;
@@ -194,6 +325,7 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
   result.downscaled = image.downscaled;
   result.tiles = image.tiled ? static_cast<int>(image.plan.tiles.size()) : 1;
   result.timings = image.timings;
+  result.passes = image.passes;
 
   const bool refine = options.refine;
   if (refine && output.refined.empty()) {
@@ -219,13 +351,23 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
   post.lowText = options.lowText;
   post.polygons = options.polygons || refine;
   result.words = GetDetBoxes(region.data(), affinity.data(), output.w, output.h, post);
+  ScoreWords(region.data(), output.w, output.h, options.lowText, options.characters, result.words);
 
   // adjustResultCoordinates: heatmap -> network input (x2) -> original image (/ ratio).
   const float k = 2.0f / image.resize.ratio;
   for (Word& word : result.words) {
     for (Point& p : word.box) { p.x *= k; p.y *= k; }
     for (Point& p : word.polygon) { p.x *= k; p.y *= k; }
+    for (auto& c : word.characters) for (Point& p : c) { p.x *= k; p.y *= k; }
   }
+  for (Pass& pass : result.passes) {
+    if (std::strcmp(pass.role, "main") != 0) continue;
+    pass.words = static_cast<int>(result.words.size());
+    pass.scale = result.scale;
+    pass.tiles = result.tiles;
+  }
+  if (!image.source.empty()) RefineScales(image, options, result);
+  result.words = MergePasses(std::move(result.words), image.largeWords);
   if (options.heatmaps) {
     result.hasHeatmaps = true;
     result.heatmaps.width = output.w;
@@ -235,6 +377,53 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
   }
   result.timings.postprocess = MsSince(t0);
   return result;
+}
+
+void Detector::RefineScales(const PreparedImage& image, const DetectOptions& options, DetectResult& result) const {
+  std::vector<float> heights;
+  for (const Word& w : result.words) heights.push_back(ShortSide(w) / kDetectedToTruth);
+  double next = PlanUpscale(heights, result.scale, image.maxScale);
+  // Without a probe (the fixed pass fitted one canvas), the main pass's words also say whether the text is too tall.
+  ScalePlan plan;
+  if (next == 0 && image.judgeLarge) {
+    plan = PlanScales(heights, result.scale, image.maxScale);
+    if (plan.main < result.scale) next = plan.main;
+  }
+  auto t0 = Clock::now();
+  if (next > 0) {
+    // Another main pass (larger for small text, smaller for large text); the old main pass's words that the new scale
+    // would put outside the good range stay (as a 'large' or 'small' pass) and replace what they cover.
+    DetectResult pass = RunPass(image.source, AtScale(options, next, image.width, image.height));
+    const bool up = pass.scale > result.scale;
+    std::vector<Word> keep;
+    for (Word& w : result.words) {
+      const float h = ShortSide(w) / kDetectedToTruth * pass.scale;
+      if (up ? h > kGoodHigh : h < kGoodLow) keep.push_back(std::move(w));
+    }
+    for (Pass& p : result.passes) {
+      if (std::strcmp(p.role, "main") == 0) { p.role = up ? "large" : "small"; p.words = static_cast<int>(keep.size()); }
+    }
+    result.passes.push_back(Pass{"main", pass.scale, pass.tiles, static_cast<int>(pass.words.size())});
+    result.words = MergePasses(std::move(pass.words), keep);
+    result.scale = pass.scale;
+    result.tiles = pass.tiles;
+    result.downscaled = false;
+    if (options.heatmaps) result.heatmaps = std::move(pass.heatmaps);
+  } else if (plan.second > 0) {
+    // A few words too tall for the main scale (a headline): a pass for them, as after a probe.
+    DetectOptions o = AtScale(options, plan.second, image.width, image.height);
+    o.heatmaps = false;
+    DetectResult second = RunPass(image.source, o);
+    std::vector<Word> large;
+    for (Word& w : second.words) {
+      if (ShortSide(w) / kDetectedToTruth > plan.largeFrom) large.push_back(std::move(w));
+    }
+    result.passes.push_back(Pass{"large", second.scale, second.tiles, static_cast<int>(large.size())});
+    result.words = MergePasses(std::move(result.words), large);
+  } else {
+    return;
+  }
+  result.timings.autoScale += MsSince(t0);
 }
 
 void Detector::InferTiled(const PreparedImage& image, RunControl* control, ModelOutput& out, int index) const {

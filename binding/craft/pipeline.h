@@ -27,6 +27,8 @@ struct DetectOptions {
   bool refine = false;    // use the LinkRefiner's link map (implies polygons, as test.py --refine does)
   uint64_t maxPixels = 268402689ull;
   TilingOptions tiling;   // what happens when the image exceeds canvasSize (see tiling.h)
+  bool autoScale = false;  // scale 'auto' (autoscale.h); false = CRAFT's canvasSize/magRatio ('fixed')
+  bool characters = false; // character boxes per word (characters.h)
 };
 
 // Exactly one of: a file path, encoded bytes, raw interleaved pixels, or an image decoded before (DecodedImage: 8-bit
@@ -41,10 +43,20 @@ struct ImageInput {
   const uint8_t* pixels = nullptr;
   size_t pixelsSize = 0;
   int width = 0, height = 0, channels = 0;
+  bool bgr = false;  // raw pixels in OpenCV's BGR(A) order (an opencv4nodejs Mat); converted while reading
 };
 
 struct Timings {
   double decode = 0, preprocess = 0, inference = 0, postprocess = 0;  // milliseconds
+  double autoScale = 0;  // the probe and any second pass of scale 'auto' (run while preparing)
+};
+
+// One network pass over the image: the probe of scale 'auto', the main pass, or the second pass for large text.
+struct Pass {
+  const char* role = "main";  // "probe" | "main" | "large"
+  float scale = 1.f;
+  int tiles = 1;
+  int words = 0;
 };
 
 struct Heatmaps {
@@ -58,6 +70,7 @@ struct DetectResult {
   float scale = 1.f;          // working (network) size / original size
   bool downscaled = false;    // canvasSize forced the working scale below 1 (the reference's shrink; tiling avoids it)
   int tiles = 1;              // network inputs the image was cut into (1 = untiled)
+  std::vector<Pass> passes;   // what ran, in order (one main pass for scale 'fixed')
   bool hasHeatmaps = false;
   Heatmaps heatmaps;
   Timings timings;
@@ -76,6 +89,13 @@ struct PreparedImage {
   TilePlan plan;
   cv::Mat rgb;
   Timings timings;
+  // scale 'auto': the passes run while preparing (probe, large text) and the large-text words (original pixels),
+  // merged into the main pass's words by Finish.
+  std::vector<Pass> passes;
+  std::vector<Word> largeWords;
+  cv::Mat source;   // the decoded image (shared, not copied), kept for an upscaled pass (autoscale.h, PlanUpscale)
+  double maxScale = 0;
+  bool judgeLarge = false;  // no probe ran: the main pass's words decide about large text too
 };
 
 class Detector {
@@ -94,6 +114,13 @@ class Detector {
   const ModelInfo& info() const { return session_.info(); }
 
  private:
+  // Prepare after decoding, at the scale the options give (CRAFT's canvasSize/magRatio).
+  PreparedImage PrepareAt(const cv::Mat& rgb, const ImageInput& input, const DetectOptions& options) const;
+  // A whole pass (prepare, infer, finish) on a decoded image: its words in original pixels.
+  DetectResult RunPass(const cv::Mat& rgb, const DetectOptions& options) const;
+  // scale 'auto', after the main pass: another main pass when its words are too small (PlanUpscale) or, without a
+  // probe, too large (PlanScales), or a pass for a few large words (autoscale.h).
+  void RefineScales(const PreparedImage& image, const DetectOptions& options, DetectResult& result) const;
   // Runs a tiled image's tiles (batched) and stitches their maps into item `index` of `out`.
   void InferTiled(const PreparedImage& image, RunControl* control, ModelOutput& out, int index) const;
 

@@ -217,12 +217,14 @@ cv::Mat DecodeImage(const uint8_t* data, size_t size, uint64_t maxPixels) {
   return ToRgb(img);
 }
 
-cv::Mat RawToRgb(const uint8_t* data, int width, int height, int channels) {
+cv::Mat RawToRgb(const uint8_t* data, int width, int height, int channels, bool bgr) {
   cv::Mat src(height, width, CV_8UC(channels), const_cast<uint8_t*>(data));
-  if (channels == 3) return src;  // borrowed: the caller keeps the buffer alive for the whole detection
+  if (channels == 3 && !bgr) return src;  // borrowed: the caller keeps the buffer alive for the whole detection
   cv::Mat rgb;
+  // BGR(A) is swapped in the one conversion pass RGBA and grey inputs need anyway; the caller's buffer is not touched.
   if (channels == 1) cv::cvtColor(src, rgb, cv::COLOR_GRAY2RGB);
-  else if (channels == 4) cv::cvtColor(src, rgb, cv::COLOR_RGBA2RGB);
+  else if (channels == 3) cv::cvtColor(src, rgb, cv::COLOR_BGR2RGB);
+  else if (channels == 4) cv::cvtColor(src, rgb, bgr ? cv::COLOR_BGRA2RGB : cv::COLOR_RGBA2RGB);
   else throw Error(ErrorCode::kInvalidInput, "Raw input must have 1, 3 or 4 channels");
   return rgb;
 }

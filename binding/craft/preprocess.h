@@ -38,7 +38,7 @@ size_t CountJpegScans(const uint8_t* data, size_t size, size_t stopAfter);
 cv::Mat DecodeImage(const uint8_t* data, size_t size, uint64_t maxPixels);
 
 // Wraps raw interleaved pixels (1, 3 or 4 channels, RGB(A) order) as RGB without copying when channels == 3.
-cv::Mat RawToRgb(const uint8_t* data, int width, int height, int channels);
+cv::Mat RawToRgb(const uint8_t* data, int width, int height, int channels, bool bgr = false);
 
 struct ResizeInfo {
   float ratio = 1.f;     // target_ratio of resize_aspect_ratio: working size / original size

@@ -16,7 +16,10 @@ struct Point {
 struct Word {
   std::array<Point, 4> box;    // clockwise, starting at the corner with the smallest x + y
   std::vector<Point> polygon;  // 14 points, or empty where the reference (getPoly_core) gives none
-  float score = 0.f;           // max region score over the word's connected component (not in the reference)
+  float score = 0.f;           // GetDetBoxes: max region score over the component (rawScore); the pipeline then
+                               // replaces it with the calibrated score in [0, 1] (characters.h, ScoreWords)
+  float rawScore = 0.f;        // the max region score (not in the reference; may exceed 1)
+  std::vector<std::array<Point, 4>> characters;  // from the region peaks, in reading order (only when asked)
 };
 
 struct PostprocessOptions {

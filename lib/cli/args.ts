@@ -44,13 +44,18 @@ export const DETECT_FLAGS = {
   'low-text': { type: 'string' },
   'canvas-size': { type: 'string' },
   'mag-ratio': { type: 'string' },
+  scale: { type: 'string' },
   polygons: { type: 'boolean' },
   refine: { type: 'boolean' },
 } as const;
 
 /** Turns the shared detection flags into detect() options (only the ones given). @private */
 export function detectOptionsFromFlags(v: Record<string, unknown>) {
-  const o: Record<string, number | boolean> = {};
+  const o: Record<string, number | boolean | string> = {};
+  if (v.scale !== undefined) {
+    if (v.scale !== 'auto' && v.scale !== 'fixed') throw new UsageError(`--scale expects auto or fixed, got '${String(v.scale)}'`);
+    o.scale = v.scale;
+  }
   const set = (key: string, value: number | boolean | undefined) => { if (value !== undefined) o[key] = value; };
   set('textThreshold', num('text-threshold', v['text-threshold'] as string | undefined, 0, 1));
   set('linkThreshold', num('link-threshold', v['link-threshold'] as string | undefined, 0, 1));

@@ -7,7 +7,7 @@ import {
 } from './args';
 import { checkWritable, outputFormat, writeDetectionsPicture, writeHeatmapPicture } from './draw';
 
-export const DETECT_USAGE = 'craft-text detect <image...|-> [--model m.onnx] [--json] [--polygons] [--refine] [--text-threshold n] [--link-threshold n] [--low-text n] [--canvas-size n] [--mag-ratio n] [--threads n] [--out boxes.png] [--heatmap heat.png]';
+export const DETECT_USAGE = 'craft-text detect <image...|-> [--model m.onnx] [--json] [--polygons] [--refine] [--text-threshold n] [--link-threshold n] [--low-text n] [--canvas-size n] [--mag-ratio n] [--scale auto|fixed] [--threads n] [--out boxes.png] [--heatmap heat.png]';
 
 /** `craft-text detect`: one JSON line per image with --json, a short summary otherwise. `-` reads an image from stdin. */
 export async function runDetect(argv: string[], out: NodeJS.WritableStream = process.stdout,

@@ -154,7 +154,9 @@ export async function runTune(argv: string[], out: NodeJS.WritableStream = proce
   // 1. Inference, once per image: keep the heatmaps.
   const detector = await Detector.create({ model, ...(threads !== undefined ? { threads } : {}) });
   const defaults = detector.info.defaults;
-  const inference = { ...(canvasSize !== undefined ? { canvasSize } : {}), ...(magRatio !== undefined ? { magRatio } : {}) };
+  // One pass per image at the fixed scale: the grid re-runs post-processing on that pass's maps, which scale 'auto''s
+  // extra passes would not follow (their thresholds apply the same way in any pass).
+  const inference = { scale: 'fixed' as const, ...(canvasSize !== undefined ? { canvasSize } : {}), ...(magRatio !== undefined ? { magRatio } : {}) };
   const kept: Kept[][] = [];
   const t0 = performance.now();
   try {

@@ -1538,7 +1538,60 @@ def normalize_mean_variance(img: np.ndarray) -> np.ndarray:
     return (img.astype(np.float32) - MEAN) / STD
 
 
-def make_dataset(size: int, seed: int, split: str = 'train', length: int = 10 ** 9, offset: int = 0):
+# ---------------------------------------------------------------------------------------------------------------
+# wide scale range (issue 17): behind a flag, on its own random stream, so the default sample stream is unchanged
+
+WIDE_SCALE_HEIGHTS = (6.0, 200.0)  # character heights (output px) drawn log-uniformly
+
+
+def char_height(q: np.ndarray) -> float:
+    """Height of one character quad [4, 2]: the mean length of its left and right sides."""
+    return float((np.linalg.norm(q[3] - q[0]) + np.linalg.norm(q[2] - q[1])) / 2)
+
+
+def wide_scale(s: dict, size: int, rng, heights=WIDE_SCALE_HEIGHTS) -> dict:
+    """Rescale a finished sample so its median character height is drawn log-uniformly from `heights`: upscaled
+    samples are crops around a random character (large display type, headings: few characters, each up to 200 px);
+    downscaled ones are tiled on a canvas of the sample's edge colour. Boxes and GT maps follow exactly (make_gt)."""
+    import cv2
+    chars = [c for w in s['words'] for c in w]
+    if not chars:
+        return s
+    h0 = float(np.median([char_height(c) for c in chars]))
+    if h0 <= 0:
+        return s
+    lo, hi = np.log(heights[0]), np.log(heights[1])
+    f = float(np.exp(rng.uniform(lo, hi))) / h0
+    img = s['image']
+    S = size
+    if f >= 1:
+        W = int(round(S * f))
+        big = cv2.resize(img, (W, W), interpolation=cv2.INTER_CUBIC if f > 2 else cv2.INTER_LINEAR)
+        c = chars[rng.integers(len(chars))].mean(0) * f  # a random character, somewhere in the crop
+        x0 = int(np.clip(c[0] - rng.uniform(0.1, 0.9) * S, 0, W - S))
+        y0 = int(np.clip(c[1] - rng.uniform(0.1, 0.9) * S, 0, W - S))
+        out = big[y0:y0 + S, x0:x0 + S].copy()
+        words = [w * f - np.array([x0, y0], np.float64) for w in s['words']]
+    else:
+        W = max(8, int(round(S * f)))
+        small = cv2.resize(img, (W, W), interpolation=cv2.INTER_AREA)
+        edge = np.median(np.concatenate([img[0], img[-1], img[:, 0], img[:, -1]]), 0).astype(np.uint8)
+        out = np.empty((S, S, 3), np.uint8)
+        out[:] = edge
+        x0 = int(rng.integers(0, S - W + 1))
+        y0 = int(rng.integers(0, S - W + 1))
+        out[y0:y0 + W, x0:x0 + W] = small
+        words = [w * (W / S) + np.array([x0, y0], np.float64) for w in s['words']]
+    kept = [w for w in words if w[..., 0].max() > 0 and w[..., 1].max() > 0 and w[..., 0].min() < S
+            and w[..., 1].min() < S]
+    region, affinity = make_gt(kept, S)
+    return {**s, 'image': out, 'region': region, 'affinity': affinity, 'words': kept, 'scale_factor': f}
+
+
+def make_dataset(size: int, seed: int, split: str = 'train', length: int = 10 ** 9, offset: int = 0,
+                 wide_scale_p: float = 0.0):
+    """wide_scale_p > 0: that share of samples goes through wide_scale() (its own stream [seed, split, index, 17]);
+    0 keeps the original stream bit for bit."""
     import torch
     from torch.utils.data import Dataset
 
@@ -1558,6 +1611,10 @@ def make_dataset(size: int, seed: int, split: str = 'train', length: int = 10 **
                 print(f'synth: sample {offset + i} ({split}) failed: {err!r}; using sample {offset + i + 10 ** 9}',
                       flush=True)
                 s = self.synth.sample(offset + i + 10 ** 9, split)
+            if wide_scale_p > 0:
+                rng = np.random.default_rng([seed, SPLITS[split], offset + i, 17])
+                if rng.random() < wide_scale_p:
+                    s = wide_scale(s, size, rng)
             x = torch.from_numpy(normalize_mean_variance(s['image']).transpose(2, 0, 1).copy())
             y = torch.from_numpy(np.stack([s['region'], s['affinity']], -1))
             return x, y

@@ -141,7 +141,8 @@ def make_loader(args, start_index: int, end_index: int):
         ds = ShardDataset(args.shards)
     else:
         from synth import make_dataset
-        ds = make_dataset(args.size, args.seed, 'train')
+        # --wide-scale 0 (the default, and what runs saved before it had) keeps the original sample stream.
+        ds = make_dataset(args.size, args.seed, 'train', wide_scale_p=getattr(args, 'wide_scale', 0.0))
     kw = {}
     if args.workers > 0:
         kw = {'persistent_workers': False, 'prefetch_factor': 4, 'worker_init_fn': worker_init}
@@ -294,6 +295,8 @@ def main(argv=None):
     ap.add_argument('--workers', type=int, default=1, help='DataLoader workers generating samples on the fly')
     ap.add_argument('--threads', type=int, default=2, help='torch threads in the training process')
     ap.add_argument('--shards', default=None, help='train from pre-generated npz shards instead')
+    ap.add_argument('--wide-scale', type=float, default=0.0,
+                    help='share of samples rescaled to character heights 6-200 px (synth.wide_scale; issue 17)')
     ap.add_argument('--val-n', type=int, default=96)
     ap.add_argument('--val-size', type=int, default=512)
     ap.add_argument('--val-every', type=int, default=500)

@@ -1,0 +1,44 @@
+// scale 'auto' (issue 17): choose the working scale(s) from the text itself instead of canvasSize/magRatio.
+//
+// A cheap probe pass (the same model, at kProbeFraction of the fixed scale, its long side at most canvasSize) gives
+// word boxes; their heights estimate the page's text-height distribution. The main pass then runs at the scale that
+// puts the page's small text (its 25th percentile height) at kTargetHeight, unless the fixed scale already puts it
+// inside the model's good range [kGoodLow, kGoodHigh] (then the main pass is exactly the fixed one: ordinary pages
+// cost the probe and nothing else; text too small for the main scale gets an upscaled pass, PlanUpscale). Text that the main scale would make taller than kGoodHigh (a headline over body
+// text, a poster) gets a second pass at the scale that puts it at kTargetHeight; its words replace the main pass's
+// words they cover (pipeline.cc, MergePasses). Working images larger than the canvas are tiled (tiling.h).
+//
+// The range is measured, not guessed: bench/scale-range.js gives the bundled model's recall per ground-truth word
+// height at the working scale (FUNSD + ICDAR 2013 pages at scales 0.35 .. 6, docs/robustness.md). Heights here are
+// ground-truth-equivalent: a detected box's short side / kDetectedToTruth (the median ratio over matches there).
+#pragma once
+
+#include <vector>
+
+namespace craft {
+
+constexpr float kTargetHeight = 30.f;     // in the best bins (recall 0.79-0.82 at 22-45 px)
+constexpr float kGoodLow = 11.f;          // recall >= 0.70 in every bin from here ...
+constexpr float kGoodHigh = 64.f;         // ... to here (0.695 at 64-90 px, then 0.59, 0.08, 0)
+constexpr float kDetectedToTruth = 0.8f;  // detected box height / ground-truth box height
+constexpr float kProbeFraction = 0.4f;    // probe scale / fixed scale (its cost: 0.16 of the fixed pass's pixels)
+constexpr int kProbeMinWords = 3;         // fewer: no estimate, the main pass is the fixed one
+
+struct ScalePlan {
+  double main = 1.0;    // working scale of the main pass
+  double second = 0.0;  // of the pass for large text; 0 = none
+  float largeFrom = 0;  // ground-truth-equivalent height (original pixels) from which a word belongs to the second pass
+};
+
+// heights: ground-truth-equivalent word heights in original pixels (from the probe); fixed: the fixed pass's scale;
+// maxScale: the largest scale the image may be worked at (maxPixels).
+ScalePlan PlanScales(std::vector<float> heights, double fixed, double maxScale);
+
+// Small text. The probe (0.4 x the fixed scale) cannot see text that is too small at the fixed scale, so that is
+// judged on the main pass's own words: if their 25th percentile height is under kGoodLow at the main scale, the scale
+// that puts it at kTargetHeight (at most kMaxUpscale x the main scale, and within maxScale); 0 = no upscaled pass.
+// Ordinary pages pay nothing for this check.
+constexpr double kMaxUpscale = 4.0;
+double PlanUpscale(std::vector<float> heights, double main, double maxScale);
+
+}  // namespace craft
