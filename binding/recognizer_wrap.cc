@@ -287,27 +287,8 @@ Napi::Value RecognizerWrap::Release(const Napi::CallbackInfo& info) {
 Napi::Value RecognizerWrap::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!recognizer_) throw MakeError(env, {"ERR_CRAFT_DISPOSED", "Recognizer is disposed"});
-  const craft::ModelInfo& m = recognizer_->info();
   const craft::RecognizerConfig& c = recognizer_->config();
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("inputName", m.inputName);
-  Napi::Array outs = Napi::Array::New(env, m.outputNames.size());
-  for (size_t i = 0; i < m.outputNames.size(); i++) outs.Set(i, m.outputNames[i]);
-  o.Set("outputNames", outs);
-  o.Set("fixedBatch", Napi::Number::New(env, static_cast<double>(m.fixedBatch)));
-  o.Set("executionProvider", m.executionProvider);
-  Napi::Array attempts = Napi::Array::New(env, m.providerAttempts.size());
-  for (size_t i = 0; i < m.providerAttempts.size(); i++) {
-    Napi::Object a = Napi::Object::New(env);
-    a.Set("name", m.providerAttempts[i].name);
-    a.Set("ok", m.providerAttempts[i].ok);
-    if (!m.providerAttempts[i].reason.empty()) a.Set("reason", m.providerAttempts[i].reason);
-    attempts.Set(i, a);
-  }
-  o.Set("providerAttempts", attempts);
-  Napi::Object meta = Napi::Object::New(env);
-  for (const auto& kv : m.metadata) meta.Set(kv.first, kv.second);
-  o.Set("metadata", meta);
+  Napi::Object o = ModelInfoToJs(env, recognizer_->info());
   Napi::Object cfg = Napi::Object::New(env);
   cfg.Set("name", c.name);
   Napi::Array charset = Napi::Array::New(env, c.charset.size());
