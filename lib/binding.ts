@@ -2,6 +2,7 @@
 // Loads the native addon ($CRAFT_TEXT_BINARY, a local build, the prebuild for this runtime). Types the raw exports.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { RecognizerConfig } from './types';
 
 /** @private */
 export interface NativeWord {
@@ -98,21 +99,8 @@ export interface NativeRecognition {
   runs: number;
 }
 
-/** @private */
-export interface NativeRecognizerConfig {
-  name: string;
-  charset: string[];
-  decoder: 'ctc' | 'attn';
-  imgH: number;
-  imgW: number;
-  dynamicWidth: boolean;
-  channels: 1 | 3;
-  resize: 'squash' | 'pad';
-  mean: number;
-  std: number;
-  confidence: 'dtrb' | 'easyocr';
-  batchMaxLength: number;
-}
+/** @private The native info() reports the recogniser's contract exactly as the public type describes it. */
+export type NativeRecognizerConfig = RecognizerConfig;
 
 /** @private */
 export interface NativeRecognizer {
