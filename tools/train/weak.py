@@ -37,6 +37,7 @@ sys.path.insert(0, HERE)
 import evalpy  # noqa: E402
 import synth  # noqa: E402
 from train import build_model, lr_at, save_ckpt, export_onnx  # noqa: E402
+from recdata import is_dev  # noqa: E402  (the recogniser's page split: dev pages are never trained on)
 
 PROMINENCE = 0.15  # as binding/craft/characters.h (kPeakProminence)
 LOW_TEXT = 0.4
@@ -104,6 +105,8 @@ class RealSet:
                 for line in fh:
                     if line.strip():
                         it = json.loads(line)
+                        if is_dev(os.path.basename(it['image'])):
+                            continue  # held out: detection is measured on these pages (tools/train/dev_split.py)
                         self.items.append((os.path.join(root, it['image']), it['words']))
         if not self.items:
             raise SystemExit('no real images (--real)')
