@@ -35,12 +35,15 @@ class DetectorWrap : public Napi::ObjectWrap<DetectorWrap> {
   Napi::Value Prepare(const Napi::CallbackInfo& info);
   // [async] infer(preparedRefs[], control?) -> Promise<{ ref, ms }>: one run for refs of one padded shape
   Napi::Value Infer(const Napi::CallbackInfo& info);
-  // [async] finish(preparedRef, outputRef, index, options) -> Promise<result> (timings.inference left 0)
+  // [async] finish(preparedRef, outputRef, index, options, control?) -> Promise<result> (timings.inference left 0);
+  // control cancels the passes of scale 'auto' that finish runs
   Napi::Value Finish(const Napi::CallbackInfo& info);
   // [sync] release(...refs): frees the tensors/maps a ref holds now instead of at the next GC
   Napi::Value Release(const Napi::CallbackInfo& info);
   // [sync] info() -> { inputName, outputNames, executionProvider, providerAttempts, metadata, refiner }
   Napi::Value Info(const Napi::CallbackInfo& info);
+  // [sync] runStats() -> { runs, running, peak }: the model's network runs (all of them: tiles, scale 'auto' passes)
+  Napi::Value RunStats(const Napi::CallbackInfo& info);
   // [sync] dispose(): in-flight detections keep the model alive until they finish; new calls are refused
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 

@@ -234,6 +234,7 @@ Napi::Function RecognizerWrap::Init(Napi::Env env) {
                       InstanceMethod("finish", &RecognizerWrap::Finish),
                       InstanceMethod("release", &RecognizerWrap::Release),
                       InstanceMethod("info", &RecognizerWrap::Info),
+                      InstanceMethod("runStats", &RecognizerWrap::RunStats),
                       InstanceMethod("dispose", &RecognizerWrap::Dispose)});
 }
 
@@ -282,6 +283,12 @@ Napi::Value RecognizerWrap::Release(const Napi::CallbackInfo& info) {
     }
   }
   return info.Env().Undefined();
+}
+
+Napi::Value RecognizerWrap::RunStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!recognizer_) throw MakeError(env, {"ERR_CRAFT_DISPOSED", "Recognizer is disposed"});
+  return RunStatsToJs(env, recognizer_->runStats());
 }
 
 Napi::Value RecognizerWrap::Info(const Napi::CallbackInfo& info) {

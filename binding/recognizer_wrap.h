@@ -31,6 +31,8 @@ class RecognizerWrap : public Napi::ObjectWrap<RecognizerWrap> {
   Napi::Value Release(const Napi::CallbackInfo& info);
   // [sync] info() -> { inputName, outputNames, fixedBatch, executionProvider, providerAttempts, metadata, config }
   Napi::Value Info(const Napi::CallbackInfo& info);
+  // [sync] runStats() -> { runs, running, peak }: the model's network runs
+  Napi::Value RunStats(const Napi::CallbackInfo& info);
   // [sync] dispose()
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 

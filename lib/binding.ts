@@ -71,10 +71,12 @@ export interface NativeDetector {
   // Stages (the scheduler's path): prepare -> infer (a same-padded-shape batch) -> finish (per image).
   prepare(input: NativeInput, options: NativeDetectOptions, control?: NativeRunControl): Promise<NativePrepared>;
   infer(refs: unknown[], control?: NativeRunControl): Promise<{ ref: unknown; ms: number }>;
-  finish(prepared: unknown, output: unknown, index: number, options: NativeDetectOptions): Promise<NativeResult>;
+  /** `control` cancels the network passes of scale 'auto' that finish runs. */
+  finish(prepared: unknown, output: unknown, index: number, options: NativeDetectOptions, control?: NativeRunControl): Promise<NativeResult>;
   /** Frees what the refs hold now (workers still using them keep their own reference). */
   release(...refs: unknown[]): void;
   info(): NativeModelInfo;
+  runStats(): NativeRunStats;
   dispose(): void;
 }
 
@@ -106,10 +108,18 @@ export type NativeRecognizerConfig = RecognizerConfig;
 export interface NativeRecognizer {
   prepare(input: NativeInput, options: NativeRecognizeOptions, control?: NativeRunControl): Promise<NativePrepared>;
   infer(refs: unknown[], control?: NativeRunControl): Promise<{ ref: unknown; ms: number }>;
-  finish(prepared: unknown, output: unknown, index: number, options: NativeRecognizeOptions): Promise<NativeRecognition>;
+  finish(prepared: unknown, output: unknown, index: number, options: NativeRecognizeOptions, control?: NativeRunControl): Promise<NativeRecognition>;
   release(...refs: unknown[]): void;
+  runStats(): NativeRunStats;
   info(): Omit<NativeModelInfo, 'refiner'> & { config: NativeRecognizerConfig };
   dispose(): void;
+}
+
+/** A model's network runs (binding/craft/session.h, RunGate): started since creation, running now, the most at once. @private */
+export interface NativeRunStats {
+  runs: number;
+  running: number;
+  peak: number;
 }
 
 /** @private */
@@ -121,6 +131,8 @@ export interface NativeCreateOptions {
   spinning: boolean;
   executionProviders: string[];
   deviceId: number;
+  /** Network runs of the model at once, whoever starts them (the scheduler's `concurrency`); 0 = no limit. */
+  maxConcurrentRuns?: number;
 }
 
 /** @private */
