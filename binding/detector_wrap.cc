@@ -473,8 +473,7 @@ Napi::Value DetectorWrap::Release(const Napi::CallbackInfo& info) {
 
 Napi::Value DetectorWrap::RunStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!detector_) throw MakeError(env, {"ERR_CRAFT_DISPOSED", "Detector is disposed"});
-  return RunStatsToJs(env, detector_->runStats());
+  return RunStatsToJs(env, detector_ ? detector_->runStats() : disposedStats_);
 }
 
 Napi::Value DetectorWrap::Info(const Napi::CallbackInfo& info) {
@@ -490,6 +489,7 @@ Napi::Value DetectorWrap::Info(const Napi::CallbackInfo& info) {
 
 Napi::Value DetectorWrap::Dispose(const Napi::CallbackInfo& info) {
   // Workers hold their own shared_ptr: the session is freed when the last in-flight detection finishes.
+  if (detector_) disposedStats_ = detector_->runStats();
   detector_.reset();
   return info.Env().Undefined();
 }

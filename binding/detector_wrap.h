@@ -42,12 +42,14 @@ class DetectorWrap : public Napi::ObjectWrap<DetectorWrap> {
   Napi::Value Release(const Napi::CallbackInfo& info);
   // [sync] info() -> { inputName, outputNames, executionProvider, providerAttempts, metadata, refiner }
   Napi::Value Info(const Napi::CallbackInfo& info);
-  // [sync] runStats() -> { runs, running, peak }: the model's network runs (all of them: tiles, scale 'auto' passes)
+  // [sync] runStats() -> { runs, running, peak }: the model's network runs (all of them: tiles, scale 'auto' passes);
+  // after dispose(), the counts at dispose
   Napi::Value RunStats(const Napi::CallbackInfo& info);
   // [sync] dispose(): in-flight detections keep the model alive until they finish; new calls are refused
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   std::shared_ptr<craft::Detector> detector_;
+  craft::RunStats disposedStats_;  // runStats() after dispose(): the counts at dispose (stats() keeps working)
 };
 
 // [sync] RunControl: terminate() stops a queued or running inference (AbortSignal support).

@@ -287,8 +287,7 @@ Napi::Value RecognizerWrap::Release(const Napi::CallbackInfo& info) {
 
 Napi::Value RecognizerWrap::RunStats(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!recognizer_) throw MakeError(env, {"ERR_CRAFT_DISPOSED", "Recognizer is disposed"});
-  return RunStatsToJs(env, recognizer_->runStats());
+  return RunStatsToJs(env, recognizer_ ? recognizer_->runStats() : disposedStats_);
 }
 
 Napi::Value RecognizerWrap::Info(const Napi::CallbackInfo& info) {
@@ -316,6 +315,7 @@ Napi::Value RecognizerWrap::Info(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value RecognizerWrap::Dispose(const Napi::CallbackInfo& info) {
+  if (recognizer_) disposedStats_ = recognizer_->runStats();
   recognizer_.reset();  // in-flight workers hold their own reference
   return info.Env().Undefined();
 }

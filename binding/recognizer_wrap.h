@@ -37,6 +37,7 @@ class RecognizerWrap : public Napi::ObjectWrap<RecognizerWrap> {
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   std::shared_ptr<craft::Recognizer> recognizer_;
+  craft::RunStats disposedStats_;  // runStats() after dispose(): the counts at dispose
 };
 
 // [async] createRecognizer(options) -> Promise<Recognizer>

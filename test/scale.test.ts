@@ -135,6 +135,8 @@ POOL('network runs never exceed concurrency, the passes run in finish included',
     assert.ok(networkRuns.runs > 4 * 4, `${networkRuns.runs} network runs (the finish passes' tiles counted)`);
     assert.is(networkRuns.running, 0);
     assert.is(networkRuns.peak, 1, 'at most concurrency (1) network runs at once');
+    await detector.dispose();
+    assert.equal(detector.stats().networkRuns, networkRuns, 'stats() after dispose keeps the counts');
   } finally {
     await detector.dispose();
   }
