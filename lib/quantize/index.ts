@@ -19,7 +19,10 @@ export type { Range, RecurrentInfo, RewriteInfo } from './rewrite';
 /** How calibrated ranges are derived from the per-image statistics. */
 export type CalibrationMethod = 'minmax' | 'percentile';
 
-/** A recogniser's calibration input: an image and the word regions in it (default: the whole image is one word). */
+/**
+ * A recogniser's calibration input: an image and the word regions in it (default: the whole image is one word).
+ * CRAFT calibration reads `image` only.
+ */
 export interface CalibrationSample {
   image: ImageInput;
   regions?: readonly RegionInput[];
