@@ -4,12 +4,16 @@
 // here by `convert`), the same word crops (PNG files), per-word time end to end:
 //   DTRB: PIL open + convert('L'), AlignCollate (BICUBIC squash 100x32, normalise), model, greedy decode, confidence;
 //   craft-text: recognize(file) = decode the file, crop (the whole image), L + BICUBIC, infer, decode, confidence.
-// Both single-threaded (torch.set_num_threads(1), Recognizer threads 1), both one word at a time and batched (DTRB:
-// one forward for all crops, as demo.py's DataLoader does with batch_size 192; craft-text: all recognize() calls
-// in flight at once, the scheduler batches them). Rounds interleave the two so machine noise hits both alike.
-// Also demo.py's loading as shipped (torch DataLoader, batch_size 192, --workers 4): worker start-up per pass.
+// One at a time: one word per call / per forward. Batched: DTRB one forward for all crops (as demo.py's DataLoader
+// does with batch_size 192); craft-text ONE recognize() call on a mosaic of the same crops with their integer boxes
+// as regions (copied exactly, so the network sees the same pixels; the strings are checked against the one-at-a-time
+// run), batchSize = all crops; also all per-file recognize() calls in flight at once (separate calls are not batched
+// together). craft-text in FP32 and in INT8 (the same model through `craft-text quantize`: static QDQ convolutions
+// calibrated on other crops, dynamic int8 BiLSTMs and linear layers). Threads per side: --threads (default 1; e.g.
+// 1,2). Rounds interleave everything so machine noise hits all alike. Also demo.py's loading as shipped (torch
+// DataLoader, batch_size 192, --workers 4): worker start-up per pass.
 //
-//   nice node bench/recognize-reference.js [--rounds 5] [--dir /tmp/str-bench] [--json]      (npm run build first)
+//   nice node bench/recognize-reference.js [--rounds 5] [--threads 1,2] [--dir /tmp/str-bench] [--json]  (npm run build first)
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -18,10 +22,12 @@ const { spawn } = require('node:child_process');
 const { parseArgs } = require('node:util');
 const { performance } = require('node:perf_hooks');
 const { Recognizer, convert } = require('../dist');
+const { quantize } = require('../dist/quantize');
 
 const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '5' },
+    threads: { type: 'string', default: '1' },
     dir: { type: 'string', default: '/tmp/str-bench' },
     json: { type: 'boolean' },
   },
@@ -43,6 +49,11 @@ function reference(dir) {
       const [, ms, text, conf] = (await p).split(' ');
       return { ms: Number(ms), text: text === '-' ? '' : text, confidence: Number(conf) };
     },
+    async threads(n) {
+      const p = next();
+      py.stdin.write(`threads ${n}\n`);
+      await p;
+    },
     async texts() {
       const p = next();
       py.stdin.write('texts\n');
@@ -52,82 +63,156 @@ function reference(dir) {
   };
 }
 
+const WARM = 1;
+
 async function main() {
   fs.mkdirSync(values.dir, { recursive: true });
   const ref = reference(values.dir);
   const n = Number((await ref.ready).split(' ')[1]);
-  const files = fs.readdirSync(path.join(values.dir, 'words')).filter((f) => f.endsWith('.png')).sort()
-    .map((f) => path.join(values.dir, 'words', f));
+  const list = (d) => fs.readdirSync(path.join(values.dir, d)).filter((f) => f.endsWith('.png')).sort().map((f) => path.join(values.dir, d, f));
+  const files = list('words');
   if (files.length !== n) throw new Error(`expected ${n} crops, found ${files.length}`);
-  const onnx = await convert(path.join(values.dir, 'None-VGG-BiLSTM-CTC.pth'));
-  const rec = await Recognizer.create({ model: onnx, threads: 1 });
+  const mosaic = path.join(values.dir, 'mosaic.png');
+  const regions = JSON.parse(fs.readFileSync(path.join(values.dir, 'mosaic.json'), 'utf8'))
+    .map(([x0, y0, x1, y1]) => [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]);
+  const fp32 = await convert(path.join(values.dir, 'None-VGG-BiLSTM-CTC.pth'));
+  const q = await quantize(fp32, { calibration: list('calib'), threads: 1 });
+  // the same with the BiLSTMs and linear layers left float (--float-recurrent): dynamic quantization measures its
+  // activation ranges over the whole batch, so a word's INT8 reading can depend on the crops batched with it; static
+  // QDQ convolutions do not
+  const qs = await quantize(fp32, { calibration: list('calib'), threads: 1, recurrent: 'float' });
+  const models = { fp32, int8: q.onnx, int8s: qs.onnx };
+  const threadCounts = values.threads.split(',').map(Number);
   const opts = { rotationRetryThreshold: 0 };
-  const ours = {
+  const batchOpts = { ...opts, batchSize: files.length };
+
+  const side = (rec) => ({
     async one() {
       const t0 = performance.now();
-      let first;
+      const texts = [];
       const st = { decode: 0, preprocess: 0, inference: 0, postprocess: 0 };
       for (const f of files) {
         const d = await rec.recognizeDetailed(f, undefined, opts);
-        first ??= d.words[0];
+        texts.push(d.words[0].text);
         for (const k of Object.keys(st)) st[k] += d.timings[k];
       }
-      return { ms: performance.now() - t0, first, stages: st };
+      return { ms: performance.now() - t0, texts, stages: st };
     },
-    async batched() {
+    async mosaic() {
+      const t0 = performance.now();
+      const d = await rec.recognizeDetailed(mosaic, regions, batchOpts);
+      return { ms: performance.now() - t0, texts: d.words.map((w) => w.text), runs: d.runs };
+    },
+    async inFlight() {
       const t0 = performance.now();
       const all = await Promise.all(files.map((f) => rec.recognize(f, undefined, opts)));
-      return { ms: performance.now() - t0, first: all[0][0] };
+      return { ms: performance.now() - t0, texts: all.map((w) => w[0].text) };
     },
-  };
-  // warm-up (model load, first-run allocations) on both sides
-  await ref.run(1); await ours.one();
-  const t = { dtrbOne: [], dtrbBatch: [], dtrbLoader: [], oursOne: [], oursBatch: [] };
-  const stages = { decode: [], preprocess: [], inference: [], postprocess: [] };
-  let check;
-  for (let r = 0; r < rounds; r++) {
-    const a = await ref.run(1); t.dtrbOne.push(a.ms);
-    const b = await ours.one(); t.oursOne.push(b.ms);
-    for (const k of Object.keys(stages)) stages[k].push(b.stages[k]);
-    const c = await ref.run(files.length); t.dtrbBatch.push(c.ms);
-    const d = await ours.batched(); t.oursBatch.push(d.ms);
-    const e = await ref.run(192, 4); t.dtrbLoader.push(e.ms);
-    check = { dtrb: a, ours: b.first };
+  });
+
+  const results = [];
+  for (const threads of threadCounts) {
+    await ref.threads(threads);
+    const recs = {};
+    for (const [k, m] of Object.entries(models)) recs[k] = await Recognizer.create({ model: m, threads });
+    const ours = Object.fromEntries(Object.entries(recs).map(([k, r]) => [k, side(r)]));
+    // warm-up (model load, first-run allocations) on every side
+    for (let w = 0; w < WARM; w++) {
+      await ref.run(1); await ref.run(files.length);
+      for (const o of Object.values(ours)) { await o.one(); await o.mosaic(); }
+    }
+    const t = { dtrbOne: [], dtrbBatch: [], dtrbLoader: [] };
+    for (const k of Object.keys(ours)) Object.assign(t, { [`${k}One`]: [], [`${k}Mosaic`]: [], [`${k}InFlight`]: [] });
+    const stages = { decode: [], preprocess: [], inference: [], postprocess: [] };
+    const texts = {};
+    let runs = 0;
+    for (let r = 0; r < rounds; r++) {
+      // the order rotates per round: no side always runs right after another
+      const steps = [
+        async () => { t.dtrbOne.push((await ref.run(1)).ms); },
+        async () => { t.dtrbBatch.push((await ref.run(files.length)).ms); },
+        ...Object.entries(ours).flatMap(([k, o]) => [
+          async () => { const b = await o.one(); t[`${k}One`].push(b.ms); texts[`${k}One`] = b.texts; if (k === 'fp32') for (const s of Object.keys(stages)) stages[s].push(b.stages[s]); },
+          async () => { const b = await o.mosaic(); t[`${k}Mosaic`].push(b.ms); texts[`${k}Mosaic`] = b.texts; runs = b.runs; },
+          async () => { const b = await o.inFlight(); t[`${k}InFlight`].push(b.ms); },
+        ]),
+      ];
+      for (let i = 0; i < steps.length; i++) await steps[(i + r) % steps.length]();
+      if (threads === threadCounts[0] && r === 0) t.dtrbLoader.push((await ref.run(192, 4)).ms);
+    }
+    for (const k of Object.values(recs)) await k.dispose();
+    const per = (a) => median(a) / files.length;
+    const ms = Object.fromEntries(Object.entries(t).filter(([, v]) => v.length).map(([k, v]) => [k, per(v)]));
+    results.push({
+      threads, msPerWord: ms,
+      speedup: {
+        fp32One: ms.dtrbOne / ms.fp32One, fp32Batched: ms.dtrbBatch / ms.fp32Mosaic,
+        int8One: ms.dtrbOne / ms.int8One, int8Batched: ms.dtrbBatch / ms.int8Mosaic,
+        int8sOne: ms.dtrbOne / ms.int8sOne, int8sBatched: ms.dtrbBatch / ms.int8sMosaic,
+      },
+      craftTextFp32StagesMsPerWord: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, per(v)])),
+      mosaicRuns: runs,
+      sameStrings: {
+        fp32MosaicVsOne: texts.fp32Mosaic.filter((x, i) => x === texts.fp32One[i]).length,
+        int8MosaicVsOne: texts.int8Mosaic.filter((x, i) => x === texts.int8One[i]).length,
+        int8sMosaicVsOne: texts.int8sMosaic.filter((x, i) => x === texts.int8sOne[i]).length,
+      },
+      texts,
+    });
   }
-  // parity at full size on every crop: the same strings, confidences within 1e-4
+  // parity at full size on every crop (FP32 vs DTRB: the same strings, confidences within 1e-4), and INT8's agreement
   const theirs = await ref.texts();
-  let same = 0;
-  let maxConf = 0;
-  for (let i = 0; i < files.length; i++) {
-    const [r] = await rec.recognize(files[i], undefined, opts);
-    if (r.text === theirs[i][0]) same++;
-    maxConf = Math.max(maxConf, Math.abs(r.confidence - theirs[i][1]));
-  }
   ref.quit();
-  await rec.dispose();
-  const per = (a) => median(a) / files.length;
-  const res = {
-    words: files.length, rounds,
-    msPerWord: {
-      dtrbOneAtATime: per(t.dtrbOne), craftTextOneAtATime: per(t.oursOne), dtrbBatched: per(t.dtrbBatch),
-      craftTextBatched: per(t.oursBatch), dtrbDemoLoader: per(t.dtrbLoader),
-    },
-    speedup: { oneAtATime: per(t.dtrbOne) / per(t.oursOne), batched: per(t.dtrbBatch) / per(t.oursBatch), bestVsBest: Math.min(per(t.dtrbOne), per(t.dtrbBatch)) / Math.min(per(t.oursOne), per(t.oursBatch)) },
-    craftTextStagesMsPerWord: Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, per(v)])),
-    parity: { identicalStrings: same, of: files.length, maxConfidenceDiff: maxConf },
-    firstWord: { dtrb: [check.dtrb.text, check.dtrb.confidence], craftText: [check.ours.text, check.ours.confidence] },
+  const check = async (model) => {
+    const rec = await Recognizer.create({ model, threads: 1 });
+    const out = [];
+    for (const f of files) out.push((await rec.recognize(f, undefined, opts))[0]);
+    await rec.dispose();
+    return out;
   };
+  const a = await check(fp32), b = await check(q.onnx), c = await check(qs.onnx);
+  const parity = {
+    of: files.length,
+    fp32VsDtrb: a.filter((r, i) => r.text === theirs[i][0]).length,
+    maxConfidenceDiff: Math.max(...a.map((r, i) => Math.abs(r.confidence - theirs[i][1]))),
+    int8VsDtrb: b.filter((r, i) => r.text === theirs[i][0]).length,
+    int8MeanCharAgreement: b.reduce((s, r, i) => s + charAgreement(r.text, theirs[i][0]), 0) / files.length,
+    int8sVsDtrb: c.filter((r, i) => r.text === theirs[i][0]).length,
+    int8sMeanCharAgreement: c.reduce((s, r, i) => s + charAgreement(r.text, theirs[i][0]), 0) / files.length,
+  };
+  const res = { words: files.length, rounds, quantization: q.report.rewrite, recurrent: q.report.recurrent, parity, results };
+  for (const r of results) delete r.texts;
   if (values.json) { console.log(JSON.stringify(res)); return; }
-  console.log(`${files.length} word crops, ${rounds} interleaved rounds, medians, single-threaded, same weights`);
-  console.log(`                      one at a time   batched`);
-  console.log(`DTRB demo.py (torch)  ${res.msPerWord.dtrbOneAtATime.toFixed(2).padStart(8)} ms     ${res.msPerWord.dtrbBatched.toFixed(2).padStart(6)} ms   per word`);
-  console.log(`craft-text Recognizer ${res.msPerWord.craftTextOneAtATime.toFixed(2).padStart(8)} ms     ${res.msPerWord.craftTextBatched.toFixed(2).padStart(6)} ms   per word`);
-  console.log(`speed-up              ${res.speedup.oneAtATime.toFixed(1).padStart(8)}x       ${res.speedup.batched.toFixed(1).padStart(6)}x    (best vs best ${res.speedup.bestVsBest.toFixed(1)}x)`);
-  console.log(`DTRB demo.py as shipped (DataLoader, batch 192, --workers 4): ${res.msPerWord.dtrbDemoLoader.toFixed(2)} ms per word ` +
-    `(${(res.msPerWord.dtrbDemoLoader / res.msPerWord.craftTextBatched).toFixed(1)}x craft-text batched)`);
-  console.log(`craft-text one at a time, per word: ${Object.entries(res.craftTextStagesMsPerWord).map(([k, v]) => `${k} ${v.toFixed(2)} ms`).join(', ')}`);
-  console.log(`parity on all crops: ${same}/${files.length} strings identical, max |confidence diff| ${maxConf.toExponential(2)}`);
-  console.log(`first word: DTRB ${JSON.stringify(res.firstWord.dtrb)}, craft-text ${JSON.stringify(res.firstWord.craftText)}`);
+  console.log(`${files.length} word crops, ${rounds} interleaved rounds, medians, same weights; ms per word, end to end`);
+  for (const r of results) {
+    const m = r.msPerWord, s = r.speedup;
+    const f = (v) => v.toFixed(2).padStart(7);
+    console.log(`\n${r.threads} thread(s) per side          one at a time   batched (one call / forward)   ${''}39 calls in flight`);
+    console.log(`DTRB demo.py (torch)            ${f(m.dtrbOne)}         ${f(m.dtrbBatch)}`);
+    console.log(`craft-text FP32                 ${f(m.fp32One)} (${s.fp32One.toFixed(1)}x)  ${f(m.fp32Mosaic)} (${s.fp32Batched.toFixed(1)}x)             ${f(m.fp32InFlight)}`);
+    console.log(`craft-text INT8                 ${f(m.int8One)} (${s.int8One.toFixed(1)}x)  ${f(m.int8Mosaic)} (${s.int8Batched.toFixed(1)}x)             ${f(m.int8InFlight)}`);
+    console.log(`craft-text INT8, float BiLSTM   ${f(m.int8sOne)} (${s.int8sOne.toFixed(1)}x)  ${f(m.int8sMosaic)} (${s.int8sBatched.toFixed(1)}x)             ${f(m.int8sInFlight)}`);
+    if (m.dtrbLoader) console.log(`DTRB demo.py as shipped (DataLoader, batch 192, --workers 4): ${m.dtrbLoader.toFixed(2)} ms per word (one pass)`);
+    console.log(`craft-text FP32 one at a time, per word: ${Object.entries(r.craftTextFp32StagesMsPerWord).map(([k, v]) => `${k} ${v.toFixed(2)} ms`).join(', ')}`);
+    console.log(`mosaic call: ${r.mosaicRuns} inference run(s); strings equal to one at a time: FP32 ${r.sameStrings.fp32MosaicVsOne}/${files.length}, ` +
+      `INT8 ${r.sameStrings.int8MosaicVsOne}/${files.length}, INT8 float BiLSTM ${r.sameStrings.int8sMosaicVsOne}/${files.length}`);
+  }
+  console.log(`\nparity: FP32 ${parity.fp32VsDtrb}/${files.length} strings identical to DTRB, max |confidence diff| ${parity.maxConfidenceDiff.toExponential(2)}; ` +
+    `INT8 ${parity.int8VsDtrb}/${files.length} identical (mean character agreement ${(parity.int8MeanCharAgreement * 100).toFixed(1)} %), ` +
+    `INT8 float BiLSTM ${parity.int8sVsDtrb}/${files.length} (${(parity.int8sMeanCharAgreement * 100).toFixed(1)} %)`);
+}
+
+/** 1 - edit distance / max length. */
+function charAgreement(a, b) {
+  const x = [...a], y = [...b];
+  let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= x.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= y.length; j++) cur.push(Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] === y[j - 1] ? 0 : 1)));
+    prev = cur;
+  }
+  const m = Math.max(x.length, y.length);
+  return m === 0 ? 1 : 1 - prev[y.length] / m;
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -2,15 +2,18 @@
 
     python3 bench/recognize-reference.py <dir>      (driven by bench/recognize-reference.js; not run by hand)
 
-Setup (once): renders the word crops to <dir>/words/*.png (PIL, DejaVu Sans, varied sizes and colours) and saves a
-full-size None-VGG-BiLSTM-CTC (CRNN, 36 characters, 8.45 M parameters, random weights) as released: torch.save of the
-`module.`-prefixed state dict, <dir>/None-VGG-BiLSTM-CTC.pth. Prints 'ready <n>'.
+Setup (once): renders the word crops to <dir>/words/*.png (PIL, DejaVu Sans, varied sizes and colours), the same
+crops pasted into one image, <dir>/mosaic.png, with their integer boxes in <dir>/mosaic.json (craft-text's batched
+path: one recognize() call for all crops), other words' crops to <dir>/calib/ (INT8 calibration; not the measured
+crops), and saves a full-size None-VGG-BiLSTM-CTC (CRNN, 36 characters, 8.45 M parameters, random weights) as
+released: torch.save of the `module.`-prefixed state dict, <dir>/None-VGG-BiLSTM-CTC.pth. Prints 'ready <n>'.
 Then, per line 'run <batch>' on stdin: runs demo.py's pipeline over all crops (PIL open + convert('L') [RawDataset],
 AlignCollate (BICUBIC squash to 100x32, ToTensor, (x - 0.5) / 0.5), model, CTCLabelConverter greedy decode,
 cumprod confidence) with `batch` crops per forward (demo.py: DataLoader batch_size 192; 1 = one at a time) and prints
 'ms <total> <first text> <first confidence>'. 'loader <batch> <workers>' does the same through demo.py's own loading
 (torch DataLoader over a RawDataset, AlignCollate as collate_fn, num_workers = demo.py's --workers, default 4).
-'texts' prints every crop's [text, confidence] as JSON. 'quit' ends it. Threads: torch.set_num_threads(1).
+'texts' prints every crop's [text, confidence] as JSON. 'threads <n>' sets torch.set_num_threads (default 1) and
+prints 'ok'. 'quit' ends it.
 """
 import os
 import sys
@@ -31,11 +34,11 @@ WORDS = ('invoice total amount date number customer address street city payment 
 FONT = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf'
 
 
-def render(dir_):
+def render(dir_, words=WORDS, heights=(24, 32, 40, 56)):
     os.makedirs(dir_, exist_ok=True)
     files = []
-    for i, w in enumerate(WORDS):
-        h = (24, 32, 40, 56)[i % 4]
+    for i, w in enumerate(words):
+        h = heights[i % len(heights)]
         font = ImageFont.truetype(FONT, int(h * 0.7))
         l, t, r, b = font.getbbox(w)
         img = Image.new('RGB', (r - l + 8, h), ((240, 238, 230), (255, 255, 255), (30, 40, 60))[i % 3])
@@ -45,6 +48,21 @@ def render(dir_):
         img.save(p)
         files.append(p)
     return files
+
+
+def mosaic(files, out):
+    """The crops stacked top to bottom in one RGB image (left-aligned), and their boxes [x0, y0, x1, y1]."""
+    import json
+    ims = [Image.open(f).convert('RGB') for f in files]
+    canvas = Image.new('RGB', (max(im.width for im in ims), sum(im.height for im in ims)), (128, 128, 128))
+    boxes, y = [], 0
+    for im in ims:
+        canvas.paste(im, (0, y))
+        boxes.append([0, y, im.width, y + im.height])
+        y += im.height
+    canvas.save(os.path.join(out, 'mosaic.png'))
+    with open(os.path.join(out, 'mosaic.json'), 'w') as fh:
+        json.dump(boxes, fh)
 
 
 class RawDataset(torch.utils.data.Dataset):
@@ -85,6 +103,8 @@ def main():
     out = sys.argv[1]
     torch.set_num_threads(1)
     files = render(os.path.join(out, 'words'))
+    mosaic(files, out)
+    render(os.path.join(out, 'calib'), [w.upper() for w in WORDS] + [w.title() for w in WORDS], (28, 36, 48))
     opt = crnn_opt(False)
     # random weights that depend on the input (make_fixtures.build: He-normal convs, random BatchNorm statistics,
     # prediction layer scaled to logits of ~25): the strings differ per crop, so the parity check below means something
@@ -95,6 +115,10 @@ def main():
         cmd = line.split()
         if not cmd or cmd[0] == 'quit':
             break
+        if cmd[0] == 'threads':
+            torch.set_num_threads(int(cmd[1]))
+            print('ok', flush=True)
+            continue
         if cmd[0] == 'texts':  # every crop's (text, confidence), for the parity check at full size
             import json
             res = []

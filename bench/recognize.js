@@ -3,14 +3,16 @@
 //  A. per-word time of a CRNN-sized recogniser on the ~180 word boxes of a dense form page: one recognize() call for
 //     all words (crops batched by padded width) against one call per word, and against one call with batchSize 1
 //     (the same native path, one crop per run);
-//  B. ocr.read() of the page with the default detector and a recogniser: detection ms against recognition ms.
+//  B. ocr.read() of the page with the default detector and each recogniser (one detector shared, recognisers
+//     interleaved per round): detection ms against recognition ms.
 //
-//   node bench/recognize.js [--model crnn.onnx] [--ocr-recognizer rec.onnx | --stand-in crnn-pad.onnx]
+//   node bench/recognize.js [--model crnn.onnx]... [--ocr-recognizer rec.onnx]... [--stand-in crnn-pad.onnx]
 //                           [--page page.png] [--rounds 3] [--json]
 //
 // --model (repeatable) defaults to a full-size random DTRB CRNN (make it with
 //   python3 tools/str_torch/export.py --kind crnn -o /tmp/crnn-full.onnx);
-// --ocr-recognizer defaults to the bundled recogniser (models/craft-text-recognizer.onnx) when installed, else
+// --ocr-recognizer (repeatable) defaults to the bundled recognisers (models/craft-text-recognizer.onnx and its -int8)
+//   when installed, else
 //   --stand-in: a same-size random CRNN in its contract (default /tmp/crnn-full-pad.onnx, made with
 //   python3 tools/str_torch/export.py --kind crnn --printable --pad -o /tmp/crnn-full-pad.onnx).
 // The page is the densest FUNSD training page near 180 words (../shared/data/funsd_train) with its ground-truth word
@@ -26,7 +28,7 @@ const { syntheticPage } = require('./synthetic-page');
 const { values } = parseArgs({
   options: {
     model: { type: 'string', multiple: true, default: ['/tmp/crnn-full.onnx'] },
-    'ocr-recognizer': { type: 'string' },
+    'ocr-recognizer': { type: 'string', multiple: true },
     'stand-in': { type: 'string', default: '/tmp/crnn-full-pad.onnx' },
     page: { type: 'string' },
     rounds: { type: 'string', default: '3' },
@@ -99,26 +101,37 @@ async function page() {
   }
 
   // ---- B: ocr.read() of the page ---------------------------------------------------------------------------------
-  const bundled = path.join(ROOT, 'models', 'craft-text-recognizer.onnx');
-  const recModel = values['ocr-recognizer'] ?? (fs.existsSync(bundled) ? bundled : values['stand-in']);
-  const ocr = await Ocr.create({ recognizer: { model: recModel } });
+  const bundled = ['craft-text-recognizer.onnx', 'craft-text-recognizer-int8.onnx'].map((f) => path.join(ROOT, 'models', f))
+    .filter((f) => fs.existsSync(f));
+  const recModels = values['ocr-recognizer'] ?? (bundled.length ? bundled : [values['stand-in']]);
+  const detector = await Detector.create();
+  const ocrs = [];
+  for (const m of recModels) ocrs.push(await Ocr.create({ detector, recognizer: { model: m } }));
   out.read = [];
   for (const retry of [true, false]) {
     const options = retry ? {} : { recognize: { rotationRetryThreshold: 0 } };
-    await ocr.read(p.image, options); // warm-up
-    const reads = [];
-    for (let r = 0; r < rounds; r++) reads.push(await ocr.read(p.image, options));
-    const m = (k) => median(reads.map((x) => x.timings[k]));
-    const detail = await ocr.recognizer.recognizeDetailed(p.image, reads[0].words, options.recognize);
-    const res = {
-      detector: 'default', recognizer: path.basename(recModel), retry, words: reads[0].words.length,
-      lines: reads[0].lines.length, decodeMs: m('decode'), detectionMs: m('detection'), recognitionMs: m('recognition'),
-      layoutMs: m('layout'), totalMs: m('total'), recognitionStagesMs: detail.timings, recognitionRuns: detail.runs,
-    };
-    res.recognitionOverDetection = res.recognitionMs / res.detectionMs;
-    out.read.push(res);
+    for (const ocr of ocrs) await ocr.read(p.image, options); // warm-up
+    const reads = ocrs.map(() => []);
+    for (let r = 0; r < rounds; r++) {
+      for (let k = 0; k < ocrs.length; k++) {
+        const j = (k + r) % ocrs.length;
+        reads[j].push(await ocrs[j].read(p.image, options));
+      }
+    }
+    for (let j = 0; j < ocrs.length; j++) {
+      const m = (k) => median(reads[j].map((x) => x.timings[k]));
+      const detail = await ocrs[j].recognizer.recognizeDetailed(p.image, reads[j][0].words, options.recognize);
+      const res = {
+        detector: 'default', recognizer: path.basename(recModels[j]), retry, words: reads[j][0].words.length,
+        lines: reads[j][0].lines.length, decodeMs: m('decode'), detectionMs: m('detection'), recognitionMs: m('recognition'),
+        layoutMs: m('layout'), totalMs: m('total'), recognitionStagesMs: detail.timings, recognitionRuns: detail.runs,
+      };
+      res.recognitionOverDetection = res.recognitionMs / res.detectionMs;
+      out.read.push(res);
+    }
   }
-  await ocr.dispose();
+  for (const ocr of ocrs) await ocr.dispose();
+  await detector.dispose();
   image.release();
 
   if (values.json) {

@@ -48,6 +48,7 @@ RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
     if (v > 0) d.verticalRatio = static_cast<float>(v);
   }
   d.maxBatch = std::max(1, GetInt(o, "maxBatch", d.maxBatch));
+  d.logits = GetBool(o, "logits", false);
   const double max_pixels = GetNumber(o, "maxPixels", static_cast<double>(d.maxPixels));
   if (max_pixels >= 0) d.maxPixels = static_cast<uint64_t>(max_pixels);
 
@@ -96,6 +97,11 @@ Napi::Object ResultToJs(Napi::Env env, const craft::RecognizeResult& r, bool cha
       Napi::Array ch = Napi::Array::New(env, w.characters.size());
       for (size_t k = 0; k < w.characters.size(); k++) ch.Set(static_cast<uint32_t>(k), Napi::Number::New(env, w.characters[k]));
       wo.Set("characters", ch);
+    }
+    if (!w.logits.empty()) {
+      Napi::Float32Array l = Napi::Float32Array::New(env, w.logits.size());
+      std::copy(w.logits.begin(), w.logits.end(), l.Data());
+      wo.Set("logits", l);
     }
     wo.Set("rotation", Napi::Number::New(env, w.rotation));
     if (!w.skipped.empty()) wo.Set("skipped", Napi::String::New(env, w.skipped));

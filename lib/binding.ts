@@ -86,6 +86,7 @@ export interface NativeRecognizeOptions {
   decoder: 'greedy' | 'beam';
   beamWidth: number;
   characterProbabilities: boolean;
+  logits: boolean;
   rotationRetryThreshold: number;
   verticalRatio: number;
   maxBatch: number;
@@ -96,7 +97,7 @@ export interface NativeRecognizeOptions {
 export interface NativeRecognition {
   width: number;
   height: number;
-  words: { text: string; confidence: number; characters?: number[]; rotation: number; skipped?: string }[];
+  words: { text: string; confidence: number; characters?: number[]; logits?: Float32Array; rotation: number; skipped?: string }[];
   timings: { decode: number; preprocess: number; inference: number; postprocess: number; queue?: number };
   runs: number;
 }

@@ -320,13 +320,14 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
   decoder: 'greedy' as const,
   beamWidth: 5,
   characterProbabilities: false,
+  logits: false,
   rotationRetryThreshold: 0.1,
   verticalRatio: 1.5,
   batchSize: 32,
 });
 
-const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'characterProbabilities', 'rotationRetryThreshold', 'verticalRatio',
-  'batchSize', 'maxPixels', 'usePolygons'] as const;
+const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'characterProbabilities', 'logits', 'rotationRetryThreshold',
+  'verticalRatio', 'batchSize', 'maxPixels', 'usePolygons'] as const;
 
 /** Validates recognize() options (`signal`/`timeoutMs` are runOptions'). @private */
 export function recognizeOptions(options: unknown, decoderKind: 'ctc' | 'attn', extraKeys: readonly string[] = RUN_KEYS):
@@ -348,6 +349,7 @@ export function recognizeOptions(options: unknown, decoderKind: 'ctc' | 'attn', 
     beamWidth: o.beamWidth === undefined ? d.beamWidth : checkNumber('beamWidth', o.beamWidth, 1, 100, true),
     characterProbabilities: o.characterProbabilities === undefined ? d.characterProbabilities
       : checkBool('characterProbabilities', o.characterProbabilities),
+    logits: o.logits === undefined ? d.logits : checkBool('logits', o.logits),
     rotationRetryThreshold: o.rotationRetryThreshold === undefined ? d.rotationRetryThreshold
       : checkNumber('rotationRetryThreshold', o.rotationRetryThreshold, 0, 1),
     verticalRatio: vr === undefined ? d.verticalRatio : vr === Infinity ? Infinity : checkNumber('verticalRatio', vr, 1, 1e6),

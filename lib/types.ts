@@ -277,6 +277,11 @@ export interface RecognizeOptions {
   /** Also return each character's probability. Default false. */
   characterProbabilities?: boolean;
   /**
+   * Also return each word's raw model output (`logits`: T x K values before softmax, row-major, K = the model's
+   * classes; for your own decoding, or how `quantize` calibrates a recogniser). Default false.
+   */
+  logits?: boolean;
+  /**
    * A word read with a confidence below this is read again turned 180° (a vertical one also unturned and turned the
    * other way) and the most confident reading is kept. 0 = never. Default 0.1.
    */
@@ -299,6 +304,8 @@ export interface Recognition {
   confidence: number;
   /** With `characterProbabilities`: one probability per character of `text`. */
   characters?: number[];
+  /** With `logits`: the model's output for the reading kept (T frames x K classes, row-major, before softmax). */
+  logits?: Float32Array;
   /** Degrees the crop was turned clockwise before it was read (0, 90, 180, 270). */
   rotation: number;
   /** Set when the region was not read: 'degenerate' (under a pixel wide or high) or 'outside' (not in the image). */
@@ -377,7 +384,7 @@ export interface ReadOptions {
   /** Detection options (polygons: true makes the recogniser read curved words along their polygons). */
   detect?: Omit<DetectOptions, 'signal' | 'timeoutMs' | 'heatmaps'>;
   /** Recognition options. */
-  recognize?: Omit<RecognizeOptions, 'signal' | 'timeoutMs'>;
+  recognize?: Omit<RecognizeOptions, 'signal' | 'timeoutMs' | 'logits'>;
   layout?: LayoutOptions;
   /** Drop words read with a lower confidence (from words, lines and text). Default 0 (keep all). */
   minConfidence?: number;

@@ -286,6 +286,10 @@ RecognizeResult Recognizer::Run(const PreparedRegions& prepared, const Recognize
             w.confidence = d.confidence;
             w.characters = std::move(d.characters);
             w.rotation = it.turns * 90;
+            if (options.logits) {
+              const float* l = logits.data() + k * static_cast<size_t>(T) * K;
+              w.logits.assign(l, l + static_cast<size_t>(T) * K);
+            }
           }
         }
         result.timings.postprocess += MsSince(t2);

@@ -46,6 +46,7 @@ struct RecognizeOptions {
   float rotationRetryThreshold = 0.1f;
   float verticalRatio = 1.5f;  // a strip taller than this times its width is read after a quarter turn
   int maxBatch = 32;           // crops per inference run (same padded width)
+  bool logits = false;         // keep each word's raw model output (T x K, before softmax)
   uint64_t maxPixels = 268402689ull;
 };
 
@@ -54,6 +55,7 @@ struct WordText {
   std::string text;
   double confidence = 0;
   std::vector<float> characters;  // with characterProbabilities
+  std::vector<float> logits;      // with RecognizeOptions::logits: the chosen reading's T x K model output
   int rotation = 0;               // degrees clockwise the strip was turned before reading (0, 90, 180, 270)
   std::string skipped;            // "" or why the region was not read ("degenerate", "outside")
 };

@@ -4,21 +4,11 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { createProgress } from '../eval';
-import { loadRecognitionDataset, scoreOcr, scoreRecognition, type OcrDetection, type RecognitionSample } from '../eval/recognition';
+import { loadRecognitionDataset, scoreOcr, scoreRecognition, toRegion, type OcrDetection, type RecognitionSample } from '../eval/recognition';
 import { Ocr } from '../ocr';
 import { Recognizer } from '../recognizer';
-import type { Point, Region, RegionInput } from '../types';
 import { detectOptionsFromFlags, UsageError } from './args';
 import { loadSamples, pool } from './eval';
-
-/** A ground-truth polygon as recognize() takes it: a 4-point box, or its bounding box with the polygon to follow. */
-function toRegion(p: Point[]): RegionInput {
-  if (p.length === 4) return p as Region;
-  const xs = p.map((q) => q[0]);
-  const ys = p.map((q) => q[1]);
-  const [l, t, r, b] = [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
-  return { box: [[l, t], [r, t], [r, b], [l, b]], polygon: p };
-}
 
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 const pct = (v: number) => (v * 100).toFixed(2) + ' %';

@@ -1,16 +1,21 @@
 /*! craft-text | MIT */
-// `craft-text quantize`: FP32 CRAFT ONNX -> INT8 (static QDQ calibrated on images, or dynamic), in plain Node;
-// optionally scores both models on annotated datasets and times them, interleaved, in the same run.
+// `craft-text quantize`: FP32 CRAFT or recogniser ONNX -> INT8 (static QDQ calibrated on images or word crops, or
+// dynamic), in plain Node; optionally scores both models on annotated datasets and times them, interleaved, in the
+// same run.
 import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { loadRecognitionDataset, toRegion } from '../eval/recognition';
 import { compareModels, type CompareResult } from '../quantize/compare';
-import { quantize, type QuantizeReport } from '../quantize';
+import { compareRecognizers, type RecognizerCompareResult } from '../quantize/compare-text';
+import { OnnxModel } from '../quantize/graph';
+import { modelTask, quantize, type CalibrationSample, type QuantizeReport } from '../quantize';
 import { num, parse, UsageError } from './args';
 
 export const QUANTIZE_USAGE = 'craft-text quantize <in.onnx> <out.onnx> [--calibrate <images-dir>] [--mode static|dynamic] ' +
   '[--method minmax|percentile] [--percentile p] [--calib-limit n] [--eval <dataset-dir>]... [--eval-limit n] ' +
-  '[--max-hmean-drop d] [--exclude <conv>,...] [--min-channels n] [--quantize-head] [--reduce-range] [--per-tensor] [--threads n] ' +
+  '[--max-hmean-drop d] [--max-accuracy-drop d] [--exclude <conv>,...] [--min-channels n] [--quantize-head] [--float-recurrent] ' +
+  '[--reduce-range] [--per-tensor] [--threads n] ' +
   '[--canvas-size n] [--mag-ratio r] [--json <report.json>] [--quiet]';
 
 const FLAGS = {
@@ -22,6 +27,8 @@ const FLAGS = {
   eval: { type: 'string', multiple: true },
   'eval-limit': { type: 'string' },
   'max-hmean-drop': { type: 'string' },
+  'max-accuracy-drop': { type: 'string' },
+  'float-recurrent': { type: 'boolean' },
   exclude: { type: 'string' },
   'quantize-head': { type: 'boolean' },
   'min-channels': { type: 'string' },
@@ -51,7 +58,40 @@ export function calibrationFiles(dir: string, limit: number): string[] {
   return Array.from({ length: limit }, (_, i) => files[Math.floor((i * files.length) / limit)]);
 }
 
+/**
+ * A recogniser's calibration set: a recognition set (a folder with labels.tsv, or a dataset with word boxes: its
+ * words are cropped as recognize() crops them) or a folder of word-crop images; at most `limit` images, spread
+ * evenly. @private
+ */
+export async function recognitionCalibration(dir: string, limit: number): Promise<{ inputs: (string | CalibrationSample)[]; names: string[] }> {
+  const isRecognitionSet = ['labels.tsv', 'gt.jsonl', 'gt'].some((f) => fs.existsSync(path.join(dir, f)));
+  if (!isRecognitionSet) {
+    const files = calibrationFiles(dir, limit);
+    return { inputs: files, names: files };
+  }
+  const all = await loadRecognitionDataset(dir);
+  if (all.length === 0) throw new UsageError(`--calibrate: no words in ${dir}`);
+  const pick = all.length <= limit ? all : Array.from({ length: limit }, (_, i) => all[Math.floor((i * all.length) / limit)]);
+  return {
+    inputs: pick.map((s) => (s.regions ? { image: s.imagePath, regions: s.regions.map(toRegion) } : s.imagePath)),
+    names: pick.map((s) => s.imagePath),
+  };
+}
+
 const pct = (v: number) => (v * 100).toFixed(2);
+
+function printRecognizerComparison(out: NodeJS.WritableStream, c: RecognizerCompareResult): void {
+  const [base, q] = c.rows;
+  out.write(`\n${c.dataset} (${c.words} words in ${c.images} images, ${c.seconds.toFixed(0)} s, models interleaved per image, no rotation retry)\n`);
+  out.write('  model   DTRB acc.  exact    1-NED    inference ms/word   recognize() ms/word\n');
+  for (const r of c.rows) {
+    out.write(`  ${r.label.padEnd(6)}  ${pct(r.accuracy).padStart(8)}  ${pct(r.exactAccuracy).padStart(6)}  ${r.oneMinusNed.toFixed(4)}   ` +
+      `${r.inferenceMsPerWord.toFixed(3).padStart(9)}           ${r.totalMsPerWord.toFixed(3).padStart(9)}${r.errors ? `   (${r.errors} failed)` : ''}\n`);
+  }
+  out.write(`  INT8 reads the same string as FP32 for ${pct(q.agreement)} % of the words; accuracy delta ` +
+    `${(q.accuracy - base.accuracy >= 0 ? '+' : '') + (q.accuracy - base.accuracy).toFixed(4)}; inference speed-up ` +
+    `${(base.inferenceMsPerWord / q.inferenceMsPerWord).toFixed(2)}x\n`);
+}
 
 function printComparison(out: NodeJS.WritableStream, c: CompareResult): void {
   const [base, q] = c.rows;
@@ -70,7 +110,10 @@ function printComparison(out: NodeJS.WritableStream, c: CompareResult): void {
     `detect() ${s.totalSumRatio.toFixed(2)}x\n`);
 }
 
-/** Runs `craft-text quantize`. Exit code 0; 1 when --max-hmean-drop is exceeded on a dataset (the model is written). */
+/**
+ * Runs `craft-text quantize`. Exit code 0; 1 when --max-hmean-drop (CRAFT) or --max-accuracy-drop (recogniser) is
+ * exceeded on a dataset (the model is written).
+ */
 export async function runQuantize(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse(argv, FLAGS);
   if (positionals.length !== 2) {
@@ -87,18 +130,38 @@ export async function runQuantize(argv: string[]): Promise<number> {
   const calibLimit = num('calib-limit', v['calib-limit'] as string | undefined, 1, 100000, true) ?? 64;
   const evalLimit = num('eval-limit', v['eval-limit'] as string | undefined, 1, Number.MAX_SAFE_INTEGER, true);
   const maxDrop = num('max-hmean-drop', v['max-hmean-drop'] as string | undefined, 0, 1);
+  const maxAccDrop = num('max-accuracy-drop', v['max-accuracy-drop'] as string | undefined, 0, 1);
   const minChannels = num('min-channels', v['min-channels'] as string | undefined, 0, 1 << 20, true);
   const threads = num('threads', v.threads as string | undefined, 0, 1024, true);
   const canvasSize = num('canvas-size', v['canvas-size'] as string | undefined, 32, 32768, true);
   const magRatio = num('mag-ratio', v['mag-ratio'] as string | undefined, 0.01, 32);
   const evalDirs = (v.eval as unknown as string[] | undefined) ?? [];
   for (const d of evalDirs) if (!fs.existsSync(d)) throw new UsageError(`--eval: no such dataset: ${d}`);
+  let task: 'detection' | 'recognition';
+  try {
+    task = modelTask(OnnxModel.parse(await fsp.readFile(input)));
+  } catch (err) {
+    throw new UsageError(`cannot read the model ${input}: ${(err as Error).message}`);
+  }
+  const recognition = task === 'recognition';
+  if (recognition && (canvasSize !== undefined || magRatio !== undefined)) {
+    throw new UsageError('--canvas-size and --mag-ratio are for CRAFT models; this model is a recogniser');
+  }
+  if (recognition && maxDrop !== undefined) throw new UsageError('--max-hmean-drop is for CRAFT models: use --max-accuracy-drop');
+  if (!recognition && maxAccDrop !== undefined) throw new UsageError('--max-accuracy-drop is for recognisers: use --max-hmean-drop');
   if (mode === 'static' && v.calibrate === undefined) {
-    throw new UsageError('static quantization needs --calibrate <folder of images like the ones you will detect on> ' +
-      '(or --mode dynamic, which needs none but is slower on CPUs)');
+    throw new UsageError(recognition
+      ? 'static quantization needs --calibrate <word crops: a folder of images, or one with labels.tsv, or a dataset with word boxes> ' +
+        '(or --mode dynamic, which needs none but is slower on CPUs)'
+      : 'static quantization needs --calibrate <folder of images like the ones you will detect on> ' +
+        '(or --mode dynamic, which needs none but is slower on CPUs)');
   }
   if (mode === 'dynamic' && v.calibrate !== undefined) throw new UsageError('--calibrate is for --mode static');
-  const calibration = mode === 'static' ? calibrationFiles(v.calibrate as string, calibLimit) : undefined;
+  const cal = mode !== 'static' ? undefined : recognition
+    ? await recognitionCalibration(v.calibrate as string, v['calib-limit'] === undefined ? 256 : calibLimit)
+    : { inputs: calibrationFiles(v.calibrate as string, calibLimit), names: [] as string[] };
+  const calibration = cal?.inputs;
+  if (cal && !recognition) cal.names = cal.inputs as string[];
   const jsonFile = v.json as string | undefined;
   const quiet = v.quiet === true;
   const say = (s: string) => { if (!quiet) process.stdout.write(s); };
@@ -114,7 +177,8 @@ export async function runQuantize(argv: string[]): Promise<number> {
     reduceRange: v['reduce-range'] === true,
     perChannel: v['per-tensor'] !== true,
     ...(threads !== undefined ? { threads } : {}),
-    detectOptions,
+    ...(recognition ? {} : { detectOptions }),
+    ...(v['float-recurrent'] === true ? { recurrent: 'float' as const } : {}),
     onProgress: tty ? (d, n) => process.stderr.write(`\rcalibrating ${d}/${n}`) : undefined,
   });
   if (tty) process.stderr.write('\n');
@@ -128,12 +192,26 @@ export async function runQuantize(argv: string[]): Promise<number> {
   }
   say(describe(input, output, report, (performance.now() - t0) / 1000));
   for (const s of report.calibrationSkipped ?? []) {
-    process.stderr.write(`  calibration image skipped: ${calibration![s.index]}: ${s.reason}\n`);
+    process.stderr.write(`  calibration image skipped: ${cal!.names[s.index]}: ${s.reason}\n`);
   }
 
-  const comparisons: CompareResult[] = [];
+  const comparisons: (CompareResult | RecognizerCompareResult)[] = [];
   let exit = 0;
-  for (const dir of evalDirs) {
+  for (const dir of recognition ? evalDirs : []) {
+    const c = await compareRecognizers([{ label: 'fp32', model: input }, { label: 'int8', model: output }], dir, {
+      limit: evalLimit, ...(threads !== undefined ? { threads } : {}),
+      onProgress: tty ? (d, n) => process.stderr.write(`\r${path.basename(dir)} ${d}/${n}`) : undefined,
+    });
+    if (tty) process.stderr.write('\n');
+    comparisons.push(c);
+    if (!quiet) printRecognizerComparison(process.stdout, c);
+    const drop = c.rows[0].accuracy - c.rows[1].accuracy;
+    if (maxAccDrop !== undefined && drop > maxAccDrop) {
+      process.stderr.write(`craft-text quantize: accuracy drops by ${drop.toFixed(4)} on ${dir} (more than --max-accuracy-drop ${maxAccDrop})\n`);
+      exit = 1;
+    }
+  }
+  for (const dir of recognition ? [] : evalDirs) {
     const c = await compareModels([{ label: 'fp32', model: input }, { label: 'int8', model: output }], dir, {
       limit: evalLimit, detectOptions, ...(threads !== undefined ? { threads } : {}),
       onProgress: tty ? (d, n) => process.stderr.write(`\r${path.basename(dir)} ${d}/${n}`) : undefined,
@@ -160,10 +238,14 @@ function describe(input: string, output: string, r: QuantizeReport, secs: number
     `${input} (${mb(r.bytesIn)}) -> ${output} (${mb(r.bytesOut)}) in ${secs.toFixed(1)} s`,
     r.mode === 'static'
       ? `static QDQ: ${r.rewrite.quantizedConvs} convolutions int8, ${r.rewrite.quantizedTensors} activations uint8 ` +
-        `(${r.method}${r.method === 'percentile' ? ` ${r.percentile}` : ''} over ${r.calibrationImages} images, ` +
+        `(${r.method}${r.method === 'percentile' ? ` ${r.percentile}` : ''} over ` +
+        `${r.task === 'recognition' ? `${r.calibrationCrops} word crops in ` : ''}${r.calibrationImages} images, ` +
         `${((r.calibrationMs ?? 0) / 1000).toFixed(1)} s), ${r.rewrite.foldedRelus} ReLUs folded`
       : `dynamic: ${r.rewrite.quantizedConvs} convolutions -> ConvInteger`,
   ];
+  if (r.recurrent.lstms + r.recurrent.matmuls > 0) {
+    lines.push(`dynamic int8: ${r.recurrent.lstms} LSTM -> DynamicQuantizeLSTM, ${r.recurrent.matmuls} MatMul -> DynamicQuantizeMatMul`);
+  }
   if (r.rewrite.floatConvs.length) {
     lines.push(`kept in float: ${r.rewrite.floatConvs.map((f) => `${f.name} (${f.why})`).join(', ')}`);
   }

@@ -15,6 +15,7 @@ import { preparePolygon } from './geometry';
 import { resolveEvalOptions } from './evaluate';
 import { scoreIou } from './protocols';
 import type { GtWord, Point } from './types';
+import type { Region, RegionInput } from '../types';
 
 /** DTRB's case-insensitive alphanumeric normalisation: lower case, keep only [0-9a-z]. */
 export function normalizeText(s: string): string {
@@ -163,6 +164,15 @@ export interface RecognitionSample {
   regions?: Point[][];
   /** The texts, one per region (or one for a crop). */
   texts: string[];
+}
+
+/** A ground-truth word's points as recognize() takes them: a quad as is, a polygon with its bounding box. */
+export function toRegion(p: Point[]): RegionInput {
+  if (p.length === 4) return p as Region;
+  const xs = p.map((q) => q[0]);
+  const ys = p.map((q) => q[1]);
+  const [l, t, r, b] = [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+  return { box: [[l, t], [r, t], [r, b], [l, b]], polygon: p };
 }
 
 /**

@@ -143,6 +143,15 @@ export class OnnxModel {
     return Float32Array.from(out);
   }
 
+  /** Declares an operator set (e.g. 'com.microsoft' for ONNX Runtime's contrib ops) unless the model has it. */
+  useOpset(domain: string, version: number): void {
+    const have = this.modelRest.some(({ field: f }) => f.no === 8 &&
+      decode(f.value as Uint8Array).some((x) => x.no === 1 && str(x) === domain));
+    if (have) return;
+    const index = Math.max(this.#graphIndex + 1, ...this.modelRest.filter((x) => x.field.no === 8).map((x) => x.index));
+    this.modelRest.push({ index, field: { no: 8, wire: 2, value: new Message().string(1, domain).int(2, version).finish() } });
+  }
+
   /** Nodes that read each tensor. */
   consumers(): Map<string, OnnxNode[]> {
     const map = new Map<string, OnnxNode[]>();
@@ -239,6 +248,12 @@ function packedVarints(b: Uint8Array): number[] {
     else { out.push(Number(BigInt.asIntN(64, v))); v = 0n; shift = 0n; }
   }
   return out;
+}
+
+/** The name of a raw AttributeProto field. */
+export function attrName(f: Field): string {
+  const name = decode(f.value as Uint8Array, 'ONNX AttributeProto').find((x) => x.no === 1);
+  return name ? str(name) : '';
 }
 
 /** Reads one attribute of a node: ints/floats/strings/lists; undefined if absent. */

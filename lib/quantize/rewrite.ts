@@ -4,7 +4,7 @@
 //  - static QDQ: QuantizeLinear/DequantizeLinear pairs around Conv (int8 per-channel weights, int32 bias, uint8
 //    activations), MaxPool, Resize, Concat and Add; ONNX Runtime fuses them into QLinearConv & co. (u8s8, VNNI).
 //  - dynamic: Conv -> DynamicQuantizeLinear + ConvInteger (activation ranges measured per run, no calibration).
-import { attr, DT, OnnxModel, type OnnxNode } from './graph';
+import { attr, attrName, DT, OnnxModel, type OnnxNode } from './graph';
 import { QuantizeError } from './errors';
 
 /** Ops that may produce float activations from a float input (everything else, e.g. Shape, is left alone). */
@@ -422,4 +422,83 @@ export function applyDynamic(m: OnnxModel, plan: QuantPlan, opts: QdqOptions = {
     m.nodes.splice(m.nodes.indexOf(conv), 1, ...nodes);
   }
   return { quantizedConvs: plan.convs.length, floatConvs: plan.skipped, foldedRelus: 0, quantizedTensors: 0 };
+}
+
+// ---- dynamic recurrent and linear layers ---------------------------------------------------------------------------
+
+/** Summary of the recurrent/linear rewrite. */
+export interface RecurrentInfo {
+  /** LSTM -> com.microsoft DynamicQuantizeLSTM. */
+  lstms: number;
+  /** MatMul with a constant right-hand side -> com.microsoft DynamicQuantizeMatMul. */
+  matmuls: number;
+}
+
+/**
+ * Rewrites LSTMs and MatMuls with constant weights into ONNX Runtime's dynamically quantized forms (int8 weights per
+ * output row/column, activations quantized on every run): the recogniser's BiLSTMs and linear layers, as
+ * onnxruntime.quantization.quantize_dynamic does. A recogniser's convolutions are static QDQ (calibrated); its
+ * recurrent part has no single activation range worth calibrating (hidden state feeds back), so it goes dynamic.
+ */
+export function applyDynamicRecurrent(m: OnnxModel): RecurrentInfo {
+  const info: RecurrentInfo = { lstms: 0, matmuls: 0 };
+  const weight = (name: string, rank: number) => {
+    const t = m.initializers.get(name);
+    return t && t.dataType === DT.FLOAT && t.dims.length === rank ? { t, w: m.floatData(name) } : undefined;
+  };
+  m.nodes = m.nodes.map((n) => {
+    if (n.domain !== '') return n;
+    if (n.opType === 'LSTM') {
+      const W = weight(n.inputs[1], 3), R = weight(n.inputs[2], 3);
+      if (!W?.w || !R?.w) return n;
+      // DynamicQuantizeLSTM takes W [D, I, 4H] and R [D, H, 4H] (transposed), scales and zero points [D, 4H]
+      const q = (x: { t: { name: string; dims: number[] }; w?: Float32Array }) => {
+        const [D, G, I] = x.t.dims;
+        const { q: rows, scales } = quantizeWeights(x.w!, D * G);
+        const tq = new Int8Array(rows.length);
+        for (let d = 0; d < D; d++) for (let g = 0; g < G; g++) for (let i = 0; i < I; i++) {
+          tq[(d * I + i) * G + g] = rows[(d * G + g) * I + i];
+        }
+        return [
+          m.addInitializer(`${x.t.name}_quantized`, DT.INT8, [D, I, G], tq),
+          m.addInitializer(`${x.t.name}_scale`, DT.FLOAT, [D, G], scales),
+          m.addInitializer(`${x.t.name}_zero_point`, DT.INT8, [D, G], new Int8Array(D * G)),
+        ];
+      };
+      const [wq, ws, wz] = q(W), [rq, rs, rz] = q(R);
+      const opt = (i: number) => n.inputs[i] ?? '';
+      info.lstms++;
+      return {
+        ...n, domain: 'com.microsoft', opType: 'DynamicQuantizeLSTM', name: n.name ? `${n.name}_quant` : '',
+        inputs: [n.inputs[0], wq, rq, opt(3), opt(4), opt(5), opt(6), opt(7), ws, wz, rs, rz],
+        rawAttrs: n.rawAttrs.filter((a) => attrName(a) !== 'layout'), // the contrib op has no layout (always 0)
+      };
+    }
+    if (n.opType === 'MatMul') {
+      const B = weight(n.inputs[1], 2);
+      if (!B?.w) return n;
+      // per output column: B is [K, N]
+      const [K, N] = B.t.dims;
+      const scales = new Float32Array(N);
+      for (let j = 0; j < N; j++) {
+        let amax = 0;
+        for (let k = 0; k < K; k++) amax = Math.max(amax, Math.abs(B.w[k * N + j]));
+        scales[j] = amax > 0 ? amax / 127 : 1;
+      }
+      const bq = new Int8Array(K * N);
+      for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) {
+        bq[k * N + j] = Math.max(-127, Math.min(127, Math.round(B.w[k * N + j] / scales[j])));
+      }
+      info.matmuls++;
+      return {
+        ...n, domain: 'com.microsoft', opType: 'DynamicQuantizeMatMul', name: n.name ? `${n.name}_quant` : '',
+        inputs: [n.inputs[0], m.addInitializer(`${B.t.name}_quantized`, DT.INT8, [K, N], bq),
+          m.addInitializer(`${B.t.name}_scale`, DT.FLOAT, [N], scales),
+          m.addInitializer(`${B.t.name}_zero_point`, DT.INT8, [N], new Int8Array(N))],
+      };
+    }
+    return n;
+  });
+  if (info.lstms + info.matmuls > 0) m.useOpset('com.microsoft', 1);
+  return info;
 }

@@ -216,10 +216,34 @@ def write_dev_pages(root: str) -> dict:
     return counts
 
 
+def write_synth(root: str, n: int) -> int:
+    """n synthetic word crops of the generator's val split (never trained on) as <root>/images/*.png + labels.tsv:
+    the calibration set of `craft-text quantize` for the bundled recogniser (tools/train/ship_rec.sh)."""
+    from wordsynth import SafeWordSynth
+    ws = SafeWordSynth(0)
+    os.makedirs(os.path.join(root, 'images'), exist_ok=True)
+    rows, i = [], 0
+    while len(rows) < n:
+        for smp in ws.get(10 ** 8 + i, 'val'):
+            if len(rows) < n:
+                f = f'images/{len(rows):05d}.png'
+                Image.fromarray(smp['image']).save(os.path.join(root, f))
+                rows.append(f"{f}\t{smp['text']}")
+        i += 1
+    with open(os.path.join(root, 'labels.tsv'), 'w', encoding='utf-8') as fh:
+        fh.write('\n'.join(rows) + '\n')
+    return len(rows)
+
+
 if __name__ == '__main__':
     import argparse
     ap = argparse.ArgumentParser(description='write the dev parts (crops + labels.tsv, page subsets) to a folder')
     ap.add_argument('--write-dev', default=os.path.join(HERE, 'runs', 'recdev'))
+    ap.add_argument('--write-synth', metavar='DIR', help='instead: write N synthetic val-split crops (--count) to DIR')
+    ap.add_argument('--count', type=int, default=256)
     a = ap.parse_args()
+    if a.write_synth:
+        print('synthetic crops', write_synth(a.write_synth, a.count))
+        raise SystemExit(0)
     print('crops', write_dev(a.write_dev))
     print('pages', write_dev_pages(a.write_dev))

@@ -4,8 +4,9 @@
 #   tools/train/ship_rec.sh <checkpoint.pt> [out-dir]      (out-dir: where the JSON reports go; default tools/train/runs/ship)
 #
 # 1. ONNX export (recogniser contract) -> models/craft-text-recognizer.onnx, checked against torch;
-# 2. INT8: static QDQ convolutions (calibrated on 256 synthetic crops) + dynamic LSTM/MatMul
-#    -> models/craft-text-recognizer-int8.onnx;
+# 2. INT8 by `craft-text quantize` (plain Node): static QDQ convolutions calibrated on 256 synthetic word crops of
+#    the generator's val split (recdata.py --write-synth) + dynamic int8 LSTM/MatMul
+#    -> models/craft-text-recognizer-int8.onnx, with FP32 vs INT8 on the ICDAR 2013 dev crops;
 # 3. tools/train/eval_rec.py: both models on the dev crops (accuracy, speed interleaved) [+ Tesseract with TESS=1];
 # 4. craft-text eval --task recognition / ocr on the dev page subsets (the runtime's own crops, end to end);
 # 5. bench/recognize.js: recognition of a ~180-word FUNSD page against its detection, in one run.
@@ -18,12 +19,14 @@ mkdir -p "$OUT"
 FP32=models/craft-text-recognizer.onnx
 INT8=models/craft-text-recognizer-int8.onnx
 DEV=tools/train/runs/recdev
+CALIB=tools/train/runs/rec-calib
 [ -f "$DEV/ic13-pages/gt.jsonl" ] || python3 tools/train/recdata.py --write-dev "$DEV"
+[ -f "$CALIB/labels.tsv" ] || python3 tools/train/recdata.py --write-synth "$CALIB" --count 256
 
 python3 tools/train/train_rec.py --export "$FP32" --resume "$CKPT" | tee "$OUT/export.txt"
-python3 tools/train/quantize_rec.py "$FP32" "$INT8" --static-conv 256 | tee "$OUT/quantize.txt"
-python3 tools/train/eval_rec.py "$FP32" "$INT8" --repeat 3 ${TESS:+--tesseract} --json "$OUT/eval_rec.json" | tee "$OUT/eval_rec.txt"
 npx tsc -p tsconfig.json
+node dist/cli/main.js quantize "$FP32" "$INT8" --calibrate "$CALIB" --eval "$DEV/ic13" --json "$OUT/quantize.json" | tee "$OUT/quantize.txt"
+python3 tools/train/eval_rec.py "$FP32" "$INT8" --repeat 3 ${TESS:+--tesseract} --json "$OUT/eval_rec.json" | tee "$OUT/eval_rec.txt"
 if [ -z "${SKIP_E2E:-}" ]; then
   for s in ic13 funsd; do
     for m in "$FP32" "$INT8"; do
