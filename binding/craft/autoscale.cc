@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <opencv2/imgproc.hpp>
+
 namespace craft {
 
 namespace {
@@ -10,7 +12,75 @@ float Percentile(const std::vector<float>& sorted, double q) {
   const size_t i = static_cast<size_t>(std::floor(q * (sorted.size() - 1) + 0.5));
   return sorted[std::min(i, sorted.size() - 1)];
 }
+
+std::vector<cv::Point2f> Quad(const Word& w) {
+  std::vector<cv::Point2f> q;
+  for (const Point& p : w.box) q.emplace_back(p.x, p.y);
+  return q;
+}
+
+// Whether more than half of `inner`'s area lies inside `outer`.
+bool Covers(const std::vector<cv::Point2f>& outer, const std::vector<cv::Point2f>& inner) {
+  const double area = std::fabs(cv::contourArea(inner));
+  std::vector<cv::Point2f> overlap;
+  return area > 0 && cv::intersectConvexConvex(inner, outer, overlap) > 0.5 * area;
+}
 }  // namespace
+
+float ShortSide(const Word& w) {
+  const auto d = [](const Point& a, const Point& b) { return std::hypot(a.x - b.x, a.y - b.y); };
+  return std::min(d(w.box[0], w.box[1]), d(w.box[1], w.box[2]));
+}
+
+std::vector<float> TextHeights(const std::vector<Word>& words) {
+  std::vector<float> ratios;
+  for (const Word& w : words) {
+    if (w.charHeight > 0.f && ShortSide(w) > 0.f) ratios.push_back(ShortSide(w) / w.charHeight);
+  }
+  float r = 0.f;
+  if (ratios.size() >= static_cast<size_t>(kProbeMinWords)) {
+    std::nth_element(ratios.begin(), ratios.begin() + ratios.size() / 2, ratios.end());
+    r = ratios[ratios.size() / 2];
+  }
+  std::vector<float> heights;
+  for (const Word& w : words) {
+    float h = ShortSide(w);
+    if (r > 0.f && w.charHeight > 0.f) h = std::min(h, r * w.charHeight);
+    heights.push_back(h / kDetectedToTruth);
+  }
+  return heights;
+}
+
+std::vector<Word> ReplaceCovered(std::vector<Word> main, const std::vector<Word>& others) {
+  if (others.empty()) return main;
+  std::vector<std::vector<cv::Point2f>> big;
+  for (const Word& w : others) big.push_back(Quad(w));
+  std::vector<Word> out;
+  for (Word& m : main) {
+    const auto q = Quad(m);
+    bool covered = false;
+    for (const auto& b : big) if (Covers(b, q)) { covered = true; break; }
+    if (!covered) out.push_back(std::move(m));
+  }
+  out.insert(out.end(), others.begin(), others.end());
+  return out;
+}
+
+std::vector<Word> MergeLarge(std::vector<Word> main, const std::vector<float>& mainHeights, float largeFrom,
+                             const std::vector<Word>& large) {
+  std::vector<std::vector<cv::Point2f>> quads;
+  for (const Word& m : main) quads.push_back(Quad(m));
+  std::vector<Word> kept;
+  for (const Word& l : large) {
+    const auto b = Quad(l);
+    bool good = false;
+    for (size_t i = 0; i < main.size() && !good; i++) {
+      good = !(i < mainHeights.size() && mainHeights[i] > largeFrom) && Covers(b, quads[i]);
+    }
+    if (!good) kept.push_back(l);
+  }
+  return ReplaceCovered(std::move(main), kept);
+}
 
 ScalePlan PlanScales(std::vector<float> heights, double fixed, double maxScale) {
   ScalePlan plan;

@@ -15,6 +15,8 @@
 
 #include <vector>
 
+#include "types.h"
+
 namespace craft {
 
 constexpr float kTargetHeight = 30.f;     // in the best bins (recall 0.79-0.82 at 22-45 px)
@@ -40,5 +42,26 @@ ScalePlan PlanScales(std::vector<float> heights, double fixed, double maxScale);
 // Ordinary pages pay nothing for this check.
 constexpr double kMaxUpscale = 4.0;
 double PlanUpscale(std::vector<float> heights, double main, double maxScale);
+
+// Text size (issue 17). A word's box height is not its text size: lines joined into one box (often, at the scale
+// where text is large) read as one huge word and would trigger a pass for large text that then joins the lines again.
+// The characters say the size: Word::charHeight (characters.h) is one line's character height whatever the box. The
+// page's own words convert it to box units, r = the median box short side / charHeight over its words (most words of
+// a page are one line; no model constant), and a word's height is min(short side, r x charHeight): a two-line box
+// gets one line's height, a real headline keeps its box's. Fewer than kProbeMinWords words with characters: the
+// short side. Returns ground-truth-equivalent heights (/ kDetectedToTruth) in the words' units, one per word.
+float ShortSide(const Word& w);
+std::vector<float> TextHeights(const std::vector<Word>& words);
+
+// Words of another pass replace the main pass's words they mostly (> half the area) cover; a main word covered by
+// none stays. Main words first (their order), then the others.
+std::vector<Word> ReplaceCovered(std::vector<Word> main, const std::vector<Word>& others);
+
+// The large-text pass's words go only where the main pass saw large text or nothing: a large word that mostly covers
+// a main word whose height (mainHeights, TextHeights units) is at most largeFrom, a word in the good range, is
+// dropped (the main pass read that text at a good size; at the low scale its lines and words join); a kept large word
+// replaces the (large) main words it covers.
+std::vector<Word> MergeLarge(std::vector<Word> main, const std::vector<float>& mainHeights, float largeFrom,
+                             const std::vector<Word>& large);
 
 }  // namespace craft

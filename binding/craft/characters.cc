@@ -26,6 +26,7 @@ std::array<Point, 4> Ordered(std::array<Point, 4> q) {
 
 void ScoreWord(const cv::Mat& map, float lowText, bool characters, Word& word) {
   word.rawScore = word.score;
+  word.charHeight = 0.f;
   const float fallback = std::isnan(word.score) ? 0.f : std::min(std::max(word.score, 0.f), 1.f);
   word.score = fallback;
   const auto& b = word.box;
@@ -98,6 +99,21 @@ void ScoreWord(const cv::Mat& map, float lowText, bool characters, Word& word) {
   double sum = 0;
   for (int pk : kept) sum += std::min(std::max(raw[pk], 0.f), 1.f);
   word.score = static_cast<float>(sum / kept.size());
+  // Character height: at each peak's column, the run of rows around the column's maximum where the region stays above
+  // half that maximum (and lowText). Two text lines joined into one box have a valley between their characters'
+  // Gaussians, so this is one line's character height however tall the box is.
+  std::vector<float> heights;
+  for (int pk : kept) {
+    int ym = 0;
+    for (int y = 1; y < H; y++) if (strip.at<float>(y, pk) > strip.at<float>(ym, pk)) ym = y;
+    const float cut = std::max(lowText, 0.5f * strip.at<float>(ym, pk));
+    int y0 = ym, y1 = ym;
+    while (y0 > 0 && strip.at<float>(y0 - 1, pk) > cut) y0--;
+    while (y1 + 1 < H && strip.at<float>(y1 + 1, pk) > cut) y1++;
+    heights.push_back((y1 - y0 + 1) * thickness / H);
+  }
+  std::nth_element(heights.begin(), heights.begin() + heights.size() / 2, heights.end());
+  word.charHeight = heights[heights.size() / 2];
   if (!characters) return;
 
   // Boundaries: the valleys between peaks; the word box's ends (dilated by GetDetBoxes) bound the first and last

@@ -65,39 +65,6 @@ cv::Mat Owned(const cv::Mat& rgb, const ImageInput& input) {
   return input.pixels != nullptr && rgb.data == input.pixels ? rgb.clone() : rgb;
 }
 
-float ShortSide(const Word& w) {
-  const auto d = [](const Point& a, const Point& b) { return std::hypot(a.x - b.x, a.y - b.y); };
-  return std::min(d(w.box[0], w.box[1]), d(w.box[1], w.box[2]));
-}
-
-double QuadArea(const std::vector<cv::Point2f>& q) { return std::fabs(cv::contourArea(q)); }
-
-// Large-text words replace the main pass's words they mostly cover (the pieces a too-tall word falls into at the main
-// scale); a main word covered by none stays. Main words first (their order), then the large ones.
-std::vector<Word> MergePasses(std::vector<Word> main, const std::vector<Word>& large) {
-  if (large.empty()) return main;
-  auto poly = [](const Word& w) {
-    std::vector<cv::Point2f> q;
-    for (const Point& p : w.box) q.emplace_back(p.x, p.y);
-    return q;
-  };
-  std::vector<std::vector<cv::Point2f>> big;
-  for (const Word& w : large) big.push_back(poly(w));
-  std::vector<Word> out;
-  for (Word& m : main) {
-    const auto q = poly(m);
-    const double area = QuadArea(q);
-    bool covered = false;
-    for (const auto& b : big) {
-      std::vector<cv::Point2f> inter;
-      if (area > 0 && cv::intersectConvexConvex(q, b, inter) > 0.5 * area) { covered = true; break; }
-    }
-    if (!covered) out.push_back(std::move(m));
-  }
-  out.insert(out.end(), large.begin(), large.end());
-  return out;
-}
-
 }  // namespace
 
 cv::Mat LoadImage(const ImageInput& input, uint64_t maxPixels) {
@@ -175,8 +142,7 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
   probeOptions.polygons = false;
   probeOptions.refine = false;
   DetectResult probe = RunPass(rgb, probeOptions, control);
-  std::vector<float> heights;
-  for (const Word& w : probe.words) heights.push_back(ShortSide(w) / kDetectedToTruth);
+  const std::vector<float> heights = TextHeights(probe.words);
   const ScalePlan plan = PlanScales(heights, fixed, maxScale);
   std::vector<Pass> passes = {Pass{"probe", probe.scale, probe.tiles, static_cast<int>(probe.words.size())}};
   std::vector<Word> large;
@@ -184,8 +150,9 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
     DetectOptions secondOptions = AtScale(options, plan.second, rgb.cols, rgb.rows);
     secondOptions.heatmaps = false;
     DetectResult second = RunPass(rgb, secondOptions, control);
-    for (Word& w : second.words) {
-      if (ShortSide(w) / kDetectedToTruth > plan.largeFrom) large.push_back(std::move(w));
+    const std::vector<float> h = TextHeights(second.words);
+    for (size_t i = 0; i < h.size(); i++) {
+      if (h[i] > plan.largeFrom) large.push_back(std::move(second.words[i]));
     }
     passes.push_back(Pass{"large", second.scale, second.tiles, static_cast<int>(large.size())});
   }
@@ -198,6 +165,7 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
   passes.insert(passes.begin() + 1, Pass{});  // the main pass (Finish fills it in)
   prepared.passes = std::move(passes);
   prepared.largeWords = std::move(large);
+  prepared.largeFrom = plan.largeFrom;
   prepared.source = Owned(rgb, input);
   prepared.maxScale = maxScale;
   return prepared;
@@ -360,6 +328,7 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
     for (Point& p : word.box) { p.x *= k; p.y *= k; }
     for (Point& p : word.polygon) { p.x *= k; p.y *= k; }
     for (auto& c : word.characters) for (Point& p : c) { p.x *= k; p.y *= k; }
+    word.charHeight *= k;
   }
   for (Pass& pass : result.passes) {
     if (std::strcmp(pass.role, "main") != 0) continue;
@@ -368,7 +337,10 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
     pass.tiles = result.tiles;
   }
   if (!image.source.empty()) RefineScales(image, options, result, control);
-  result.words = MergePasses(std::move(result.words), image.largeWords);
+  if (!image.largeWords.empty()) {
+    const std::vector<float> heights = TextHeights(result.words);
+    result.words = MergeLarge(std::move(result.words), heights, image.largeFrom, image.largeWords);
+  }
   if (options.heatmaps) {
     result.hasHeatmaps = true;
     result.heatmaps.width = output.w;
@@ -382,8 +354,7 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
 
 void Detector::RefineScales(const PreparedImage& image, const DetectOptions& options, DetectResult& result,
                             RunControl* control) const {
-  std::vector<float> heights;
-  for (const Word& w : result.words) heights.push_back(ShortSide(w) / kDetectedToTruth);
+  const std::vector<float> heights = TextHeights(result.words);
   double next = PlanUpscale(heights, result.scale, image.maxScale);
   // Without a probe (the fixed pass fitted one canvas), the main pass's words also say whether the text is too tall.
   ScalePlan plan;
@@ -398,15 +369,15 @@ void Detector::RefineScales(const PreparedImage& image, const DetectOptions& opt
     DetectResult pass = RunPass(image.source, AtScale(options, next, image.width, image.height), control);
     const bool up = pass.scale > result.scale;
     std::vector<Word> keep;
-    for (Word& w : result.words) {
-      const float h = ShortSide(w) / kDetectedToTruth * pass.scale;
-      if (up ? h > kGoodHigh : h < kGoodLow) keep.push_back(std::move(w));
+    for (size_t i = 0; i < heights.size(); i++) {
+      const float h = static_cast<float>(heights[i] * pass.scale);
+      if (up ? h > kGoodHigh : h < kGoodLow) keep.push_back(std::move(result.words[i]));
     }
     for (Pass& p : result.passes) {
       if (std::strcmp(p.role, "main") == 0) { p.role = up ? "large" : "small"; p.words = static_cast<int>(keep.size()); }
     }
     result.passes.push_back(Pass{"main", pass.scale, pass.tiles, static_cast<int>(pass.words.size())});
-    result.words = MergePasses(std::move(pass.words), keep);
+    result.words = ReplaceCovered(std::move(pass.words), keep);
     result.scale = pass.scale;
     result.tiles = pass.tiles;
     result.downscaled = false;
@@ -417,11 +388,12 @@ void Detector::RefineScales(const PreparedImage& image, const DetectOptions& opt
     o.heatmaps = false;
     DetectResult second = RunPass(image.source, o, control);
     std::vector<Word> large;
-    for (Word& w : second.words) {
-      if (ShortSide(w) / kDetectedToTruth > plan.largeFrom) large.push_back(std::move(w));
+    const std::vector<float> h = TextHeights(second.words);
+    for (size_t i = 0; i < h.size(); i++) {
+      if (h[i] > plan.largeFrom) large.push_back(std::move(second.words[i]));
     }
     result.passes.push_back(Pass{"large", second.scale, second.tiles, static_cast<int>(large.size())});
-    result.words = MergePasses(std::move(result.words), large);
+    result.words = MergeLarge(std::move(result.words), heights, plan.largeFrom, large);
   } else {
     return;
   }

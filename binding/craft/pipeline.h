@@ -93,6 +93,7 @@ struct PreparedImage {
   // merged into the main pass's words by Finish.
   std::vector<Pass> passes;
   std::vector<Word> largeWords;
+  float largeFrom = 0;  // ScalePlan::largeFrom of largeWords (MergeLarge)
   cv::Mat source;   // the decoded image (shared, not copied), kept for an upscaled pass (autoscale.h, PlanUpscale)
   double maxScale = 0;
   bool judgeLarge = false;  // no probe ran: the main pass's words decide about large text too

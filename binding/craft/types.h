@@ -20,6 +20,8 @@ struct Word {
                                // replaces it with the calibrated score in [0, 1] (characters.h, ScoreWords)
   float rawScore = 0.f;        // the max region score (not in the reference; may exceed 1)
   std::vector<std::array<Point, 4>> characters;  // from the region peaks, in reading order (only when asked)
+  float charHeight = 0.f;      // median height of its character blobs across the word, in the box's units; 0 = no
+                               // peak (characters.h; scale 'auto' reads text size from it, autoscale.h)
 };
 
 struct PostprocessOptions {

@@ -1,5 +1,6 @@
-// Known-answer tests of scale 'auto''s planning (autoscale.h: PlanScales, PlanUpscale) and of the character split and
-// calibrated scores (characters.h: ScoreWords), on hand-made height lists and region maps (no model, no ONNX Runtime).
+// Known-answer tests of scale 'auto''s planning (autoscale.h: PlanScales, PlanUpscale, TextHeights, MergeLarge) and of
+// the character split, character heights and calibrated scores (characters.h: ScoreWords), on hand-made height lists,
+// words and region maps (no model, no ONNX Runtime).
 //
 //   scale_test
 #include <algorithm>
@@ -272,6 +273,100 @@ void TestRotated() {
   }
 }
 
+
+// ---- Text size from the characters (TextHeights) and the large-text merge (MergeLarge) ------------------------------
+
+// An axis-aligned word box x0..x1, y0..y1 with a given character height (as ScoreWords would set it).
+Word Rect(float x0, float y0, float x1, float y1, float charHeight) {
+  Word w = Box({x0, y0}, {x1, y0}, {x1, y1}, {x0, y1});
+  w.charHeight = charHeight;
+  return w;
+}
+
+void TestCharHeight() {
+  // One line of characters (sigma 8): the region's half-maximum run across the word is 2 sqrt(2 ln 2) sigma = 18.8.
+  const int W = 200, H = 120;
+  const auto line = GaussianMap(W, H, {{40, 30, 1.f, 8}, {100, 30, 1.f, 8}, {160, 30, 1.f, 8}});
+  std::vector<Word> words = {Box({20, 15}, {180, 15}, {180, 45}, {20, 45})};
+  craft::ScoreWords(line.data(), W, H, 0.4f, false, words);
+  CHECK(Near(words[0].charHeight, 18.8, 1.5), "one line: charHeight %g, want 18.8", words[0].charHeight);
+  // Two stacked lines (centres 34 px apart) that GetDetBoxes joined into one 64 px tall box: the characters are still
+  // one line's height, not the box's.
+  const auto two = GaussianMap(W, H, {{40, 30, 1.f, 8}, {100, 30, 1.f, 8}, {160, 30, 1.f, 8},
+                                      {40, 64, 1.f, 8}, {100, 64, 1.f, 8}, {160, 64, 1.f, 8}});
+  std::vector<Word> joined = {Box({20, 15}, {180, 15}, {180, 79}, {20, 79})};
+  craft::ScoreWords(two.data(), W, H, 0.4f, false, joined);
+  CHECK(Near(joined[0].charHeight, 18.8, 1.5), "two joined lines: charHeight %g, want 18.8", joined[0].charHeight);
+  // A headline (sigma 20, in a 120 px tall map): its characters are large.
+  const auto big = GaussianMap(W, H, {{50, 60, 1.f, 20}, {150, 60, 1.f, 20}});
+  std::vector<Word> head = {Box({10, 10}, {190, 10}, {190, 110}, {10, 110})};
+  craft::ScoreWords(big.data(), W, H, 0.4f, false, head);
+  CHECK(Near(head[0].charHeight, 47.1, 3.0), "headline: charHeight %g, want 47.1", head[0].charHeight);
+  // No peak: no character height.
+  std::vector<float> empty(static_cast<size_t>(W) * H, 0.f);
+  std::vector<Word> none = {Box({20, 15}, {180, 15}, {180, 45}, {20, 45})};
+  craft::ScoreWords(empty.data(), W, H, 0.4f, false, none);
+  CHECK(none[0].charHeight == 0.f, "no peak: charHeight %g", none[0].charHeight);
+}
+
+void TestTextHeights() {
+  const float k = craft::kDetectedToTruth;
+  // Body text: 20 px boxes, 10 px characters (the page's ratio: 2). At the fixed scale 1.5 it is 25 / 0.8 x 1.5 =
+  // 37.5 px: the good range. The large-text pass starts above kGoodHigh / 1.5 = 42.7 (ground-truth px).
+  std::vector<Word> page;
+  for (int i = 0; i < 10; i++) page.push_back(Rect(0, 30.f * i, 100, 30.f * i + 20, 10));
+  // Two body lines joined into one 45 px box (its short side alone reads 56 px ground truth: "large").
+  page.push_back(Rect(200, 0, 400, 45, 10));
+  auto h = craft::TextHeights(page);
+  CHECK(h.size() == page.size() && Near(h[0], 20 / k, 1e-4), "body word: %g", h.empty() ? -1.f : h[0]);
+  CHECK(Near(h.back(), 20 / k, 1e-4), "joined lines read as one line: %g, want %g", h.back(), 20 / k);
+  auto plan = craft::PlanScales(h, 1.5, 64.0);
+  CHECK(plan.main == 1.5 && plan.second == 0, "joined lines: no large-text pass (second %g)", plan.second);
+  // What the box heights alone would have said (the old trigger): a large-text pass.
+  std::vector<float> boxes;
+  for (const Word& w : page) boxes.push_back(craft::ShortSide(w) / k);
+  CHECK(craft::PlanScales(boxes, 1.5, 64.0).second > 0, "box heights alone trigger the pass");
+  // A real headline: 50 px box, 25 px characters (the page's ratio): 62.5 px ground truth, a large-text pass for it.
+  page.push_back(Rect(0, 400, 300, 450, 25));
+  h = craft::TextHeights(page);
+  CHECK(Near(h.back(), 50 / k, 1e-4), "headline: %g", h.back());
+  plan = craft::PlanScales(h, 1.5, 64.0);
+  CHECK(plan.second > 0 && Near(plan.second, craft::kTargetHeight / (50 / k), 1e-4), "headline: second %g",
+        plan.second);
+  // Fewer than kProbeMinWords words with characters: no ratio, the box's short side.
+  std::vector<Word> few = {Rect(0, 0, 100, 45, 10), Rect(0, 50, 100, 70, 10), Rect(0, 80, 100, 100, 0)};
+  h = craft::TextHeights(few);
+  CHECK(Near(h[0], 45 / k, 1e-4) && Near(h[2], 20 / k, 1e-4), "few words: %g %g", h[0], h[2]);
+}
+
+void TestMergeLarge() {
+  // Main pass: a two-line heading read right (two 30 px words, good range), a large word cut into two pieces by
+  // the main scale (heights 100), a body word far away. largeFrom 60.
+  std::vector<Word> main = {Rect(0, 0, 200, 30, 0), Rect(0, 40, 200, 70, 0), Rect(300, 0, 400, 100, 0),
+                            Rect(400, 0, 500, 100, 0), Rect(0, 500, 50, 520, 0)};
+  const std::vector<float> heights = {30, 30, 100, 100, 20};
+  std::vector<Word> large = {
+      Rect(-5, -5, 205, 75, 0),    // the heading's lines joined at the low scale: over good-range words, dropped
+      Rect(295, -5, 505, 105, 0),  // the large word whole: replaces its two pieces
+      Rect(600, 600, 800, 700, 0), // text the main pass did not find at all: added
+  };
+  auto out = craft::MergeLarge(main, heights, 60.f, large);
+  auto has = [&](const Word& w) {
+    for (const Word& o : out) if (o.box[0].x == w.box[0].x && o.box[0].y == w.box[0].y && o.box[2].x == w.box[2].x) return true;
+    return false;
+  };
+  CHECK(out.size() == 5, "merged: %zu words, want 5", out.size());
+  CHECK(has(main[0]) && has(main[1]) && !has(large[0]), "good-range heading words stay, the joined box is dropped");
+  CHECK(!has(main[2]) && !has(main[3]) && has(large[1]), "the large word replaces its pieces");
+  CHECK(has(main[4]) && has(large[2]), "the body word stays, new text is added");
+  // A large box over one large piece and one good-range word: dropped; both main words stay.
+  auto mixed = craft::MergeLarge({main[1], main[2]}, {30, 100}, 60.f, {Rect(-5, 35, 350, 105, 0)});
+  CHECK(mixed.size() == 2, "mixed cover: %zu words, want the 2 main words", mixed.size());
+  // ReplaceCovered (the other passes' merge) replaces whatever it mostly covers.
+  auto replaced = craft::ReplaceCovered({main[0], main[1], main[4]}, {large[0]});
+  CHECK(replaced.size() == 2, "ReplaceCovered: %zu words, want 2", replaced.size());
+}
+
 }  // namespace
 
 int main() {
@@ -282,6 +377,9 @@ int main() {
   TestMerging();
   TestVertical();
   TestRotated();
+  TestCharHeight();
+  TestTextHeights();
+  TestMergeLarge();
   std::printf("%d checks, %d failures\n", checks, failures);
   return failures == 0 ? 0 : 1;
 }
