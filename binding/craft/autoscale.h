@@ -24,7 +24,8 @@ constexpr float kGoodLow = 11.f;          // recall >= 0.70 in every bin from he
 constexpr float kGoodHigh = 64.f;         // ... to here (0.695 at 64-90 px, then 0.59, 0.08, 0)
 constexpr float kDetectedToTruth = 0.8f;  // detected box height / ground-truth box height
 constexpr float kProbeFraction = 0.4f;    // probe scale / fixed scale (its cost: 0.16 of the fixed pass's pixels)
-constexpr int kProbeMinWords = 3;         // fewer: no estimate, the main pass is the fixed one
+constexpr int kProbeMinWords = 3;         // fewer: no estimate, the main pass is the fixed one (a large
+                                          // word still gets its pass)
 
 struct ScalePlan {
   double main = 1.0;    // working scale of the main pass

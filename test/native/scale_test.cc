@@ -63,6 +63,17 @@ void TestPlanScales() {
     CHECK(Near(p.main, 0.3, 1e-6) && p.second == 0, "huge: main %g second %g", p.main, p.second);
   }
   {
+    // Too large, two sizes (12 words at 50 px, 28 at 100 px; 75 and 150 px at the fixed scale): the median word goes
+    // to kTargetHeight (30 / 100), not the small quarter (30 / 50 would leave most words at 60 px).
+    const auto p = craft::PlanScales(Concat(Repeat(50.f, 12), Repeat(100.f, 28)), 1.5, big);
+    CHECK(Near(p.main, 0.3, 1e-6), "too large, two sizes: main %g, want 0.3", p.main);
+    // ... but not below the scale that keeps the small quarter at kGoodLow: 12 words at 50 px, 28 at 500 px ->
+    // kGoodLow / 50 = 0.22 (the median's 30 / 500 = 0.06 would make the small words 3 px).
+    const auto q = craft::PlanScales(Concat(Repeat(50.f, 12), Repeat(500.f, 28)), 1.5, big);
+    CHECK(Near(q.main, craft::kGoodLow / 50.0, 1e-6), "too large, wide spread: main %g, want %g", q.main,
+          craft::kGoodLow / 50.0);
+  }
+  {
     // Headline over body text: 40 body words of 10 px and 5 headline words of 80 px (120 px at the fixed scale).
     // The body keeps the fixed scale; the headline gets a second pass at 30 / 80, and words from kGoodHigh / 1.5
     // original pixels up belong to it.
@@ -99,6 +110,9 @@ void TestPlanScales() {
     CHECK(p.main == 1.5 && p.second == 0, "two valid heights: main %g second %g", p.main, p.second);
     const auto q = craft::PlanScales({}, 1.5, big);
     CHECK(q.main == 1.5 && q.second == 0, "no heights: main %g", q.main);
+    // ... but a word too large for the main scale still gets its pass: two 100 px words (a two-word poster).
+    const auto two = craft::PlanScales({100.f, 100.f}, 1.5, big);
+    CHECK(two.main == 1.5 && Near(two.second, 0.3, 1e-6), "two large words: main %g second %g", two.main, two.second);
     const auto r = craft::PlanScales({4.f, 4.f, 4.f, nan}, 1.5, big);
     CHECK(Near(r.main, 7.5, 1e-6), "three valid heights: main %g", r.main);
   }
