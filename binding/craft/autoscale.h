@@ -1,16 +1,19 @@
 // scale 'auto' (issue 17): choose the working scale(s) from the text itself instead of canvasSize/magRatio.
 //
 // A cheap probe pass (the same model, at kProbeFraction of the fixed scale, its long side at most canvasSize) gives
-// word boxes; their heights estimate the page's text-height distribution. The main pass then runs at the scale that
-// puts the page's small text (its 25th percentile height) at kTargetHeight, unless the fixed scale already puts it
-// inside the model's good range [kGoodLow, kGoodHigh] (then the main pass is exactly the fixed one: ordinary pages
-// cost the probe and nothing else; text too small for the main scale gets an upscaled pass, PlanUpscale). Text that the main scale would make taller than kGoodHigh (a headline over body
-// text, a poster) gets a second pass at the scale that puts it at kTargetHeight; its words replace the main pass's
-// words they cover (pipeline.cc, MergePasses). Working images larger than the canvas are tiled (tiling.h).
+// word boxes; their text heights (TextHeights: from the characters, not the boxes) estimate the page's text-height
+// distribution. Small text (the 25th percentile height) under kGoodLow at the fixed scale: the main pass runs at the
+// scale that puts it at kTargetHeight; over kGoodHigh: at the scale that puts the median word at kTargetHeight (the
+// 25th percentile kept at kGoodLow or more). Otherwise the main pass is exactly the fixed one (ordinary pages cost the
+// probe and nothing else; text too small for the main scale gets an upscaled pass, PlanUpscale). Words that the main
+// scale would make taller than kGoodHigh (a headline over body text, a poster) get a second pass at the scale that
+// puts them at kTargetHeight; its words go where the main pass saw large text or nothing (MergeLarge). Working images
+// larger than the canvas are tiled (tiling.h).
 //
 // The range is measured, not guessed: bench/scale-range.js gives the bundled model's recall per ground-truth word
 // height at the working scale (FUNSD + ICDAR 2013 pages at scales 0.35 .. 6, docs/robustness.md). Heights here are
-// ground-truth-equivalent: a detected box's short side / kDetectedToTruth (the median ratio over matches there).
+// ground-truth-equivalent: a detected word's height in box units (TextHeights) / kDetectedToTruth (the median ratio of
+// detected to ground-truth box heights over matches there).
 #pragma once
 
 #include <vector>
