@@ -72,6 +72,10 @@ void TestPlanScales() {
     const auto q = craft::PlanScales(Concat(Repeat(50.f, 12), Repeat(500.f, 28)), 1.5, big);
     CHECK(Near(q.main, craft::kGoodLow / 50.0, 1e-6), "too large, wide spread: main %g, want %g", q.main,
           craft::kGoodLow / 50.0);
+    // Judged on the median word: small text just inside the range (12 words at 40 px: 60 px at the fixed scale) under
+    // most words far above it (28 at 100 px: 150 px) -> down to 30 / 100 (the small quarter at 12 px).
+    const auto r = craft::PlanScales(Concat(Repeat(40.f, 12), Repeat(100.f, 28)), 1.5, big);
+    CHECK(Near(r.main, 0.3, 1e-6), "too large, small quarter in range: main %g, want 0.3", r.main);
   }
   {
     // Headline over body text: 40 body words of 10 px and 5 headline words of 80 px (120 px at the fixed scale).
