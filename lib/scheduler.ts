@@ -400,11 +400,14 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
   }
 
   /**
-   * Whether `r` would be inferred as soon as it is prepared, alone: a single request, batches of one, an inference slot
-   * free and no request prepared or being prepared (which would be inferred first).
+   * Whether `r` could start its prepare now and would be inferred as soon as it is prepared, alone: a single request,
+   * batches of one, a stage slot and an inference slot free, no post-processing waiting (it goes first: without this
+   * check inference would run ahead of slow post-processing and pile up outputs), and no request prepared or being
+   * prepared (which would be inferred first).
    */
   #canPrepareInfer(r: Req): boolean {
     return !r.group && this.#native.prepareInfer !== undefined && this.#config.batch.maxSize === 1 &&
+      this.#stageBusy < this.#config.stageConcurrency && this.#finishQueue.length === 0 &&
       this.#inferBusy < this.#config.concurrency && this.#ready.length === 0 && this.#preparing === 0;
   }
 

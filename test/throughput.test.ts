@@ -364,6 +364,7 @@ function scriptedNative() {
   const later = <T>(v: T, name: string) => new Promise<T>((resolve) => { gates.push(() => { calls.push(`${name} done`); resolve(v); }); });
   const prepared = (id: string) => ({ ref: `prep-${id}`, width: 10, height: 10, paddedWidth: 32, paddedHeight: 32, decode: 1, preprocess: 2 });
   let fail = false;
+  let slowFinish = false;
   const native = {
     prepare: (input: { path: string }) => { calls.push(`prepare ${input.path}`); return later(prepared(input.path), `prepare ${input.path}`); },
     infer: (refs: string[]) => { calls.push(`infer ${refs.join(',')}`); return later({ ref: `out-${refs.join(',')}`, ms: 3 }, `infer ${refs.join(',')}`); },
@@ -374,11 +375,16 @@ function scriptedNative() {
       if (fail) return Promise.reject(Object.assign(new Error('bad image'), { code: 'ERR_CRAFT_DECODE' }));
       return later({ ...prepared(input.path), output: { ref: `out-${input.path}`, ms: 3 } }, `prepareInfer ${input.path}`);
     },
-    finish: (p: string, o: string) => Promise.resolve({ p, o, timings: { decode: 1, preprocess: 2, inference: 0, postprocess: 1 } }),
+    finish: (p: string, o: string) => {
+      const r = { p, o, timings: { decode: 1, preprocess: 2, inference: 0, postprocess: 1 } };
+      if (!slowFinish) return Promise.resolve(r);
+      calls.push(`finish ${p}`);
+      return later(r, `finish ${p}`);
+    },
     release: (...refs: unknown[]) => { released.push(...refs); },
   };
   const step = async () => { await new Promise((r) => setImmediate(r)); gates.shift()!(); await new Promise((r) => setImmediate(r)); };
-  return { native, calls, released, step, setFail: (v: boolean) => { fail = v; } };
+  return { native, calls, released, step, setFail: (v: boolean) => { fail = v; }, setSlowFinish: (v: boolean) => { slowFinish = v; } };
 }
 const config = { concurrency: 1, stageConcurrency: 1, maxQueue: Infinity, batch: { maxSize: 1, maxDelayMs: 0 } };
 
@@ -403,6 +409,23 @@ Fused('a lone request uses prepareInfer; one arriving meanwhile is decoded durin
   assert.is(st.timings.inference.count, 2);
   assert.is(st.inFlight, 0);
   assert.ok(f.released.includes('prep-a') && f.released.includes('out-a'), 'refs freed when the request settles');
+});
+
+Fused('inference does not run ahead of post-processing: a request arriving during a slow finish waits for it', async () => {
+  const f = scriptedNative();
+  f.setSlowFinish(true);
+  const s = new Scheduler(f.native as never, config);
+  const a = s.submit({ path: 'a' }, {} as never, {});
+  await f.step(); // a inferred: its finish holds the stage slot
+  const b = s.submit({ path: 'b' }, {} as never, {});
+  await new Promise((r) => setImmediate(r));
+  assert.equal(f.calls, ['prepareInfer a', 'prepareInfer a done', 'finish prep-a'], 'b not started while a post-processes');
+  await f.step();
+  await a;
+  assert.equal(f.calls.slice(3), ['finish prep-a done', 'prepareInfer b']);
+  await f.step();
+  await f.step();
+  await b;
 });
 
 Fused('not with batching: a request that may share a run is prepared alone first', async () => {
