@@ -184,7 +184,7 @@ class DetectWorker : public PromiseWorker {
       // One inference for all images; the batch must share a padded shape (the facade groups them).
       std::vector<craft::PreparedImage> prepared;
       prepared.reserve(inputs_.size());
-      for (auto& in : inputs_) prepared.push_back(detector_->Prepare(in.view(), options_));
+      for (auto& in : inputs_) prepared.push_back(detector_->Prepare(in.view(), options_, control_.get()));
       std::vector<const craft::PreparedImage*> ptrs;
       for (auto& p : prepared) ptrs.push_back(&p);
       auto t0 = std::chrono::steady_clock::now();
@@ -192,7 +192,7 @@ class DetectWorker : public PromiseWorker {
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       for (size_t i = 0; i < prepared.size(); i++) {
         prepared[i].tensor = {};
-        results_.push_back(detector_->Finish(prepared[i], out, static_cast<int>(i), options_));
+        results_.push_back(detector_->Finish(prepared[i], out, static_cast<int>(i), options_, control_.get()));
         results_.back().timings.inference = ms / prepared.size();
       }
     });
@@ -279,7 +279,7 @@ class PrepareWorker : public PromiseWorker {
   void Execute() override {
     Run([&] {
       if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
-      prepared_ = std::make_shared<craft::PreparedImage>(detector_->Prepare(input_.view(), options_));
+      prepared_ = std::make_shared<craft::PreparedImage>(detector_->Prepare(input_.view(), options_, control_.get()));
     });
   }
   void OnOK() override {
@@ -331,7 +331,7 @@ class PrepareInferWorker : public PromiseWorker {
   void Execute() override {
     Run([&] {
       if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
-      prepared_.push_back(std::make_shared<craft::PreparedImage>(detector_->Prepare(input_.view(), options_)));
+      prepared_.push_back(std::make_shared<craft::PreparedImage>(detector_->Prepare(input_.view(), options_, control_.get())));
       output_ = InferPrepared(*detector_, prepared_, control_.get(), ms_);
     });
   }
@@ -357,15 +357,19 @@ class FinishWorker : public PromiseWorker {
  public:
   FinishWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector,
                std::shared_ptr<craft::PreparedImage> image, std::shared_ptr<craft::ModelOutput> output, int index,
-               craft::DetectOptions options)
+               craft::DetectOptions options, std::shared_ptr<craft::RunControl> control)
       : PromiseWorker(env, "craft.finish"),
         detector_(std::move(detector)),
         image_(std::move(image)),
         output_(std::move(output)),
         index_(index),
-        options_(options) {}
+        options_(options),
+        control_(std::move(control)) {}
   void Execute() override {
-    Run([&] { result_ = detector_->Finish(*image_, *output_, index_, options_); });
+    Run([&] {
+      if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
+      result_ = detector_->Finish(*image_, *output_, index_, options_, control_.get());
+    });
   }
   void OnOK() override {
     ResolveWith([&]() -> Napi::Value { return ResultToJs(Env(), result_, options_.polygons || options_.refine, options_.characters); });
@@ -377,6 +381,7 @@ class FinishWorker : public PromiseWorker {
   std::shared_ptr<craft::ModelOutput> output_;
   int index_;
   craft::DetectOptions options_;
+  std::shared_ptr<craft::RunControl> control_;  // the passes of scale 'auto' that Finish runs
   craft::DetectResult result_;
 };
 
@@ -423,6 +428,7 @@ Napi::Function DetectorWrap::Init(Napi::Env env) {
                       InstanceMethod("finish", &DetectorWrap::Finish),
                       InstanceMethod("release", &DetectorWrap::Release),
                       InstanceMethod("info", &DetectorWrap::Info),
+                      InstanceMethod("runStats", &DetectorWrap::RunStats),
                       InstanceMethod("dispose", &DetectorWrap::Dispose)});
 }
 
@@ -509,7 +515,8 @@ Napi::Value DetectorWrap::Finish(const Napi::CallbackInfo& info) {
   const int index = info[2].As<Napi::Number>().Int32Value();
   Require(index >= 0 && index < out->n, env, "finish index");
   auto* worker = new FinishWorker(env, detector_, std::move(img), std::move(out), index,
-                                  ToDetectOptions(info[3].As<Napi::Object>()));
+                                  ToDetectOptions(info[3].As<Napi::Object>()),
+                                  info.Length() > 4 ? ToControl(info[4]) : nullptr);
   worker->Queue();
   return worker->Promise();
 }
@@ -522,6 +529,11 @@ Napi::Value DetectorWrap::Release(const Napi::CallbackInfo& info) {
     }
   }
   return info.Env().Undefined();
+}
+
+Napi::Value DetectorWrap::RunStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return RunStatsToJs(env, detector_ ? detector_->runStats() : disposedStats_);
 }
 
 Napi::Value DetectorWrap::Info(const Napi::CallbackInfo& info) {
@@ -537,6 +549,7 @@ Napi::Value DetectorWrap::Info(const Napi::CallbackInfo& info) {
 
 Napi::Value DetectorWrap::Dispose(const Napi::CallbackInfo& info) {
   // Workers hold their own shared_ptr: the session is freed when the last in-flight detection finishes.
+  if (detector_) disposedStats_ = detector_->runStats();
   detector_.reset();
   return info.Env().Undefined();
 }

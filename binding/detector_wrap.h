@@ -38,16 +38,21 @@ class DetectorWrap : public Napi::ObjectWrap<DetectorWrap> {
   // [async] prepareInfer(input, options, control?) -> Promise<prepare()'s object & { output: infer()'s { ref, ms } }>:
   //   both stages in one thread-pool job (the scheduler's path for a request it would infer right away)
   Napi::Value PrepareInfer(const Napi::CallbackInfo& info);
-  // [async] finish(preparedRef, outputRef, index, options) -> Promise<result> (timings.inference left 0)
+  // [async] finish(preparedRef, outputRef, index, options, control?) -> Promise<result> (timings.inference left 0);
+  // control cancels the passes of scale 'auto' that finish runs
   Napi::Value Finish(const Napi::CallbackInfo& info);
   // [sync] release(...refs): frees the tensors/maps a ref holds now instead of at the next GC
   Napi::Value Release(const Napi::CallbackInfo& info);
   // [sync] info() -> { inputName, outputNames, executionProvider, providerAttempts, metadata, refiner }
   Napi::Value Info(const Napi::CallbackInfo& info);
+  // [sync] runStats() -> { runs, running, peak }: the model's network runs (all of them: tiles, scale 'auto' passes);
+  // after dispose(), the counts at dispose
+  Napi::Value RunStats(const Napi::CallbackInfo& info);
   // [sync] dispose(): in-flight detections keep the model alive until they finish; new calls are refused
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   std::shared_ptr<craft::Detector> detector_;
+  craft::RunStats disposedStats_;  // runStats() after dispose(): the counts at dispose (stats() keeps working)
 };
 
 // [sync] RunControl: terminate() stops a queued or running inference (AbortSignal support).

@@ -136,6 +136,7 @@ craft::SessionOptions ToSessionOptions(Napi::Env env, const Napi::Object& o) {
   so.intraOpThreads = static_cast<int>(GetNumber(o, "threads", 0));
   so.interOpThreads = static_cast<int>(GetNumber(o, "interOpThreads", 1));
   so.intraOpSpinning = GetBool(o, "spinning", true);
+  so.maxConcurrentRuns = static_cast<int>(GetNumber(o, "maxConcurrentRuns", 0));
   so.deviceId = static_cast<int>(GetNumber(o, "deviceId", 0));
   Napi::Value eps = Own(o, "executionProviders");
   if (eps.IsArray()) {

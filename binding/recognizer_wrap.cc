@@ -279,6 +279,7 @@ Napi::Function RecognizerWrap::Init(Napi::Env env) {
                       InstanceMethod("finish", &RecognizerWrap::Finish),
                       InstanceMethod("release", &RecognizerWrap::Release),
                       InstanceMethod("info", &RecognizerWrap::Info),
+                      InstanceMethod("runStats", &RecognizerWrap::RunStats),
                       InstanceMethod("dispose", &RecognizerWrap::Dispose)});
 }
 
@@ -347,6 +348,11 @@ Napi::Value RecognizerWrap::Release(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value RecognizerWrap::RunStats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return RunStatsToJs(env, recognizer_ ? recognizer_->runStats() : disposedStats_);
+}
+
 Napi::Value RecognizerWrap::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!recognizer_) throw MakeError(env, {"ERR_CRAFT_DISPOSED", "Recognizer is disposed"});
@@ -372,6 +378,7 @@ Napi::Value RecognizerWrap::Info(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value RecognizerWrap::Dispose(const Napi::CallbackInfo& info) {
+  if (recognizer_) disposedStats_ = recognizer_->runStats();
   recognizer_.reset();  // in-flight workers hold their own reference
   return info.Env().Undefined();
 }

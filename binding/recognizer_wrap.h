@@ -35,10 +35,13 @@ class RecognizerWrap : public Napi::ObjectWrap<RecognizerWrap> {
   Napi::Value Release(const Napi::CallbackInfo& info);
   // [sync] info() -> { inputName, outputNames, fixedBatch, executionProvider, providerAttempts, metadata, config }
   Napi::Value Info(const Napi::CallbackInfo& info);
+  // [sync] runStats() -> { runs, running, peak }: the model's network runs
+  Napi::Value RunStats(const Napi::CallbackInfo& info);
   // [sync] dispose()
   Napi::Value Dispose(const Napi::CallbackInfo& info);
 
   std::shared_ptr<craft::Recognizer> recognizer_;
+  craft::RunStats disposedStats_;  // runStats() after dispose(): the counts at dispose
 };
 
 // [async] createRecognizer(options) -> Promise<Recognizer>

@@ -132,4 +132,13 @@ inline Napi::Object ModelInfoToJs(Napi::Env env, const craft::ModelInfo& m) {
   return o;
 }
 
+// Every model's runStats(): { runs, running, peak } of its network runs (session.h, RunGate).
+inline Napi::Object RunStatsToJs(Napi::Env env, const craft::RunStats& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("runs", Napi::Number::New(env, static_cast<double>(s.runs)));
+  o.Set("running", Napi::Number::New(env, s.running));
+  o.Set("peak", Napi::Number::New(env, s.peak));
+  return o;
+}
+
 }  // namespace craft_napi

@@ -78,10 +78,12 @@ export interface NativeDetector {
   infer(refs: unknown[], control?: NativeRunControl): Promise<{ ref: unknown; ms: number }>;
   /** prepare + infer of one image in one thread-pool job (the scheduler's path for a request it infers right away). */
   prepareInfer(input: NativeInput, options: NativeDetectOptions, control?: NativeRunControl): Promise<NativePreparedOutput>;
-  finish(prepared: unknown, output: unknown, index: number, options: NativeDetectOptions): Promise<NativeResult>;
+  /** `control` cancels the network passes of scale 'auto' that finish runs. */
+  finish(prepared: unknown, output: unknown, index: number, options: NativeDetectOptions, control?: NativeRunControl): Promise<NativeResult>;
   /** Frees what the refs hold now (workers still using them keep their own reference). */
   release(...refs: unknown[]): void;
   info(): NativeModelInfo;
+  runStats(): NativeRunStats;
   dispose(): void;
 }
 
@@ -116,10 +118,18 @@ export interface NativeRecognizer {
   infer(refs: unknown[], control?: NativeRunControl): Promise<{ ref: unknown; ms: number }>;
   prepareInfer(input: NativeInput, options: NativeRecognizeOptions, control?: NativeRunControl): Promise<NativePreparedOutput>;
   /** Settles at once (converting the words to JS is all it does). */
-  finish(prepared: unknown, output: unknown, index: number, options: NativeRecognizeOptions): Promise<NativeRecognition>;
+  finish(prepared: unknown, output: unknown, index: number, options: NativeRecognizeOptions, control?: NativeRunControl): Promise<NativeRecognition>;
   release(...refs: unknown[]): void;
+  runStats(): NativeRunStats;
   info(): Omit<NativeModelInfo, 'refiner'> & { config: NativeRecognizerConfig };
   dispose(): void;
+}
+
+/** A model's network runs (binding/craft/session.h, RunGate): started since creation, running now, the most at once. @private */
+export interface NativeRunStats {
+  runs: number;
+  running: number;
+  peak: number;
 }
 
 /** @private */
@@ -131,6 +141,8 @@ export interface NativeCreateOptions {
   spinning: boolean;
   executionProviders: string[];
   deviceId: number;
+  /** Network runs of the model at once, whoever starts them (the scheduler's `concurrency`); 0 = no limit. */
+  maxConcurrentRuns?: number;
 }
 
 /** @private */

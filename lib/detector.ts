@@ -64,7 +64,8 @@ export class Detector {
     const model = resolveModel(o.model);
     const ortLibrary = resolveOrtLibrary(o.ortLibrary);
     try {
-      const native = await binding().createDetector({ ...o, model, ortLibrary });
+      // The session's run gate holds every network run to `concurrency`, the extra passes of scale 'auto' too.
+      const native = await binding().createDetector({ ...o, model, ortLibrary, maxConcurrentRuns: scheduling.concurrency });
       return new Detector(native, scheduling);
     } catch (err) {
       throw nativeError(err, stack);

@@ -59,7 +59,7 @@ export class Recognizer {
     const model = resolveModel(o.model, BUNDLED_RECOGNIZERS, 'recogniser');
     const ortLibrary = resolveOrtLibrary(o.ortLibrary);
     try {
-      const native = await binding().createRecognizer({ ...o, model, ortLibrary });
+      const native = await binding().createRecognizer({ ...o, model, ortLibrary, maxConcurrentRuns: scheduling.concurrency });
       return new Recognizer(native, scheduling);
     } catch (err) {
       throw nativeError(err, stack);

@@ -8,9 +8,13 @@
 //                       inference by concurrency × maxSize)
 //
 // Every native stage is an AsyncWorker on the libuv pool, so at most concurrency + stageConcurrency pool threads are
-// busy with one detector. A request that would go straight from prepare to inference (batches of 1, an inference
-// slot free, nothing prepared or preparing ahead of it) runs both in one native call holding the inference slot
-// (prepareInfer): one hand-over between threads less, the same order and bounds. Intermediate tensors stay in C++ (opaque refs) and are released as soon as a request settles.
+// busy with one detector. Network runs are held to `concurrency` where they run, in the session (binding/craft/session.h,
+// RunGate): the infer stage's, and also the extra passes of scale 'auto', which run inside prepare and finish; a
+// stage whose pass waits there for a slot keeps its pool thread. Each stage call gets a RunControl, so cancelling a
+// request stops its passes too. A request that could start its prepare now and would be inferred
+// alone right after runs prepare and infer in one native call holding the inference slot (prepareInfer): one
+// hand-over between threads less, the same order and bounds. Intermediate tensors stay in C++ (opaque refs) and are
+// released as soon as a request settles.
 import { performance } from 'node:perf_hooks';
 import { binding, type NativeInput, type NativePrepared, type NativePreparedOutput, type NativeRunControl } from './binding';
 import { craftError } from './errors';
@@ -31,8 +35,11 @@ export interface StageNative<O, R extends StageResult> {
   infer(refs: unknown[], control?: NativeRunControl): Promise<{ ref: unknown; ms: number }>;
   /** prepare + infer of one request in one native call (optional): one thread-pool hand-over less. */
   prepareInfer?(input: NativeInput, options: O, control?: NativeRunControl): Promise<NativePreparedOutput>;
-  finish(prepared: unknown, output: unknown, index: number, options: O): Promise<R>;
+  /** `control` cancels what finish itself runs (the detector's extra passes of scale 'auto'). */
+  finish(prepared: unknown, output: unknown, index: number, options: O, control?: NativeRunControl): Promise<R>;
   release(...refs: unknown[]): void;
+  /** The model's network runs, counted by the session (every run, not only the infer stage's). */
+  runStats(): { runs: number; running: number; peak: number };
 }
 
 type NativeDetectOptions = object;
@@ -71,6 +78,7 @@ interface Req {
   mark: number;
   queueMs: number;
   prepareControl?: NativeRunControl;
+  finishControl?: NativeRunControl;
   prepared?: NativePrepared;
   shape?: string;
   run?: Run;
@@ -170,6 +178,7 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
       inFlight: stages.preparing + stages.ready + stages.inferring + stages.finishing,
       stages,
       runningInferences: this.#inferBusy,
+      networkRuns: this.#native.runStats(),
       submitted: s.submitted,
       completed: s.completed,
       failed: s.failed,
@@ -481,8 +490,10 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
     r.state = 'finishing';
     r.queueMs += now - r.mark;
     this.#stageBusy++;
-    this.#stage([r], () => this.#native.finish(r.prepared!.ref, r.output!.ref, r.outIndex, r.opts as O),
-      () => { this.#stageBusy--; }, (result) => {
+    this.#stage([r], () => {
+      r.finishControl = new (binding().RunControl)();
+      return this.#native.finish(r.prepared!.ref, r.output!.ref, r.outIndex, r.opts as O, r.finishControl);
+    }, () => { this.#stageBusy--; r.finishControl = undefined; }, (result) => {
         if (r.state !== 'settled') {
           this.#stats.h.postprocess.observe(result.timings.postprocess);
           // The detector's finish leaves inference to us (a batch's time shared out); the recogniser measures its runs.
@@ -517,7 +528,10 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
         this.#finishQueue = this.#finishQueue.filter((x) => x !== r);
         break;
       case 'finishing':
-        break; // post-processing of one image is short; its result is dropped
+        // Post-processing of one image is short, but with scale 'auto' it may run whole network passes: stop them
+        // (the slot is given back when the native call returns, as for a prepare).
+        r.finishControl?.terminate();
+        break;
     }
     r.state = 'settled';
     if (r.prepared) this.#native.release(r.prepared.ref);

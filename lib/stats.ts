@@ -87,6 +87,13 @@ export interface DetectorStats {
   };
   /** Inferences running now (at most `config.concurrency`). */
   runningInferences: number;
+  /**
+   * The model's network runs, counted where they run (the session): every inference, every tile batch of a tiled
+   * image, and the extra passes of scale 'auto' (probe, large text, upscaled), which run inside the decode and
+   * post-processing stages. `running` (now) and `peak` (the most at once since creation) never exceed
+   * `config.concurrency`: a run over it waits for a slot.
+   */
+  networkRuns: { runs: number; running: number; peak: number };
   /** Counters since creation. */
   submitted: number;
   completed: number;

@@ -199,8 +199,9 @@ export interface CreateOptions {
    */
   spinning?: boolean;
   /**
-   * Inferences that may run at once (the inference pool). Decoding, pre- and post-processing of other requests
-   * overlap them (pipelining). Default 1: on CPU one run already uses `threads` cores; see docs/throughput.md.
+   * Inferences that may run at once (the inference pool): every network run of the model counts, the extra passes of
+   * `scale: 'auto'` included. Decoding, pre- and post-processing of other requests overlap them (pipelining).
+   * Default 1: on CPU one run already uses `threads` cores; see docs/throughput.md.
    */
   concurrency?: number;
   /**

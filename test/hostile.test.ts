@@ -619,6 +619,7 @@ Callers('2. the scheduler gives every slot back, whatever the binding does (sync
     infer: () => Promise.resolve({ ref: {}, ms: 1 }),
     finish: () => Promise.resolve({ width: 10, height: 10, words: [], scale: 1, timings: { decode: 1, preprocess: 1, inference: 0, postprocess: 1 } }),
     release: () => {},
+    runStats: () => ({ runs: 0, running: 0, peak: 0 }),
   };
   const s = new Scheduler(fake as never, { concurrency: 1, stageConcurrency: 1, maxQueue: Infinity, batch: { maxSize: 1, maxDelayMs: 0 } });
   const opts = {} as never;

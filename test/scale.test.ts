@@ -115,3 +115,57 @@ S('options: scale and characters are validated', async ({ detector }) => {
 });
 
 S.run();
+
+// The extra passes of scale 'auto' run inside the scheduler's prepare and finish stages, not its inference stage: the
+// session's run gate (binding/craft/session.h, RunGate) holds them to `concurrency` too, and the stage's RunControl
+// cancels them. The setting: the README image at 0.2x (128 x 84, letters 3-7 px) with canvasSize 160 fits one canvas
+// at the fixed scale, and its words then ask for an upscaled pass in finish that the canvas cuts into about 24 tiles.
+const POOL = suite('scale auto: the extra passes keep to the inference pool and its cancellation');
+const TINY = rescale(IMAGE, 0.2);
+const UPSCALED = { scale: 'auto' as const, canvasSize: 160 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+POOL('network runs never exceed concurrency, the passes run in finish included', async () => {
+  const detector = await Detector.create({ threads: 1, concurrency: 1, stageConcurrency: 2 });
+  try {
+    const results = await Promise.all(Array.from({ length: 4 }, () => detector.detect(TINY, UPSCALED)));
+    for (const r of results) assert.ok(r.passes.some((p) => p.role === 'main' && p.tiles > 4), JSON.stringify(r.passes));
+    const { networkRuns, batches } = detector.stats();
+    assert.is(batches.runs, 4, 'the infer stage ran one inference per image');
+    assert.ok(networkRuns.runs > 4 * 4, `${networkRuns.runs} network runs (the finish passes' tiles counted)`);
+    assert.is(networkRuns.running, 0);
+    assert.is(networkRuns.peak, 1, 'at most concurrency (1) network runs at once');
+    await detector.dispose();
+    assert.equal(detector.stats().networkRuns, networkRuns, 'stats() after dispose keeps the counts');
+  } finally {
+    await detector.dispose();
+  }
+});
+
+POOL('an abort stops the passes that finish runs', async () => {
+  const detector = await Detector.create({ threads: 1, concurrency: 1, stageConcurrency: 1 });
+  const runs = () => detector.stats().networkRuns.runs;
+  try {
+    let r0 = runs();
+    await detector.detect(TINY, UPSCALED);
+    const full = runs() - r0;
+    assert.ok(full >= 10, `${full} runs for the whole detection`);
+    // Abort once finish is into its upscaled pass (the main inference and two of its tiles have run).
+    const ac = new AbortController();
+    r0 = runs();
+    const pending = detector.detect(TINY, { ...UPSCALED, signal: ac.signal });
+    const t0 = Date.now();
+    while (runs() - r0 < 3 && Date.now() - t0 < 20_000) await sleep(1);
+    ac.abort();
+    await rejects(() => pending, { name: 'AbortError' });
+    // The aborted finish holds the only stage slot until its native call returns: a detection submitted now starts
+    // after it, so the runs counted when this one is done are all the aborted request ever ran (plus this one's).
+    await detector.detect(TINY, { scale: 'fixed' });
+    const aborted = runs() - r0 - 1;
+    assert.ok(aborted < full / 2, `the aborted detection ran ${aborted} of ${full} network runs`);
+  } finally {
+    await detector.dispose();
+  }
+});
+
+POOL.run();

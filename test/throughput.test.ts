@@ -382,6 +382,7 @@ function scriptedNative() {
       return later(r, `finish ${p}`);
     },
     release: (...refs: unknown[]) => { released.push(...refs); },
+    runStats: () => ({ runs: 0, running: 0, peak: 0 }),
   };
   const step = async () => { await new Promise((r) => setImmediate(r)); gates.shift()!(); await new Promise((r) => setImmediate(r)); };
   return { native, calls, released, step, setFail: (v: boolean) => { fail = v; }, setSlowFinish: (v: boolean) => { slowFinish = v; } };

@@ -16,7 +16,7 @@ FUZZ_SEED="${FUZZ_SEED:-7}"
 JOBS="${JOBS:-2}"
 
 cmake -S "$ROOT/test/native" -B "$BUILD" -DCRAFT_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build "$BUILD" -j "$JOBS" --target postprocess_test decode_test recognize_test
+cmake --build "$BUILD" -j "$JOBS" --target postprocess_test decode_test recognize_test scale_test
 
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:halt_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
@@ -39,6 +39,9 @@ if grep -E "ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:" "$BUILD/deco
 
 echo "== recognize_test (ASan+UBSan): PIL resize, crops, decoders, random regions and outputs"
 "$BUILD/recognize_test" "$ROOT/test/fixtures/recognition" | tail -n 3 || status=1
+
+echo "== scale_test (ASan+UBSan): scale planning, character split on hand-made region maps"
+"$BUILD/scale_test" | tail -n 3 || status=1
 
 if [ "$status" -eq 0 ]; then echo "asan: clean"; else echo "asan: FAILED (see $BUILD/decode_test.stderr)"; fi
 exit "$status"

@@ -21,16 +21,14 @@ ScalePlan PlanScales(std::vector<float> heights, double fixed, double maxScale) 
   const float small = Percentile(heights, 0.25);
   const double atFixed = small * fixed;
   if (atFixed < kGoodLow || atFixed > kGoodHigh) plan.main = std::min<double>(maxScale, kTargetHeight / small);
-  // Words the main scale makes too tall: a second pass for them, if they are not a stray few in a crowd of others.
+  // Words the main scale makes too tall: a second pass for them, however few (a headline may be one word). Their
+  // scale is always below main x kTargetHeight / kGoodHigh (< main / 2), so the pass is never a near-copy of the main.
   const float largeFrom = static_cast<float>(kGoodHigh / plan.main);
   std::vector<float> large;
   for (float h : heights) if (h > largeFrom) large.push_back(h);
   if (!large.empty()) {
-    const double second = kTargetHeight / Percentile(large, 0.5);
-    if (second < plan.main / 1.5) {
-      plan.second = second;
-      plan.largeFrom = largeFrom;
-    }
+    plan.second = kTargetHeight / Percentile(large, 0.5);
+    plan.largeFrom = largeFrom;
   }
   return plan;
 }

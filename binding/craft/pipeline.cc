@@ -137,7 +137,7 @@ cv::Mat LoadImage(const ImageInput& input, uint64_t maxPixels) {
 
 Detector::Detector(const SessionOptions& options) : session_(options) {}
 
-PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& options) const {
+PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& options, RunControl* control) const {
   auto t0 = Clock::now();
   cv::Mat rgb = LoadImage(input, options.maxPixels);
   const double decode = MsSince(t0);
@@ -174,7 +174,7 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
   probeOptions.heatmaps = false;
   probeOptions.polygons = false;
   probeOptions.refine = false;
-  DetectResult probe = RunPass(rgb, probeOptions);
+  DetectResult probe = RunPass(rgb, probeOptions, control);
   std::vector<float> heights;
   for (const Word& w : probe.words) heights.push_back(ShortSide(w) / kDetectedToTruth);
   const ScalePlan plan = PlanScales(heights, fixed, maxScale);
@@ -183,7 +183,7 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
   if (plan.second > 0) {
     DetectOptions secondOptions = AtScale(options, plan.second, rgb.cols, rgb.rows);
     secondOptions.heatmaps = false;
-    DetectResult second = RunPass(rgb, secondOptions);
+    DetectResult second = RunPass(rgb, secondOptions, control);
     for (Word& w : second.words) {
       if (ShortSide(w) / kDetectedToTruth > plan.largeFrom) large.push_back(std::move(w));
     }
@@ -203,12 +203,13 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
   return prepared;
 }
 
-DetectResult Detector::RunPass(const cv::Mat& rgb, const DetectOptions& options) const {
+DetectResult Detector::RunPass(const cv::Mat& rgb, const DetectOptions& options, RunControl* control) const {
+  if (control != nullptr && control->terminated()) throw Error(ErrorCode::kAborted, "Detection was aborted");
   PreparedImage prepared = PrepareAt(rgb, ImageInput{}, options);
-  ModelOutput output = Infer({&prepared}, nullptr);
+  ModelOutput output = Infer({&prepared}, control);
   prepared.tensor = {};
   prepared.rgb.release();
-  return Finish(prepared, output, 0, options);
+  return Finish(prepared, output, 0, options, control);
 }
 
 PreparedImage Detector::PrepareAt(const cv::Mat& rgb, const ImageInput& input, const DetectOptions& options) const {
@@ -316,7 +317,7 @@ ModelOutput Detector::Infer(const std::vector<const PreparedImage*>& batch, RunC
 }
 
 DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& output, int index,
-                              const DetectOptions& options) const {
+                              const DetectOptions& options, RunControl* control) const {
   auto t0 = Clock::now();
   DetectResult result;
   result.width = image.width;
@@ -366,7 +367,7 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
     pass.scale = result.scale;
     pass.tiles = result.tiles;
   }
-  if (!image.source.empty()) RefineScales(image, options, result);
+  if (!image.source.empty()) RefineScales(image, options, result, control);
   result.words = MergePasses(std::move(result.words), image.largeWords);
   if (options.heatmaps) {
     result.hasHeatmaps = true;
@@ -379,7 +380,8 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
   return result;
 }
 
-void Detector::RefineScales(const PreparedImage& image, const DetectOptions& options, DetectResult& result) const {
+void Detector::RefineScales(const PreparedImage& image, const DetectOptions& options, DetectResult& result,
+                            RunControl* control) const {
   std::vector<float> heights;
   for (const Word& w : result.words) heights.push_back(ShortSide(w) / kDetectedToTruth);
   double next = PlanUpscale(heights, result.scale, image.maxScale);
@@ -393,7 +395,7 @@ void Detector::RefineScales(const PreparedImage& image, const DetectOptions& opt
   if (next > 0) {
     // Another main pass (larger for small text, smaller for large text); the old main pass's words that the new scale
     // would put outside the good range stay (as a 'large' or 'small' pass) and replace what they cover.
-    DetectResult pass = RunPass(image.source, AtScale(options, next, image.width, image.height));
+    DetectResult pass = RunPass(image.source, AtScale(options, next, image.width, image.height), control);
     const bool up = pass.scale > result.scale;
     std::vector<Word> keep;
     for (Word& w : result.words) {
@@ -413,7 +415,7 @@ void Detector::RefineScales(const PreparedImage& image, const DetectOptions& opt
     // A few words too tall for the main scale (a headline): a pass for them, as after a probe.
     DetectOptions o = AtScale(options, plan.second, image.width, image.height);
     o.heatmaps = false;
-    DetectResult second = RunPass(image.source, o);
+    DetectResult second = RunPass(image.source, o, control);
     std::vector<Word> large;
     for (Word& w : second.words) {
       if (ShortSide(w) / kDetectedToTruth > plan.largeFrom) large.push_back(std::move(w));
@@ -462,13 +464,13 @@ void Detector::InferTiled(const PreparedImage& image, RunControl* control, Model
 }
 
 DetectResult Detector::Detect(const ImageInput& input, const DetectOptions& options, RunControl* control) const {
-  PreparedImage prepared = Prepare(input, options);
+  PreparedImage prepared = Prepare(input, options, control);
   auto t0 = Clock::now();
   ModelOutput output = Infer({&prepared}, control);
   const double inference = MsSince(t0);
   prepared.tensor = {};  // release the input tensor (or the tiles' source image) before post-processing
   prepared.rgb.release();
-  DetectResult result = Finish(prepared, output, 0, options);
+  DetectResult result = Finish(prepared, output, 0, options, control);
   result.timings.inference = inference;
   return result;
 }

@@ -105,11 +105,16 @@ class Detector {
   // Runs the whole pipeline on the calling thread. Thread-safe: many threads may call it at once.
   DetectResult Detect(const ImageInput& input, const DetectOptions& options, RunControl* control = nullptr) const;
 
-  // Stages, for callers that batch: Prepare each image, Infer a same-shape batch, Finish each.
-  PreparedImage Prepare(const ImageInput& input, const DetectOptions& options) const;
+  // Stages, for callers that batch: Prepare each image, Infer a same-shape batch, Finish each. Prepare and Finish run
+  // network passes of their own with scale 'auto' (the probe; large-text and upscaled passes): `control` cancels
+  // them (kAborted) like an inference.
+  PreparedImage Prepare(const ImageInput& input, const DetectOptions& options, RunControl* control = nullptr) const;
   ModelOutput Infer(const std::vector<const PreparedImage*>& batch, RunControl* control) const;
-  DetectResult Finish(const PreparedImage& image, const ModelOutput& output, int index,
-                      const DetectOptions& options) const;
+  DetectResult Finish(const PreparedImage& image, const ModelOutput& output, int index, const DetectOptions& options,
+                      RunControl* control = nullptr) const;
+
+  // The model's network runs (session.h, RunGate): every one, the extra passes of scale 'auto' included.
+  RunStats runStats() const { return session_.runStats(); }
 
   const ModelInfo& info() const { return session_.info(); }
 
@@ -117,10 +122,11 @@ class Detector {
   // Prepare after decoding, at the scale the options give (CRAFT's canvasSize/magRatio).
   PreparedImage PrepareAt(const cv::Mat& rgb, const ImageInput& input, const DetectOptions& options) const;
   // A whole pass (prepare, infer, finish) on a decoded image: its words in original pixels.
-  DetectResult RunPass(const cv::Mat& rgb, const DetectOptions& options) const;
+  DetectResult RunPass(const cv::Mat& rgb, const DetectOptions& options, RunControl* control) const;
   // scale 'auto', after the main pass: another main pass when its words are too small (PlanUpscale) or, without a
   // probe, too large (PlanScales), or a pass for a few large words (autoscale.h).
-  void RefineScales(const PreparedImage& image, const DetectOptions& options, DetectResult& result) const;
+  void RefineScales(const PreparedImage& image, const DetectOptions& options, DetectResult& result,
+                    RunControl* control) const;
   // Runs a tiled image's tiles (batched) and stitches their maps into item `index` of `out`.
   void InferTiled(const PreparedImage& image, RunControl* control, ModelOutput& out, int index) const;
 

@@ -107,6 +107,7 @@ class Recognizer {
 
   const ModelInfo& info() const { return session_.info(); }
   const RecognizerConfig& config() const { return session_.config(); }
+  RunStats runStats() const { return session_.runStats(); }
 
  private:
   RecognizerSession session_;

@@ -1,5 +1,7 @@
 #include "session.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 
@@ -144,7 +146,33 @@ void RunControl::Terminate() {
 bool RunControl::terminated() const { return terminated_.load(std::memory_order_acquire); }
 Ort::RunOptions& RunControl::options() { return *options_; }
 
-OrtModel::OrtModel(const SessionOptions& o) {
+void RunGate::Acquire(RunControl* control) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (limit_ > 0 && stats_.running >= limit_) {
+    // RunControl::Terminate does not know this gate: look at it a few times a second while waiting.
+    if (control != nullptr && control->terminated()) throw Error(ErrorCode::kAborted, "Inference was aborted");
+    freed_.wait_for(lock, std::chrono::milliseconds(20));
+  }
+  if (control != nullptr && control->terminated()) throw Error(ErrorCode::kAborted, "Inference was aborted");
+  stats_.runs++;
+  stats_.running++;
+  stats_.peak = std::max(stats_.peak, stats_.running);
+}
+
+void RunGate::Release() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stats_.running--;
+  }
+  freed_.notify_one();
+}
+
+RunStats RunGate::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stats_;
+}
+
+OrtModel::OrtModel(const SessionOptions& o) : gate_(std::max(0, o.maxConcurrentRuns)) {
   LoadOrtRuntime(o.ortLibrary);
   name_ = ModelName(o);
   const std::string& name = name_;
@@ -201,6 +229,11 @@ std::vector<Ort::Value> OrtModel::RunRaw(const float* input, const int64_t* shap
   // The tensor borrows the caller's buffer: no copy of the (possibly large) input.
   Ort::Value tensor = Ort::Value::CreateTensor<float>(mem, const_cast<float*>(input), count, shape, rank);
   const char* in_names[] = {info_.inputName.c_str()};
+  gate_.Acquire(control);
+  struct Slot {
+    RunGate& gate;
+    ~Slot() { gate.Release(); }
+  } slot{gate_};
   try {
     Ort::RunOptions default_options{nullptr};
     Ort::RunOptions& ro = control != nullptr ? control->options() : default_options;

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,7 @@ struct SessionOptions {
   bool intraOpSpinning = true;        // ORT's spin-wait between ops; off saves CPU when many sessions share cores
   std::vector<std::string> executionProviders{"cpu"};  // tried in order: "tensorrt", "cuda", "cpu"
   int deviceId = 0;
+  int maxConcurrentRuns = 0;          // network runs of this model at once (RunGate); 0 = no limit
 };
 
 struct ProviderAttempt {
@@ -85,6 +88,32 @@ const float* FloatOutputData(const Ort::Value& value, size_t count, const std::s
 // "float32", "float16", "uint8", ...: ONNX element type names for messages.
 std::string ElementTypeName(int onnxElementType);
 
+// Network runs of one model: counted, and at most `limit` at once (0 = no limit), whoever runs them. The facade's
+// scheduler starts at most `concurrency` inference stages, but the extra passes of scale 'auto' (the probe, the
+// large-text and upscaled passes) run inside its prepare and finish stages, which it does not count as inferences;
+// without this gate they ran beside the pool's inferences and oversubscribed the cores the pool was sized for
+// (each run has `threads` intra-op threads). A run over the limit waits for a slot; a terminated control ends the
+// wait (kAborted), so a cancelled request never starts another run.
+struct RunStats {
+  uint64_t runs = 0;  // started since creation
+  int running = 0;    // now
+  int peak = 0;       // the most at once
+};
+
+class RunGate {
+ public:
+  explicit RunGate(int limit) : limit_(limit) {}
+  void Acquire(RunControl* control);
+  void Release();
+  RunStats stats() const;
+
+ private:
+  const int limit_;
+  mutable std::mutex mutex_;
+  std::condition_variable freed_;
+  RunStats stats_;
+};
+
 // An ONNX model opened on the first requested execution provider that loads it: input/output names, the batch
 // dimension and the custom metadata are read; interface checks are the subclasses' (CRAFT, recogniser).
 class OrtModel {
@@ -95,6 +124,7 @@ class OrtModel {
   OrtModel& operator=(const OrtModel&) = delete;
 
   const ModelInfo& info() const { return info_; }
+  RunStats runStats() const { return gate_.stats(); }
 
  protected:
   // Runs the single input [shape] (borrowed) and returns the requested outputs; ORT failures become kInference, a
@@ -105,6 +135,7 @@ class OrtModel {
   std::unique_ptr<Ort::Session> session_;
   ModelInfo info_;
   std::string name_;  // for messages: the path in quotes, or <N bytes>
+  mutable RunGate gate_;  // every RunRaw goes through it
 };
 
 // "[1,?,32,100]" for messages.

@@ -106,6 +106,7 @@ function registerDetectorMetrics(registry, stats) {
   custom('craft_in_flight', 'Requests started and not settled, by stage', 'gauge', (s) =>
     Object.entries(s.stages).map(([stage, v]) => ({ labels: { stage }, value: v })));
   custom('craft_running_inferences', 'Inferences running now', 'gauge', (s) => [{ value: s.runningInferences }]);
+  custom('craft_network_runs_total', 'Network runs of the model (every tile and scale-auto pass; craft_inference_runs_total counts the infer stage only)', 'counter', (s) => [{ value: s.networkRuns.runs }]);
   custom('craft_stage_seconds', 'Time per stage (queue, decode, preprocess, inference, postprocess, total)', 'histogram', (s) => {
     const values = [];
     for (const [stage, h] of Object.entries(s.timings)) {

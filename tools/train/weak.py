@@ -106,7 +106,7 @@ class RealSet:
                     if line.strip():
                         it = json.loads(line)
                         if is_dev(os.path.basename(it['image'])):
-                            continue  # held out: detection is measured on these pages (tools/train/dev_split.py)
+                            continue  # held out: detection is measured on these pages (bench/devset.js and bench/finetune.js evaluate them)
                         self.items.append((os.path.join(root, it['image']), it['words']))
         if not self.items:
             raise SystemExit('no real images (--real)')

@@ -1,0 +1,287 @@
+// Known-answer tests of scale 'auto''s planning (autoscale.h: PlanScales, PlanUpscale) and of the character split and
+// calibrated scores (characters.h: ScoreWords), on hand-made height lists and region maps (no model, no ONNX Runtime).
+//
+//   scale_test
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <vector>
+
+#include "autoscale.h"
+#include "characters.h"
+
+using craft::Point;
+using craft::Word;
+
+namespace {
+
+int failures = 0;
+int checks = 0;
+
+#define CHECK(cond, ...)                                        \
+  do {                                                          \
+    checks++;                                                   \
+    if (!(cond)) {                                              \
+      failures++;                                               \
+      std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+      std::fprintf(stderr, __VA_ARGS__);                        \
+      std::fprintf(stderr, "\n");                               \
+    }                                                           \
+  } while (0)
+
+bool Near(double a, double b, double tol) { return std::fabs(a - b) <= tol; }
+
+std::vector<float> Repeat(float h, int n) { return std::vector<float>(n, h); }
+
+std::vector<float> Concat(std::vector<float> a, const std::vector<float>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+// ---- PlanScales / PlanUpscale ------------------------------------------------------------------------------------
+
+void TestPlanScales() {
+  const double big = 64.0;  // maxScale that never binds
+  {
+    // One text size the fixed scale already puts in the good range (10 px at 1.5 = 15 px): exactly the fixed pass.
+    const auto p = craft::PlanScales(Repeat(10.f, 40), 1.5, big);
+    CHECK(p.main == 1.5 && p.second == 0, "single good size: main %g second %g", p.main, p.second);
+  }
+  {
+    // Tiny text (4 px, 6 px at the fixed scale): one pass at the scale that puts it at kTargetHeight (30 / 4 = 7.5).
+    const auto p = craft::PlanScales(Repeat(4.f, 40), 1.5, big);
+    CHECK(Near(p.main, craft::kTargetHeight / 4.0, 1e-6) && p.second == 0, "tiny: main %g second %g", p.main, p.second);
+    // ... clamped to maxScale (maxPixels).
+    const auto q = craft::PlanScales(Repeat(4.f, 40), 1.5, 3.0);
+    CHECK(q.main == 3.0 && q.second == 0, "tiny, maxScale 3: main %g second %g", q.main, q.second);
+  }
+  {
+    // Huge text (100 px, 150 px at the fixed scale, a poster): one pass scaled down to put it at 30 px.
+    const auto p = craft::PlanScales(Repeat(100.f, 20), 1.5, big);
+    CHECK(Near(p.main, 0.3, 1e-6) && p.second == 0, "huge: main %g second %g", p.main, p.second);
+  }
+  {
+    // Headline over body text: 40 body words of 10 px and 5 headline words of 80 px (120 px at the fixed scale).
+    // The body keeps the fixed scale; the headline gets a second pass at 30 / 80, and words from kGoodHigh / 1.5
+    // original pixels up belong to it.
+    const auto p = craft::PlanScales(Concat(Repeat(10.f, 40), Repeat(80.f, 5)), 1.5, big);
+    CHECK(p.main == 1.5, "mixed: main %g", p.main);
+    CHECK(Near(p.second, 30.0 / 80.0, 1e-6), "mixed: second %g", p.second);
+    CHECK(Near(p.largeFrom, craft::kGoodHigh / 1.5, 1e-4), "mixed: largeFrom %g", p.largeFrom);
+    // One large word among many (a one-word headline) gets its pass too.
+    const auto one = craft::PlanScales(Concat(Repeat(10.f, 100), {90.f}), 1.5, big);
+    CHECK(one.main == 1.5 && Near(one.second, 30.0 / 90.0, 1e-6), "one headline word: main %g second %g", one.main,
+          one.second);
+    // The headline's scale is its median height's: two sizes of large text -> the middle one.
+    const auto q = craft::PlanScales(Concat(Repeat(10.f, 40), {60.f, 80.f, 100.f}), 1.5, big);
+    CHECK(Near(q.second, 30.0 / 80.0, 1e-6), "mixed, three large sizes: second %g", q.second);
+  }
+  {
+    // The main scale follows the page's small text (25th percentile): 30 % tiny (4 px) and 70 % body (10 px) text
+    // -> the tiny text's scale (7.5); at 7.5 the body is 75 px, over kGoodHigh: a second pass puts it at 30 px.
+    const auto p = craft::PlanScales(Concat(Repeat(4.f, 30), Repeat(10.f, 70)), 1.5, big);
+    CHECK(Near(p.main, 7.5, 1e-6), "small quarter: main %g", p.main);
+    CHECK(Near(p.second, 3.0, 1e-6) && Near(p.largeFrom, craft::kGoodHigh / 7.5, 1e-4),
+          "small quarter: second %g largeFrom %g", p.second, p.largeFrom);
+  }
+  {
+    // Both ends of the good range are inside it: no change.
+    const double lo = craft::kGoodLow / 1.5 + 1e-3, hi = craft::kGoodHigh / 1.5 - 1e-3;
+    CHECK(craft::PlanScales(Repeat(static_cast<float>(lo), 10), 1.5, big).main == 1.5, "at kGoodLow");
+    CHECK(craft::PlanScales(Repeat(static_cast<float>(hi), 10), 1.5, big).main == 1.5, "at kGoodHigh");
+  }
+  {
+    // Too few words for an estimate (after dropping non-positive and NaN heights): the fixed pass alone.
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    const auto p = craft::PlanScales({4.f, 4.f, 0.f, -3.f, nan}, 1.5, big);
+    CHECK(p.main == 1.5 && p.second == 0, "two valid heights: main %g second %g", p.main, p.second);
+    const auto q = craft::PlanScales({}, 1.5, big);
+    CHECK(q.main == 1.5 && q.second == 0, "no heights: main %g", q.main);
+    const auto r = craft::PlanScales({4.f, 4.f, 4.f, nan}, 1.5, big);
+    CHECK(Near(r.main, 7.5, 1e-6), "three valid heights: main %g", r.main);
+  }
+}
+
+void TestPlanUpscale() {
+  const double big = 64.0;
+  // Main-pass words of 5 px at scale 1.5 (7.5 px, under kGoodLow): the scale that puts them at 30 px (6).
+  CHECK(Near(craft::PlanUpscale(Repeat(5.f, 20), 1.5, big), 6.0, 1e-6), "5 px: %g",
+        craft::PlanUpscale(Repeat(5.f, 20), 1.5, big));
+  // 2 px: 15 would be needed; at most kMaxUpscale x the main scale.
+  CHECK(Near(craft::PlanUpscale(Repeat(2.f, 20), 1.5, big), craft::kMaxUpscale * 1.5, 1e-6), "2 px: %g",
+        craft::PlanUpscale(Repeat(2.f, 20), 1.5, big));
+  // ... and within maxScale.
+  CHECK(Near(craft::PlanUpscale(Repeat(2.f, 20), 1.5, 4.0), 4.0, 1e-6), "2 px, maxScale 4");
+  // A gain under 1.25x is not worth a pass.
+  CHECK(craft::PlanUpscale(Repeat(2.f, 20), 1.5, 1.8) == 0, "2 px, maxScale 1.8");
+  // Text already in range, or too few words: no pass.
+  CHECK(craft::PlanUpscale(Repeat(10.f, 20), 1.5, big) == 0, "10 px");
+  CHECK(craft::PlanUpscale({2.f, 2.f}, 1.5, big) == 0, "two words");
+}
+
+// ---- ScoreWords -------------------------------------------------------------------------------------------------
+
+struct Peak {
+  float x, y, height, sigma;
+};
+
+// A region map of isotropic Gaussians (CRAFT's character target: peak `height` at the character's centre).
+std::vector<float> GaussianMap(int w, int h, const std::vector<Peak>& peaks) {
+  std::vector<float> map(static_cast<size_t>(w) * h, 0.f);
+  for (int y = 0; y < h; y++) {
+    for (int x = 0; x < w; x++) {
+      float v = 0.f;
+      for (const Peak& p : peaks) {
+        const float d2 = (x - p.x) * (x - p.x) + (y - p.y) * (y - p.y);
+        v = std::max(v, p.height * std::exp(-d2 / (2 * p.sigma * p.sigma)));
+      }
+      map[static_cast<size_t>(y) * w + x] = v;
+    }
+  }
+  return map;
+}
+
+Word Box(Point a, Point b, Point c, Point d, float score = 0.9f) {
+  Word w;
+  w.box = {a, b, c, d};
+  w.score = score;
+  return w;
+}
+
+Point Centre(const std::array<Point, 4>& q) {
+  return {(q[0].x + q[1].x + q[2].x + q[3].x) / 4, (q[0].y + q[1].y + q[2].y + q[3].y) / 4};
+}
+
+float MinX(const std::array<Point, 4>& q) {
+  return std::min(std::min(q[0].x, q[1].x), std::min(q[2].x, q[3].x));
+}
+float MaxX(const std::array<Point, 4>& q) {
+  return std::max(std::max(q[0].x, q[1].x), std::max(q[2].x, q[3].x));
+}
+
+void TestThreeCharacters() {
+  // Three separated characters at x = 40, 100, 160 in a 200 x 60 map; the word box spans x 20..180, y 15..45.
+  const int W = 200, H = 60;
+  const auto map = GaussianMap(W, H, {{40, 30, 1.f, 8}, {100, 30, 1.f, 8}, {160, 30, 1.f, 8}});
+  std::vector<Word> words = {Box({20, 15}, {180, 15}, {180, 45}, {20, 45}, 1.07f)};
+  craft::ScoreWords(map.data(), W, H, 0.4f, true, words);
+  const Word& w = words[0];
+  CHECK(w.characters.size() == 3, "three peaks: %zu characters", w.characters.size());
+  CHECK(Near(w.rawScore, 1.07, 1e-6), "rawScore keeps the incoming max: %g", w.rawScore);
+  CHECK(Near(w.score, 1.0, 0.01), "score of three full peaks: %g", w.score);
+  if (w.characters.size() != 3) return;
+  const float want[3] = {40, 100, 160};
+  for (int k = 0; k < 3; k++) {
+    const Point c = Centre(w.characters[k]);
+    // In reading order, each around its own peak (the first and last are bounded by the word's ends, 20 and 180,
+    // and the valleys at 70 and 130, so their centres are 45, 100, 155).
+    const float centre = k == 0 ? 45.f : k == 2 ? 155.f : 100.f;
+    CHECK(Near(c.x, centre, 2.0) && Near(c.y, 30, 2.0), "character %d centre (%g, %g), peak at %g", k, c.x, c.y, want[k]);
+    CHECK(MinX(w.characters[k]) <= want[k] && MaxX(w.characters[k]) >= want[k], "character %d contains its peak", k);
+    // Boxes come clockwise from the top-left corner, like the word's.
+    CHECK(w.characters[k][0].x < w.characters[k][1].x && w.characters[k][1].y < w.characters[k][2].y,
+          "character %d corner order", k);
+  }
+  CHECK(Near(MaxX(w.characters[0]), 70, 2.0) && Near(MinX(w.characters[1]), 70, 2.0), "first boundary at the valley: %g",
+        MaxX(w.characters[0]));
+  CHECK(Near(MaxX(w.characters[1]), 130, 2.0) && Near(MinX(w.characters[2]), 130, 2.0), "second boundary: %g",
+        MaxX(w.characters[1]));
+  CHECK(Near(MinX(w.characters[0]), 20, 1.0) && Near(MaxX(w.characters[2]), 180, 1.0), "word ends bound the ends");
+  // The same word without characters: the same score, no boxes.
+  std::vector<Word> plain = {Box({20, 15}, {180, 15}, {180, 45}, {20, 45}, 1.07f)};
+  craft::ScoreWords(map.data(), W, H, 0.4f, false, plain);
+  CHECK(plain[0].characters.empty() && Near(plain[0].score, w.score, 1e-6), "characters: false");
+}
+
+void TestScores() {
+  const int W = 200, H = 60;
+  std::vector<Word> box = {Box({20, 15}, {180, 15}, {180, 45}, {20, 45}, 1.2f)};
+  // An overshooting model (peaks 1.2) saturates per character: score 1, not 1.2.
+  auto words = box;
+  auto over = GaussianMap(W, H, {{40, 30, 1.2f, 8}, {100, 30, 1.2f, 8}, {160, 30, 1.2f, 8}});
+  craft::ScoreWords(over.data(), W, H, 0.4f, false, words);
+  CHECK(Near(words[0].score, 1.0, 1e-6) && Near(words[0].rawScore, 1.2, 1e-6), "overshoot: score %g raw %g",
+        words[0].score, words[0].rawScore);
+  // One weak character lowers the word: (1 + 0.6 + 1) / 3.
+  words = box;
+  auto weak = GaussianMap(W, H, {{40, 30, 1.2f, 8}, {100, 30, 0.6f, 8}, {160, 30, 1.2f, 8}});
+  craft::ScoreWords(weak.data(), W, H, 0.4f, true, words);
+  CHECK(words[0].characters.size() == 3, "weak middle character still a character: %zu", words[0].characters.size());
+  CHECK(Near(words[0].score, 2.6 / 3, 0.01), "weak middle: score %g", words[0].score);
+  // Nothing above lowText inside the box: the clamped incoming score, no characters.
+  words = box;
+  std::vector<float> empty(static_cast<size_t>(W) * H, 0.f);
+  craft::ScoreWords(empty.data(), W, H, 0.4f, true, words);
+  CHECK(Near(words[0].score, 1.0, 1e-6) && words[0].characters.empty(), "empty map: score %g", words[0].score);
+  // A degenerate (0, 0) box and a NaN score: score 0 (in [0, 1]), no characters, no crash.
+  std::vector<Word> degenerate = {Box({5, 5}, {5, 5}, {5, 5}, {5, 5}, std::numeric_limits<float>::quiet_NaN())};
+  craft::ScoreWords(over.data(), W, H, 0.4f, true, degenerate);
+  CHECK(degenerate[0].score == 0.f && degenerate[0].characters.empty(), "degenerate: score %g", degenerate[0].score);
+  // A box partly outside the map: clipped, the character inside still found.
+  std::vector<Word> outside = {Box({150, 15}, {260, 15}, {260, 45}, {150, 45})};
+  craft::ScoreWords(over.data(), W, H, 0.4f, true, outside);
+  CHECK(outside[0].characters.size() == 1, "box over the edge: %zu characters", outside[0].characters.size());
+}
+
+void TestMerging() {
+  const int W = 200, H = 60;
+  // Two peaks 8 px apart (sigma 8): the valley between them is about 0.9 of the peaks (after the profile's [1 2 1]
+  // smoothing), not prominent (kPeakProminence 0.15): one character. 14 px apart: about 0.72, two characters.
+  for (const auto& [gap, want] : std::vector<std::pair<float, size_t>>{{8.f, 1}, {14.f, 2}}) {
+    const auto map = GaussianMap(W, H, {{100 - gap / 2, 30, 1.f, 8}, {100 + gap / 2, 30, 1.f, 8}});
+    std::vector<Word> words = {Box({70, 15}, {130, 15}, {130, 45}, {70, 45})};
+    craft::ScoreWords(map.data(), W, H, 0.4f, true, words);
+    CHECK(words[0].characters.size() == want, "gap %g: %zu characters, want %zu", gap, words[0].characters.size(),
+          want);
+  }
+}
+
+void TestVertical() {
+  // A vertical word (taller than wide): characters from top to bottom.
+  const int W = 60, H = 200;
+  const auto map = GaussianMap(W, H, {{30, 40, 1.f, 8}, {30, 100, 1.f, 8}, {30, 160, 1.f, 8}});
+  std::vector<Word> words = {Box({15, 20}, {45, 20}, {45, 180}, {15, 180})};
+  craft::ScoreWords(map.data(), W, H, 0.4f, true, words);
+  CHECK(words[0].characters.size() == 3, "vertical: %zu characters", words[0].characters.size());
+  if (words[0].characters.size() != 3) return;
+  const float want[3] = {45, 100, 155};
+  for (int k = 0; k < 3; k++) {
+    const Point c = Centre(words[0].characters[k]);
+    CHECK(Near(c.y, want[k], 2.0) && Near(c.x, 30, 2.0), "vertical character %d centre (%g, %g)", k, c.x, c.y);
+  }
+}
+
+void TestRotated() {
+  // A word rotated by 20 degrees about (100, 100): peaks at -40, 0, 40 along its axis; characters follow the axis.
+  const int W = 200, H = 200;
+  const float a = 20.f * 3.14159265f / 180.f, ca = std::cos(a), sa = std::sin(a);
+  auto at = [&](float u, float v) { return Point{100 + u * ca - v * sa, 100 + u * sa + v * ca}; };
+  std::vector<Peak> peaks;
+  for (float u : {-40.f, 0.f, 40.f}) peaks.push_back({at(u, 0).x, at(u, 0).y, 1.f, 8});
+  const auto map = GaussianMap(W, H, peaks);
+  std::vector<Word> words = {Box(at(-70, -15), at(70, -15), at(70, 15), at(-70, 15))};
+  craft::ScoreWords(map.data(), W, H, 0.4f, true, words);
+  CHECK(words[0].characters.size() == 3, "rotated: %zu characters", words[0].characters.size());
+  if (words[0].characters.size() != 3) return;
+  const float along[3] = {-45, 0, 45};  // bounded by the word's ends (+-70) and the valleys (+-20)
+  for (int k = 0; k < 3; k++) {
+    const Point c = Centre(words[0].characters[k]), want = at(along[k], 0);
+    CHECK(Near(c.x, want.x, 2.5) && Near(c.y, want.y, 2.5), "rotated character %d centre (%g, %g), want (%g, %g)", k,
+          c.x, c.y, want.x, want.y);
+  }
+}
+
+}  // namespace
+
+int main() {
+  TestPlanScales();
+  TestPlanUpscale();
+  TestThreeCharacters();
+  TestScores();
+  TestMerging();
+  TestVertical();
+  TestRotated();
+  std::printf("%d checks, %d failures\n", checks, failures);
+  return failures == 0 ? 0 : 1;
+}
