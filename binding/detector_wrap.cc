@@ -224,6 +224,49 @@ class DetectWorker : public PromiseWorker {
 const napi_type_tag kPreparedTag = {0x8f3a1c2e5b7d4f60ull, 0x9c1e2a3b4d5f6071ull};
 const napi_type_tag kOutputTag = {0x1d2c3b4a59687766ull, 0xa5b4c3d2e1f00918ull};
 
+Napi::Object PreparedToJs(Napi::Env env, std::shared_ptr<craft::PreparedImage> prepared) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("width", Napi::Number::New(env, prepared->width));
+  o.Set("height", Napi::Number::New(env, prepared->height));
+  o.Set("paddedWidth", Napi::Number::New(env, prepared->resize.paddedWidth));
+  o.Set("paddedHeight", Napi::Number::New(env, prepared->resize.paddedHeight));
+  o.Set("decode", Napi::Number::New(env, prepared->timings.decode));
+  o.Set("preprocess", Napi::Number::New(env, prepared->timings.preprocess));
+  o.Set("ref", MakeStageRef(env, std::move(prepared), &kPreparedTag));
+  return o;
+}
+
+// infer()'s work on same-shape prepared images; their input tensors are freed afterwards (finish uses only the
+// geometry), success or not.
+std::shared_ptr<craft::ModelOutput> InferPrepared(const craft::Detector& detector,
+                                                  const std::vector<std::shared_ptr<craft::PreparedImage>>& images,
+                                                  craft::RunControl* control, double& ms) {
+  struct FreeTensors {
+    const std::vector<std::shared_ptr<craft::PreparedImage>>& images;
+    ~FreeTensors() {
+      for (auto& img : images) {
+        std::vector<float>().swap(img->tensor);
+        img->rgb.release();  // a tiled image's source pixels
+      }
+    }
+  } free_tensors{images};
+  if (control && control->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
+  std::vector<const craft::PreparedImage*> ptrs;
+  ptrs.reserve(images.size());
+  for (auto& img : images) ptrs.push_back(img.get());
+  auto t0 = std::chrono::steady_clock::now();
+  auto output = std::make_shared<craft::ModelOutput>(detector.Infer(ptrs, control));
+  ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return output;
+}
+
+Napi::Object OutputToJs(Napi::Env env, std::shared_ptr<craft::ModelOutput> output, double ms) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ms", Napi::Number::New(env, ms));
+  o.Set("ref", MakeStageRef(env, std::move(output), &kOutputTag));
+  return o;
+}
+
 class PrepareWorker : public PromiseWorker {
  public:
   PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector, OwnedInput input,
@@ -240,18 +283,7 @@ class PrepareWorker : public PromiseWorker {
     });
   }
   void OnOK() override {
-    ResolveWith([&]() -> Napi::Value {
-      Napi::Env env = Env();
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("width", Napi::Number::New(env, prepared_->width));
-      o.Set("height", Napi::Number::New(env, prepared_->height));
-      o.Set("paddedWidth", Napi::Number::New(env, prepared_->resize.paddedWidth));
-      o.Set("paddedHeight", Napi::Number::New(env, prepared_->resize.paddedHeight));
-      o.Set("decode", Napi::Number::New(env, prepared_->timings.decode));
-      o.Set("preprocess", Napi::Number::New(env, prepared_->timings.preprocess));
-      o.Set("ref", MakeStageRef(env, std::move(prepared_), &kPreparedTag));
-      return o;
-    });
+    ResolveWith([&]() -> Napi::Value { return PreparedToJs(Env(), std::move(prepared_)); });
   }
 
  private:
@@ -271,35 +303,52 @@ class InferWorker : public PromiseWorker {
         images_(std::move(images)),
         control_(std::move(control)) {}
   void Execute() override {
-    Run([&] {
-      if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
-      std::vector<const craft::PreparedImage*> ptrs;
-      ptrs.reserve(images_.size());
-      for (auto& img : images_) ptrs.push_back(img.get());
-      auto t0 = std::chrono::steady_clock::now();
-      output_ = std::make_shared<craft::ModelOutput>(detector_->Infer(ptrs, control_.get()));
-      ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    });
-    // The input tensors are no longer needed (finish uses only the geometry): free them now, success or not.
-    for (auto& img : images_) {
-      std::vector<float>().swap(img->tensor);
-      img->rgb.release();  // a tiled image's source pixels
-    }
+    Run([&] { output_ = InferPrepared(*detector_, images_, control_.get(), ms_); });
   }
   void OnOK() override {
-    ResolveWith([&]() -> Napi::Value {
-      Napi::Env env = Env();
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("ms", Napi::Number::New(env, ms_));
-      o.Set("ref", MakeStageRef(env, std::move(output_), &kOutputTag));
-      return o;
-    });
+    ResolveWith([&]() -> Napi::Value { return OutputToJs(Env(), std::move(output_), ms_); });
   }
 
  private:
   std::shared_ptr<const craft::Detector> detector_;
   std::vector<std::shared_ptr<craft::PreparedImage>> images_;
   std::shared_ptr<craft::RunControl> control_;
+  std::shared_ptr<craft::ModelOutput> output_;
+  double ms_ = 0;
+};
+
+// prepare() and infer() in one thread-pool job, for a request the scheduler would infer right after preparing it (it
+// is alone): one hand-over between threads less. Resolves with prepare()'s object plus `output` (infer()'s).
+class PrepareInferWorker : public PromiseWorker {
+ public:
+  PrepareInferWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector, OwnedInput input,
+                     craft::DetectOptions options, std::shared_ptr<craft::RunControl> control)
+      : PromiseWorker(env, "craft.prepareInfer"),
+        detector_(std::move(detector)),
+        input_(std::move(input)),
+        options_(options),
+        control_(std::move(control)) {}
+  void Execute() override {
+    Run([&] {
+      if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
+      prepared_.push_back(std::make_shared<craft::PreparedImage>(detector_->Prepare(input_.view(), options_, control_.get())));
+      output_ = InferPrepared(*detector_, prepared_, control_.get(), ms_);
+    });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value {
+      Napi::Object o = PreparedToJs(Env(), std::move(prepared_[0]));
+      o.Set("output", OutputToJs(Env(), std::move(output_), ms_));
+      return o;
+    });
+  }
+
+ private:
+  std::shared_ptr<const craft::Detector> detector_;
+  OwnedInput input_;
+  craft::DetectOptions options_;
+  std::shared_ptr<craft::RunControl> control_;
+  std::vector<std::shared_ptr<craft::PreparedImage>> prepared_;
   std::shared_ptr<craft::ModelOutput> output_;
   double ms_ = 0;
 };
@@ -375,6 +424,7 @@ Napi::Function DetectorWrap::Init(Napi::Env env) {
                       InstanceMethod("detectBatch", &DetectorWrap::DetectBatch),
                       InstanceMethod("prepare", &DetectorWrap::Prepare),
                       InstanceMethod("infer", &DetectorWrap::Infer),
+                      InstanceMethod("prepareInfer", &DetectorWrap::PrepareInfer),
                       InstanceMethod("finish", &DetectorWrap::Finish),
                       InstanceMethod("release", &DetectorWrap::Release),
                       InstanceMethod("info", &DetectorWrap::Info),
@@ -441,6 +491,16 @@ Napi::Value DetectorWrap::Infer(const Napi::CallbackInfo& info) {
     images.push_back(std::move(img));
   }
   auto* worker = new InferWorker(env, detector_, std::move(images), info.Length() > 1 ? ToControl(info[1]) : nullptr);
+  worker->Queue();
+  return worker->Promise();
+}
+
+Napi::Value DetectorWrap::PrepareInfer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!detector_) return RejectDisposed(env, "Detector");
+  Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
+  auto* worker = new PrepareInferWorker(env, detector_, ToInput(env, info[0]), ToDetectOptions(info[1].As<Napi::Object>()),
+                                        info.Length() > 2 ? ToControl(info[2]) : nullptr);
   worker->Queue();
   return worker->Promise();
 }

@@ -35,6 +35,9 @@ class DetectorWrap : public Napi::ObjectWrap<DetectorWrap> {
   Napi::Value Prepare(const Napi::CallbackInfo& info);
   // [async] infer(preparedRefs[], control?) -> Promise<{ ref, ms }>: one run for refs of one padded shape
   Napi::Value Infer(const Napi::CallbackInfo& info);
+  // [async] prepareInfer(input, options, control?) -> Promise<prepare()'s object & { output: infer()'s { ref, ms } }>:
+  //   both stages in one thread-pool job (the scheduler's path for a request it would infer right away)
+  Napi::Value PrepareInfer(const Napi::CallbackInfo& info);
   // [async] finish(preparedRef, outputRef, index, options, control?) -> Promise<result> (timings.inference left 0);
   // control cancels the passes of scale 'auto' that finish runs
   Napi::Value Finish(const Napi::CallbackInfo& info);

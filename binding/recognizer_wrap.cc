@@ -118,6 +118,40 @@ Napi::Object ResultToJs(Napi::Env env, const craft::RecognizeResult& r, bool cha
   return o;
 }
 
+// What prepare() resolves with (the image's size is passed: infer() frees the pixels).
+Napi::Object PreparedToJs(Napi::Env env, std::shared_ptr<RecPrepared> prepared, int width, int height) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("width", Napi::Number::New(env, width));
+  o.Set("height", Napi::Number::New(env, height));
+  o.Set("paddedWidth", Napi::Number::New(env, width));
+  o.Set("paddedHeight", Napi::Number::New(env, height));
+  o.Set("decode", Napi::Number::New(env, prepared->regions.timings.decode));
+  o.Set("preprocess", Napi::Number::New(env, prepared->regions.timings.preprocess));
+  o.Set("ref", MakeStageRef(env, std::move(prepared), &kRecPreparedTag));
+  return o;
+}
+
+// infer()'s work on a prepared request: crop, run, decode; the pixels are freed afterwards, success or not.
+std::shared_ptr<craft::RecognizeResult> RunPrepared(const craft::Recognizer& recognizer, RecPrepared& prepared,
+                                                    craft::RunControl* control, double& ms) {
+  struct FreePixels {
+    RecPrepared& p;
+    ~FreePixels() { p.regions.image.release(); }
+  } free_pixels{prepared};
+  if (control && control->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Recognition was aborted");
+  auto t0 = std::chrono::steady_clock::now();
+  auto result = std::make_shared<craft::RecognizeResult>(recognizer.Run(prepared.regions, prepared.options, control));
+  ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return result;
+}
+
+Napi::Object OutputToJs(Napi::Env env, std::shared_ptr<craft::RecognizeResult> result, double ms) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ms", Napi::Number::New(env, ms));
+  o.Set("ref", MakeStageRef(env, std::move(result), &kRecOutputTag));
+  return o;
+}
+
 class CreateWorker : public PromiseWorker {
  public:
   CreateWorker(Napi::Env env, craft::SessionOptions options)
@@ -158,17 +192,8 @@ class PrepareWorker : public PromiseWorker {
   }
   void OnOK() override {
     ResolveWith([&]() -> Napi::Value {
-      Napi::Env env = Env();
-      Napi::Object o = Napi::Object::New(env);
       const cv::Mat& img = prepared_->regions.image;
-      o.Set("width", Napi::Number::New(env, img.cols));
-      o.Set("height", Napi::Number::New(env, img.rows));
-      o.Set("paddedWidth", Napi::Number::New(env, img.cols));
-      o.Set("paddedHeight", Napi::Number::New(env, img.rows));
-      o.Set("decode", Napi::Number::New(env, prepared_->regions.timings.decode));
-      o.Set("preprocess", Napi::Number::New(env, prepared_->regions.timings.preprocess));
-      o.Set("ref", MakeStageRef(env, std::move(prepared_), &kRecPreparedTag));
-      return o;
+      return PreparedToJs(Env(), std::move(prepared_), img.cols, img.rows);
     });
   }
 
@@ -189,23 +214,10 @@ class InferWorker : public PromiseWorker {
         prepared_(std::move(prepared)),
         control_(std::move(control)) {}
   void Execute() override {
-    Run([&] {
-      if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Recognition was aborted");
-      auto t0 = std::chrono::steady_clock::now();
-      result_ = std::make_shared<craft::RecognizeResult>(
-          recognizer_->Run(prepared_->regions, prepared_->options, control_.get()));
-      ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-    });
-    prepared_->regions.image.release();  // the pixels are no longer needed, success or not
+    Run([&] { result_ = RunPrepared(*recognizer_, *prepared_, control_.get(), ms_); });
   }
   void OnOK() override {
-    ResolveWith([&]() -> Napi::Value {
-      Napi::Env env = Env();
-      Napi::Object o = Napi::Object::New(env);
-      o.Set("ms", Napi::Number::New(env, ms_));
-      o.Set("ref", MakeStageRef(env, std::move(result_), &kRecOutputTag));
-      return o;
-    });
+    ResolveWith([&]() -> Napi::Value { return OutputToJs(Env(), std::move(result_), ms_); });
   }
 
  private:
@@ -216,19 +228,45 @@ class InferWorker : public PromiseWorker {
   double ms_ = 0;
 };
 
-// Conversion to JS happens on the JS thread anyway; the worker only keeps the stage shape of the detector's.
-class FinishWorker : public PromiseWorker {
+// prepare() and infer() in one thread-pool job, for a request the scheduler would infer right after preparing it (it
+// is alone): one hand-over between threads less per word. Resolves with prepare()'s object plus `output` (infer()'s).
+class PrepareInferWorker : public PromiseWorker {
  public:
-  FinishWorker(Napi::Env env, std::shared_ptr<craft::RecognizeResult> result, bool characters)
-      : PromiseWorker(env, "craft.recognizer.finish"), result_(std::move(result)), characters_(characters) {}
-  void Execute() override {}
+  PrepareInferWorker(Napi::Env env, std::shared_ptr<const craft::Recognizer> recognizer, OwnedInput input,
+                     RecOptions options, std::shared_ptr<craft::RunControl> control)
+      : PromiseWorker(env, "craft.recognizer.prepareInfer"),
+        recognizer_(std::move(recognizer)),
+        input_(std::move(input)),
+        options_(std::move(options)),
+        control_(std::move(control)) {}
+  void Execute() override {
+    Run([&] {
+      if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Recognition was aborted");
+      prepared_ = std::make_shared<RecPrepared>();
+      prepared_->regions = recognizer_->Prepare(input_.view(), options_.regions, options_.wholeImage, options_.options);
+      prepared_->options = options_.options;
+      width_ = prepared_->regions.image.cols;
+      height_ = prepared_->regions.image.rows;
+      result_ = RunPrepared(*recognizer_, *prepared_, control_.get(), ms_);
+    });
+  }
   void OnOK() override {
-    ResolveWith([&]() -> Napi::Value { return ResultToJs(Env(), *result_, characters_); });
+    ResolveWith([&]() -> Napi::Value {
+      Napi::Object o = PreparedToJs(Env(), std::move(prepared_), width_, height_);
+      o.Set("output", OutputToJs(Env(), std::move(result_), ms_));
+      return o;
+    });
   }
 
  private:
+  std::shared_ptr<const craft::Recognizer> recognizer_;
+  OwnedInput input_;
+  RecOptions options_;
+  std::shared_ptr<craft::RunControl> control_;
+  std::shared_ptr<RecPrepared> prepared_;
   std::shared_ptr<craft::RecognizeResult> result_;
-  bool characters_;
+  int width_ = 0, height_ = 0;
+  double ms_ = 0;
 };
 
 }  // namespace
@@ -237,6 +275,7 @@ Napi::Function RecognizerWrap::Init(Napi::Env env) {
   return DefineClass(env, "NativeRecognizer",
                      {InstanceMethod("prepare", &RecognizerWrap::Prepare),
                       InstanceMethod("infer", &RecognizerWrap::Infer),
+                      InstanceMethod("prepareInfer", &RecognizerWrap::PrepareInfer),
                       InstanceMethod("finish", &RecognizerWrap::Finish),
                       InstanceMethod("release", &RecognizerWrap::Release),
                       InstanceMethod("info", &RecognizerWrap::Info),
@@ -270,16 +309,34 @@ Napi::Value RecognizerWrap::Infer(const Napi::CallbackInfo& info) {
   return worker->Promise();
 }
 
+Napi::Value RecognizerWrap::PrepareInfer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!recognizer_) return RejectDisposed(env, "Recognizer");
+  Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
+  OwnedInput input = ToInput(env, info[0]);
+  RecOptions options = ToRecognizeOptions(env, info[1].As<Napi::Object>());
+  auto* worker = new PrepareInferWorker(env, recognizer_, std::move(input), std::move(options),
+                                        info.Length() > 2 ? ToControl(info[2]) : nullptr);
+  worker->Queue();
+  return worker->Promise();
+}
+
+// Converting the words to JS is all finish() does, and that happens on the JS thread anyway: it resolves at once
+// instead of taking a round trip through the thread pool.
 Napi::Value RecognizerWrap::Finish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!recognizer_) return RejectDisposed(env, "Recognizer");
   Require(info.Length() >= 4 && info[3].IsObject(), env, "finish arguments");
   auto result = StageRef<craft::RecognizeResult>(info[1], &kRecOutputTag);
   Require(result != nullptr, env, "finish refs (released?)");
-  auto* worker = new FinishWorker(env, std::move(result),
-                                  GetBool(info[3].As<Napi::Object>(), "characterProbabilities", false));
-  worker->Queue();
-  return worker->Promise();
+  const bool characters = GetBool(info[3].As<Napi::Object>(), "characterProbabilities", false);
+  auto deferred = Napi::Promise::Deferred::New(env);
+  try {
+    deferred.Resolve(ResultToJs(env, *result, characters));
+  } catch (const Napi::Error& e) {
+    deferred.Reject(e.Value());
+  }
+  return deferred.Promise();
 }
 
 Napi::Value RecognizerWrap::Release(const Napi::CallbackInfo& info) {

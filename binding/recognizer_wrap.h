@@ -25,7 +25,11 @@ class RecognizerWrap : public Napi::ObjectWrap<RecognizerWrap> {
   Napi::Value Prepare(const Napi::CallbackInfo& info);
   // [async] infer([preparedRef], control?) -> Promise<{ ref, ms }>: crop, run by padded-width batch, decode, retries
   Napi::Value Infer(const Napi::CallbackInfo& info);
-  // [async] finish(preparedRef, outputRef, 0, options) -> Promise<{ width, height, words, timings, runs }>
+  // [async] prepareInfer(input, options, control?) -> Promise<prepare()'s object & { output: infer()'s { ref, ms } }>:
+  //   both stages in one thread-pool job (the scheduler's path for a request it would infer right away)
+  Napi::Value PrepareInfer(const Napi::CallbackInfo& info);
+  // finish(preparedRef, outputRef, 0, options) -> Promise<{ width, height, words, timings, runs }>, already settled
+  //   (the conversion to JS is all there is to do)
   Napi::Value Finish(const Napi::CallbackInfo& info);
   // [sync] release(...refs)
   Napi::Value Release(const Napi::CallbackInfo& info);

@@ -64,6 +64,11 @@ export interface NativePrepared {
   preprocess: number;
 }
 
+/** prepare() and infer() of one request in one native call: prepare()'s result plus infer()'s output. @private */
+export interface NativePreparedOutput extends NativePrepared {
+  output: { ref: unknown; ms: number };
+}
+
 /** @private */
 export interface NativeDetector {
   detect(input: NativeInput, options: NativeDetectOptions, control?: NativeRunControl): Promise<NativeResult>;
@@ -71,6 +76,8 @@ export interface NativeDetector {
   // Stages (the scheduler's path): prepare -> infer (a same-padded-shape batch) -> finish (per image).
   prepare(input: NativeInput, options: NativeDetectOptions, control?: NativeRunControl): Promise<NativePrepared>;
   infer(refs: unknown[], control?: NativeRunControl): Promise<{ ref: unknown; ms: number }>;
+  /** prepare + infer of one image in one thread-pool job (the scheduler's path for a request it infers right away). */
+  prepareInfer(input: NativeInput, options: NativeDetectOptions, control?: NativeRunControl): Promise<NativePreparedOutput>;
   /** `control` cancels the network passes of scale 'auto' that finish runs. */
   finish(prepared: unknown, output: unknown, index: number, options: NativeDetectOptions, control?: NativeRunControl): Promise<NativeResult>;
   /** Frees what the refs hold now (workers still using them keep their own reference). */
@@ -109,6 +116,8 @@ export type NativeRecognizerConfig = RecognizerConfig;
 export interface NativeRecognizer {
   prepare(input: NativeInput, options: NativeRecognizeOptions, control?: NativeRunControl): Promise<NativePrepared>;
   infer(refs: unknown[], control?: NativeRunControl): Promise<{ ref: unknown; ms: number }>;
+  prepareInfer(input: NativeInput, options: NativeRecognizeOptions, control?: NativeRunControl): Promise<NativePreparedOutput>;
+  /** Settles at once (converting the words to JS is all it does). */
   finish(prepared: unknown, output: unknown, index: number, options: NativeRecognizeOptions, control?: NativeRunControl): Promise<NativeRecognition>;
   release(...refs: unknown[]): void;
   runStats(): NativeRunStats;

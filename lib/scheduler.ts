@@ -11,9 +11,12 @@
 // busy with one detector. Network runs are held to `concurrency` where they run, in the session (binding/craft/session.h,
 // RunGate): the infer stage's, and also the extra passes of scale 'auto', which run inside prepare and finish; a
 // stage whose pass waits there for a slot keeps its pool thread. Each stage call gets a RunControl, so cancelling a
-// request stops its passes too. Intermediate tensors stay in C++ (opaque refs) and are released as soon as a request settles.
+// request stops its passes too. A request that could start its prepare now and would be inferred
+// alone right after runs prepare and infer in one native call holding the inference slot (prepareInfer): one
+// hand-over between threads less, the same order and bounds. Intermediate tensors stay in C++ (opaque refs) and are
+// released as soon as a request settles.
 import { performance } from 'node:perf_hooks';
-import { binding, type NativeInput, type NativePrepared, type NativeRunControl } from './binding';
+import { binding, type NativeInput, type NativePrepared, type NativePreparedOutput, type NativeRunControl } from './binding';
 import { craftError } from './errors';
 import { StatsRecorder, type DetectorStats, type SchedulerConfig } from './stats';
 
@@ -30,6 +33,8 @@ export interface StageResult {
 export interface StageNative<O, R extends StageResult> {
   prepare(input: NativeInput, options: O, control?: NativeRunControl): Promise<NativePrepared>;
   infer(refs: unknown[], control?: NativeRunControl): Promise<{ ref: unknown; ms: number }>;
+  /** prepare + infer of one request in one native call (optional): one thread-pool hand-over less. */
+  prepareInfer?(input: NativeInput, options: O, control?: NativeRunControl): Promise<NativePreparedOutput>;
   /** `control` cancels what finish itself runs (the detector's extra passes of scale 'auto'). */
   finish(prepared: unknown, output: unknown, index: number, options: O, control?: NativeRunControl): Promise<R>;
   release(...refs: unknown[]): void;
@@ -123,6 +128,8 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
   #stageBusy = 0;
   #inferBusy = 0;
   #preparingSingles = 0;
+  /** Requests in prepare (singles and detectBatch() members). */
+  #preparing = 0;
   #groupIds = 0;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
@@ -298,8 +305,14 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
     const { stageConcurrency, concurrency } = this.#config;
     // Post-processing first: it completes requests and frees their memory.
     while (this.#stageBusy < stageConcurrency && this.#finishQueue.length > 0) this.#startFinish(this.#finishQueue.shift()!);
-    while (this.#stageBusy < stageConcurrency && this.#queue.length > 0) {
+    while (this.#queue.length > 0) {
       const head = this.#queue[0];
+      if (this.#canPrepareInfer(head)) {
+        this.#queue.shift();
+        this.#startPrepareInfer(head);
+        continue;
+      }
+      if (this.#stageBusy >= stageConcurrency) break;
       if (!head.group && this.#preparingSingles + this.#readySingles() >= this.#lookahead) break;
       this.#queue.shift();
       this.#startPrepare(head);
@@ -367,6 +380,7 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
     r.queueMs += now - r.mark;
     this.#stats.h.queue.observe(now - r.mark);
     this.#stageBusy++;
+    this.#preparing++;
     if (!r.group) this.#preparingSingles++;
     this.#stage([r], () => {
       r.prepareControl = new (binding().RunControl)();
@@ -388,9 +402,53 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
 
   #endPrepare(r: Req): void {
     this.#stageBusy--;
+    this.#preparing--;
     if (!r.group) this.#preparingSingles--;
     else r.group.unprepared--;
     r.prepareControl = undefined;
+  }
+
+  /**
+   * Whether `r` could start its prepare now and would be inferred as soon as it is prepared, alone: a single request,
+   * batches of one, a stage slot and an inference slot free, no post-processing waiting (it goes first: without this
+   * check inference would run ahead of slow post-processing and pile up outputs), and no request prepared or being
+   * prepared (which would be inferred first).
+   */
+  #canPrepareInfer(r: Req): boolean {
+    return !r.group && this.#native.prepareInfer !== undefined && this.#config.batch.maxSize === 1 &&
+      this.#stageBusy < this.#config.stageConcurrency && this.#finishQueue.length === 0 &&
+      this.#inferBusy < this.#config.concurrency && this.#ready.length === 0 && this.#preparing === 0;
+  }
+
+  /** prepare + infer in one native call; the request holds the inference slot (no stage slot) throughout. */
+  #startPrepareInfer(r: Req): void {
+    const now = performance.now();
+    r.queueMs += now - r.mark;
+    this.#stats.h.queue.observe(now - r.mark);
+    const run: Run = { control: new (binding().RunControl)(), live: 1 };
+    r.state = 'inferring';
+    r.run = run;
+    this.#inferBusy++;
+    this.#stage([r], () => this.#native.prepareInfer!(r.input, r.opts as O, run.control),
+      () => { this.#inferBusy--; }, (p) => {
+        if (r.state === 'settled') {
+          this.#native.release(p.ref, p.output.ref);
+          return;
+        }
+        this.#stats.h.decode.observe(p.decode);
+        this.#stats.h.preprocess.observe(p.preprocess);
+        this.#stats.runs++;
+        this.#stats.images++;
+        this.#stats.h.inference.observe(p.output.ms);
+        r.prepared = p;
+        r.shape = `${p.paddedWidth}x${p.paddedHeight}`;
+        r.output = { ref: p.output.ref, users: 1 };
+        r.outIndex = 0;
+        r.inferMs = p.output.ms;
+        r.state = 'finishQueued';
+        r.mark = performance.now();
+        this.#finishQueue.push(r);
+      }, (err) => this.#fail(r, err));
   }
 
   #startInfer(members: Req[]): void {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Detector, type DetectResult, type DetectorStats } from '../lib';
+import { Scheduler } from '../lib/scheduler';
 import { encodeBmp, IMAGES, rejects, syntheticPage, TINY_MODEL } from './helpers';
 
 const img = (name: string) => path.join(IMAGES, name);
@@ -174,19 +175,20 @@ Pool('concurrency bounds the inferences running at once; results equal sequentia
 
 Pool('beyond maxQueue calls reject at once with ERR_CRAFT_QUEUE_FULL', async () => {
   const d = await Detector.create({ model: TINY_MODEL, threads: 1, maxQueue: 2 });
-  // The first call starts at once (a free slot), two wait, the other seven are refused.
+  // Two calls start at once (the first decodes and infers in one native call on the free inference slot, the second
+  // decodes on the free stage slot), two wait, the other six are refused.
   const ps = Array.from({ length: 10 }, () => d.detect(img('hello.png')));
   const settled = await Promise.allSettled(ps);
   const refused = settled.filter((s) => s.status === 'rejected');
-  assert.is(refused.length, 7);
+  assert.is(refused.length, 6);
   for (const r of refused) {
     assert.is((r as PromiseRejectedResult).reason.code, 'ERR_CRAFT_QUEUE_FULL');
     assert.match((r as PromiseRejectedResult).reason.message, /maxQueue 2/);
   }
-  assert.ok(settled.slice(0, 3).every((s) => s.status === 'fulfilled'));
+  assert.ok(settled.slice(0, 4).every((s) => s.status === 'fulfilled'));
   const s = d.stats();
-  assert.is(s.rejected, 7);
-  assert.is(s.completed, 3);
+  assert.is(s.rejected, 6);
+  assert.is(s.completed, 4);
   consistent(s);
   // Once the queue drains, calls are accepted again.
   assert.ok((await d.detect(img('hello.png'))).words.length > 0);
@@ -195,7 +197,8 @@ Pool('beyond maxQueue calls reject at once with ERR_CRAFT_QUEUE_FULL', async () 
 
 Pool('maxQueue 0 admits only what can start now; a detectBatch is admitted as a unit (issue 12)', async () => {
   const d = await Detector.create({ model: TINY_MODEL, threads: 1, maxQueue: 0 });
-  const first = d.detect(img('hello.png'));
+  // Both slots free: one call takes the inference slot (decode + inference in one native call), the next the stage slot.
+  const first = Promise.all([d.detect(img('hello.png')), d.detect(img('hello.png'))]);
   await rejects(() => d.detect(img('hello.png')), { code: 'ERR_CRAFT_QUEUE_FULL' });
   // Busy: the batch would have to wait, and nothing may wait.
   await rejects(() => d.detectBatch([img('hello.png'), img('hello.png'), img('hello.png')]), { code: 'ERR_CRAFT_QUEUE_FULL' });
@@ -349,3 +352,116 @@ Stats('counters and stage histograms after a mixed workload', async () => {
 });
 
 Stats.run();
+
+// A lone request runs prepare + infer in one native call (prepareInfer); requests behind it take the staged path, so
+// their decoding still overlaps its inference. Tested on a scripted binding: which calls, in which order, what is freed.
+const Fused = suite('prepareInfer');
+
+function scriptedNative() {
+  const calls: string[] = [];
+  const released: unknown[] = [];
+  const gates: (() => void)[] = [];
+  const later = <T>(v: T, name: string) => new Promise<T>((resolve) => { gates.push(() => { calls.push(`${name} done`); resolve(v); }); });
+  const prepared = (id: string) => ({ ref: `prep-${id}`, width: 10, height: 10, paddedWidth: 32, paddedHeight: 32, decode: 1, preprocess: 2 });
+  let fail = false;
+  let slowFinish = false;
+  const native = {
+    prepare: (input: { path: string }) => { calls.push(`prepare ${input.path}`); return later(prepared(input.path), `prepare ${input.path}`); },
+    infer: (refs: string[]) => { calls.push(`infer ${refs.join(',')}`); return later({ ref: `out-${refs.join(',')}`, ms: 3 }, `infer ${refs.join(',')}`); },
+    prepareInfer: (input: { path: string }, _o: unknown, control: { terminate(): void }) => {
+      calls.push(`prepareInfer ${input.path}`);
+      const terminate = control.terminate.bind(control);
+      Object.defineProperty(control, 'terminate', { value: () => { calls.push(`terminate ${input.path}`); terminate(); } });
+      if (fail) return Promise.reject(Object.assign(new Error('bad image'), { code: 'ERR_CRAFT_DECODE' }));
+      return later({ ...prepared(input.path), output: { ref: `out-${input.path}`, ms: 3 } }, `prepareInfer ${input.path}`);
+    },
+    finish: (p: string, o: string) => {
+      const r = { p, o, timings: { decode: 1, preprocess: 2, inference: 0, postprocess: 1 } };
+      if (!slowFinish) return Promise.resolve(r);
+      calls.push(`finish ${p}`);
+      return later(r, `finish ${p}`);
+    },
+    release: (...refs: unknown[]) => { released.push(...refs); },
+    runStats: () => ({ runs: 0, running: 0, peak: 0 }),
+  };
+  const step = async () => { await new Promise((r) => setImmediate(r)); gates.shift()!(); await new Promise((r) => setImmediate(r)); };
+  return { native, calls, released, step, setFail: (v: boolean) => { fail = v; }, setSlowFinish: (v: boolean) => { slowFinish = v; } };
+}
+const config = { concurrency: 1, stageConcurrency: 1, maxQueue: Infinity, batch: { maxSize: 1, maxDelayMs: 0 } };
+
+Fused('a lone request uses prepareInfer; one arriving meanwhile is decoded during its inference, then inferred after it', async () => {
+  const f = scriptedNative();
+  const s = new Scheduler(f.native as never, config);
+  const a = s.submit({ path: 'a' }, {} as never, {});
+  const b = s.submit({ path: 'b' }, {} as never, {});
+  await new Promise((r) => setImmediate(r));
+  assert.equal(f.calls, ['prepareInfer a', 'prepare b'], 'b decodes while a runs');
+  await f.step(); // a's prepare + infer done, b prepared is not yet (first gate is a's)
+  await f.step(); // b prepared: inferred through the staged path
+  assert.equal(f.calls, ['prepareInfer a', 'prepare b', 'prepareInfer a done', 'prepare b done', 'infer prep-b']);
+  await f.step();
+  const [ra, rb] = await Promise.all([a, b]) as unknown as { p: string; o: string; timings: { inference: number; queue: number } }[];
+  assert.equal([ra.p, ra.o, rb.p, rb.o], ['prep-a', 'out-a', 'prep-b', 'out-prep-b']);
+  assert.is(ra.timings.inference, 3, "the run's time is the request's inference time");
+  const st = s.stats();
+  assert.is(st.batches.runs, 2);
+  assert.is(st.completed, 2);
+  assert.is(st.timings.decode.count, 2);
+  assert.is(st.timings.inference.count, 2);
+  assert.is(st.inFlight, 0);
+  assert.ok(f.released.includes('prep-a') && f.released.includes('out-a'), 'refs freed when the request settles');
+});
+
+Fused('inference does not run ahead of post-processing: a request arriving during a slow finish waits for it', async () => {
+  const f = scriptedNative();
+  f.setSlowFinish(true);
+  const s = new Scheduler(f.native as never, config);
+  const a = s.submit({ path: 'a' }, {} as never, {});
+  await f.step(); // a inferred: its finish holds the stage slot
+  const b = s.submit({ path: 'b' }, {} as never, {});
+  await new Promise((r) => setImmediate(r));
+  assert.equal(f.calls, ['prepareInfer a', 'prepareInfer a done', 'finish prep-a'], 'b not started while a post-processes');
+  await f.step();
+  await a;
+  assert.equal(f.calls.slice(3), ['finish prep-a done', 'prepareInfer b']);
+  await f.step();
+  await f.step();
+  await b;
+});
+
+Fused('not with batching: a request that may share a run is prepared alone first', async () => {
+  const f = scriptedNative();
+  const s = new Scheduler(f.native as never, { ...config, batch: { maxSize: 2, maxDelayMs: 0 } });
+  const a = s.submit({ path: 'a' }, {} as never, {});
+  await new Promise((r) => setImmediate(r));
+  assert.equal(f.calls, ['prepare a']);
+  await f.step();
+  await f.step();
+  await a;
+});
+
+Fused('aborting during prepareInfer terminates the run and frees what it returns; a failure frees the slot', async () => {
+  const f = scriptedNative();
+  const s = new Scheduler(f.native as never, config);
+  const ac = new AbortController();
+  const a = s.submit({ path: 'a' }, {} as never, { signal: ac.signal });
+  await new Promise((r) => setImmediate(r));
+  assert.is(s.stats().stages.inferring, 1);
+  ac.abort();
+  await rejects(() => a, { name: 'AbortError' });
+  assert.ok(f.calls.includes('terminate a'), 'the run is stopped');
+  await f.step(); // the native call completes after the abort: its refs are released, nothing is finished
+  assert.ok(f.released.includes('prep-a') && f.released.includes('out-a'));
+  assert.is(s.stats().runningInferences, 0);
+  f.setFail(true);
+  await rejects(() => s.submit({ path: 'b' }, {} as never, {}), { code: 'ERR_CRAFT_DECODE' });
+  f.setFail(false);
+  const c = s.submit({ path: 'c' }, {} as never, {});
+  await f.step();
+  assert.is(((await c) as unknown as { o: string }).o, 'out-c', 'the slot was given back');
+  assert.is(s.stats().aborted, 1);
+  assert.is(s.stats().failed, 1);
+  await s.drain();
+});
+
+Fused.run();
