@@ -267,6 +267,13 @@ Napi::Object OutputToJs(Napi::Env env, std::shared_ptr<craft::ModelOutput> outpu
   return o;
 }
 
+// prepare()'s work: decode the input and resize it for the network (what infer() then runs).
+std::shared_ptr<craft::PreparedImage> PrepareImage(const craft::Detector& detector, const OwnedInput& input,
+                                                   const craft::DetectOptions& options, craft::RunControl* control) {
+  if (control && control->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
+  return std::make_shared<craft::PreparedImage>(detector.Prepare(input.view(), options, control));
+}
+
 class PrepareWorker : public PromiseWorker {
  public:
   PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector, OwnedInput input,
@@ -277,10 +284,7 @@ class PrepareWorker : public PromiseWorker {
         options_(options),
         control_(std::move(control)) {}
   void Execute() override {
-    Run([&] {
-      if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
-      prepared_ = std::make_shared<craft::PreparedImage>(detector_->Prepare(input_.view(), options_, control_.get()));
-    });
+    Run([&] { prepared_ = PrepareImage(*detector_, input_, options_, control_.get()); });
   }
   void OnOK() override {
     ResolveWith([&]() -> Napi::Value { return PreparedToJs(Env(), std::move(prepared_)); });
@@ -330,8 +334,7 @@ class PrepareInferWorker : public PromiseWorker {
         control_(std::move(control)) {}
   void Execute() override {
     Run([&] {
-      if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Detection was aborted");
-      prepared_.push_back(std::make_shared<craft::PreparedImage>(detector_->Prepare(input_.view(), options_, control_.get())));
+      prepared_.push_back(PrepareImage(*detector_, input_, options_, control_.get()));
       output_ = InferPrepared(*detector_, prepared_, control_.get(), ms_);
     });
   }

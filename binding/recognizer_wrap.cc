@@ -131,6 +131,16 @@ Napi::Object PreparedToJs(Napi::Env env, std::shared_ptr<RecPrepared> prepared, 
   return o;
 }
 
+// prepare()'s work: decode the input and straighten the regions' crops (what infer() then runs).
+std::shared_ptr<RecPrepared> PrepareRegions(const craft::Recognizer& recognizer, const OwnedInput& input,
+                                            const RecOptions& options, craft::RunControl* control) {
+  if (control && control->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Recognition was aborted");
+  auto prepared = std::make_shared<RecPrepared>();
+  prepared->regions = recognizer.Prepare(input.view(), options.regions, options.wholeImage, options.options);
+  prepared->options = options.options;
+  return prepared;
+}
+
 // infer()'s work on a prepared request: crop, run, decode; the pixels are freed afterwards, success or not.
 std::shared_ptr<craft::RecognizeResult> RunPrepared(const craft::Recognizer& recognizer, RecPrepared& prepared,
                                                     craft::RunControl* control, double& ms) {
@@ -183,12 +193,7 @@ class PrepareWorker : public PromiseWorker {
         options_(std::move(options)),
         control_(std::move(control)) {}
   void Execute() override {
-    Run([&] {
-      if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Recognition was aborted");
-      prepared_ = std::make_shared<RecPrepared>();
-      prepared_->regions = recognizer_->Prepare(input_.view(), options_.regions, options_.wholeImage, options_.options);
-      prepared_->options = options_.options;
-    });
+    Run([&] { prepared_ = PrepareRegions(*recognizer_, input_, options_, control_.get()); });
   }
   void OnOK() override {
     ResolveWith([&]() -> Napi::Value {
@@ -241,10 +246,7 @@ class PrepareInferWorker : public PromiseWorker {
         control_(std::move(control)) {}
   void Execute() override {
     Run([&] {
-      if (control_ && control_->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Recognition was aborted");
-      prepared_ = std::make_shared<RecPrepared>();
-      prepared_->regions = recognizer_->Prepare(input_.view(), options_.regions, options_.wholeImage, options_.options);
-      prepared_->options = options_.options;
+      prepared_ = PrepareRegions(*recognizer_, input_, options_, control_.get());
       width_ = prepared_->regions.image.cols;
       height_ = prepared_->regions.image.rows;
       result_ = RunPrepared(*recognizer_, *prepared_, control_.get(), ms_);
