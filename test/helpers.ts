@@ -1,4 +1,5 @@
 // Shared test helpers (not a test file: uvu only runs *.test.ts).
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as assert from 'uvu/assert';
@@ -15,6 +16,29 @@ export function shared(sub: string): string | undefined {
   if (fs.existsSync(p)) return p;
   console.log(`  (skipped: ${p} not present)`);
   return undefined;
+}
+
+/**
+ * Builds one target of test/native (cmake, the target alone) and runs it with `args`: it must exit 0 and report at
+ * least `minChecks` checks with 0 failures. Skips with a message without cmake or nlohmann-json (test/native's
+ * CMakeLists.txt needs it for its other targets; tools/setup-system.sh installs both).
+ */
+export function runNativeTest(target: string, args: string[], minChecks: number): void {
+  const build = path.join(ROOT, 'build', 'native');
+  const json = ['/usr/include/nlohmann/json.hpp', '/usr/local/include/nlohmann/json.hpp'].some((f) => fs.existsSync(f));
+  if (spawnSync('cmake', ['--version']).status !== 0 || !json) {
+    console.log('  (skipped: cmake or nlohmann-json3-dev not installed; see tools/setup-system.sh)');
+    return;
+  }
+  const configure = spawnSync('cmake', ['-S', path.join(ROOT, 'test', 'native'), '-B', build, '-DCMAKE_BUILD_TYPE=Release'],
+    { encoding: 'utf8' });
+  assert.is(configure.status, 0, configure.stderr);
+  const compile = spawnSync('cmake', ['--build', build, '--target', target, '-j2'], { encoding: 'utf8' });
+  assert.is(compile.status, 0, compile.stdout + compile.stderr);
+  const run = spawnSync(path.join(build, target), args, { encoding: 'utf8' });
+  assert.is(run.status, 0, run.stdout + run.stderr);
+  const m = /(\d+) checks, 0 failures/.exec(run.stdout);
+  assert.ok(m && Number(m[1]) >= minChecks, run.stdout);
 }
 
 /** Awaits `fn()` and checks it rejects (or throws) with the expected error class, message and code. */

@@ -24,6 +24,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "check.h"
 #include "error.h"
 #include "file.h"
 #include "postprocess.h"
@@ -31,20 +32,6 @@
 #include "tiling.h"
 
 namespace {
-
-int failures = 0;
-int checks = 0;
-
-#define CHECK(cond, ...)                                                 \
-  do {                                                                   \
-    checks++;                                                            \
-    if (!(cond)) {                                                       \
-      failures++;                                                        \
-      std::printf("  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond);      \
-      std::printf(__VA_ARGS__);                                          \
-      std::printf("\n");                                                 \
-    }                                                                    \
-  } while (0)
 
 std::vector<uint8_t> ReadAll(const std::string& path) {
   std::ifstream f(path, std::ios::binary);

@@ -25,22 +25,11 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "check.h"
 #include "error.h"
 #include "postprocess.h"
 
 namespace {
-
-int failures = 0;
-
-#define CHECK(cond, ...)                                     \
-  do {                                                       \
-    if (!(cond)) {                                           \
-      failures++;                                            \
-      std::printf("  FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      std::printf(__VA_ARGS__);                              \
-      std::printf("\n");                                     \
-    }                                                        \
-  } while (0)
 
 std::vector<float> ReadF32(const std::string& path, size_t count) {
   std::ifstream f(path, std::ios::binary);

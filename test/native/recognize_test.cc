@@ -14,6 +14,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "check.h"
 #include "crop.h"
 #include "label_converter.h"
 #include "pil_resize.h"
@@ -22,20 +23,6 @@ using craft::ConfidenceKind;
 using craft::DecoderKind;
 
 namespace {
-
-int failures = 0;
-int checks = 0;
-
-#define CHECK(cond, ...)                        \
-  do {                                          \
-    checks++;                                   \
-    if (!(cond)) {                              \
-      failures++;                               \
-      std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      std::fprintf(stderr, __VA_ARGS__);        \
-      std::fprintf(stderr, "\n");               \
-    }                                           \
-  } while (0)
 
 bool Near(double a, double b, double tol = 1e-9) { return std::fabs(a - b) <= tol; }
 

@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "check.h"
 #include "autoscale.h"
 #include "characters.h"
 
@@ -16,20 +17,6 @@ using craft::Point;
 using craft::Word;
 
 namespace {
-
-int failures = 0;
-int checks = 0;
-
-#define CHECK(cond, ...)                                        \
-  do {                                                          \
-    checks++;                                                   \
-    if (!(cond)) {                                              \
-      failures++;                                               \
-      std::fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-      std::fprintf(stderr, __VA_ARGS__);                        \
-      std::fprintf(stderr, "\n");                               \
-    }                                                           \
-  } while (0)
 
 bool Near(double a, double b, double tol) { return std::fabs(a - b) <= tol; }
 
