@@ -273,6 +273,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--out', default=os.path.join(HERE, 'runs', 'rec'))
     ap.add_argument('--resume', nargs='?', const='', default=None)
+    ap.add_argument('--init', help='start at step 0 from a trained (narrower) checkpoint, widened to --oc/--hidden '
+                    'without changing its outputs (widen_rec.py); fresh optimizer')
     ap.add_argument('--export')
     ap.add_argument('--steps', type=int, default=12000)
     ap.add_argument('--batch', type=int, default=64)
@@ -319,6 +321,12 @@ def main():
         model.load_state_dict(ck['model'])
         if 'optimizer' in ck:
             optim.load_state_dict(ck['optimizer'])
+    elif a.init:
+        from widen_rec import widen
+        init = torch.load(a.init, map_location='cpu', weights_only=False)
+        s = init['args']
+        model.load_state_dict(widen(init['model'], model.state_dict(), s['oc'], s['hidden'], a.oc, a.hidden))
+        print(f'initialised from {a.init} (step {init["step"]}, {s["oc"]}/{s["hidden"]})', flush=True)
     nparam = sum(p.numel() for p in model.parameters())
     print(f'model {opt.output_channel}/{opt.hidden_size}: {nparam / 1e6:.3f} M parameters', flush=True)
     a.mix = a.mix or DEFAULT_MIX
