@@ -48,6 +48,7 @@ RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
     if (v > 0) d.verticalRatio = static_cast<float>(v);
   }
   d.maxBatch = std::max(1, GetInt(o, "maxBatch", d.maxBatch));
+  d.margin = GetNumber(o, "margin", d.margin);  // absent: the model's (lib/options.ts always passes it)
   d.logits = GetBool(o, "logits", false);
   const double max_pixels = GetNumber(o, "maxPixels", static_cast<double>(d.maxPixels));
   if (max_pixels >= 0) d.maxPixels = static_cast<uint64_t>(max_pixels);
@@ -375,6 +376,7 @@ Napi::Value RecognizerWrap::Info(const Napi::CallbackInfo& info) {
   cfg.Set("std", c.std);
   cfg.Set("confidence", c.confidence == craft::ConfidenceKind::kDtrb ? "dtrb" : "easyocr");
   cfg.Set("batchMaxLength", c.batchMaxLength);
+  cfg.Set("margin", c.margin);
   o.Set("config", cfg);
   return o;
 }

@@ -96,6 +96,8 @@ export interface NativeRecognizeOptions {
   logits: boolean;
   rotationRetryThreshold: number;
   verticalRatio: number;
+  /** Crop margin, a fraction of the text height (resolved: the option or the model's). */
+  margin: number;
   maxBatch: number;
   maxPixels: number;
 }

@@ -327,11 +327,14 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
 });
 
 const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'characterProbabilities', 'logits', 'rotationRetryThreshold',
-  'verticalRatio', 'batchSize', 'maxPixels', 'usePolygons'] as const;
+  'verticalRatio', 'margin', 'batchSize', 'maxPixels', 'usePolygons'] as const;
 
-/** Validates recognize() options (`signal`/`timeoutMs` are runOptions'). @private */
-export function recognizeOptions(options: unknown, decoderKind: 'ctc' | 'attn', extraKeys: readonly string[] = RUN_KEYS):
-  Omit<NativeRecognizeOptions, 'regions'> & { usePolygons: boolean } {
+/**
+ * Validates recognize() options (`signal`/`timeoutMs` are runOptions'); `model` gives the model's decoder and default
+ * crop margin. @private
+ */
+export function recognizeOptions(options: unknown, model: { decoder: 'ctc' | 'attn'; margin: number },
+  extraKeys: readonly string[] = RUN_KEYS): Omit<NativeRecognizeOptions, 'regions'> & { usePolygons: boolean } {
   if (options === undefined) options = {};
   if (!plainObject(options)) throw invalidParameterError('options', 'plain object', options);
   checkKnownKeys('option', options, [...RECOGNIZE_KEYS, ...extraKeys]);
@@ -340,7 +343,7 @@ export function recognizeOptions(options: unknown, decoderKind: 'ctc' | 'attn', 
   if (o.decoder !== undefined && o.decoder !== 'greedy' && o.decoder !== 'beam') {
     throw invalidParameterError('decoder', "'greedy' or 'beam'", o.decoder);
   }
-  if (o.decoder === 'beam' && decoderKind !== 'ctc') {
+  if (o.decoder === 'beam' && model.decoder !== 'ctc') {
     throw new TypeError("decoder 'beam' needs a CTC model; this recogniser decodes with attention (its steps are greedy)");
   }
   const vr = o.verticalRatio;
@@ -353,6 +356,7 @@ export function recognizeOptions(options: unknown, decoderKind: 'ctc' | 'attn', 
     rotationRetryThreshold: o.rotationRetryThreshold === undefined ? d.rotationRetryThreshold
       : checkNumber('rotationRetryThreshold', o.rotationRetryThreshold, 0, 1),
     verticalRatio: vr === undefined ? d.verticalRatio : vr === Infinity ? Infinity : checkNumber('verticalRatio', vr, 1, 1e6),
+    margin: o.margin === undefined ? model.margin : checkNumber('margin', o.margin, 0, 1),
     maxBatch: o.batchSize === undefined ? d.batchSize : checkNumber('batchSize', o.batchSize, 1, 1024, true),
     maxPixels: o.maxPixels === undefined ? DEFAULT_MAX_PIXELS
       : o.maxPixels === false ? 0 : checkNumber('maxPixels', o.maxPixels, 1, Number.MAX_SAFE_INTEGER, true),

@@ -96,7 +96,7 @@ export class Recognizer {
     stack: Error): Promise<RecognizeResult> {
     if (!this.#native) throw craftError('ERR_CRAFT_DISPOSED', 'Recognizer is disposed');
     const nativeInput = imageInput(input);
-    const { usePolygons, ...opts } = recognizeOptions(options, this.#info.decoder);
+    const { usePolygons, ...opts } = recognizeOptions(options, this.#info);
     const run = runOptions(options);
     const native: NativeRecognizeOptions = regions === undefined ? opts : { ...opts, regions: regionsInput(regions, usePolygons) };
     if (native.regions && native.regions.counts.length === 0) {

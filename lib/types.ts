@@ -288,6 +288,14 @@ export interface RecognizeOptions {
   rotationRetryThreshold?: number;
   /** A region taller than this times its width is read as vertical text (turned a quarter first). Infinity = never. Default 1.5. */
   verticalRatio?: number;
+  /**
+   * Crop margin: each region is extended on every side (along its reading direction and across it) by this fraction
+   * of its text height before it is cut out (clipped to the image), as EasyOCR's `add_margin`: a recogniser trained
+   * on loosely cut words misreads words cut at a tight box. 0…1. Default: the model's `margin` (its
+   * `craft.recognizer.margin` metadata; 0.12 for the bundled recogniser, 0 for converted DTRB / EasyOCR models).
+   * Not applied when no regions are given (the whole image is read).
+   */
+  margin?: number;
   /** Crops per inference run (crops of one padded width are batched). Default 32. */
   batchSize?: number;
   /** Refuse images with more pixels than this before decoding them. Default 268402689. */
@@ -351,6 +359,8 @@ export interface RecognizerConfig {
   std: number;
   confidence: 'dtrb' | 'easyocr';
   batchMaxLength: number;
+  /** Default crop margin of recognize() (`craft.recognizer.margin`; 0 when the metadata has none). */
+  margin: number;
 }
 
 /** What a recogniser runs on. */

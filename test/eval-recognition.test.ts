@@ -171,6 +171,23 @@ C('--task recognition reads the ground-truth boxes of a gt.jsonl dataset', async
   await rec.dispose();
   assert.is(rep.words[0].pred, want);
   assert.is(rep.accuracy, normalizeText(want) === 'hello' ? 1 : 0);
+  assert.is(rep.margin, 0, 'a converted model reads at the box');
+});
+
+C('--margin n: the boxes are read with that crop margin (reported in the summary and the JSON)', async (ctx) => {
+  const r = cli('eval', ctx.pages, '--task', 'recognition', '--recognizer', REC, '--threads', '1', '--margin', '0.5', '--json', '-');
+  assert.is(r.status, 0, r.stderr);
+  const rep = JSON.parse(r.stdout);
+  assert.is(rep.margin, 0.5);
+  assert.match(r.stderr, /crop margin 0\.5/);
+  const rec = await Recognizer.create({ model: REC, threads: 1 });
+  const b = box(2, 2, 40, 20) as [Point, Point, Point, Point];
+  const [grown] = await rec.recognize(path.join(IMAGES, 'hello.png'), [b], { margin: 0.5 });
+  await rec.dispose();
+  assert.is(rep.words[0].pred, grown.text);
+  const o = cli('eval', ctx.pages, '--task', 'ocr', '--model', TINY_MODEL, '--recognizer', REC, '--threads', '1', '--margin', '1', '--json', '-');
+  assert.is(o.status, 0, o.stderr);
+  assert.is(JSON.parse(o.stdout).margin, 1);
 });
 
 C('--task ocr: spotting and bag-of-words reported; detector and recogniser both named', (ctx) => {
@@ -200,6 +217,12 @@ C('usage errors: unknown task, --model with recognition, detection-only flags', 
   r = cli('eval', ctx.pages, '--recognizer', REC);
   assert.is(r.status, 2);
   assert.match(r.stderr, /--recognizer is for --task recognition or ocr/);
+  r = cli('eval', ctx.pages, '--margin', '0.1');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /--margin is for --task recognition or ocr/);
+  r = cli('eval', ctx.pages, '--task', 'recognition', '--margin', '1.5');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /--margin expects a number between 0 and 1/);
 });
 
 C('loadRecognitionDataset prefers labels.tsv', async (ctx) => {

@@ -65,6 +65,9 @@ R('usage errors exit 2 naming the flag; a bad image or recogniser exits 1 with t
   assert.match(r.stderr, /--decoder/);
   r = cli('read', HELLO, '--beam-width', '0');
   assert.is(r.status, 2);
+  r = cli('read', HELLO, '--margin', '2');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /--margin/);
   r = cli('read', '/nonexistent.png');
   assert.is(r.status, 2);
   r = cli('read', HELLO, '--model', TINY_MODEL, '--recognizer', TINY_MODEL);

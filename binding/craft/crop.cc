@@ -63,7 +63,14 @@ bool Degenerate(const std::vector<Point>& p, float w, float h) {
 
 }  // namespace
 
-CropPlan PlanCrop(const Region& region, int imageWidth, int imageHeight, float verticalRatio) {
+namespace {
+
+Point Unit(const Point& from, const Point& to) {
+  const float d = Dist(from, to);
+  return d > 0 && std::isfinite(d) ? Point{(to.x - from.x) / d, (to.y - from.y) / d} : Point{0, 0};
+}
+
+CropPlan PlanTight(const Region& region, int imageWidth, int imageHeight, float verticalRatio) {
   CropPlan plan;
   const float W = static_cast<float>(imageWidth), H = static_cast<float>(imageHeight);
   float w = 0, h = 0;
@@ -102,6 +109,41 @@ CropPlan PlanCrop(const Region& region, int imageWidth, int imageHeight, float v
   plan.height = std::max(1, static_cast<int>(std::lround(h)));
   plan.vertical = plan.height > verticalRatio * plan.width;
   return plan;
+}
+
+}  // namespace
+
+Region ExtendRegion(const Region& r, float by) {
+  const size_t n = r.size(), half = n / 2;
+  if (n < 4 || n % 2 != 0 || !(by > 0)) return r;
+  Region out = r;
+  auto move = [&](size_t i, const Point& dir) { out[i].x += by * dir.x, out[i].y += by * dir.y; };
+  for (size_t i = 0; i < half; i++) {  // across: top point i and its bottom partner n-1-i apart
+    const size_t b = n - 1 - i;
+    move(i, Unit(r[b], r[i]));
+    move(b, Unit(r[i], r[b]));
+  }
+  // along: the first pair outward along the first top / last bottom edge, the last pair along the last edges
+  move(0, Unit(r[1], r[0]));
+  move(n - 1, Unit(r[n - 2], r[n - 1]));
+  move(half - 1, Unit(r[half - 2], r[half - 1]));
+  move(half, Unit(r[half + 1], r[half]));
+  return out;
+}
+
+CropPlan PlanCrop(const Region& region, int imageWidth, int imageHeight, float verticalRatio, float margin) {
+  CropPlan plan = PlanTight(region, imageWidth, imageHeight, verticalRatio);
+  if (plan.skipped || !(margin > 0)) return plan;
+  float w = 0, h = 0;
+  StripSize(region, &w, &h);
+  // Whole pixels (EasyOCR's int(add_margin * ...)): an integer box stays an exact pixel copy. A fractional margin
+  // would resample the strip, and small text read through a blurred bilinear warp loses strokes (D -> O, I -> T).
+  const float by = std::round(margin * (plan.vertical ? w : h));  // text height: across the reading direction
+  if (!(by > 0)) return plan;
+  CropPlan grown = PlanTight(ExtendRegion(region, by), imageWidth, imageHeight, verticalRatio);
+  if (grown.skipped) return plan;  // not for a region it contains; kept as a guard
+  grown.vertical = plan.vertical;
+  return grown;
 }
 
 cv::Mat CropStrip(const cv::Mat& image, const CropPlan& plan, int quarterTurns) {

@@ -29,7 +29,16 @@ struct CropPlan {
 // Clips the region to the image, measures the straightened strip: a quad becomes a rectangle whose sides are its
 // longer opposite edges (EasyOCR's four_point_transform); a polygon becomes its quad strips side by side, each as
 // wide as its longer horizontal edge and all as high as the polygon's mean height.
-CropPlan PlanCrop(const Region& region, int imageWidth, int imageHeight, float verticalRatio);
+// `margin` > 0 first extends the region by margin x its text height, rounded to whole pixels, on every side
+// (ExtendRegion; the text height is the strip's height, or its width when the strip is read as vertical text), so a
+// tight box gets the context a recogniser trained on loose crops expects (EasyOCR's add_margin); whether the strip is
+// vertical is decided on the region as given.
+CropPlan PlanCrop(const Region& region, int imageWidth, int imageHeight, float verticalRatio, float margin = 0);
+
+// The region moved outward by `by` pixels in its own frame: every top point away from its bottom partner and every
+// bottom point away from its top one (across the reading direction), the two end pairs along their edges (along it).
+// A rectangle grows by `by` on each side; CRAFT polygons keep their point order.
+Region ExtendRegion(const Region& region, float by);
 
 // The strip of a plan, 8-bit like `image` (3 channels RGB or 1), turned by `quarterTurns` x 90 degrees clockwise
 // (0..3): a quad through cv::warpPerspective (bilinear, border replicated; the quad's corners map to the strip's

@@ -43,13 +43,13 @@ RecognizerConfig ParseRecognizerConfig(const std::map<std::string, std::string>&
     }
     return static_cast<int>(n);
   };
-  auto number = [&](const std::string& key, float fallback) {
+  auto number = [&](const std::string& key, double fallback) {
     const std::string* v = get(key);
     if (v == nullptr) return fallback;
     char* end = nullptr;
     const double d = std::strtod(v->c_str(), &end);
     if (v->empty() || *end != '\0' || !std::isfinite(d)) bad("metadata " + key + " = '" + *v + "' is not a number");
-    return static_cast<float>(d);
+    return d;
   };
   auto choice = [&](const std::string& key, std::initializer_list<const char*> allowed, const char* fallback) {
     const std::string* v = get(key);
@@ -98,13 +98,15 @@ RecognizerConfig ParseRecognizerConfig(const std::map<std::string, std::string>&
   c.resize = choice("craft.recognizer.resize", {"squash", "pad"}, "squash") == "pad" ? ResizeKind::kPad
                                                                                      : ResizeKind::kSquash;
   choice("craft.recognizer.interpolation", {"bicubic"}, "bicubic");
-  c.mean = number("craft.recognizer.mean", 0.5f);
-  c.std = number("craft.recognizer.std", 0.5f);
+  c.mean = static_cast<float>(number("craft.recognizer.mean", 0.5));
+  c.std = static_cast<float>(number("craft.recognizer.std", 0.5));
   if (!(c.std > 0)) bad("metadata craft.recognizer.std must be positive");
   c.confidence = choice("craft.recognizer.confidence", {"dtrb", "easyocr"}, "dtrb") == "easyocr"
                      ? ConfidenceKind::kEasyOcr
                      : ConfidenceKind::kDtrb;
   c.batchMaxLength = integer("craft.recognizer.batchMaxLength", 1, 100000, 25, false);
+  c.margin = number("craft.recognizer.margin", 0);
+  if (!(c.margin >= 0 && c.margin <= 1)) bad("metadata craft.recognizer.margin must be in [0, 1]");
   return c;
 }
 
@@ -207,11 +209,14 @@ PreparedRegions Recognizer::Prepare(const ImageInput& input, const std::vector<R
   p.timings.decode = MsSince(t0);
   auto t1 = Clock::now();
   const float W = static_cast<float>(p.image.cols), H = static_cast<float>(p.image.rows);
-  if (wholeImage) {
+  if (wholeImage) {  // the image is the crop: no margin
     p.plans.push_back(PlanCrop({{0, 0}, {W, 0}, {W, H}, {0, H}}, p.image.cols, p.image.rows, options.verticalRatio));
   } else {
+    const double m = options.margin >= 0 && options.margin <= 1 ? options.margin : config().margin;
     p.plans.reserve(regions.size());
-    for (const Region& r : regions) p.plans.push_back(PlanCrop(r, p.image.cols, p.image.rows, options.verticalRatio));
+    for (const Region& r : regions) {
+      p.plans.push_back(PlanCrop(r, p.image.cols, p.image.rows, options.verticalRatio, static_cast<float>(m)));
+    }
   }
   p.timings.preprocess = MsSince(t1);
   return p;

@@ -32,6 +32,9 @@ struct RecognizerConfig {
   float mean = 0.5f, std = 0.5f;
   ConfidenceKind confidence = ConfidenceKind::kDtrb;
   int batchMaxLength = 25;
+  // Default crop margin (craft.recognizer.margin, a fraction of the text height added on every side of a region):
+  // what the model saw around words in training; 0 (absent) = crops cut at the box, as DTRB / EasyOCR's demos do.
+  double margin = 0;
   int numClasses() const { return static_cast<int>(charset.size()) + (decoder == DecoderKind::kCtc ? 1 : 2); }
 };
 
@@ -45,6 +48,7 @@ struct RecognizeOptions {
   // turned the other way) and the most confident reading is kept. 0: never.
   float rotationRetryThreshold = 0.1f;
   float verticalRatio = 1.5f;  // a strip taller than this times its width is read after a quarter turn
+  double margin = -1;          // crop margin (PlanCrop) in [0, 1]; outside it (-1): the model's config().margin
   int maxBatch = 32;           // crops per inference run (same padded width)
   bool logits = false;         // keep each word's raw model output (T x K, before softmax)
   uint64_t maxPixels = 268402689ull;

@@ -17,6 +17,8 @@ export interface TextEvalSettings {
   dir: string;
   model?: string;
   recognizer?: string;
+  /** recognize()'s crop margin (undefined: the model's). */
+  margin?: number;
   threads?: number;
   limit?: number;
   concurrency: number;
@@ -47,6 +49,8 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   if (samples.length === 0) throw new UsageError(`no words with text in ${s.dir}`);
   const recognizer = await Recognizer.create({ model: s.recognizer, ...(s.threads !== undefined ? { threads: s.threads } : {}) });
   const words = samples.reduce((a, x) => a + x.texts.length, 0);
+  const recognize = s.margin !== undefined ? { margin: s.margin } : {};
+  const margin = s.margin ?? recognizer.info.margin;
   const records: { image: string; gt: string; pred: string; confidence: number; error?: string }[][] = [];
   let seconds = 0;
   let inferenceMs = 0;
@@ -56,7 +60,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
     records.push(...await pool(samples, s.concurrency, async (x) => {
       const image = path.relative(path.resolve(s.dir), x.imagePath) || path.basename(x.imagePath);
       try {
-        const r = await recognizer.recognizeDetailed(x.imagePath, x.regions?.map(toRegion));
+        const r = await recognizer.recognizeDetailed(x.imagePath, x.regions?.map(toRegion), recognize);
         inferenceMs += r.timings.inference;
         return r.words.map((w, i) => ({ image, gt: x.texts[i], pred: w.text, confidence: round4(w.confidence) }));
       } catch (err) {
@@ -76,7 +80,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   const errors = flat.filter((w) => w.error).length;
   say.write([
     `dataset    ${s.dir} (${samples.length} images, ${r.count} words)`,
-    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder})`,
+    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder}; crop margin ${margin})`,
     `accuracy   ${pct(r.accuracy)} (DTRB: lower case, [0-9a-z] only, exact, every word counted; ${r.correct}/${r.count})`,
     `exact      ${pct(r.exactAccuracy)} (case-sensitive, full text; ${r.exactCorrect}/${r.count})`,
     `1-NED      ${r.oneMinusNed.toFixed(4)} (1 - edit distance / max length, case-sensitive)`,
@@ -84,7 +88,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
     ...(errors ? [`failed     ${errors} word(s) could not be read (scored as empty)`] : []),
   ].join('\n') + '\n');
   await writeReport(s.jsonFile, {
-    task: 'recognition', dataset: path.resolve(s.dir), recognizer: s.recognizer ?? 'default',
+    task: 'recognition', dataset: path.resolve(s.dir), recognizer: s.recognizer ?? 'default', margin,
     count: r.count, accuracy: r.accuracy, exactAccuracy: r.exactAccuracy, oneMinusNed: r.oneMinusNed,
     correct: r.correct, exactCorrect: r.exactCorrect, errors,
     throughput: { words: r.count, seconds: Math.round(seconds * 100) / 100, inferenceMsPerWord: inferenceMs / Math.max(1, r.count) },
@@ -100,6 +104,8 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const detect = detectOptionsFromFlags(s.values);
   const t = s.threads !== undefined ? { threads: s.threads } : {};
   const ocr = await Ocr.create({ detector: { model: s.model, ...t }, recognizer: { model: s.recognizer, ...t } });
+  const recognize = s.margin !== undefined ? { margin: s.margin } : {};
+  const margin = s.margin ?? ocr.recognizer.info.margin;
   let seconds = 0;
   const timing = { detection: 0, recognition: 0 };
   let results: { image: string; words: OcrDetection[]; error?: string }[] = [];
@@ -109,7 +115,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
     results = await pool(samples, s.concurrency, async (x) => {
       const image = path.relative(path.resolve(s.dir), x.imagePath) || path.basename(x.imagePath);
       try {
-        const r = await ocr.read(x.imagePath, { detect });
+        const r = await ocr.read(x.imagePath, { detect, recognize });
         timing.detection += r.timings.detection;
         timing.recognition += r.timings.recognition;
         return { image, words: r.words.map((w) => ({ points: w.box.map(([a, b]) => [a, b] as [number, number]), text: w.text })) };
@@ -129,7 +135,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const errors = results.filter((x) => x.error).length;
   say.write([
     `dataset    ${s.dir} (${r.images} images)`,
-    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'}`,
+    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (crop margin ${margin})`,
     `spotting   P ${pct(r.spotting.precision)}  R ${pct(r.spotting.recall)}  H-mean ${pct(r.spotting.hmean)} ` +
       `(IoU > 0.5 one-to-one and equal text, lower case [0-9a-z]; ${r.spotted} of ${r.gtCount} words, ${r.detCount} detections, ${r.matched} boxes matched)`,
     `bag-of-words P ${pct(r.bagOfWords.precision)}  R ${pct(r.bagOfWords.recall)}  F1 ${pct(r.bagOfWords.f1)} (per page, normalised tokens)`,
@@ -138,7 +144,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
     ...(errors ? [`failed     ${errors} image(s) could not be processed (scored with no words)`] : []),
   ].join('\n') + '\n');
   await writeReport(s.jsonFile, {
-    task: 'ocr', dataset: path.resolve(s.dir), detector: s.model ?? 'default', recognizer: s.recognizer ?? 'default',
+    task: 'ocr', dataset: path.resolve(s.dir), detector: s.model ?? 'default', recognizer: s.recognizer ?? 'default', margin,
     spotting: r.spotting, bagOfWords: r.bagOfWords, gtCount: r.gtCount, detCount: r.detCount, matched: r.matched,
     spotted: r.spotted, images: r.images, errors, seconds,
     perImage: r.perImage.map((p, i) => ({ image: results[i].image, ...p, ...(results[i].error ? { error: results[i].error } : {}), words: results[i].words })),

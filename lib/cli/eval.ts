@@ -13,7 +13,7 @@ import { writeEvalPicture } from './draw';
 import { runOcrEval, runRecognitionEval } from './eval-text';
 
 export const EVAL_USAGE = 'craft-text eval <dataset-dir> [--task detection|recognition|ocr] [--model m.onnx] ' +
-  '[--recognizer rec.onnx] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
+  '[--recognizer rec.onnx] [--margin n] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
   '[--concurrency n] [detection flags as for detect]';
 
 /** One image's record in the JSON report. */
@@ -68,6 +68,7 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     concurrency: { type: 'string' },
     task: { type: 'string' },
     recognizer: { type: 'string' },
+    margin: { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'eval needs a dataset folder' : `eval takes one dataset folder, got ${positionals.length}`);
   const dir = positionals[0];
@@ -97,7 +98,7 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     }
     const settings = {
       dir, model: values.model as string | undefined, recognizer: values.recognizer as string | undefined,
-      threads, limit, concurrency, jsonFile, values,
+      margin: num('margin', values.margin as string | undefined, 0, 1), threads, limit, concurrency, jsonFile, values,
     };
     if (task === 'recognition') {
       if (values.model !== undefined) throw new UsageError('--task recognition reads ground-truth boxes: name the model with --recognizer');
@@ -105,7 +106,9 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     }
     return runOcrEval(settings, out);
   }
-  if (values.recognizer !== undefined) throw new UsageError('--recognizer is for --task recognition or ocr');
+  for (const flag of ['recognizer', 'margin'] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task recognition or ocr`);
+  }
 
   const samples = await loadSamples(dir, limit);
 

@@ -8,14 +8,15 @@ import {
 } from './args';
 import { checkWritable, outputFormat, writeReadingPicture } from './draw';
 
-export const READ_USAGE = 'craft-text read <image...|-> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
+export const READ_USAGE = 'craft-text read <image...|-> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--margin n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
 
 /** `craft-text read`: the text of each image in reading order; with --json one line per image. */
 export async function runRead(argv: string[], out: NodeJS.WritableStream = process.stdout,
   stdin: NodeJS.ReadableStream = process.stdin): Promise<number> {
   const { values, positionals } = parse(argv, {
     ...DETECT_FLAGS, recognizer: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' },
-    decoder: { type: 'string' }, 'beam-width': { type: 'string' }, 'min-confidence': { type: 'string' },
+    decoder: { type: 'string' }, 'beam-width': { type: 'string' }, margin: { type: 'string' },
+    'min-confidence': { type: 'string' },
   });
   if (positionals.length === 0) throw new UsageError('read needs at least one image');
   checkImageArgs(positionals);
@@ -39,6 +40,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
     throw new UsageError(`--decoder expects greedy or beam, got '${decoder}'`);
   }
   const beamWidth = num('beam-width', values['beam-width'] as string | undefined, 1, 100, true);
+  const margin = num('margin', values.margin as string | undefined, 0, 1);
   const minConfidence = num('min-confidence', values['min-confidence'] as string | undefined, 0, 1);
   const threads = num('threads', values.threads as string | undefined, 0, 1024, true);
   const t = threads !== undefined ? { threads } : {};
@@ -47,6 +49,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
     recognize: {
       ...(decoder ? { decoder: decoder as 'greedy' | 'beam' } : {}),
       ...(beamWidth !== undefined ? { beamWidth } : {}),
+      ...(margin !== undefined ? { margin } : {}),
     },
     ...(minConfidence !== undefined ? { minConfidence } : {}),
   };

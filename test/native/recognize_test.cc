@@ -218,6 +218,71 @@ void TestCrop() {
   CHECK(cv::norm(flipped, want180, cv::NORM_INF) == 0, "point order sets the reading direction");
 }
 
+// The crop margin (EasyOCR's add_margin): a region grown in its own frame by round(margin x text height) pixels a side.
+void TestCropMargin() {
+  using craft::Point;
+  auto same = [](const std::vector<Point>& a, const std::vector<Point>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); i++) {
+      if (std::fabs(a[i].x - b[i].x) > 1e-4f || std::fabs(a[i].y - b[i].y) > 1e-4f) return false;
+    }
+    return true;
+  };
+  CHECK(same(craft::ExtendRegion({{10, 10}, {50, 10}, {50, 20}, {10, 20}}, 2), {{8, 8}, {52, 8}, {52, 22}, {8, 22}}),
+        "a box grows on every side");
+  // rotated 90 degrees (reading downwards): along = +y, across = -x..+x; still every side
+  CHECK(same(craft::ExtendRegion({{20, 10}, {20, 50}, {10, 50}, {10, 10}}, 1), {{21, 9}, {21, 51}, {9, 51}, {9, 9}}),
+        "a rotated box grows in its own frame");
+  // a polygon: top points up, bottom points down, the end pairs outward along their edges
+  const std::vector<Point> flat = {{0, 10}, {10, 10}, {20, 10}, {20, 20}, {10, 20}, {0, 20}};
+  CHECK(same(craft::ExtendRegion(flat, 1), {{-1, 9}, {10, 9}, {21, 9}, {21, 21}, {10, 21}, {-1, 21}}), "a straight polygon");
+  CHECK(same(craft::ExtendRegion(flat, 0), flat) && same(craft::ExtendRegion({{0, 0}, {1, 1}}, 3), {{0, 0}, {1, 1}}),
+        "no growth / not a region: unchanged");
+
+  auto plan = [](std::vector<Point> r, float m) { return craft::PlanCrop(r, 100, 50, 1.5f, m); };
+  const std::vector<Point> box = {{12, 17}, {52, 17}, {52, 27}, {12, 27}};  // 40 x 10
+  craft::CropPlan tight = plan(box, 0), grown = plan(box, 0.2f);          // 0.2 x 10 = 2 px a side
+  CHECK(tight.width == 40 && tight.height == 10, "tight plan");
+  CHECK(grown.axisAligned && grown.width == 44 && grown.height == 14 && same(grown.points, {{10, 15}, {54, 15}, {54, 29}, {10, 29}}),
+        "an integer box stays an exact ROI, 2 px larger a side (%dx%d)", grown.width, grown.height);
+  CHECK(same(plan(box, 0.04f).points, box), "under half a pixel: no margin");
+  CHECK(plan(box, 0.26f).width == 46, "0.26 x 10 = 2.6 -> 3 px a side");
+  auto vert = plan({{10, 5}, {20, 5}, {20, 45}, {10, 45}}, 0.2f);  // vertical: text height = width 10
+  CHECK(vert.vertical && vert.width == 14 && vert.height == 44, "vertical text grows by its width (%dx%d)", vert.width,
+        vert.height);
+  auto corner = plan({{0, 0}, {40, 0}, {40, 10}, {0, 10}}, 0.5f);  // 5 px a side, clipped at the image's corner
+  CHECK(corner.width == 45 && corner.height == 15 && same(corner.points, {{0, 0}, {45, 0}, {45, 15}, {0, 15}}),
+        "clipped to the image");
+  // The whole image as a region: growing then clipping gives the image again.
+  CHECK(same(plan({{0, 0}, {100, 0}, {100, 50}, {0, 50}}, 1).points, {{0, 0}, {100, 0}, {100, 50}, {0, 50}}), "whole image");
+  CHECK(plan({{-30, 5}, {-10, 5}, {-10, 20}, {-30, 20}}, 1).skipReason == "outside", "outside stays outside");
+  CHECK(plan({{10, 10}, {10, 10}, {10, 20}, {10, 20}}, 1).skipReason == "degenerate", "degenerate stays degenerate");
+
+  cv::Mat img(50, 100, CV_8UC3);
+  cv::randu(img, 0, 255);
+  cv::Mat strip = craft::CropStrip(img, grown, 0);
+  CHECK(cv::norm(strip, img(cv::Rect(10, 15, 44, 14)), cv::NORM_INF) == 0, "the grown strip is the grown ROI");
+  // hostile regions with a margin: a strip or a skip, never a throw or a non-finite point
+  for (const std::vector<Point>& q : std::vector<std::vector<Point>>{
+           {{10, 10}, {30, 10}, {50, 10}, {30, 30}},
+           {{10, 10}, {50, 30}, {50, 10}, {10, 30}},
+           {{-1e9f, -1e9f}, {1e9f, -1e9f}, {1e9f, 1e9f}, {-1e9f, 1e9f}},
+           {{10, 10}, {10, 10}, {40, 30}, {40, 30}, {10, 30}, {10, 30}}}) {
+    bool ok = true;
+    try {
+      craft::CropPlan hp = plan(q, 1);
+      for (const Point& pt : hp.points) ok = ok && std::isfinite(pt.x) && std::isfinite(pt.y);
+      if (!hp.skipped) {
+        cv::Mat m = craft::CropStrip(img, hp, 0);
+        ok = ok && !m.empty() && m.cols == hp.width && m.rows == hp.height;
+      }
+    } catch (...) {
+      ok = false;
+    }
+    CHECK(ok, "hostile region with a margin (%zu points)", q.size());
+  }
+}
+
 // Random images, regions and output matrices through every stage: a strip or a skip, text over the charset,
 // confidences in [0, 1], never a crash (run under ASan/UBSan by tools/asan.sh).
 void TestRandom() {
@@ -232,7 +297,7 @@ void TestRandom() {
     for (auto& p : r) p = {rng.uniform(-40.f, w + 40.f), rng.uniform(-40.f, h + 40.f)};
     bool ok = true;
     try {
-      craft::CropPlan plan = craft::PlanCrop(r, w, h, 1.5f);
+      craft::CropPlan plan = craft::PlanCrop(r, w, h, 1.5f, (it % 4) * 0.25f);
       if (!plan.skipped) {
         cv::Mat strip = craft::CropStrip(img, plan, rng.uniform(0, 4));
         ok = !strip.empty() && strip.type() == img.type();
@@ -292,6 +357,7 @@ int main(int argc, char** argv) {
   TestAttn();
   TestCharset();
   TestCrop();
+  TestCropMargin();
   TestRandom();
   std::printf("%d checks, %d failures\n", checks, failures);
   return failures == 0 ? 0 : 1;

@@ -1,0 +1,124 @@
+// recognize()'s crop margin (issue 14): the option's validation, its default from the model's
+// craft.recognizer.margin metadata (0 for converted models, the training median for the bundled one), and known
+// answers: a region read with a margin is read exactly as the region grown by hand by round(margin x text height)
+// pixels on every side, which here takes in pixels the tight crop does not; the whole image is never grown.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { Recognizer, type Region } from '../lib';
+import { Message } from '../lib/convert/protobuf';
+import { rejects, ROOT } from './helpers';
+
+const MODELS = path.join(ROOT, 'test', 'models');
+const TINY = path.join(MODELS, 'crnn-tiny-pad.onnx');
+const EXACT = { rotationRetryThreshold: 0, verticalRatio: Infinity, logits: true } as const;
+
+/** A copy of a model with metadata entries added (ModelProto field 14 appended: protobuf merges repeated fields). */
+function withMetadata(file: string, dir: string, name: string, meta: Record<string, string>): string {
+  const extra = new Message();
+  for (const [k, v] of Object.entries(meta)) extra.message(14, new Message().string(1, k).string(2, v));
+  const out = path.join(dir, name);
+  fs.writeFileSync(out, Buffer.concat([fs.readFileSync(file), extra.finish()]));
+  return out;
+}
+
+/** White RGB page with a black bar across rows [y0, y1) (outside the tight box used below). */
+function barPage(width: number, height: number, y0: number, y1: number) {
+  const data = new Uint8Array(width * height * 3).fill(255);
+  for (let y = y0; y < y1; y++) data.fill(0, y * width * 3, (y + 1) * width * 3);
+  for (let x = 20; x < 80; x += 7) for (let y = 22; y < 38; y++) data.fill(40, (y * width + x) * 3, (y * width + x + 2) * 3);
+  return { data, width, height, channels: 3 as const };
+}
+
+const rect = (x0: number, y0: number, x1: number, y1: number): Region => [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+
+const M = suite<{ dir: string; tiny: Recognizer; m25: Recognizer }>('crop margin');
+M.before(async (ctx) => {
+  ctx.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'craft-margin-'));
+  ctx.tiny = await Recognizer.create({ model: TINY, threads: 1 });
+  ctx.m25 = await Recognizer.create({ model: withMetadata(TINY, ctx.dir, 'm25.onnx', { 'craft.recognizer.margin': '0.25' }), threads: 1 });
+});
+M.after(async (ctx) => {
+  await ctx.tiny.dispose();
+  await ctx.m25.dispose();
+  fs.rmSync(ctx.dir, { recursive: true, force: true });
+});
+
+M('the option is validated: TypeError / RangeError naming margin', async (ctx) => {
+  const img = barPage(100, 60, 0, 0);
+  await rejects(() => ctx.tiny.recognize(img, [rect(10, 10, 50, 30)], { margin: '0.1' as unknown as number }), { name: 'TypeError', message: /margin/ });
+  for (const bad of [-0.01, 1.01, NaN, Infinity]) {
+    await rejects(() => ctx.tiny.recognize(img, [rect(10, 10, 50, 30)], { margin: bad }), { name: 'RangeError', message: /margin/ });
+  }
+  for (const ok of [0, 0.5, 1]) assert.is((await ctx.tiny.recognize(img, [rect(10, 10, 50, 30)], { margin: ok })).length, 1);
+});
+
+M('the default comes from craft.recognizer.margin: 0 without it (converted models), the bundled models 0.12', async (ctx) => {
+  assert.is(ctx.tiny.info.margin, 0);
+  assert.is(ctx.tiny.info.metadata['craft.recognizer.margin'], undefined);
+  assert.is(ctx.m25.info.margin, 0.25);
+  for (const model of ['default', 'default-int8']) {
+    const r = await Recognizer.create({ model, threads: 1 });
+    try {
+      assert.is(r.info.margin, Number(r.info.metadata['craft.recognizer.margin']), model);
+      assert.is(r.info.margin, 0.12, model);
+    } finally {
+      await r.dispose();
+    }
+  }
+  for (const [bad, why] of [['1.5', /margin must be in \[0, 1\]/], ['-0.1', /margin must be in \[0, 1\]/], ['wide', /margin = 'wide' is not a number/]] as const) {
+    const file = withMetadata(TINY, ctx.dir, `bad-${bad}.onnx`, { 'craft.recognizer.margin': bad });
+    await rejects(() => Recognizer.create({ model: file, threads: 1 }), { code: 'ERR_CRAFT_MODEL_LOAD', message: why });
+  }
+});
+
+M('known answer: the margin grows the box by round(margin x height) pixels a side, taking in what the tight crop leaves out', async (ctx) => {
+  // tight box rows 20..40 (height 20); the bar (rows 15..18) is outside it and inside the box grown by 5 (0.25 x 20)
+  const img = barPage(100, 60, 15, 18);
+  const tight = rect(15, 20, 85, 40);
+  const [t] = await ctx.m25.recognize(img, [tight], { ...EXACT, margin: 0 });
+  const [byHand] = await ctx.m25.recognize(img, [rect(10, 15, 90, 45)], { ...EXACT, margin: 0 });
+  const [dflt] = await ctx.m25.recognize(img, [tight], EXACT);
+  const [given] = await ctx.tiny.recognize(img, [tight], { ...EXACT, margin: 0.25 });
+  assert.equal(dflt.logits, byHand.logits, 'the model default (0.25) = the box grown by 5 px');
+  assert.equal(given.logits, byHand.logits, 'the option = the metadata default');
+  assert.not.equal(dflt.logits, t.logits, 'the grown crop differs from the tight one');
+  // the tight crop sees nothing of the bar: a bar page reads like a bar-less one there, the grown one does not
+  const plain = barPage(100, 60, 0, 0);
+  assert.equal((await ctx.m25.recognize(plain, [tight], { ...EXACT, margin: 0 }))[0].logits, t.logits);
+  assert.not.equal((await ctx.m25.recognize(plain, [tight], EXACT))[0].logits, dflt.logits);
+  // under half a pixel rounds to none: the exact tight crop
+  const [small] = await ctx.m25.recognize(img, [tight], { ...EXACT, margin: 0.02 });
+  assert.equal(small.logits, t.logits);
+});
+
+M('vertical text grows by its width; clipped at the image edge; a polygon grows around its points', async (ctx) => {
+  const img = barPage(100, 60, 15, 18);
+  // 10 wide, 40 tall: read as vertical (turned a quarter); text height 10 -> 0.2 x 10 = 2 px a side
+  const opts = { rotationRetryThreshold: 0, logits: true };
+  const [v] = await ctx.tiny.recognize(img, [rect(40, 12, 50, 52)], { ...opts, margin: 0.2 });
+  const [vHand] = await ctx.tiny.recognize(img, [rect(38, 10, 52, 54)], { ...opts, margin: 0 });
+  assert.is(v.rotation, 90);
+  assert.equal(v.logits, vHand.logits);
+  // a box at the corner: grown by 5 and clipped to the image
+  const [edge] = await ctx.tiny.recognize(img, [rect(0, 0, 70, 20)], { ...EXACT, margin: 0.25 });
+  const [edgeHand] = await ctx.tiny.recognize(img, [rect(0, 0, 75, 25)], { ...EXACT, margin: 0 });
+  assert.equal(edge.logits, edgeHand.logits);
+  // a CRAFT polygon (3 top points, 3 bottom points) on a straight line = its box, grown the same way
+  const poly = { box: rect(15, 20, 85, 40), polygon: [[15, 20], [50, 20], [85, 20], [85, 40], [50, 40], [15, 40]] as [number, number][] };
+  const polyHand = { box: rect(10, 15, 90, 45), polygon: [[10, 15], [50, 15], [90, 15], [90, 45], [50, 45], [10, 45]] as [number, number][] };
+  const [p] = await ctx.tiny.recognize(img, [poly], { ...EXACT, margin: 0.25 });
+  const [pHand] = await ctx.tiny.recognize(img, [polyHand], { ...EXACT, margin: 0 });
+  assert.equal(p.logits, pHand.logits);
+});
+
+M('the whole image (no regions) is read as before, whatever the margin', async (ctx) => {
+  const img = barPage(100, 60, 15, 18);
+  const [base] = await ctx.tiny.recognize(img, undefined, { ...EXACT, margin: 0 });
+  for (const margin of [0.25, 1]) assert.equal((await ctx.tiny.recognize(img, undefined, { ...EXACT, margin }))[0].logits, base.logits);
+  assert.equal((await ctx.m25.recognize(img, undefined, EXACT))[0].logits, base.logits);
+});
+
+M.run();
