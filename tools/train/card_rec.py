@@ -33,16 +33,17 @@ for k in ('ic13', 'funsd', 'ic15'):
           + (f", tesseract psm7 {t['ms_per_word']:.1f}" if t else ''))
 print()
 for s in ('ic13', 'funsd'):
-    for tag in ('craft-text-recognizer', 'craft-text-recognizer-int8'):
+    for tag in ('craft-text-recognizer', 'craft-text-recognizer-int8', 'margin0'):
         p = os.path.join(d, f'rec-{s}-{tag}.json')
         if os.path.exists(p):
             r = json.load(open(p))
-            print(f"runtime recognition {s} {tag}: {r['accuracy']:.3f} / {r['exactAccuracy']:.3f} / {r['oneMinusNed']:.3f} "
+            print(f"runtime recognition {s} {tag} (crop margin {r.get('margin')}): {r['accuracy']:.3f} / {r['exactAccuracy']:.3f} / {r['oneMinusNed']:.3f} "
                   f"({r['correct']}/{r['count']}), {r['throughput']['inferenceMsPerWord']:.2f} ms/word model runs")
-    p = os.path.join(d, f'ocr-{s}.json')
-    if os.path.exists(p):
+    for p in (os.path.join(d, f'ocr-{s}.json'), os.path.join(d, f'ocr-{s}-margin0.json')):
+        if not os.path.exists(p):
+            continue
         r = json.load(open(p))
-        print(f"ocr {s}: spotting P/R/H {r['spotting']['precision']:.3f} / {r['spotting']['recall']:.3f} / "
+        print(f"ocr {os.path.basename(p)[4:-5]} (crop margin {r.get('margin')}): spotting P/R/H {r['spotting']['precision']:.3f} / {r['spotting']['recall']:.3f} / "
               f"{r['spotting']['hmean']:.3f}; bag of words P/R/F1 {r['bagOfWords']['precision']:.3f} / "
               f"{r['bagOfWords']['recall']:.3f} / {r['bagOfWords']['f1']:.3f}")
 for k, r in tpages.items():

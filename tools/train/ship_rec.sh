@@ -8,7 +8,8 @@
 #    the generator's val split (recdata.py --write-synth) + dynamic int8 LSTM/MatMul
 #    -> models/craft-text-recognizer-int8.onnx, with FP32 vs INT8 on the ICDAR 2013 dev crops;
 # 3. tools/train/eval_rec.py: both models on the dev crops (accuracy, speed interleaved) [+ Tesseract with TESS=1];
-# 4. craft-text eval --task recognition / ocr on the dev page subsets (the runtime's own crops, end to end);
+# 4. craft-text eval --task recognition / ocr on the dev page subsets (the runtime's own crops, end to end), with the
+#    model's crop margin (craft.recognizer.margin, train_rec.py CROP_MARGIN) and with --margin 0;
 # 5. bench/recognize.js: recognition of a ~180-word FUNSD page against its detection, in one run.
 # Environment: TESS=1 (Tesseract side by side), SKIP_E2E=1, SKIP_BENCH=1.
 set -euo pipefail
@@ -33,7 +34,9 @@ if [ -z "${SKIP_E2E:-}" ]; then
       tag=$(basename "$m" .onnx)
       node dist/cli/main.js eval --task recognition "$DEV/$s-pages" --recognizer "$m" --json "$OUT/rec-$s-$tag.json" | tee "$OUT/rec-$s-$tag.txt"
     done
+    node dist/cli/main.js eval --task recognition "$DEV/$s-pages" --recognizer "$FP32" --margin 0 --json "$OUT/rec-$s-margin0.json" | tee "$OUT/rec-$s-margin0.txt"
     node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$FP32" --json "$OUT/ocr-$s.json" | tee "$OUT/ocr-$s.txt"
+    node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$FP32" --margin 0 --json "$OUT/ocr-$s-margin0.json" | tee "$OUT/ocr-$s-margin0.txt"
   done
   node dist/cli/main.js eval --task recognition "$DEV/ic15" --recognizer "$FP32" --json "$OUT/rec-ic15.json" | tee "$OUT/rec-ic15.txt"
 fi

@@ -46,6 +46,10 @@ cv2.setNumThreads(1)
 CHARSET = PRINTABLE_CHARS
 CHAR_INDEX = {c: i + 1 for i, c in enumerate(CHARSET)}
 DEFAULT_MIX = 'synth:0.55,funsd:0.18,ic13:0.12,ic15:0.15'
+# The runtime's default crop margin for this model (craft.recognizer.margin; the fraction of the text height added on
+# every side of a box): the median margin of the training crops around their text (WordSynth.box), measured by
+# tools/train/rec_margin.py (0.120 across, 0.130 along the text).
+CROP_MARGIN = '0.12'
 
 
 def make_opt(a) -> Opt:
@@ -256,6 +260,7 @@ def export_onnx(ckpt_path: str, out: str, limit_funsd: int = 0):
     model.eval()
     meta = metadata(opt, 'None-VGG-BiLSTM-CTC', True, DEFAULT_MAX_WIDTH, 'dtrb',
                     {'craft.recognizer.trainedSteps': str(ck['step']),
+                     'craft.recognizer.margin': CROP_MARGIN,
                      'craft.recognizer.source': 'craft-text tools/train/train_rec.py'})
     export(model, out, meta, True)
     import onnxruntime as ort
