@@ -136,6 +136,8 @@ test('metadata in the model contract', async () => {
     assert.is(meta['craft.recognizer.mean'], '0.5');
     assert.is(meta['craft.recognizer.std'], '0.5');
     assert.is(meta['craft.recognizer.interpolation'], 'bicubic');
+    // no crop margin: the runtime cuts at the box as DTRB's / EasyOCR's demos do (parity), recognize()'s default 0
+    assert.is(meta['craft.recognizer.margin'], undefined, `${name}: no margin`);
   }
 });
 

@@ -77,6 +77,12 @@ O('options: detect/recognize/layout pass through; minConfidence filters; unknown
   await rejects(() => ocr.read(IMAGE, { detect: { textThreshold: 2 } }), { name: 'RangeError', message: /textThreshold/ });
   await rejects(() => ocr.read(IMAGE, { layout: { columnGap: -1 } }), { name: 'RangeError', message: /columnGap/ });
   await rejects(() => ocr.read(IMAGE, { minConfidence: 'x' } as never), { name: 'TypeError', message: /minConfidence/ });
+  // the crop margin reaches recognize(): validated there, and the words read are recognize()'s with that margin
+  await rejects(() => ocr.read(IMAGE, { recognize: { margin: 2 } }), { name: 'RangeError', message: /margin/ });
+  const grown = await ocr.read(IMAGE, { recognize: { margin: 0.5, rotationRetryThreshold: 0 } });
+  const det = await ocr.detector.detect(IMAGE);
+  const want = await ocr.recognizer.recognize(IMAGE, det.words, { margin: 0.5, rotationRetryThreshold: 0 });
+  assert.equal(grown.words.map((w) => w.text).sort(), want.filter((r) => !r.skipped).map((r) => r.text).sort());
 });
 
 O('failures are coded; abort and timeout; the pipeline stays usable', async ({ ocr }) => {
