@@ -14,9 +14,10 @@ import { IMAGES, ROOT, SHARED } from './helpers';
 const FP32 = path.join(ROOT, 'models', 'craft-text-recognizer.onnx');
 const INT8 = path.join(ROOT, 'models', 'craft-text-recognizer-int8.onnx');
 const IC13 = path.join(SHARED, 'data', 'icdar2013_born_digital');
-// What models/craft-text-recognizer.md reports on the ICDAR 2013 dev words with the runtime's default options.
-const CARD_IC13 = { fp32: 0.754, int8: 0.753 };
-const MARGIN = 0.02;
+// What models/craft-text-recognizer.md reports on the ICDAR 2013 dev words with the runtime's default options (crop
+// margin 0.12 from the model's metadata; 0.754 / 0.753 at margin 0).
+const CARD_IC13 = { fp32: 0.847, int8: 0.850 };
+const TOLERANCE = 0.02;
 type Quad = [[number, number], [number, number], [number, number], [number, number]];
 const PRINTABLE = [...'0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~ '];
 
@@ -67,8 +68,8 @@ D('accuracy on the held-out ICDAR 2013 born-digital words (DTRB protocol): as th
     await rec.dispose();
     acc[key] = scoreRecognition(pairs).accuracy;
   }
-  assert.ok(acc.fp32 >= CARD_IC13.fp32 - MARGIN, `FP32 accuracy ${acc.fp32} below the card's ${CARD_IC13.fp32}`);
-  assert.ok(acc.int8 >= CARD_IC13.int8 - MARGIN, `INT8 accuracy ${acc.int8} below the card's ${CARD_IC13.int8}`);
+  assert.ok(acc.fp32 >= CARD_IC13.fp32 - TOLERANCE, `FP32 accuracy ${acc.fp32} below the card's ${CARD_IC13.fp32}`);
+  assert.ok(acc.int8 >= CARD_IC13.int8 - TOLERANCE, `INT8 accuracy ${acc.int8} below the card's ${CARD_IC13.int8}`);
   assert.ok(Math.abs(acc.fp32 - acc.int8) <= 0.02, `INT8 ${acc.int8} vs FP32 ${acc.fp32}`);
 });
 
