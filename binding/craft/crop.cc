@@ -136,7 +136,7 @@ CropPlan PlanCrop(const Region& region, int imageWidth, int imageHeight, float v
   if (plan.skipped || !(margin > 0)) return plan;
   float w = 0, h = 0;
   StripSize(region, &w, &h);
-  // Whole pixels (EasyOCR's int(add_margin * ...)): an integer box stays an exact pixel copy. A fractional margin
+  // Whole pixels (EasyOCR's margin is an int too): an integer box stays an exact pixel copy. A fractional margin
   // would resample the strip, and small text read through a blurred bilinear warp loses strokes (D -> O, I -> T).
   const float by = std::round(margin * (plan.vertical ? w : h));  // text height: across the reading direction
   if (!(by > 0)) return plan;
