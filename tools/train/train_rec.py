@@ -283,8 +283,8 @@ def main():
     ap.add_argument('--export')
     ap.add_argument('--steps', type=int, default=12000)
     ap.add_argument('--batch', type=int, default=64)
-    ap.add_argument('--lr', type=float, default=1e-3)
-    ap.add_argument('--warmup', type=int, default=300)
+    ap.add_argument('--lr', type=float, default=None, help='peak learning rate (default 1e-3; on resume: the saved one)')
+    ap.add_argument('--warmup', type=int, default=None, help='warm-up steps (default 300; on resume: the saved one)')
     ap.add_argument('--oc', type=int, default=128)
     ap.add_argument('--hidden', type=int, default=128)
     ap.add_argument('--max-w', type=int, default=512)
@@ -317,8 +317,13 @@ def main():
             setattr(a, k, saved[k])
         if a.mix is None:  # the data mix may be changed on resume (the stream is then a function of the new mix)
             a.mix = saved['mix']
+        for k in ('lr', 'warmup'):  # the schedule continues unless told otherwise
+            if getattr(a, k) is None:
+                setattr(a, k, saved[k])
         start, hist = ck['step'], ck.get('history', [])
         print(f'resuming from {path} at step {start}', flush=True)
+    a.lr = 1e-3 if a.lr is None else a.lr
+    a.warmup = 300 if a.warmup is None else a.warmup
     opt = make_opt(a)
     model = build_model(opt)
     optim = torch.optim.Adam(model.parameters(), lr=a.lr)
