@@ -1,5 +1,5 @@
 // Pieces every N-API wrapper shares: argument checks, the promise-returning AsyncWorker base, stage refs (opaque
-// Externals holding a shared_ptr to native data) and the RunControl lookup.
+// Externals holding a shared_ptr to native data), the RunControl lookup and model creation.
 #pragma once
 
 #include <napi.h>
@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "detector_wrap.h"
 #include "input.h"
@@ -132,13 +133,42 @@ inline Napi::Object ModelInfoToJs(Napi::Env env, const craft::ModelInfo& m) {
   return o;
 }
 
-// Every model's runStats(): { runs, running, peak } of its network runs (session.h, RunGate).
-inline Napi::Object RunStatsToJs(Napi::Env env, const craft::RunStats& s) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("runs", Napi::Number::New(env, static_cast<double>(s.runs)));
-  o.Set("running", Napi::Number::New(env, s.running));
-  o.Set("peak", Napi::Number::New(env, s.peak));
-  return o;
+// ---- Models -----------------------------------------------------------------------------------------------------
+
+// createDetector() / createRecognizer(): loads the Model (its ONNX Runtime session) in the thread pool and resolves
+// with a new Wrap holding it, made by the environment's constructor (AddonData).
+template <typename Model, typename Wrap>
+class CreateModelWorker : public PromiseWorker {
+ public:
+  CreateModelWorker(Napi::Env env, const char* name, craft::SessionOptions options,
+                    Napi::FunctionReference AddonData::*constructor)
+      : PromiseWorker(env, name), options_(std::move(options)), constructor_(constructor) {}
+  void Execute() override {
+    Run([&] { model_ = std::make_shared<Model>(options_); });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value {
+      AddonData* data = Env().GetInstanceData<AddonData>();
+      Napi::Object obj = (data->*constructor_).New({});
+      Wrap::Unwrap(obj)->Attach(std::move(model_));
+      return obj;
+    });
+  }
+
+ private:
+  craft::SessionOptions options_;
+  Napi::FunctionReference AddonData::*constructor_;
+  std::shared_ptr<Model> model_;
+};
+
+// [async] createDetector(options) / createRecognizer(options) -> Promise<Wrap>
+template <typename Model, typename Wrap>
+Napi::Value CreateModel(const Napi::CallbackInfo& info, const char* name, Napi::FunctionReference AddonData::*constructor) {
+  Napi::Env env = info.Env();
+  Require(info.Length() >= 1 && info[0].IsObject(), env, "options");
+  auto* worker = new CreateModelWorker<Model, Wrap>(env, name, ToSessionOptions(env, info[0].As<Napi::Object>()), constructor);
+  worker->Queue();
+  return worker->Promise();
 }
 
 }  // namespace craft_napi
