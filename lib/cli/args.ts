@@ -94,3 +94,24 @@ export async function imageArg(image: string, stdin: NodeJS.ReadableStream): Pro
   for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk as Buffer);
   return Buffer.concat(chunks);
 }
+
+/**
+ * Runs `each` on every image argument (`-`: the bytes of `stdin`). A failing image is reported (a JSON line with
+ * `json`, a line on stderr otherwise) and the next one still runs. Resolves with the exit code: 1 if any failed.
+ * @private
+ */
+export async function forEachImage(images: string[], stdin: NodeJS.ReadableStream, out: NodeJS.WritableStream,
+  json: boolean, each: (image: string, input: string | Buffer) => Promise<void>): Promise<number> {
+  let failures = 0;
+  for (const image of images) {
+    try {
+      await each(image, await imageArg(image, stdin));
+    } catch (err) {
+      failures++;
+      const e = err as Error & { code?: string };
+      if (json) out.write(JSON.stringify({ image, error: { code: e.code, message: e.message } }) + '\n');
+      else process.stderr.write(`${printable(image)}: ${e.code ?? 'Error'}: ${printable(e.message)}\n`);
+    }
+  }
+  return failures > 0 ? 1 : 0;
+}
