@@ -79,8 +79,9 @@ export function printable(text: string): string {
 /** `-` as an image argument: the image is read from standard input (once). @private */
 export const STDIN = '-';
 
-/** Checks image arguments: each exists (or is `-`, at most once). UsageErrors otherwise. @private */
-export function checkImageArgs(images: string[]): void {
+/** Checks `command`'s image arguments: at least one, each exists (or is `-`, at most once). UsageErrors otherwise. @private */
+export function checkImageArgs(command: string, images: string[]): void {
+  if (images.length === 0) throw new UsageError(`${command} needs at least one image`);
   if (images.filter((p) => p === STDIN).length > 1) throw new UsageError('standard input (-) can be read only once');
   for (const p of images) {
     if (p !== STDIN && !fs.existsSync(p)) throw new UsageError(`no such file: ${printable(p)}`);

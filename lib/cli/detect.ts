@@ -1,8 +1,6 @@
 /*! craft-text | MIT */
 import { Detector } from '../detector';
-import {
-  checkImageArgs, DETECT_FLAGS, detectOptionsFromFlags, forEachImage, num, parse, printable, UsageError,
-} from './args';
+import { checkImageArgs, DETECT_FLAGS, detectOptionsFromFlags, forEachImage, num, parse, printable } from './args';
 import { pictureTarget, writeDetectionsPicture, writeHeatmapPicture } from './draw';
 
 export const DETECT_USAGE = 'craft-text detect <image...|-> [--model m.onnx] [--json] [--polygons] [--refine] [--text-threshold n] [--link-threshold n] [--low-text n] [--canvas-size n] [--mag-ratio n] [--scale auto|fixed] [--threads n] [--out boxes.png] [--heatmap heat.png]';
@@ -13,8 +11,7 @@ export async function runDetect(argv: string[], out: NodeJS.WritableStream = pro
   const { values, positionals } = parse(argv, {
     ...DETECT_FLAGS, json: { type: 'boolean' }, out: { type: 'string' }, heatmap: { type: 'string' },
   });
-  if (positionals.length === 0) throw new UsageError('detect needs at least one image');
-  checkImageArgs(positionals);
+  checkImageArgs('detect', positionals);
   // --out / --heatmap: a file for one image; a folder (NAME.boxes.EXT / NAME.heatmap.EXT inside) for several.
   const outFile = pictureTarget(values.out as string | undefined, 'out', positionals, 'boxes');
   const heatmapFile = pictureTarget(values.heatmap as string | undefined, 'heatmap', positionals, 'heatmap');

@@ -15,8 +15,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
     ...DETECT_FLAGS, recognizer: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' },
     decoder: { type: 'string' }, 'beam-width': { type: 'string' }, 'min-confidence': { type: 'string' },
   });
-  if (positionals.length === 0) throw new UsageError('read needs at least one image');
-  checkImageArgs(positionals);
+  checkImageArgs('read', positionals);
   if (values.refine) throw new UsageError('--refine is not supported by read');
   const outFile = pictureTarget(values.out as string | undefined, 'out', positionals, 'words');
   const decoder = values.decoder as string | undefined;
