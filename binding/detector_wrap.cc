@@ -127,11 +127,7 @@ Napi::Object ResultToJs(Napi::Env env, craft::DetectResult& r, bool polygons, bo
     h.Set("affinity", VectorToFloat32(env, std::move(r.heatmaps.affinity)));
     o.Set("heatmaps", h);
   }
-  Napi::Object t = Napi::Object::New(env);
-  t.Set("decode", Napi::Number::New(env, r.timings.decode));
-  t.Set("preprocess", Napi::Number::New(env, r.timings.preprocess));
-  t.Set("inference", Napi::Number::New(env, r.timings.inference));
-  t.Set("postprocess", Napi::Number::New(env, r.timings.postprocess));
+  Napi::Object t = TimingsToJs(env, r.timings);
   t.Set("autoScale", Napi::Number::New(env, r.timings.autoScale));
   o.Set("timings", t);
   return o;
@@ -238,13 +234,6 @@ std::shared_ptr<craft::ModelOutput> InferPrepared(const craft::Detector& detecto
   return output;
 }
 
-Napi::Object OutputToJs(Napi::Env env, std::shared_ptr<craft::ModelOutput> output, double ms) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ms", Napi::Number::New(env, ms));
-  o.Set("ref", MakeStageRef(env, std::move(output), &kOutputTag));
-  return o;
-}
-
 // prepare()'s work: decode the input and resize it for the network (what infer() then runs).
 std::shared_ptr<craft::PreparedImage> PrepareImage(const craft::Detector& detector, const OwnedInput& input,
                                                    const craft::DetectOptions& options, craft::RunControl* control) {
@@ -274,7 +263,7 @@ class PrepareWorker : public PromiseWorker {
   void OnOK() override {
     ResolveWith([&]() -> Napi::Value {
       Napi::Object o = PreparedToJs(Env(), std::move(prepared_[0]));
-      if (infer_) o.Set("output", OutputToJs(Env(), std::move(output_), ms_));
+      if (infer_) o.Set("output", OutputToJs(Env(), std::move(output_), ms_, &kOutputTag));
       return o;
     });
   }
@@ -302,7 +291,7 @@ class InferWorker : public PromiseWorker {
     Run([&] { output_ = InferPrepared(*detector_, images_, control_.get(), ms_); });
   }
   void OnOK() override {
-    ResolveWith([&]() -> Napi::Value { return OutputToJs(Env(), std::move(output_), ms_); });
+    ResolveWith([&]() -> Napi::Value { return OutputToJs(Env(), std::move(output_), ms_, &kOutputTag); });
   }
 
  private:
@@ -373,18 +362,6 @@ class PostprocessWorker : public PromiseWorker {
   std::vector<craft::Word> words_;
 };
 
-
-// prepare() and prepareInfer(): the same arguments, one worker.
-Napi::Value QueuePrepare(const Napi::CallbackInfo& info, const std::shared_ptr<craft::Detector>& detector, bool infer) {
-  Napi::Env env = info.Env();
-  if (!detector) return RejectDisposed(env, "Detector");
-  Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
-  auto* worker = new PrepareWorker(env, detector, ToInput(env, info[0]), ToDetectOptions(info[1].As<Napi::Object>()),
-                                   info.Length() > 2 ? ToControl(info[2]) : nullptr, infer);
-  worker->Queue();
-  return worker->Promise();
-}
-
 }  // namespace
 
 // ---- DetectorWrap -----------------------------------------------------------------------------------------------
@@ -395,11 +372,9 @@ Napi::Value DetectorWrap::Detect(const Napi::CallbackInfo& info) {
   Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
   std::vector<OwnedInput> inputs;
   inputs.push_back(ToInput(env, info[0]));
-  auto* worker = new DetectWorker(env, info.This().As<Napi::Object>(), model_, std::move(inputs),
-                                  ToDetectOptions(info[1].As<Napi::Object>()), false,
-                                  info.Length() > 2 ? ToControl(info[2]) : nullptr);
-  worker->Queue();
-  return worker->Promise();
+  return QueueWorker<DetectWorker>(env, info.This().As<Napi::Object>(), model_, std::move(inputs),
+                                   ToDetectOptions(info[1].As<Napi::Object>()), false,
+                                   info.Length() > 2 ? ToControl(info[2]) : nullptr);
 }
 
 Napi::Value DetectorWrap::DetectBatch(const Napi::CallbackInfo& info) {
@@ -410,23 +385,20 @@ Napi::Value DetectorWrap::DetectBatch(const Napi::CallbackInfo& info) {
   Require(arr.Length() > 0, env, "inputs (empty)");
   std::vector<OwnedInput> inputs;
   for (uint32_t i = 0; i < arr.Length(); i++) inputs.push_back(ToInput(env, arr.Get(i)));
-  auto* worker = new DetectWorker(env, info.This().As<Napi::Object>(), model_, std::move(inputs),
-                                  ToDetectOptions(info[1].As<Napi::Object>()), true,
-                                  info.Length() > 2 ? ToControl(info[2]) : nullptr);
-  worker->Queue();
-  return worker->Promise();
+  return QueueWorker<DetectWorker>(env, info.This().As<Napi::Object>(), model_, std::move(inputs),
+                                   ToDetectOptions(info[1].As<Napi::Object>()), true,
+                                   info.Length() > 2 ? ToControl(info[2]) : nullptr);
 }
 
 using DetectorBase = ModelWrap<DetectorWrap, craft::Detector>;
 
 template <>
-Napi::Value DetectorBase::Prepare(const Napi::CallbackInfo& info) {
-  return QueuePrepare(info, model_, false);
-}
-
-template <>
-Napi::Value DetectorBase::PrepareInfer(const Napi::CallbackInfo& info) {
-  return QueuePrepare(info, model_, true);
+Napi::Value DetectorBase::StartPrepare(const Napi::CallbackInfo& info, bool infer) {
+  Napi::Env env = info.Env();
+  if (!model_) return RejectDisposed(env, "Detector");
+  Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
+  return QueueWorker<PrepareWorker>(env, model_, ToInput(env, info[0]), ToDetectOptions(info[1].As<Napi::Object>()),
+                                    info.Length() > 2 ? ToControl(info[2]) : nullptr, infer);
 }
 
 template <>
@@ -448,9 +420,7 @@ Napi::Value DetectorBase::Infer(const Napi::CallbackInfo& info) {
     }
     images.push_back(std::move(img));
   }
-  auto* worker = new InferWorker(env, model_, std::move(images), info.Length() > 1 ? ToControl(info[1]) : nullptr);
-  worker->Queue();
-  return worker->Promise();
+  return QueueWorker<InferWorker>(env, model_, std::move(images), info.Length() > 1 ? ToControl(info[1]) : nullptr);
 }
 
 // finish(): timings.inference is left 0 (the facade knows it); `control` cancels the passes of scale 'auto' that finish
@@ -465,11 +435,9 @@ Napi::Value DetectorBase::Finish(const Napi::CallbackInfo& info) {
   Require(img != nullptr && out != nullptr, env, "finish refs (released?)");
   const int index = info[2].As<Napi::Number>().Int32Value();
   Require(index >= 0 && index < out->n, env, "finish index");
-  auto* worker = new FinishWorker(env, model_, std::move(img), std::move(out), index,
-                                  ToDetectOptions(info[3].As<Napi::Object>()),
-                                  info.Length() > 4 ? ToControl(info[4]) : nullptr);
-  worker->Queue();
-  return worker->Promise();
+  return QueueWorker<FinishWorker>(env, model_, std::move(img), std::move(out), index,
+                                   ToDetectOptions(info[3].As<Napi::Object>()),
+                                   info.Length() > 4 ? ToControl(info[4]) : nullptr);
 }
 
 template <>
@@ -538,9 +506,7 @@ Napi::Value Postprocess(const Napi::CallbackInfo& info) {
   p.linkThreshold = static_cast<float>(GetNumber(o, "linkThreshold", p.linkThreshold));
   p.lowText = static_cast<float>(GetNumber(o, "lowText", p.lowText));
   p.polygons = GetBool(o, "polygons", p.polygons);
-  auto* worker = new PostprocessWorker(env, std::move(region), std::move(affinity), width, height, p);
-  worker->Queue();
-  return worker->Promise();
+  return QueueWorker<PostprocessWorker>(env, std::move(region), std::move(affinity), width, height, p);
 }
 
 Napi::Value OrtInfo(const Napi::CallbackInfo& info) {

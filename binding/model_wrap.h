@@ -23,7 +23,7 @@ inline Napi::Object RunStatsToJs(Napi::Env env, const craft::RunStats& s) {
 
 // [async] Wrap (DetectorWrap, RecognizerWrap): holds a shared Model. JS never constructs it; createDetector() /
 // createRecognizer() make it (CreateModel, worker.h). The stages are declared here once and defined per model in its
-// wrap's .cc (template<> ModelWrap<...>::Prepare ...), where each says what it resolves with; runStats() and
+// wrap's .cc (template<> ModelWrap<...>::Infer ...), where each says what it resolves with; runStats() and
 // dispose() are the same for every model.
 template <typename Wrap, typename Model>
 class ModelWrap : public Napi::ObjectWrap<Wrap> {
@@ -49,12 +49,14 @@ class ModelWrap : public Napi::ObjectWrap<Wrap> {
 
   // Stages, for the facade's scheduler (pipelining, micro-batching, cancellation). Refs are opaque Externals.
   // [async] prepare(input, options, control?) -> Promise<{ ref, width, height, paddedWidth, paddedHeight, decode, preprocess }>
-  Napi::Value Prepare(const Napi::CallbackInfo& info);
+  Napi::Value Prepare(const Napi::CallbackInfo& info) { return StartPrepare(info, false); }
   // [async] infer(preparedRefs[], control?) -> Promise<{ ref, ms }>: one run for refs of one padded shape
   Napi::Value Infer(const Napi::CallbackInfo& info);
   // [async] prepareInfer(input, options, control?) -> Promise<prepare()'s object & { output: infer()'s { ref, ms } }>:
   //   both stages in one thread-pool job (the scheduler's path for a request it would infer right away)
-  Napi::Value PrepareInfer(const Napi::CallbackInfo& info);
+  Napi::Value PrepareInfer(const Napi::CallbackInfo& info) { return StartPrepare(info, true); }
+  // prepare() and prepareInfer() take the same arguments: one worker does both (`infer` adds the run).
+  Napi::Value StartPrepare(const Napi::CallbackInfo& info, bool infer);
   // [async] finish(preparedRef, outputRef, index, options, control?) -> Promise<result>
   Napi::Value Finish(const Napi::CallbackInfo& info);
   // [sync] release(...refs): frees the data a ref holds now instead of at the next GC (works after dispose())

@@ -108,12 +108,7 @@ Napi::Object ResultToJs(Napi::Env env, const craft::RecognizeResult& r, bool cha
     words.Set(static_cast<uint32_t>(i), wo);
   }
   o.Set("words", words);
-  Napi::Object t = Napi::Object::New(env);
-  t.Set("decode", Napi::Number::New(env, r.timings.decode));
-  t.Set("preprocess", Napi::Number::New(env, r.timings.preprocess));
-  t.Set("inference", Napi::Number::New(env, r.timings.inference));
-  t.Set("postprocess", Napi::Number::New(env, r.timings.postprocess));
-  o.Set("timings", t);
+  o.Set("timings", TimingsToJs(env, r.timings));
   o.Set("runs", Napi::Number::New(env, r.runs));
   return o;
 }
@@ -155,13 +150,6 @@ std::shared_ptr<craft::RecognizeResult> RunPrepared(const craft::Recognizer& rec
   return result;
 }
 
-Napi::Object OutputToJs(Napi::Env env, std::shared_ptr<craft::RecognizeResult> result, double ms) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ms", Napi::Number::New(env, ms));
-  o.Set("ref", MakeStageRef(env, std::move(result), &kRecOutputTag));
-  return o;
-}
-
 // prepare(), and for prepareInfer() infer() too in the same thread-pool job: a request the scheduler would infer right
 // after preparing it (it is alone) takes one hand-over between threads less per word. With `infer`, resolves with
 // prepare()'s object plus `output` (infer()'s).
@@ -186,7 +174,7 @@ class PrepareWorker : public PromiseWorker {
   void OnOK() override {
     ResolveWith([&]() -> Napi::Value {
       Napi::Object o = PreparedToJs(Env(), std::move(prepared_), width_, height_);
-      if (infer_) o.Set("output", OutputToJs(Env(), std::move(result_), ms_));
+      if (infer_) o.Set("output", OutputToJs(Env(), std::move(result_), ms_, &kRecOutputTag));
       return o;
     });
   }
@@ -215,7 +203,7 @@ class InferWorker : public PromiseWorker {
     Run([&] { result_ = RunPrepared(*recognizer_, *prepared_, control_.get(), ms_); });
   }
   void OnOK() override {
-    ResolveWith([&]() -> Napi::Value { return OutputToJs(Env(), std::move(result_), ms_); });
+    ResolveWith([&]() -> Napi::Value { return OutputToJs(Env(), std::move(result_), ms_, &kRecOutputTag); });
   }
 
  private:
@@ -226,20 +214,6 @@ class InferWorker : public PromiseWorker {
   double ms_ = 0;
 };
 
-// prepare() and prepareInfer(): the same arguments, one worker.
-Napi::Value QueuePrepare(const Napi::CallbackInfo& info, const std::shared_ptr<craft::Recognizer>& recognizer,
-                         bool infer) {
-  Napi::Env env = info.Env();
-  if (!recognizer) return RejectDisposed(env, "Recognizer");
-  Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
-  OwnedInput input = ToInput(env, info[0]);
-  RecOptions options = ToRecognizeOptions(env, info[1].As<Napi::Object>());
-  auto* worker = new PrepareWorker(env, recognizer, std::move(input), std::move(options),
-                                   info.Length() > 2 ? ToControl(info[2]) : nullptr, infer);
-  worker->Queue();
-  return worker->Promise();
-}
-
 }  // namespace
 
 using RecognizerBase = ModelWrap<RecognizerWrap, craft::Recognizer>;
@@ -249,13 +223,14 @@ using RecognizerBase = ModelWrap<RecognizerWrap, craft::Recognizer>;
 //     characterProbabilities, rotationRetryThreshold, verticalRatio, maxBatch, maxPixels }
 // The image is loaded and the regions planned; paddedWidth/Height are the image's size.
 template <>
-Napi::Value RecognizerBase::Prepare(const Napi::CallbackInfo& info) {
-  return QueuePrepare(info, model_, false);
-}
-
-template <>
-Napi::Value RecognizerBase::PrepareInfer(const Napi::CallbackInfo& info) {
-  return QueuePrepare(info, model_, true);
+Napi::Value RecognizerBase::StartPrepare(const Napi::CallbackInfo& info, bool infer) {
+  Napi::Env env = info.Env();
+  if (!model_) return RejectDisposed(env, "Recognizer");
+  Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
+  OwnedInput input = ToInput(env, info[0]);
+  RecOptions options = ToRecognizeOptions(env, info[1].As<Napi::Object>());
+  return QueueWorker<PrepareWorker>(env, model_, std::move(input), std::move(options),
+                                    info.Length() > 2 ? ToControl(info[2]) : nullptr, infer);
 }
 
 // infer([preparedRef], control?): one request's crops, run by padded-width batch, decoded, retried.
@@ -267,9 +242,7 @@ Napi::Value RecognizerBase::Infer(const Napi::CallbackInfo& info) {
           "infer arguments (one prepared ref)");
   auto prepared = StageRef<RecPrepared>(info[0].As<Napi::Array>().Get(0u), &kRecPreparedTag);
   Require(prepared != nullptr && !prepared->regions.image.empty(), env, "prepared ref (released or already run)");
-  auto* worker = new InferWorker(env, model_, std::move(prepared), info.Length() > 1 ? ToControl(info[1]) : nullptr);
-  worker->Queue();
-  return worker->Promise();
+  return QueueWorker<InferWorker>(env, model_, std::move(prepared), info.Length() > 1 ? ToControl(info[1]) : nullptr);
 }
 
 // finish(preparedRef, outputRef, 0, options) -> Promise<{ width, height, words, timings, runs }>, already settled:

@@ -27,6 +27,17 @@ inline Napi::Array PointsToJs(Napi::Env env, const craft::Point* pts, size_t n) 
   return arr;
 }
 
+// A result's per-stage times in ms, as every model's result carries them: { decode, preprocess, inference, postprocess }.
+template <typename Timings>
+Napi::Object TimingsToJs(Napi::Env env, const Timings& t) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("decode", Napi::Number::New(env, t.decode));
+  o.Set("preprocess", Napi::Number::New(env, t.preprocess));
+  o.Set("inference", Napi::Number::New(env, t.inference));
+  o.Set("postprocess", Napi::Number::New(env, t.postprocess));
+  return o;
+}
+
 // Base: a promise-returning AsyncWorker whose failures reject with a coded Error.
 class PromiseWorker : public Napi::AsyncWorker {
  public:
@@ -58,6 +69,14 @@ class PromiseWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   NativeFailure failure_;
 };
+
+// Queues a new Worker(env, args...) in the thread pool: what the JS call returns is its promise.
+template <typename Worker, typename... Args>
+Napi::Promise QueueWorker(Napi::Env env, Args&&... args) {
+  auto* worker = new Worker(env, std::forward<Args>(args)...);
+  worker->Queue();
+  return worker->Promise();
+}
 
 // ---- Stage refs -------------------------------------------------------------------------------------------------
 // Intermediate data stays in C++ and crosses JS as a type-tagged External holding a shared_ptr; release() frees it
@@ -93,6 +112,15 @@ bool ReleaseStageRef(const Napi::Value& v, const napi_type_tag* tag) {
   if (!ext.CheckTypeTag(tag)) return false;
   v.As<Napi::External<StageBox<T>>>().Data()->value.reset();
   return true;
+}
+
+// What infer() resolves with: { ms, ref } (the ref of the network's output).
+template <typename T>
+Napi::Object OutputToJs(Napi::Env env, std::shared_ptr<T> output, double ms, const napi_type_tag* tag) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ms", Napi::Number::New(env, ms));
+  o.Set("ref", MakeStageRef(env, std::move(output), tag));
+  return o;
 }
 
 inline Napi::Value RejectDisposed(Napi::Env env, const char* what) {
@@ -163,12 +191,12 @@ class CreateModelWorker : public PromiseWorker {
 
 // [async] createDetector(options) / createRecognizer(options) -> Promise<Wrap>
 template <typename Model, typename Wrap>
-Napi::Value CreateModel(const Napi::CallbackInfo& info, const char* name, Napi::FunctionReference AddonData::*constructor) {
+Napi::Value CreateModel(const Napi::CallbackInfo& info, const char* name,
+                        Napi::FunctionReference AddonData::*constructor) {
   Napi::Env env = info.Env();
   Require(info.Length() >= 1 && info[0].IsObject(), env, "options");
-  auto* worker = new CreateModelWorker<Model, Wrap>(env, name, ToSessionOptions(env, info[0].As<Napi::Object>()), constructor);
-  worker->Queue();
-  return worker->Promise();
+  return QueueWorker<CreateModelWorker<Model, Wrap>>(env, name, ToSessionOptions(env, info[0].As<Napi::Object>()),
+                                                     constructor);
 }
 
 }  // namespace craft_napi
