@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <new>
 #include <string>
 #include <utility>
@@ -128,38 +127,13 @@ Napi::Object ResultToJs(Napi::Env env, craft::DetectResult& r, bool polygons, bo
     h.Set("affinity", VectorToFloat32(env, std::move(r.heatmaps.affinity)));
     o.Set("heatmaps", h);
   }
-  Napi::Object t = Napi::Object::New(env);
-  t.Set("decode", Napi::Number::New(env, r.timings.decode));
-  t.Set("preprocess", Napi::Number::New(env, r.timings.preprocess));
-  t.Set("inference", Napi::Number::New(env, r.timings.inference));
-  t.Set("postprocess", Napi::Number::New(env, r.timings.postprocess));
+  Napi::Object t = TimingsToJs(env, r.timings);
   t.Set("autoScale", Napi::Number::New(env, r.timings.autoScale));
   o.Set("timings", t);
   return o;
 }
 
 // ---- Workers ----------------------------------------------------------------------------------------------------
-
-class CreateWorker : public PromiseWorker {
- public:
-  CreateWorker(Napi::Env env, craft::SessionOptions options)
-      : PromiseWorker(env, "craft.createDetector"), options_(std::move(options)) {}
-  void Execute() override {
-    Run([&] { detector_ = std::make_shared<craft::Detector>(options_); });
-  }
-  void OnOK() override {
-    ResolveWith([&]() -> Napi::Value {
-      AddonData* data = Env().GetInstanceData<AddonData>();
-      Napi::Object obj = data->detectorConstructor.New({});
-      DetectorWrap::Unwrap(obj)->Attach(std::move(detector_));
-      return obj;
-    });
-  }
-
- private:
-  craft::SessionOptions options_;
-  std::shared_ptr<craft::Detector> detector_;
-};
 
 class DetectWorker : public PromiseWorker {
  public:
@@ -260,13 +234,6 @@ std::shared_ptr<craft::ModelOutput> InferPrepared(const craft::Detector& detecto
   return output;
 }
 
-Napi::Object OutputToJs(Napi::Env env, std::shared_ptr<craft::ModelOutput> output, double ms) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ms", Napi::Number::New(env, ms));
-  o.Set("ref", MakeStageRef(env, std::move(output), &kOutputTag));
-  return o;
-}
-
 // prepare()'s work: decode the input and resize it for the network (what infer() then runs).
 std::shared_ptr<craft::PreparedImage> PrepareImage(const craft::Detector& detector, const OwnedInput& input,
                                                    const craft::DetectOptions& options, craft::RunControl* control) {
@@ -274,20 +241,31 @@ std::shared_ptr<craft::PreparedImage> PrepareImage(const craft::Detector& detect
   return std::make_shared<craft::PreparedImage>(detector.Prepare(input.view(), options, control));
 }
 
+// prepare(), and for prepareInfer() infer() too in the same thread-pool job: a request the scheduler would infer right
+// after preparing it (it is alone) takes one hand-over between threads less. With `infer`, resolves with prepare()'s
+// object plus `output` (infer()'s).
 class PrepareWorker : public PromiseWorker {
  public:
   PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector, OwnedInput input,
-                craft::DetectOptions options, std::shared_ptr<craft::RunControl> control)
-      : PromiseWorker(env, "craft.prepare"),
+                craft::DetectOptions options, std::shared_ptr<craft::RunControl> control, bool infer)
+      : PromiseWorker(env, infer ? "craft.prepareInfer" : "craft.prepare"),
         detector_(std::move(detector)),
         input_(std::move(input)),
         options_(options),
-        control_(std::move(control)) {}
+        control_(std::move(control)),
+        infer_(infer) {}
   void Execute() override {
-    Run([&] { prepared_ = PrepareImage(*detector_, input_, options_, control_.get()); });
+    Run([&] {
+      prepared_.push_back(PrepareImage(*detector_, input_, options_, control_.get()));
+      if (infer_) output_ = InferPrepared(*detector_, prepared_, control_.get(), ms_);
+    });
   }
   void OnOK() override {
-    ResolveWith([&]() -> Napi::Value { return PreparedToJs(Env(), std::move(prepared_)); });
+    ResolveWith([&]() -> Napi::Value {
+      Napi::Object o = PreparedToJs(Env(), std::move(prepared_[0]));
+      if (infer_) o.Set("output", OutputToJs(Env(), std::move(output_), ms_, &kOutputTag));
+      return o;
+    });
   }
 
  private:
@@ -295,7 +273,10 @@ class PrepareWorker : public PromiseWorker {
   OwnedInput input_;
   craft::DetectOptions options_;
   std::shared_ptr<craft::RunControl> control_;
-  std::shared_ptr<craft::PreparedImage> prepared_;
+  bool infer_;
+  std::vector<std::shared_ptr<craft::PreparedImage>> prepared_;  // one: InferPrepared's argument
+  std::shared_ptr<craft::ModelOutput> output_;
+  double ms_ = 0;
 };
 
 class InferWorker : public PromiseWorker {
@@ -310,48 +291,13 @@ class InferWorker : public PromiseWorker {
     Run([&] { output_ = InferPrepared(*detector_, images_, control_.get(), ms_); });
   }
   void OnOK() override {
-    ResolveWith([&]() -> Napi::Value { return OutputToJs(Env(), std::move(output_), ms_); });
+    ResolveWith([&]() -> Napi::Value { return OutputToJs(Env(), std::move(output_), ms_, &kOutputTag); });
   }
 
  private:
   std::shared_ptr<const craft::Detector> detector_;
   std::vector<std::shared_ptr<craft::PreparedImage>> images_;
   std::shared_ptr<craft::RunControl> control_;
-  std::shared_ptr<craft::ModelOutput> output_;
-  double ms_ = 0;
-};
-
-// prepare() and infer() in one thread-pool job, for a request the scheduler would infer right after preparing it (it
-// is alone): one hand-over between threads less. Resolves with prepare()'s object plus `output` (infer()'s).
-class PrepareInferWorker : public PromiseWorker {
- public:
-  PrepareInferWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector, OwnedInput input,
-                     craft::DetectOptions options, std::shared_ptr<craft::RunControl> control)
-      : PromiseWorker(env, "craft.prepareInfer"),
-        detector_(std::move(detector)),
-        input_(std::move(input)),
-        options_(options),
-        control_(std::move(control)) {}
-  void Execute() override {
-    Run([&] {
-      prepared_.push_back(PrepareImage(*detector_, input_, options_, control_.get()));
-      output_ = InferPrepared(*detector_, prepared_, control_.get(), ms_);
-    });
-  }
-  void OnOK() override {
-    ResolveWith([&]() -> Napi::Value {
-      Napi::Object o = PreparedToJs(Env(), std::move(prepared_[0]));
-      o.Set("output", OutputToJs(Env(), std::move(output_), ms_));
-      return o;
-    });
-  }
-
- private:
-  std::shared_ptr<const craft::Detector> detector_;
-  OwnedInput input_;
-  craft::DetectOptions options_;
-  std::shared_ptr<craft::RunControl> control_;
-  std::vector<std::shared_ptr<craft::PreparedImage>> prepared_;
   std::shared_ptr<craft::ModelOutput> output_;
   double ms_ = 0;
 };
@@ -416,68 +362,49 @@ class PostprocessWorker : public PromiseWorker {
   std::vector<craft::Word> words_;
 };
 
-
 }  // namespace
 
 // ---- DetectorWrap -----------------------------------------------------------------------------------------------
 
-Napi::Function DetectorWrap::Init(Napi::Env env) {
-  return DefineClass(env, "NativeDetector",
-                     {InstanceMethod("detect", &DetectorWrap::Detect),
-                      InstanceMethod("detectBatch", &DetectorWrap::DetectBatch),
-                      InstanceMethod("prepare", &DetectorWrap::Prepare),
-                      InstanceMethod("infer", &DetectorWrap::Infer),
-                      InstanceMethod("prepareInfer", &DetectorWrap::PrepareInfer),
-                      InstanceMethod("finish", &DetectorWrap::Finish),
-                      InstanceMethod("release", &DetectorWrap::Release),
-                      InstanceMethod("info", &DetectorWrap::Info),
-                      InstanceMethod("runStats", &DetectorWrap::RunStats),
-                      InstanceMethod("dispose", &DetectorWrap::Dispose)});
-}
-
-DetectorWrap::DetectorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DetectorWrap>(info) {}
-
 Napi::Value DetectorWrap::Detect(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env, "Detector");
+  if (!model_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
   std::vector<OwnedInput> inputs;
   inputs.push_back(ToInput(env, info[0]));
-  auto* worker = new DetectWorker(env, info.This().As<Napi::Object>(), detector_, std::move(inputs),
-                                  ToDetectOptions(info[1].As<Napi::Object>()), false,
-                                  info.Length() > 2 ? ToControl(info[2]) : nullptr);
-  worker->Queue();
-  return worker->Promise();
+  return QueueWorker<DetectWorker>(env, info.This().As<Napi::Object>(), model_, std::move(inputs),
+                                   ToDetectOptions(info[1].As<Napi::Object>()), false,
+                                   info.Length() > 2 ? ToControl(info[2]) : nullptr);
 }
 
 Napi::Value DetectorWrap::DetectBatch(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env, "Detector");
+  if (!model_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 2 && info[0].IsArray() && info[1].IsObject(), env, "detectBatch arguments");
   Napi::Array arr = info[0].As<Napi::Array>();
   Require(arr.Length() > 0, env, "inputs (empty)");
   std::vector<OwnedInput> inputs;
   for (uint32_t i = 0; i < arr.Length(); i++) inputs.push_back(ToInput(env, arr.Get(i)));
-  auto* worker = new DetectWorker(env, info.This().As<Napi::Object>(), detector_, std::move(inputs),
-                                  ToDetectOptions(info[1].As<Napi::Object>()), true,
-                                  info.Length() > 2 ? ToControl(info[2]) : nullptr);
-  worker->Queue();
-  return worker->Promise();
-}
-
-Napi::Value DetectorWrap::Prepare(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env, "Detector");
-  Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
-  auto* worker = new PrepareWorker(env, detector_, ToInput(env, info[0]), ToDetectOptions(info[1].As<Napi::Object>()),
+  return QueueWorker<DetectWorker>(env, info.This().As<Napi::Object>(), model_, std::move(inputs),
+                                   ToDetectOptions(info[1].As<Napi::Object>()), true,
                                    info.Length() > 2 ? ToControl(info[2]) : nullptr);
-  worker->Queue();
-  return worker->Promise();
 }
 
-Napi::Value DetectorWrap::Infer(const Napi::CallbackInfo& info) {
+using DetectorBase = ModelWrap<DetectorWrap, craft::Detector>;
+
+template <>
+Napi::Value DetectorBase::StartPrepare(const Napi::CallbackInfo& info, bool infer) {
   Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env, "Detector");
+  if (!model_) return RejectDisposed(env, "Detector");
+  Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
+  return QueueWorker<PrepareWorker>(env, model_, ToInput(env, info[0]), ToDetectOptions(info[1].As<Napi::Object>()),
+                                    info.Length() > 2 ? ToControl(info[2]) : nullptr, infer);
+}
+
+template <>
+Napi::Value DetectorBase::Infer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!model_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 1 && info[0].IsArray(), env, "infer arguments");
   Napi::Array arr = info[0].As<Napi::Array>();
   Require(arr.Length() > 0, env, "refs (empty)");
@@ -493,38 +420,28 @@ Napi::Value DetectorWrap::Infer(const Napi::CallbackInfo& info) {
     }
     images.push_back(std::move(img));
   }
-  auto* worker = new InferWorker(env, detector_, std::move(images), info.Length() > 1 ? ToControl(info[1]) : nullptr);
-  worker->Queue();
-  return worker->Promise();
+  return QueueWorker<InferWorker>(env, model_, std::move(images), info.Length() > 1 ? ToControl(info[1]) : nullptr);
 }
 
-Napi::Value DetectorWrap::PrepareInfer(const Napi::CallbackInfo& info) {
+// finish(): timings.inference is left 0 (the facade knows it); `control` cancels the passes of scale 'auto' that finish
+// runs.
+template <>
+Napi::Value DetectorBase::Finish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env, "Detector");
-  Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
-  auto* worker = new PrepareInferWorker(env, detector_, ToInput(env, info[0]), ToDetectOptions(info[1].As<Napi::Object>()),
-                                        info.Length() > 2 ? ToControl(info[2]) : nullptr);
-  worker->Queue();
-  return worker->Promise();
-}
-
-Napi::Value DetectorWrap::Finish(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!detector_) return RejectDisposed(env, "Detector");
+  if (!model_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 4 && info[2].IsNumber() && info[3].IsObject(), env, "finish arguments");
   auto img = StageRef<craft::PreparedImage>(info[0], &kPreparedTag);
   auto out = StageRef<craft::ModelOutput>(info[1], &kOutputTag);
   Require(img != nullptr && out != nullptr, env, "finish refs (released?)");
   const int index = info[2].As<Napi::Number>().Int32Value();
   Require(index >= 0 && index < out->n, env, "finish index");
-  auto* worker = new FinishWorker(env, detector_, std::move(img), std::move(out), index,
-                                  ToDetectOptions(info[3].As<Napi::Object>()),
-                                  info.Length() > 4 ? ToControl(info[4]) : nullptr);
-  worker->Queue();
-  return worker->Promise();
+  return QueueWorker<FinishWorker>(env, model_, std::move(img), std::move(out), index,
+                                   ToDetectOptions(info[3].As<Napi::Object>()),
+                                   info.Length() > 4 ? ToControl(info[4]) : nullptr);
 }
 
-Napi::Value DetectorWrap::Release(const Napi::CallbackInfo& info) {
+template <>
+Napi::Value DetectorBase::Release(const Napi::CallbackInfo& info) {
   // Drops this ref's hold on its data; workers still using it keep their own reference. Works after dispose().
   for (size_t i = 0; i < info.Length(); i++) {
     if (!ReleaseStageRef<craft::PreparedImage>(info[i], &kPreparedTag)) {
@@ -534,27 +451,22 @@ Napi::Value DetectorWrap::Release(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value DetectorWrap::RunStats(const Napi::CallbackInfo& info) {
+// info() -> { inputName, outputNames, fixedBatch, executionProvider, providerAttempts, metadata, refiner }
+template <>
+Napi::Value DetectorBase::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return RunStatsToJs(env, detector_ ? detector_->runStats() : disposedStats_);
-}
-
-Napi::Value DetectorWrap::Info(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!detector_) {
+  if (!model_) {
     throw MakeError(env, {"ERR_CRAFT_DISPOSED", "Detector is disposed"});
   }
-  const craft::ModelInfo& m = detector_->info();
+  const craft::ModelInfo& m = model_->info();
   Napi::Object o = ModelInfoToJs(env, m);
   o.Set("refiner", Napi::Boolean::New(env, m.refinedOutput >= 0));
   return o;
 }
 
-Napi::Value DetectorWrap::Dispose(const Napi::CallbackInfo& info) {
-  // Workers hold their own shared_ptr: the session is freed when the last in-flight detection finishes.
-  if (detector_) disposedStats_ = detector_->runStats();
-  detector_.reset();
-  return info.Env().Undefined();
+Napi::Function DetectorWrap::Init(Napi::Env env) {
+  return DefineModelClass(env, "NativeDetector", {InstanceMethod("detect", &DetectorWrap::Detect),
+                                                  InstanceMethod("detectBatch", &DetectorWrap::DetectBatch)});
 }
 
 // ---- RunControlWrap ---------------------------------------------------------------------------------------------
@@ -574,11 +486,7 @@ Napi::Value RunControlWrap::Terminate(const Napi::CallbackInfo& info) {
 // ---- Functions --------------------------------------------------------------------------------------------------
 
 Napi::Value CreateDetector(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Require(info.Length() >= 1 && info[0].IsObject(), env, "options");
-  auto* worker = new CreateWorker(env, ToSessionOptions(env, info[0].As<Napi::Object>()));
-  worker->Queue();
-  return worker->Promise();
+  return CreateModel<craft::Detector, DetectorWrap>(info, "craft.createDetector", &AddonData::detectorConstructor);
 }
 
 Napi::Value Postprocess(const Napi::CallbackInfo& info) {
@@ -598,9 +506,7 @@ Napi::Value Postprocess(const Napi::CallbackInfo& info) {
   p.linkThreshold = static_cast<float>(GetNumber(o, "linkThreshold", p.linkThreshold));
   p.lowText = static_cast<float>(GetNumber(o, "lowText", p.lowText));
   p.polygons = GetBool(o, "polygons", p.polygons);
-  auto* worker = new PostprocessWorker(env, std::move(region), std::move(affinity), width, height, p);
-  worker->Queue();
-  return worker->Promise();
+  return QueueWorker<PostprocessWorker>(env, std::move(region), std::move(affinity), width, height, p);
 }
 
 Napi::Value OrtInfo(const Napi::CallbackInfo& info) {

@@ -263,9 +263,7 @@ Napi::Value DecodeImage(const Napi::CallbackInfo& info) {
   OwnedInput input = ToInput(env, info[0]);
   Require(!input.view().image && !input.view().imageReleased, env, "input (already decoded)");
   const double max_pixels = GetNumber(info[1].As<Napi::Object>(), "maxPixels", 268402689.0);
-  auto* worker = new DecodeImageWorker(env, std::move(input), max_pixels >= 0 ? static_cast<uint64_t>(max_pixels) : 0);
-  worker->Queue();
-  return worker->Promise();
+  return QueueWorker<DecodeImageWorker>(env, std::move(input), max_pixels >= 0 ? static_cast<uint64_t>(max_pixels) : 0);
 }
 
 Napi::Value ReleaseImage(const Napi::CallbackInfo& info) {

@@ -109,12 +109,7 @@ Napi::Object ResultToJs(Napi::Env env, const craft::RecognizeResult& r, bool cha
     words.Set(static_cast<uint32_t>(i), wo);
   }
   o.Set("words", words);
-  Napi::Object t = Napi::Object::New(env);
-  t.Set("decode", Napi::Number::New(env, r.timings.decode));
-  t.Set("preprocess", Napi::Number::New(env, r.timings.preprocess));
-  t.Set("inference", Napi::Number::New(env, r.timings.inference));
-  t.Set("postprocess", Napi::Number::New(env, r.timings.postprocess));
-  o.Set("timings", t);
+  o.Set("timings", TimingsToJs(env, r.timings));
   o.Set("runs", Napi::Number::New(env, r.runs));
   return o;
 }
@@ -156,50 +151,32 @@ std::shared_ptr<craft::RecognizeResult> RunPrepared(const craft::Recognizer& rec
   return result;
 }
 
-Napi::Object OutputToJs(Napi::Env env, std::shared_ptr<craft::RecognizeResult> result, double ms) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("ms", Napi::Number::New(env, ms));
-  o.Set("ref", MakeStageRef(env, std::move(result), &kRecOutputTag));
-  return o;
-}
-
-class CreateWorker : public PromiseWorker {
- public:
-  CreateWorker(Napi::Env env, craft::SessionOptions options)
-      : PromiseWorker(env, "craft.createRecognizer"), options_(std::move(options)) {}
-  void Execute() override {
-    Run([&] { recognizer_ = std::make_shared<craft::Recognizer>(options_); });
-  }
-  void OnOK() override {
-    ResolveWith([&]() -> Napi::Value {
-      AddonData* data = Env().GetInstanceData<AddonData>();
-      Napi::Object obj = data->recognizerConstructor.New({});
-      RecognizerWrap::Unwrap(obj)->Attach(std::move(recognizer_));
-      return obj;
-    });
-  }
-
- private:
-  craft::SessionOptions options_;
-  std::shared_ptr<craft::Recognizer> recognizer_;
-};
-
+// prepare(), and for prepareInfer() infer() too in the same thread-pool job: a request the scheduler would infer right
+// after preparing it (it is alone) takes one hand-over between threads less per word. With `infer`, resolves with
+// prepare()'s object plus `output` (infer()'s).
 class PrepareWorker : public PromiseWorker {
  public:
   PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Recognizer> recognizer, OwnedInput input, RecOptions options,
-                std::shared_ptr<craft::RunControl> control)
-      : PromiseWorker(env, "craft.recognizer.prepare"),
+                std::shared_ptr<craft::RunControl> control, bool infer)
+      : PromiseWorker(env, infer ? "craft.recognizer.prepareInfer" : "craft.recognizer.prepare"),
         recognizer_(std::move(recognizer)),
         input_(std::move(input)),
         options_(std::move(options)),
-        control_(std::move(control)) {}
+        control_(std::move(control)),
+        infer_(infer) {}
   void Execute() override {
-    Run([&] { prepared_ = PrepareRegions(*recognizer_, input_, options_, control_.get()); });
+    Run([&] {
+      prepared_ = PrepareRegions(*recognizer_, input_, options_, control_.get());
+      width_ = prepared_->regions.image.cols;
+      height_ = prepared_->regions.image.rows;
+      if (infer_) result_ = RunPrepared(*recognizer_, *prepared_, control_.get(), ms_);
+    });
   }
   void OnOK() override {
     ResolveWith([&]() -> Napi::Value {
-      const cv::Mat& img = prepared_->regions.image;
-      return PreparedToJs(Env(), std::move(prepared_), img.cols, img.rows);
+      Napi::Object o = PreparedToJs(Env(), std::move(prepared_), width_, height_);
+      if (infer_) o.Set("output", OutputToJs(Env(), std::move(result_), ms_, &kRecOutputTag));
+      return o;
     });
   }
 
@@ -208,7 +185,11 @@ class PrepareWorker : public PromiseWorker {
   OwnedInput input_;
   RecOptions options_;
   std::shared_ptr<craft::RunControl> control_;
+  bool infer_;
   std::shared_ptr<RecPrepared> prepared_;
+  std::shared_ptr<craft::RecognizeResult> result_;
+  int width_ = 0, height_ = 0;
+  double ms_ = 0;
 };
 
 class InferWorker : public PromiseWorker {
@@ -223,7 +204,7 @@ class InferWorker : public PromiseWorker {
     Run([&] { result_ = RunPrepared(*recognizer_, *prepared_, control_.get(), ms_); });
   }
   void OnOK() override {
-    ResolveWith([&]() -> Napi::Value { return OutputToJs(Env(), std::move(result_), ms_); });
+    ResolveWith([&]() -> Napi::Value { return OutputToJs(Env(), std::move(result_), ms_, &kRecOutputTag); });
   }
 
  private:
@@ -231,104 +212,47 @@ class InferWorker : public PromiseWorker {
   std::shared_ptr<RecPrepared> prepared_;
   std::shared_ptr<craft::RunControl> control_;
   std::shared_ptr<craft::RecognizeResult> result_;
-  double ms_ = 0;
-};
-
-// prepare() and infer() in one thread-pool job, for a request the scheduler would infer right after preparing it (it
-// is alone): one hand-over between threads less per word. Resolves with prepare()'s object plus `output` (infer()'s).
-class PrepareInferWorker : public PromiseWorker {
- public:
-  PrepareInferWorker(Napi::Env env, std::shared_ptr<const craft::Recognizer> recognizer, OwnedInput input,
-                     RecOptions options, std::shared_ptr<craft::RunControl> control)
-      : PromiseWorker(env, "craft.recognizer.prepareInfer"),
-        recognizer_(std::move(recognizer)),
-        input_(std::move(input)),
-        options_(std::move(options)),
-        control_(std::move(control)) {}
-  void Execute() override {
-    Run([&] {
-      prepared_ = PrepareRegions(*recognizer_, input_, options_, control_.get());
-      width_ = prepared_->regions.image.cols;
-      height_ = prepared_->regions.image.rows;
-      result_ = RunPrepared(*recognizer_, *prepared_, control_.get(), ms_);
-    });
-  }
-  void OnOK() override {
-    ResolveWith([&]() -> Napi::Value {
-      Napi::Object o = PreparedToJs(Env(), std::move(prepared_), width_, height_);
-      o.Set("output", OutputToJs(Env(), std::move(result_), ms_));
-      return o;
-    });
-  }
-
- private:
-  std::shared_ptr<const craft::Recognizer> recognizer_;
-  OwnedInput input_;
-  RecOptions options_;
-  std::shared_ptr<craft::RunControl> control_;
-  std::shared_ptr<RecPrepared> prepared_;
-  std::shared_ptr<craft::RecognizeResult> result_;
-  int width_ = 0, height_ = 0;
   double ms_ = 0;
 };
 
 }  // namespace
 
-Napi::Function RecognizerWrap::Init(Napi::Env env) {
-  return DefineClass(env, "NativeRecognizer",
-                     {InstanceMethod("prepare", &RecognizerWrap::Prepare),
-                      InstanceMethod("infer", &RecognizerWrap::Infer),
-                      InstanceMethod("prepareInfer", &RecognizerWrap::PrepareInfer),
-                      InstanceMethod("finish", &RecognizerWrap::Finish),
-                      InstanceMethod("release", &RecognizerWrap::Release),
-                      InstanceMethod("info", &RecognizerWrap::Info),
-                      InstanceMethod("runStats", &RecognizerWrap::RunStats),
-                      InstanceMethod("dispose", &RecognizerWrap::Dispose)});
-}
+using RecognizerBase = ModelWrap<RecognizerWrap, craft::Recognizer>;
 
-RecognizerWrap::RecognizerWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RecognizerWrap>(info) {}
-
-Napi::Value RecognizerWrap::Prepare(const Napi::CallbackInfo& info) {
+// prepare(input, options, control?): `options` carries the regions:
+//   { regions?: { coords: Float64Array (x, y pairs), counts: Uint32Array (points per region) }, decoder, beamWidth,
+//     characterProbabilities, rotationRetryThreshold, verticalRatio, maxBatch, maxPixels }
+// The image is loaded and the regions planned; paddedWidth/Height are the image's size.
+template <>
+Napi::Value RecognizerBase::StartPrepare(const Napi::CallbackInfo& info, bool infer) {
   Napi::Env env = info.Env();
-  if (!recognizer_) return RejectDisposed(env, "Recognizer");
+  if (!model_) return RejectDisposed(env, "Recognizer");
   Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
   OwnedInput input = ToInput(env, info[0]);
   RecOptions options = ToRecognizeOptions(env, info[1].As<Napi::Object>());
-  auto* worker = new PrepareWorker(env, recognizer_, std::move(input), std::move(options),
-                                   info.Length() > 2 ? ToControl(info[2]) : nullptr);
-  worker->Queue();
-  return worker->Promise();
+  return QueueWorker<PrepareWorker>(env, model_, std::move(input), std::move(options),
+                                    info.Length() > 2 ? ToControl(info[2]) : nullptr, infer);
 }
 
-Napi::Value RecognizerWrap::Infer(const Napi::CallbackInfo& info) {
+// infer([preparedRef], control?): one request's crops, run by padded-width batch, decoded, retried.
+template <>
+Napi::Value RecognizerBase::Infer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!recognizer_) return RejectDisposed(env, "Recognizer");
+  if (!model_) return RejectDisposed(env, "Recognizer");
   Require(info.Length() >= 1 && info[0].IsArray() && info[0].As<Napi::Array>().Length() == 1, env,
           "infer arguments (one prepared ref)");
   auto prepared = StageRef<RecPrepared>(info[0].As<Napi::Array>().Get(0u), &kRecPreparedTag);
   Require(prepared != nullptr && !prepared->regions.image.empty(), env, "prepared ref (released or already run)");
-  auto* worker = new InferWorker(env, recognizer_, std::move(prepared), info.Length() > 1 ? ToControl(info[1]) : nullptr);
-  worker->Queue();
-  return worker->Promise();
+  return QueueWorker<InferWorker>(env, model_, std::move(prepared), info.Length() > 1 ? ToControl(info[1]) : nullptr);
 }
 
-Napi::Value RecognizerWrap::PrepareInfer(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!recognizer_) return RejectDisposed(env, "Recognizer");
-  Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
-  OwnedInput input = ToInput(env, info[0]);
-  RecOptions options = ToRecognizeOptions(env, info[1].As<Napi::Object>());
-  auto* worker = new PrepareInferWorker(env, recognizer_, std::move(input), std::move(options),
-                                        info.Length() > 2 ? ToControl(info[2]) : nullptr);
-  worker->Queue();
-  return worker->Promise();
-}
-
-// Converting the words to JS is all finish() does, and that happens on the JS thread anyway: it resolves at once
+// finish(preparedRef, outputRef, 0, options) -> Promise<{ width, height, words, timings, runs }>, already settled:
+// converting the words to JS is all finish() does, and that happens on the JS thread anyway, so it resolves at once
 // instead of taking a round trip through the thread pool.
-Napi::Value RecognizerWrap::Finish(const Napi::CallbackInfo& info) {
+template <>
+Napi::Value RecognizerBase::Finish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!recognizer_) return RejectDisposed(env, "Recognizer");
+  if (!model_) return RejectDisposed(env, "Recognizer");
   Require(info.Length() >= 4 && info[3].IsObject(), env, "finish arguments");
   auto result = StageRef<craft::RecognizeResult>(info[1], &kRecOutputTag);
   Require(result != nullptr, env, "finish refs (released?)");
@@ -342,7 +266,8 @@ Napi::Value RecognizerWrap::Finish(const Napi::CallbackInfo& info) {
   return deferred.Promise();
 }
 
-Napi::Value RecognizerWrap::Release(const Napi::CallbackInfo& info) {
+template <>
+Napi::Value RecognizerBase::Release(const Napi::CallbackInfo& info) {
   for (size_t i = 0; i < info.Length(); i++) {
     if (!ReleaseStageRef<RecPrepared>(info[i], &kRecPreparedTag)) {
       ReleaseStageRef<craft::RecognizeResult>(info[i], &kRecOutputTag);
@@ -351,16 +276,13 @@ Napi::Value RecognizerWrap::Release(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value RecognizerWrap::RunStats(const Napi::CallbackInfo& info) {
+// info() -> { inputName, outputNames, fixedBatch, executionProvider, providerAttempts, metadata, config }
+template <>
+Napi::Value RecognizerBase::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  return RunStatsToJs(env, recognizer_ ? recognizer_->runStats() : disposedStats_);
-}
-
-Napi::Value RecognizerWrap::Info(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!recognizer_) throw MakeError(env, {"ERR_CRAFT_DISPOSED", "Recognizer is disposed"});
-  const craft::RecognizerConfig& c = recognizer_->config();
-  Napi::Object o = ModelInfoToJs(env, recognizer_->info());
+  if (!model_) throw MakeError(env, {"ERR_CRAFT_DISPOSED", "Recognizer is disposed"});
+  const craft::RecognizerConfig& c = model_->config();
+  Napi::Object o = ModelInfoToJs(env, model_->info());
   Napi::Object cfg = Napi::Object::New(env);
   cfg.Set("name", c.name);
   Napi::Array charset = Napi::Array::New(env, c.charset.size());
@@ -381,18 +303,12 @@ Napi::Value RecognizerWrap::Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
-Napi::Value RecognizerWrap::Dispose(const Napi::CallbackInfo& info) {
-  if (recognizer_) disposedStats_ = recognizer_->runStats();
-  recognizer_.reset();  // in-flight workers hold their own reference
-  return info.Env().Undefined();
+Napi::Function RecognizerWrap::Init(Napi::Env env) {
+  return DefineModelClass(env, "NativeRecognizer");
 }
 
 Napi::Value CreateRecognizer(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Require(info.Length() >= 1 && info[0].IsObject(), env, "options");
-  auto* worker = new CreateWorker(env, ToSessionOptions(env, info[0].As<Napi::Object>()));
-  worker->Queue();
-  return worker->Promise();
+  return CreateModel<craft::Recognizer, RecognizerWrap>(info, "craft.createRecognizer", &AddonData::recognizerConstructor);
 }
 
 }  // namespace craft_napi

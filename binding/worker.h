@@ -1,5 +1,5 @@
 // Pieces every N-API wrapper shares: argument checks, the promise-returning AsyncWorker base, stage refs (opaque
-// Externals holding a shared_ptr to native data) and the RunControl lookup.
+// Externals holding a shared_ptr to native data), the RunControl lookup and model creation.
 #pragma once
 
 #include <napi.h>
@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "detector_wrap.h"
 #include "input.h"
@@ -24,6 +25,17 @@ inline Napi::Array PointsToJs(Napi::Env env, const craft::Point* pts, size_t n) 
     arr.Set(static_cast<uint32_t>(i), xy);
   }
   return arr;
+}
+
+// A result's per-stage times in ms, as every model's result carries them: { decode, preprocess, inference, postprocess }.
+template <typename Timings>
+Napi::Object TimingsToJs(Napi::Env env, const Timings& t) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("decode", Napi::Number::New(env, t.decode));
+  o.Set("preprocess", Napi::Number::New(env, t.preprocess));
+  o.Set("inference", Napi::Number::New(env, t.inference));
+  o.Set("postprocess", Napi::Number::New(env, t.postprocess));
+  return o;
 }
 
 // Base: a promise-returning AsyncWorker whose failures reject with a coded Error.
@@ -57,6 +69,14 @@ class PromiseWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   NativeFailure failure_;
 };
+
+// Queues a new Worker(env, args...) in the thread pool: what the JS call returns is its promise.
+template <typename Worker, typename... Args>
+Napi::Promise QueueWorker(Napi::Env env, Args&&... args) {
+  auto* worker = new Worker(env, std::forward<Args>(args)...);
+  worker->Queue();
+  return worker->Promise();
+}
 
 // ---- Stage refs -------------------------------------------------------------------------------------------------
 // Intermediate data stays in C++ and crosses JS as a type-tagged External holding a shared_ptr; release() frees it
@@ -92,6 +112,15 @@ bool ReleaseStageRef(const Napi::Value& v, const napi_type_tag* tag) {
   if (!ext.CheckTypeTag(tag)) return false;
   v.As<Napi::External<StageBox<T>>>().Data()->value.reset();
   return true;
+}
+
+// What infer() resolves with: { ms, ref } (the ref of the network's output).
+template <typename T>
+Napi::Object OutputToJs(Napi::Env env, std::shared_ptr<T> output, double ms, const napi_type_tag* tag) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("ms", Napi::Number::New(env, ms));
+  o.Set("ref", MakeStageRef(env, std::move(output), tag));
+  return o;
 }
 
 inline Napi::Value RejectDisposed(Napi::Env env, const char* what) {
@@ -132,13 +161,42 @@ inline Napi::Object ModelInfoToJs(Napi::Env env, const craft::ModelInfo& m) {
   return o;
 }
 
-// Every model's runStats(): { runs, running, peak } of its network runs (session.h, RunGate).
-inline Napi::Object RunStatsToJs(Napi::Env env, const craft::RunStats& s) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("runs", Napi::Number::New(env, static_cast<double>(s.runs)));
-  o.Set("running", Napi::Number::New(env, s.running));
-  o.Set("peak", Napi::Number::New(env, s.peak));
-  return o;
+// ---- Models -----------------------------------------------------------------------------------------------------
+
+// createDetector() / createRecognizer(): loads the Model (its ONNX Runtime session) in the thread pool and resolves
+// with a new Wrap holding it, made by the environment's constructor (AddonData).
+template <typename Model, typename Wrap>
+class CreateModelWorker : public PromiseWorker {
+ public:
+  CreateModelWorker(Napi::Env env, const char* name, craft::SessionOptions options,
+                    Napi::FunctionReference AddonData::*constructor)
+      : PromiseWorker(env, name), options_(std::move(options)), constructor_(constructor) {}
+  void Execute() override {
+    Run([&] { model_ = std::make_shared<Model>(options_); });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value {
+      AddonData* data = Env().GetInstanceData<AddonData>();
+      Napi::Object obj = (data->*constructor_).New({});
+      Wrap::Unwrap(obj)->Attach(std::move(model_));
+      return obj;
+    });
+  }
+
+ private:
+  craft::SessionOptions options_;
+  Napi::FunctionReference AddonData::*constructor_;
+  std::shared_ptr<Model> model_;
+};
+
+// [async] createDetector(options) / createRecognizer(options) -> Promise<Wrap>
+template <typename Model, typename Wrap>
+Napi::Value CreateModel(const Napi::CallbackInfo& info, const char* name,
+                        Napi::FunctionReference AddonData::*constructor) {
+  Napi::Env env = info.Env();
+  Require(info.Length() >= 1 && info[0].IsObject(), env, "options");
+  return QueueWorker<CreateModelWorker<Model, Wrap>>(env, name, ToSessionOptions(env, info[0].As<Napi::Object>()),
+                                                     constructor);
 }
 
 }  // namespace craft_napi

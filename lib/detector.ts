@@ -1,13 +1,15 @@
 /*! craft-text | MIT */
 import * as os from 'node:os';
-import { binding, resolveOrtLibrary, type NativeDetectOptions, type NativeDetector, type NativeResult } from './binding';
-import { craftError, nativeError } from './errors';
+import {
+  binding, resolveOrtLibrary, type NativeCreateOptions, type NativeDetectOptions, type NativeDetector, type NativeResult,
+} from './binding';
+import { nativeError } from './errors';
 import { resolveModel } from './models';
 import {
   batchSizeOption, createOptions, detectOptions, imageInput, modelDefaults, RUN_KEYS, runOptions, schedulerOptions,
   type ModelDefaults,
 } from './options';
-import { Scheduler } from './scheduler';
+import { Scheduler, schedulerError } from './scheduler';
 import type { DetectorStats, SchedulerConfig } from './stats';
 import type {
   CreateOptions, DetectBatchOptions, DetectOptions, DetectorInfo, DetectResult, ExecutionProvider, ImageInput,
@@ -22,14 +24,12 @@ import type {
  * await detector.dispose();
  */
 export class Detector {
-  #native: NativeDetector | undefined;
   readonly #defaults: ModelDefaults;
   readonly #info: DetectorInfo;
   readonly #scheduler: Scheduler<NativeDetectOptions, NativeResult>;
   readonly #maxBatch: number;
 
   private constructor(native: NativeDetector, scheduling: SchedulerConfig) {
-    this.#native = native;
     const info = native.info();
     // A model exported with a fixed batch dimension of 1 can't batch.
     this.#maxBatch = info.fixedBatch > 0 ? info.fixedBatch : Infinity;
@@ -61,15 +61,8 @@ export class Detector {
     const scheduling = schedulerOptions(options);
     if ((options as CreateOptions | undefined)?.threads === undefined) o.threads = defaultThreads(scheduling.concurrency);
     warnPoolSize(scheduling);
-    const model = resolveModel(o.model);
-    const ortLibrary = resolveOrtLibrary(o.ortLibrary);
-    try {
-      // The session's run gate holds every network run to `concurrency`, the extra passes of scale 'auto' too.
-      const native = await binding().createDetector({ ...o, model, ortLibrary, maxConcurrentRuns: scheduling.concurrency });
-      return new Detector(native, scheduling);
-    } catch (err) {
-      throw nativeError(err, stack);
-    }
+    return loadModel({ ...o, model: resolveModel(o.model) }, scheduling, stack,
+      async (native) => new Detector(await binding().createDetector(native), scheduling));
   }
 
   /** What the detector runs on (provider, model metadata, defaults in effect, ONNX Runtime version). */
@@ -89,7 +82,7 @@ export class Detector {
    */
   async detect(input: ImageInput, options?: DetectOptions): Promise<DetectResult> {
     const stack = new Error();
-    this.#live();
+    this.#scheduler.checkLive();
     const nativeInput = imageInput(input);
     const opts = detectOptions(options, this.#defaults, RUN_KEYS);
     const run = runOptions(options);
@@ -113,7 +106,7 @@ export class Detector {
    */
   async detectBatch(inputs: ImageInput[], options?: DetectBatchOptions): Promise<DetectResult[]> {
     const stack = new Error();
-    this.#live();
+    this.#scheduler.checkLive();
     if (!Array.isArray(inputs) || inputs.length === 0) {
       throw new TypeError(`Expected non-empty array of inputs for inputs but received ${Array.isArray(inputs) ? 'an empty array' : typeof inputs}`);
     }
@@ -143,17 +136,8 @@ export class Detector {
    * Frees the model once every accepted detection has settled (they finish normally); calls made after dispose()
    * reject with ERR_CRAFT_DISPOSED. Resolves when the model is freed.
    */
-  async dispose(): Promise<void> {
-    const native = this.#native;
-    if (!native) return;
-    this.#native = undefined;
-    await this.#scheduler.drain();
-    native.dispose();
-  }
-
-  #live(): NativeDetector {
-    if (!this.#native) throw craftError('ERR_CRAFT_DISPOSED', 'Detector is disposed');
-    return this.#native;
+  dispose(): Promise<void> {
+    return this.#scheduler.dispose();
   }
 }
 
@@ -167,6 +151,22 @@ export function defaultThreads(concurrency: number): number {
   return Math.max(1, Math.floor(os.availableParallelism() / concurrency));
 }
 
+/**
+ * The end of Detector.create() and Recognizer.create(): the ONNX Runtime library resolved, the model's session loaded
+ * off the JS thread by `load` with its run gate holding every network run to `concurrency` (the extra passes of scale
+ * 'auto' too); failures get the caller's stack.
+ * @private
+ */
+export async function loadModel<T>(o: Omit<NativeCreateOptions, 'ortLibrary'> & { ortLibrary?: string },
+  scheduling: SchedulerConfig, stack: Error, load: (native: NativeCreateOptions) => Promise<T>): Promise<T> {
+  const ortLibrary = resolveOrtLibrary(o.ortLibrary);
+  try {
+    return await load({ ...o, ortLibrary, maxConcurrentRuns: scheduling.concurrency });
+  } catch (err) {
+    throw nativeError(err, stack);
+  }
+}
+
 let warnedPool = false;
 /** One warning per process when a detector could occupy every libuv pool thread (fs, dns, zlib would then wait). */
 function warnPoolSize(s: SchedulerConfig): void {
@@ -176,12 +176,6 @@ function warnPoolSize(s: SchedulerConfig): void {
   process.emitWarning(`concurrency (${s.concurrency}) + stageConcurrency (${s.stageConcurrency}) can occupy all ${pool} ` +
     'libuv pool threads, leaving none for fs/dns/zlib; raise UV_THREADPOOL_SIZE before the pool starts (docs/throughput.md)',
   { code: 'CRAFT_TEXT_UV_POOL' });
-}
-
-/** Failures get the caller's stack (message and code kept); an AbortError passes unchanged (name, code, cause). */
-function schedulerError(err: unknown, stack: Error): unknown {
-  if (err instanceof Error && err.name === 'AbortError') return err;
-  return nativeError(err, stack);
 }
 
 /** @private */

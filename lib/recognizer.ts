@@ -1,12 +1,11 @@
 /*! craft-text | MIT */
-import { binding, resolveOrtLibrary, type NativeRecognition, type NativeRecognizeOptions, type NativeRecognizer } from './binding';
-import { defaultThreads } from './detector';
-import { craftError, nativeError } from './errors';
+import { binding, type NativeRecognition, type NativeRecognizeOptions, type NativeRecognizer } from './binding';
+import { defaultThreads, loadModel } from './detector';
 import { BUNDLED_RECOGNIZERS, resolveModel } from './models';
 import {
   createOptions, imageInput, RECOGNIZER_CREATE_KEYS, recognizeOptions, regionsInput, runOptions, schedulerOptions,
 } from './options';
-import { Scheduler } from './scheduler';
+import { Scheduler, schedulerError } from './scheduler';
 import type { DetectorStats } from './stats';
 import type {
   ExecutionProvider, ImageInput, Recognition, RecognizeOptions, RecognizeResult, RecognizerConfig,
@@ -23,12 +22,10 @@ import type {
  * const texts = await recognizer.recognize('page.png', words); // [{ text, confidence, rotation }, ...]
  */
 export class Recognizer {
-  #native: NativeRecognizer | undefined;
   readonly #info: RecognizerInfo;
   readonly #scheduler: Scheduler<NativeRecognizeOptions, NativeRecognition>;
 
   private constructor(native: NativeRecognizer, scheduling: ReturnType<typeof schedulerOptions>) {
-    this.#native = native;
     const info = native.info();
     // One request's crops are batched natively (by padded width); requests are not batched together.
     this.#scheduler = new Scheduler(native, { ...scheduling, batch: { maxSize: 1, maxDelayMs: 0 } }, 'Recognizer');
@@ -56,14 +53,8 @@ export class Recognizer {
     const o = createOptions(options, RECOGNIZER_CREATE_KEYS);
     const scheduling = schedulerOptions(options);
     if ((options as RecognizerCreateOptions | undefined)?.threads === undefined) o.threads = defaultThreads(scheduling.concurrency);
-    const model = resolveModel(o.model, BUNDLED_RECOGNIZERS, 'recogniser');
-    const ortLibrary = resolveOrtLibrary(o.ortLibrary);
-    try {
-      const native = await binding().createRecognizer({ ...o, model, ortLibrary, maxConcurrentRuns: scheduling.concurrency });
-      return new Recognizer(native, scheduling);
-    } catch (err) {
-      throw nativeError(err, stack);
-    }
+    return loadModel({ ...o, model: resolveModel(o.model, BUNDLED_RECOGNIZERS, 'recogniser') }, scheduling, stack,
+      async (native) => new Recognizer(await binding().createRecognizer(native), scheduling));
   }
 
   /** The model's contract (charset, input geometry, decoder, confidence kind), provider and metadata. */
@@ -94,7 +85,7 @@ export class Recognizer {
 
   async #run(input: ImageInput, regions: readonly RegionInput[] | undefined, options: RecognizeOptions | undefined,
     stack: Error): Promise<RecognizeResult> {
-    if (!this.#native) throw craftError('ERR_CRAFT_DISPOSED', 'Recognizer is disposed');
+    this.#scheduler.checkLive();
     const nativeInput = imageInput(input);
     const { usePolygons, ...opts } = recognizeOptions(options, this.#info);
     const run = runOptions(options);
@@ -106,8 +97,7 @@ export class Recognizer {
       const r = await this.#scheduler.submit(nativeInput, native, run);
       return r as RecognizeResult;
     } catch (err) {
-      if (err instanceof Error && err.name === 'AbortError') throw err;
-      throw nativeError(err, stack);
+      throw schedulerError(err, stack);
     }
   }
 
@@ -117,11 +107,7 @@ export class Recognizer {
   }
 
   /** Frees the model once every accepted call has settled; later calls reject with ERR_CRAFT_DISPOSED. */
-  async dispose(): Promise<void> {
-    const native = this.#native;
-    if (!native) return;
-    this.#native = undefined;
-    await this.#scheduler.drain();
-    native.dispose();
+  dispose(): Promise<void> {
+    return this.#scheduler.dispose();
   }
 }

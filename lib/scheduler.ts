@@ -17,7 +17,7 @@
 // released as soon as a request settles.
 import { performance } from 'node:perf_hooks';
 import { binding, type NativeInput, type NativePrepared, type NativePreparedOutput, type NativeRunControl } from './binding';
-import { craftError } from './errors';
+import { craftError, nativeError } from './errors';
 import { StatsRecorder, type DetectorStats, type SchedulerConfig } from './stats';
 
 /** What a stage result must carry for the scheduler's timings. @private */
@@ -40,6 +40,8 @@ export interface StageNative<O, R extends StageResult> {
   release(...refs: unknown[]): void;
   /** The model's network runs, counted by the session (every run, not only the infer stage's). */
   runStats(): { runs: number; running: number; peak: number };
+  /** Frees the model (in-flight native calls keep it alive until they end). */
+  dispose(): void;
 }
 
 type NativeDetectOptions = object;
@@ -112,6 +114,12 @@ export function abortError(signal: AbortSignal): Error {
   return err;
 }
 
+/** Failures get the caller's stack (message and code kept); an AbortError passes unchanged (name, code, cause). @private */
+export function schedulerError(err: unknown, stack: Error): unknown {
+  if (err instanceof Error && err.name === 'AbortError') return err;
+  return nativeError(err, stack);
+}
+
 /** @private */
 export class Scheduler<O extends object = object, R extends StageResult = StageResult> {
   readonly #native: StageNative<O, R>;
@@ -134,6 +142,7 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #drainWaiters: (() => void)[] = [];
+  #disposed = false;
 
   constructor(native: StageNative<O, R>, config: SchedulerConfig, label = 'Detector') {
     this.#native = native;
@@ -162,6 +171,22 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
   drain(): Promise<void> {
     if (this.#requests.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
+  }
+
+  /** Throws ERR_CRAFT_DISPOSED after dispose(): the facade's first check in every call. */
+  checkLive(): void {
+    if (this.#disposed) throw craftError('ERR_CRAFT_DISPOSED', `${this.#label} is disposed`);
+  }
+
+  /**
+   * Frees the model once every accepted request has settled (they finish normally); calls after it are refused
+   * (checkLive). Resolves when the model is freed; a second call resolves at once.
+   */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.drain();
+    this.#native.dispose();
   }
 
   stats(): DetectorStats {

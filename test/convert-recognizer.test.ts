@@ -7,12 +7,13 @@ import * as path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as ort from 'onnxruntime-node';
-import { convertWithInfo, ConvertError, readCheckpoint, stateDict, DTRB_CHARS, DTRB_SENSITIVE_CHARS, EASYOCR_EN_G2_CHARS } from '../lib/convert';
+import { convertWithInfo, readCheckpoint, stateDict, DTRB_CHARS, DTRB_SENSITIVE_CHARS, EASYOCR_EN_G2_CHARS } from '../lib/convert';
 import { buildRecognizer, detectArchitecture } from '../lib/convert/recognizer';
 import type { Tensor } from '../lib/convert/torch';
 import { decode, str } from '../lib/convert/protobuf';
 import { runConvert } from '../lib/cli/convert';
 import { UsageError } from '../lib/cli/args';
+import { rejectsConvert as refuses } from './helpers';
 import * as os from 'node:os';
 
 const DIR = path.join(__dirname, 'fixtures', 'str-checkpoints');
@@ -195,20 +196,6 @@ test('dynamic batch (and width for CTC models): batch of 3 = 3 single runs', asy
 });
 
 // ---- refusals ------------------------------------------------------------------------------------------------
-
-async function refuses(fn: () => unknown, message: RegExp, key?: string): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.instance(err, ConvertError, (err as Error).message);
-    const e = err as ConvertError;
-    assert.is(e.code, 'ERR_CRAFT_CONVERT');
-    assert.match(e.message, message);
-    if (key !== undefined) assert.is(e.key, key);
-    return;
-  }
-  assert.unreachable(`expected a ConvertError matching ${message}`);
-}
 
 const sdOf = (f: string) => stateDict(readCheckpoint(fs.readFileSync(file(f))));
 const build = (sd: Map<string, Tensor>, opts = {}) => buildRecognizer(sd, { eps: 1e-5, producerVersion: '0', ...opts });

@@ -8,6 +8,7 @@ import { zipSync } from 'fflate';
 import * as ort from 'onnxruntime-node';
 import { convert, convertStateDict, convertWithInfo, ConvertError, readCheckpoint, stateDict } from '../lib/convert';
 import { GraphBuilder, FLOAT } from '../lib/convert/onnx';
+import { rejectsConvert as rejects } from './helpers';
 
 const DIR = path.join(__dirname, 'fixtures', 'checkpoints');
 const TOL = 1e-4;
@@ -121,20 +122,6 @@ test('reader: state dict keys, module. prefix stripped, num_batches_tracked kept
 });
 
 // ---- errors --------------------------------------------------------------------------------------------------
-
-async function rejects(fn: () => unknown, message: RegExp, key?: string): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    assert.instance(err, ConvertError, (err as Error).message);
-    const e = err as ConvertError;
-    assert.is(e.code, 'ERR_CRAFT_CONVERT');
-    assert.match(e.message, message);
-    if (key !== undefined) assert.is(e.key, key);
-    return;
-  }
-  assert.unreachable(`expected a ConvertError matching ${message}`);
-}
 
 const craftA = () => stateDict(readCheckpoint(fs.readFileSync(file('craft-a-zip.pth'))));
 const refinerA = () => stateDict(readCheckpoint(fs.readFileSync(file('refiner-a-zip-nonbt.pth'))));

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as assert from 'uvu/assert';
+import { ConvertError } from '../lib/convert/errors';
 
 export const ROOT = path.join(__dirname, '..');
 export const SHARED = path.join(ROOT, '..', 'shared');
@@ -58,6 +59,21 @@ export async function rejects(
   if (expected.message) assert.match(err.message, expected.message);
   if (expected.code) assert.is(err.code, expected.code, `error code (${err.message})`);
   return err;
+}
+
+/** A converter refusal: `fn` throws (or rejects with) a ConvertError matching `message`, naming `key` if given. */
+export async function rejectsConvert(fn: () => unknown, message: RegExp, key?: string): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    assert.instance(err, ConvertError, (err as Error).message);
+    const e = err as ConvertError;
+    assert.is(e.code, 'ERR_CRAFT_CONVERT');
+    assert.match(e.message, message);
+    if (key !== undefined) assert.is(e.key, key);
+    return;
+  }
+  assert.unreachable(`expected a ConvertError matching ${message}`);
 }
 
 export function readF32(file: string): Float32Array {

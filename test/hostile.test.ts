@@ -15,6 +15,13 @@ import { Scheduler } from '../lib/scheduler';
 import { encodeBmp, IMAGES, rejects, ROOT, syntheticPage, TINY_MODEL } from './helpers';
 
 const img = (name: string) => path.join(IMAGES, name);
+// Decoder work bombs, as the fuzzer makes them: a progressive JPEG of w x h whose scans carry (almost) no data (each
+// still costs the decoder a full pass), an animated GIF of w x h with `frames` 1x1 frames.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { jpegScanBomb, animatedGif } = require('../bench/fuzz.js') as {
+  jpegScanBomb(w: number, h: number, scans: number): Buffer;
+  animatedGif(w: number, h: number, frames: number): Buffer;
+};
 const DECODE_CODES = ['ERR_CRAFT_DECODE', 'ERR_CRAFT_INPUT_TOO_LARGE'];
 
 /** A deterministic PRNG (xorshift32). */
@@ -721,31 +728,6 @@ Callers('5. model, ortLibrary and --model naming a FIFO are refused at once; not
   }
 });
 
-/** A progressive grey JPEG of w x h whose scans carry (almost) no data: each still costs the decoder a full pass. */
-function jpegScanBomb(w: number, h: number, scans: number): Buffer {
-  const parts = [Buffer.from([0xff, 0xd8])];
-  const dqt = Buffer.alloc(69, 1);
-  dqt[0] = 0xff; dqt[1] = 0xdb; dqt.writeUInt16BE(67, 2); dqt[4] = 0;
-  parts.push(dqt, Buffer.from([0xff, 0xc2, 0x00, 0x0b, 8, h >> 8, h & 255, w >> 8, w & 255, 1, 1, 0x11, 0]));
-  const counts = Buffer.alloc(16); counts[0] = 1;
-  parts.push(Buffer.concat([Buffer.from([0xff, 0xc4, 0x00, 20, 0x00]), counts, Buffer.from([0])]));
-  const sos = (ah: number, al: number) => Buffer.from([0xff, 0xda, 0x00, 0x08, 1, 1, 0x00, 0, 0, (ah << 4) | al]);
-  parts.push(sos(0, 13), Buffer.from([0x00]));
-  for (let k = 0; k < scans; k++) parts.push(sos(13 - Math.min(k, 12), 12 - Math.min(k, 12)), Buffer.from([0x00]));
-  parts.push(Buffer.from([0xff, 0xd9]));
-  return Buffer.concat(parts);
-}
-/** An animated GIF: a w x h screen, a 1x1 first frame and `frames` more 1x1 frames. */
-function animatedGif(w: number, h: number, frames: number): Buffer {
-  const head = Buffer.alloc(19);
-  head.write('GIF89a', 0, 'latin1'); head.writeUInt16LE(w, 6); head.writeUInt16LE(h, 8); head[10] = 0x80; head.fill(255, 16, 19);
-  const frame = (fw: number, fh: number) => {
-    const d = Buffer.alloc(10); d[0] = 0x2c; d.writeUInt16LE(fw, 5); d.writeUInt16LE(fh, 7);
-    return Buffer.concat([d, Buffer.from([2, 2, 0x4c, 0x01, 0])]);
-  };
-  return Buffer.concat([head, frame(1, 1), ...Array.from({ length: frames }, () => frame(1, 1)), Buffer.from([0x3b])]);
-}
-
 Callers('6. decoder work bombs: a JPEG with thousands of scans is refused from its markers; only the first GIF frame / TIFF page is decoded', async () => {
   const detector = await Detector.create({ model: TINY_MODEL, threads: 1 });
   try {
@@ -762,7 +744,7 @@ Callers('6. decoder work bombs: a JPEG with thousands of scans is refused from i
     assert.equal([progressive.width, progressive.height], [400, 200]);
     assert.ok(progressive.words.length > 0);
     // 20000 frames after the first: only the first is read.
-    const gif = animatedGif(64, 64, 20000);
+    const gif = animatedGif(64, 64, 1 + 20000);
     const t0 = Date.now();
     const g = await detector.detect(gif);
     assert.equal([g.width, g.height], [64, 64]);

@@ -79,8 +79,9 @@ export function printable(text: string): string {
 /** `-` as an image argument: the image is read from standard input (once). @private */
 export const STDIN = '-';
 
-/** Checks image arguments: each exists (or is `-`, at most once). UsageErrors otherwise. @private */
-export function checkImageArgs(images: string[]): void {
+/** Checks `command`'s image arguments: at least one, each exists (or is `-`, at most once). UsageErrors otherwise. @private */
+export function checkImageArgs(command: string, images: string[]): void {
+  if (images.length === 0) throw new UsageError(`${command} needs at least one image`);
   if (images.filter((p) => p === STDIN).length > 1) throw new UsageError('standard input (-) can be read only once');
   for (const p of images) {
     if (p !== STDIN && !fs.existsSync(p)) throw new UsageError(`no such file: ${printable(p)}`);
@@ -93,4 +94,25 @@ export async function imageArg(image: string, stdin: NodeJS.ReadableStream): Pro
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk as Buffer);
   return Buffer.concat(chunks);
+}
+
+/**
+ * Runs `each` on every image argument (`-`: the bytes of `stdin`). A failing image is reported (a JSON line with
+ * `json`, a line on stderr otherwise) and the next one still runs. Resolves with the exit code: 1 if any failed.
+ * @private
+ */
+export async function forEachImage(images: string[], stdin: NodeJS.ReadableStream, out: NodeJS.WritableStream,
+  json: boolean, each: (image: string, input: string | Buffer) => Promise<void>): Promise<number> {
+  let failures = 0;
+  for (const image of images) {
+    try {
+      await each(image, await imageArg(image, stdin));
+    } catch (err) {
+      failures++;
+      const e = err as Error & { code?: string };
+      if (json) out.write(JSON.stringify({ image, error: { code: e.code, message: e.message } }) + '\n');
+      else process.stderr.write(`${printable(image)}: ${e.code ?? 'Error'}: ${printable(e.message)}\n`);
+    }
+  }
+  return failures > 0 ? 1 : 0;
 }

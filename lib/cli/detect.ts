@@ -1,11 +1,7 @@
 /*! craft-text | MIT */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Detector } from '../detector';
-import {
-  checkImageArgs, DETECT_FLAGS, detectOptionsFromFlags, imageArg, num, parse, printable, STDIN, UsageError,
-} from './args';
-import { checkWritable, outputFormat, writeDetectionsPicture, writeHeatmapPicture } from './draw';
+import { checkImageArgs, DETECT_FLAGS, detectOptionsFromFlags, forEachImage, num, parse, printable } from './args';
+import { pictureTarget, writeDetectionsPicture, writeHeatmapPicture } from './draw';
 
 export const DETECT_USAGE = 'craft-text detect <image...|-> [--model m.onnx] [--json] [--polygons] [--refine] [--text-threshold n] [--link-threshold n] [--low-text n] [--canvas-size n] [--mag-ratio n] [--scale auto|fixed] [--threads n] [--out boxes.png] [--heatmap heat.png]';
 
@@ -15,57 +11,33 @@ export async function runDetect(argv: string[], out: NodeJS.WritableStream = pro
   const { values, positionals } = parse(argv, {
     ...DETECT_FLAGS, json: { type: 'boolean' }, out: { type: 'string' }, heatmap: { type: 'string' },
   });
-  if (positionals.length === 0) throw new UsageError('detect needs at least one image');
-  checkImageArgs(positionals);
+  checkImageArgs('detect', positionals);
   // --out / --heatmap: a file for one image; a folder (NAME.boxes.EXT / NAME.heatmap.EXT inside) for several.
-  const pictures = (['out', 'heatmap'] as const).map((flag) => {
-    const target = values[flag] as string | undefined;
-    if (target === undefined) return undefined;
-    if (positionals.length === 1) {
-      outputFormat(target, flag);
-      checkWritable(target, flag);
-      return () => target;
-    }
-    if (!fs.existsSync(target) || !fs.statSync(target).isDirectory()) {
-      throw new UsageError(`--${flag} must be an existing folder when several images are given: ${target}`);
-    }
-    const suffix = flag === 'out' ? 'boxes' : 'heatmap';
-    return (image: string) => path.join(target, `${image === STDIN ? 'stdin' : path.parse(image).name}.${suffix}.png`);
-  });
-  const [outFile, heatmapFile] = pictures;
+  const outFile = pictureTarget(values.out as string | undefined, 'out', positionals, 'boxes');
+  const heatmapFile = pictureTarget(values.heatmap as string | undefined, 'heatmap', positionals, 'heatmap');
   const options = { ...detectOptionsFromFlags(values), ...(heatmapFile ? { heatmaps: true } : {}) };
   const threads = num('threads', values.threads as string | undefined, 0, 1024, true);
   const detector = await Detector.create({ model: values.model as string | undefined, ...(threads !== undefined ? { threads } : {}) });
-  let failures = 0;
   try {
-    for (const image of positionals) {
-      try {
-        const input = await imageArg(image, stdin);
-        const r = await detector.detect(input, options);
-        const written: { out?: string; heatmap?: string } = {};
-        if (outFile) await writeDetectionsPicture(input, r.words, written.out = outFile(image));
-        if (heatmapFile && r.heatmaps) await writeHeatmapPicture(r.heatmaps, written.heatmap = heatmapFile(image));
-        if (values.json) {
-          out.write(JSON.stringify({ image, width: r.width, height: r.height, words: r.words, ...written }) + '\n');
-        } else {
-          const t = r.timings;
-          out.write(`${printable(image)}: ${r.width}x${r.height}, ${r.words.length} words ` +
-            `(decode ${t.decode.toFixed(1)} ms, preprocess ${t.preprocess.toFixed(1)} ms, ` +
-            `inference ${t.inference.toFixed(1)} ms, postprocess ${t.postprocess.toFixed(1)} ms)\n`);
-          for (const w of r.words) {
-            out.write(`  ${w.score.toFixed(3)}  ${w.box.map(([x, y]) => `${Math.round(x)},${Math.round(y)}`).join(' ')}\n`);
-          }
-          for (const [kind, file] of Object.entries(written)) out.write(`  wrote ${kind === 'out' ? 'boxes' : 'heatmaps'}: ${printable(file)}\n`);
+    return await forEachImage(positionals, stdin, out, Boolean(values.json), async (image, input) => {
+      const r = await detector.detect(input, options);
+      const written: { out?: string; heatmap?: string } = {};
+      if (outFile) await writeDetectionsPicture(input, r.words, written.out = outFile(image));
+      if (heatmapFile && r.heatmaps) await writeHeatmapPicture(r.heatmaps, written.heatmap = heatmapFile(image));
+      if (values.json) {
+        out.write(JSON.stringify({ image, width: r.width, height: r.height, words: r.words, ...written }) + '\n');
+      } else {
+        const t = r.timings;
+        out.write(`${printable(image)}: ${r.width}x${r.height}, ${r.words.length} words ` +
+          `(decode ${t.decode.toFixed(1)} ms, preprocess ${t.preprocess.toFixed(1)} ms, ` +
+          `inference ${t.inference.toFixed(1)} ms, postprocess ${t.postprocess.toFixed(1)} ms)\n`);
+        for (const w of r.words) {
+          out.write(`  ${w.score.toFixed(3)}  ${w.box.map(([x, y]) => `${Math.round(x)},${Math.round(y)}`).join(' ')}\n`);
         }
-      } catch (err) {
-        failures++;
-        const e = err as Error & { code?: string };
-        if (values.json) out.write(JSON.stringify({ image, error: { code: e.code, message: e.message } }) + '\n');
-        else process.stderr.write(`${printable(image)}: ${e.code ?? 'Error'}: ${printable(e.message)}\n`);
+        for (const [kind, file] of Object.entries(written)) out.write(`  wrote ${kind === 'out' ? 'boxes' : 'heatmaps'}: ${printable(file)}\n`);
       }
-    }
+    });
   } finally {
     await detector.dispose();
   }
-  return failures > 0 ? 1 : 0;
 }

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { binding, type CaptionPiece, type ImageFormat, type NativeLabel, type NativeStroke } from '../binding';
 import type { Heatmaps, OcrWord, Word } from '../types';
 import type { GtWord, ImageResult, Point } from '../eval';
-import { UsageError } from './args';
+import { STDIN, UsageError } from './args';
 
 type RGB = [number, number, number];
 
@@ -33,6 +33,25 @@ export function outputFormat(file: string, flag: string): ImageFormat {
   const f = FORMATS[path.extname(file).toLowerCase()];
   if (!f) throw new UsageError(`--${flag} must end in ${Object.keys(FORMATS).join(', ')}: ${file}`);
   return f;
+}
+
+/**
+ * Where a picture flag (`--out`, `--heatmap`) writes an image's picture: the file it names for one image; for several,
+ * NAME.SUFFIX.png inside the folder it names, which must exist. Checked before any work is done; undefined without
+ * the flag. @private
+ */
+export function pictureTarget(target: string | undefined, flag: string, images: string[], suffix: string):
+  ((image: string) => string) | undefined {
+  if (target === undefined) return undefined;
+  if (images.length === 1) {
+    outputFormat(target, flag);
+    checkWritable(target, flag);
+    return () => target;
+  }
+  if (!fs.existsSync(target) || !fs.statSync(target).isDirectory()) {
+    throw new UsageError(`--${flag} must be an existing folder when several images are given: ${target}`);
+  }
+  return (image) => path.join(target, `${image === STDIN ? 'stdin' : path.parse(image).name}.${suffix}.png`);
 }
 
 /** Checks an output file can be created (its folder exists) before any work is done. @private */

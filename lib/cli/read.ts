@@ -1,12 +1,10 @@
 /*! craft-text | MIT */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { Ocr } from '../ocr';
 import type { ReadOptions } from '../types';
 import {
-  checkImageArgs, DETECT_FLAGS, detectOptionsFromFlags, imageArg, num, parse, printable, STDIN, UsageError,
+  checkImageArgs, DETECT_FLAGS, detectOptionsFromFlags, forEachImage, num, parse, printable, UsageError,
 } from './args';
-import { checkWritable, outputFormat, writeReadingPicture } from './draw';
+import { pictureTarget, writeReadingPicture } from './draw';
 
 export const READ_USAGE = 'craft-text read <image...|-> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--margin n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
 
@@ -18,23 +16,9 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
     decoder: { type: 'string' }, 'beam-width': { type: 'string' }, margin: { type: 'string' },
     'min-confidence': { type: 'string' },
   });
-  if (positionals.length === 0) throw new UsageError('read needs at least one image');
-  checkImageArgs(positionals);
+  checkImageArgs('read', positionals);
   if (values.refine) throw new UsageError('--refine is not supported by read');
-  const target = values.out as string | undefined;
-  let outFile: ((image: string) => string) | undefined;
-  if (target !== undefined) {
-    if (positionals.length === 1) {
-      outputFormat(target, 'out');
-      checkWritable(target, 'out');
-      outFile = () => target;
-    } else {
-      if (!fs.existsSync(target) || !fs.statSync(target).isDirectory()) {
-        throw new UsageError(`--out must be an existing folder when several images are given: ${target}`);
-      }
-      outFile = (image) => path.join(target, `${image === STDIN ? 'stdin' : path.parse(image).name}.words.png`);
-    }
-  }
+  const outFile = pictureTarget(values.out as string | undefined, 'out', positionals, 'words');
   const decoder = values.decoder as string | undefined;
   if (decoder !== undefined && decoder !== 'greedy' && decoder !== 'beam') {
     throw new UsageError(`--decoder expects greedy or beam, got '${decoder}'`);
@@ -57,33 +41,23 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
     detector: { model: values.model as string | undefined, ...t },
     recognizer: { model: values.recognizer as string | undefined, ...t },
   });
-  let failures = 0;
   try {
-    for (const image of positionals) {
-      try {
-        const input = await imageArg(image, stdin);
-        const r = await ocr.read(input, options);
-        const written: { out?: string } = {};
-        if (outFile) await writeReadingPicture(input, r.words, written.out = outFile(image));
-        if (values.json) {
-          const words = r.words.map((w) => ({
-            box: w.box, ...(w.polygon ? { polygon: w.polygon } : {}), score: w.score, text: w.text, confidence: w.confidence,
-          }));
-          out.write(JSON.stringify({ image, width: r.width, height: r.height, words, lines: r.lines, text: r.text, ...written }) + '\n');
-        } else {
-          if (positionals.length > 1) out.write(`==> ${printable(image)} <==\n`);
-          out.write(r.text.length > 0 ? `${r.text}\n` : '');
-          if (written.out) process.stderr.write(`wrote words: ${printable(written.out)}\n`);
-        }
-      } catch (err) {
-        failures++;
-        const e = err as Error & { code?: string };
-        if (values.json) out.write(JSON.stringify({ image, error: { code: e.code, message: e.message } }) + '\n');
-        else process.stderr.write(`${printable(image)}: ${e.code ?? 'Error'}: ${printable(e.message)}\n`);
+    return await forEachImage(positionals, stdin, out, Boolean(values.json), async (image, input) => {
+      const r = await ocr.read(input, options);
+      const written: { out?: string } = {};
+      if (outFile) await writeReadingPicture(input, r.words, written.out = outFile(image));
+      if (values.json) {
+        const words = r.words.map((w) => ({
+          box: w.box, ...(w.polygon ? { polygon: w.polygon } : {}), score: w.score, text: w.text, confidence: w.confidence,
+        }));
+        out.write(JSON.stringify({ image, width: r.width, height: r.height, words, lines: r.lines, text: r.text, ...written }) + '\n');
+      } else {
+        if (positionals.length > 1) out.write(`==> ${printable(image)} <==\n`);
+        out.write(r.text.length > 0 ? `${r.text}\n` : '');
+        if (written.out) process.stderr.write(`wrote words: ${printable(written.out)}\n`);
       }
-    }
+    });
   } finally {
     await ocr.dispose();
   }
-  return failures > 0 ? 1 : 0;
 }

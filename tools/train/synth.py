@@ -1101,6 +1101,20 @@ def button(cv: Canvas, x, y, tokens, font_idx, size, polarity_text, rng):
     cv.mark(x0, y0, x1, y1)
 
 
+def outline_or_shadow(rng, size: float, col, max_blur: float) -> dict:
+    """cv.text() effects of display text (web headings, scene signs): an outline (1 in 5), a drop shadow blurred up to
+    `max_blur` px (1 in 5) or neither, in colours that contrast with the text's `col`."""
+    kw = {}
+    e = rng.random()
+    if e < 0.2:
+        kw['stroke'] = max(1, int(size * rng.uniform(0.03, 0.1)))
+        kw['stroke_colour'] = contrasting(rng, lum(col))
+    elif e < 0.4:
+        kw['shadow'] = (size * rng.uniform(-0.08, 0.1), size * rng.uniform(0.02, 0.1), rng.uniform(0, max_blur),
+                        contrasting(rng, lum(col)), rng.uniform(0.4, 1))
+    return kw
+
+
 def layout_web(cv: Canvas, tone: str):
     rng, W, H = cv.rng, cv.w, cv.h
     background(cv, ['flat', 'gradient', 'panels', 'photo', 'noise', 'pattern'][
@@ -1119,14 +1133,7 @@ def layout_web(cv: Canvas, tone: str):
             bgL = cv.region_lum(x, y, x + size * 5, y + size)
             pol = polarity if rng.random() < 0.7 else None
             col = contrasting(rng, bgL, pol)
-            kw = {}
-            e = rng.random()
-            if e < 0.2:
-                kw['stroke'] = max(1, int(size * rng.uniform(0.03, 0.1)))
-                kw['stroke_colour'] = contrasting(rng, lum(col))
-            elif e < 0.4:
-                kw['shadow'] = (size * rng.uniform(-0.08, 0.1), size * rng.uniform(0.02, 0.1), rng.uniform(0, 3),
-                                contrasting(rng, lum(col)), rng.uniform(0.4, 1))
+            kw = outline_or_shadow(rng, size, col, max_blur=3)
             if rng.random() < 0.15:
                 kw['fill_kind'] = 'gradient'
                 kw['colour2'] = np.clip(col + rng.normal(0, 50, 3), 0, 255).astype(np.float32)
@@ -1207,14 +1214,7 @@ def layout_scene(cv: Canvas, tone: str):
             cv2.fillPoly(cv.img, [pts.astype(np.int32)], pc.tolist(), cv2.LINE_AA)
             bgL = lum(pc)
         col = contrasting(rng, bgL, pol, low_contrast_p=0.1)
-        kw = {}
-        e = rng.random()
-        if e < 0.2:
-            kw['stroke'] = max(1, int(size * rng.uniform(0.03, 0.1)))
-            kw['stroke_colour'] = contrasting(rng, lum(col))
-        elif e < 0.4:
-            kw['shadow'] = (size * rng.uniform(-0.08, 0.1), size * rng.uniform(0.02, 0.1), rng.uniform(0, 4),
-                            contrasting(rng, lum(col)), rng.uniform(0.4, 1))
+        kw = outline_or_shadow(rng, size, col, max_blur=4)
         if rng.random() < 0.15:
             kw['fill_kind'] = 'texture'
         curve = 0.0
