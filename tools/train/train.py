@@ -34,6 +34,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'craft_torch'))
 from model import CRAFT  # noqa: E402  (tools/craft_torch/model.py)
 import evalpy  # noqa: E402
+from nninit import kaiming_init  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -41,14 +42,7 @@ import evalpy  # noqa: E402
 
 def build_model(width: float) -> CRAFT:
     m = CRAFT(width)
-    for mod in m.modules():
-        if isinstance(mod, nn.Conv2d):
-            nn.init.kaiming_normal_(mod.weight, mode='fan_out', nonlinearity='relu')
-            if mod.bias is not None:
-                nn.init.zeros_(mod.bias)
-        elif isinstance(mod, nn.BatchNorm2d):
-            nn.init.ones_(mod.weight)
-            nn.init.zeros_(mod.bias)
+    kaiming_init(m)
     last = m.conv_cls[-1]
     nn.init.normal_(last.weight, std=1e-3)
     nn.init.zeros_(last.bias)

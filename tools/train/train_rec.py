@@ -41,6 +41,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'str_torch'))
 from model import Model, Opt, PRINTABLE_CHARS  # noqa: E402  (tools/str_torch/model.py)
 import recdata as R  # noqa: E402
+from nninit import kaiming_init  # noqa: E402
 
 cv2.setNumThreads(1)
 CHARSET = PRINTABLE_CHARS
@@ -58,14 +59,7 @@ def make_opt(a) -> Opt:
 
 def build_model(opt: Opt) -> Model:
     m = Model(opt)
-    for mod in m.modules():
-        if isinstance(mod, nn.Conv2d):
-            nn.init.kaiming_normal_(mod.weight, mode='fan_out', nonlinearity='relu')
-            if mod.bias is not None:
-                nn.init.zeros_(mod.bias)
-        elif isinstance(mod, nn.BatchNorm2d):
-            nn.init.ones_(mod.weight)
-            nn.init.zeros_(mod.bias)
+    kaiming_init(m)
     return m
 
 
