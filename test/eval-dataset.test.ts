@@ -131,20 +131,35 @@ test('gt.jsonl next to ICDAR 2013 originals: inclusive boxes by default, overrid
 });
 
 // --- FUNSD ---------------------------------------------------------------------------------------------------
-test('FUNSD: form[].words[].box, gt/*.json or annotations/*.json', async () => {
+test('FUNSD: form[].words[].box (inclusive pixel ranges), gt/*.json or annotations/*.json', async () => {
   const ann = { form: [{ box: [0, 0, 50, 10], text: 'R&D x', words: [{ box: [0, 0, 20, 10], text: 'R&D' }, { box: [25, 0, 50, 10], text: '' }] },
     { box: [5, 20, 9, 30], words: [{ box: [5, 20, 9, 30], text: ':' }] }] };
-  assert.equal(parseFunsd(ann).map((w) => w.points), [[[0, 0], [20, 0], [20, 10], [0, 10]], [[25, 0], [50, 0], [50, 10], [25, 10]],
-    [[5, 20], [9, 20], [9, 30], [5, 30]]]);
+  // x1 / y1 are the last covered pixel: the continuous box reaches x1 + 1, y1 + 1
+  assert.equal(parseFunsd(ann).map((w) => w.points), [[[0, 0], [21, 0], [21, 11], [0, 11]], [[25, 0], [51, 0], [51, 11], [25, 11]],
+    [[5, 20], [10, 20], [10, 31], [5, 31]]]);
+  assert.equal(parseFunsd(ann, { inclusiveBoxes: false })[2].points, [[5, 20], [9, 20], [9, 30], [5, 30]]);
   for (const sub of ['gt', 'annotations']) {
     const dir = folder({ [`${sub}/0001.json`]: JSON.stringify(ann), 'images/0001.png': '' });
     const s = await loadDataset(dir);
     assert.is(s.length, 1);
     assert.is(s[0].words.length, 3);
     assert.is(s[0].words[1].text, '');
+    assert.equal(s[0].words[2].points, [[5, 20], [10, 20], [10, 31], [5, 31]]);
+    assert.equal((await loadDataset(dir, { inclusiveBoxes: false }))[0].words[2].points, [[5, 20], [9, 20], [9, 30], [5, 30]]);
     assert.is(path.basename(s[0].imagePath), '0001.png');
   }
-  assert.throws(() => parseFunsd({ forms: [] }, 'x.json'), /x\.json: expected an object with a "form" array/);
+  assert.throws(() => parseFunsd({ forms: [] }, {}, 'x.json'), /x\.json: expected an object with a "form" array/);
+});
+
+test('gt.jsonl next to FUNSD originals: inclusive boxes by default, overridable; other JSON in gt/ is not FUNSD', async () => {
+  const jsonl = JSON.stringify({ image: 'images/0001.png', words: [{ points: [[5, 20], [9, 20], [9, 30], [5, 30]], text: ':', ignore: false }] }) + '\n';
+  const dir = folder({ 'gt/0001.json': JSON.stringify({ form: [] }), 'images/0001.png': '', 'gt.jsonl': jsonl });
+  assert.equal((await loadDataset(dir))[0].words[0].points, [[5, 20], [10, 20], [10, 31], [5, 31]]);
+  assert.equal((await loadDataset(dir, { inclusiveBoxes: false }))[0].words[0].points, [[5, 20], [9, 20], [9, 30], [5, 30]]);
+  for (const other of [JSON.stringify({ annotations: [] }), '{not json']) {
+    const dir2 = folder({ 'gt/0001.json': other, 'images/0001.png': '', 'gt.jsonl': jsonl });
+    assert.equal((await loadDataset(dir2))[0].words[0].points, [[5, 20], [9, 20], [9, 30], [5, 30]]);
+  }
 });
 
 test('loadDataset: missing or empty folders', async () => {
@@ -211,9 +226,12 @@ if (fs.existsSync(path.join(IC13, 'gt.jsonl'))) {
 }
 
 if (fs.existsSync(path.join(FUNSD, 'gt.jsonl'))) {
-  test('smoke: FUNSD train gt.jsonl against itself -> H-mean 1; raw JSON gives the same boxes', async () => {
+  test('smoke: FUNSD train gt.jsonl (inclusive boxes) against itself -> H-mean 1; raw JSON gives the same boxes', async () => {
     const s = await loadDataset(FUNSD);
     assert.is(s.length, 149);
+    // 00040534.png's first word "COMPOUND" is written [84, 109, 136, 119]: widened to the continuous box
+    const w0 = s.find((x) => path.basename(x.imagePath) === '00040534.png')!.words[0];
+    assert.equal([w0.text, w0.points], ['COMPOUND', [[84, 109], [137, 109], [137, 120], [84, 120]]]);
     assert.is(s.reduce((a, x) => a + x.words.length, 0), 22512);
     assert.is(selfEval(s).hmean, 1);
     const view = folder({});

@@ -14,10 +14,11 @@ export interface DatasetSample {
 
 export interface LoadDatasetOptions {
   /**
-   * Treat axis-aligned ICDAR 2013 boxes as inclusive pixel ranges (xmin..xmax, ymin..ymax) and convert
-   * them to the continuous box [xmin, xmax + 1] x [ymin, ymax + 1]. Default: true when the boxes come from
-   * the ICDAR 2013 format: raw `xmin, ymin, xmax, ymax, "text"` files, or a gt.jsonl whose folder's `gt/`
-   * holds such files (gt.jsonl keeps the coordinates as written). false leaves every coordinate as written.
+   * Treat axis-aligned boxes as inclusive pixel ranges (xmin..xmax, ymin..ymax) and convert them to the continuous
+   * box [xmin, xmax + 1] x [ymin, ymax + 1]. Default: true when the boxes come from ICDAR 2013 (documented
+   * inclusive) or FUNSD (inclusive as measured from the ink at the box edges, docs/eval.md): raw
+   * `xmin, ymin, xmax, ymax, "text"` files, FUNSD `*.json`, or a gt.jsonl whose folder's `gt/` holds such
+   * files (gt.jsonl keeps the coordinates as written). false leaves every coordinate as written.
    */
   inclusiveBoxes?: boolean;
 }
@@ -119,8 +120,12 @@ export function isIcdar2013Text(text: string): boolean {
   return line !== undefined && !RE_2015.test(line) && RE_2013.test(line);
 }
 
-/** Parses a FUNSD annotation (`{"form": [{"words": [{"box": [x1, y1, x2, y2], "text"}]}]}`), one GtWord per word. */
-export function parseFunsd(json: unknown, source = 'funsd'): GtWord[] {
+/**
+ * Parses a FUNSD annotation (`{"form": [{"words": [{"box": [x1, y1, x2, y2], "text"}]}]}`), one GtWord per word.
+ * The boxes are inclusive pixel ranges unless `inclusiveBoxes: false` (see LoadDatasetOptions).
+ */
+export function parseFunsd(json: unknown, options: LoadDatasetOptions = {}, source = 'funsd'): GtWord[] {
+  const inclusive = options.inclusiveBoxes ?? true;
   const form = (json as { form?: unknown } | null)?.form;
   if (!Array.isArray(form)) throw new Error(`${source}: expected an object with a "form" array`);
   const words: GtWord[] = [];
@@ -133,7 +138,7 @@ export function parseFunsd(json: unknown, source = 'funsd'): GtWord[] {
         throw new Error(`${source}: form[${i}].words[${j}].box must be [x1, y1, x2, y2]`);
       }
       const text = (w as { text?: unknown }).text;
-      words.push({ points: rect(box[0], box[1], box[2], box[3], false), text: typeof text === 'string' ? text : '', ignore: false });
+      words.push({ points: rect(box[0], box[1], box[2], box[3], inclusive), text: typeof text === 'string' ? text : '', ignore: false });
     });
   });
   return words;
@@ -254,7 +259,7 @@ export async function loadDataset(dir: string, options: LoadDatasetOptions = {})
       } catch (e) {
         throw new Error(`${source}: invalid JSON (${(e as Error).message})`);
       }
-      return { imagePath: path.resolve(findImage(images, f, imageDir, source)), words: parseFunsd(parsed, source) };
+      return { imagePath: path.resolve(findImage(images, f, imageDir, source)), words: parseFunsd(parsed, options, source) };
     }));
   }
 
@@ -263,15 +268,26 @@ export async function loadDataset(dir: string, options: LoadDatasetOptions = {})
 
 async function readJsonl(file: string, baseDir: string, options: LoadDatasetOptions): Promise<DatasetSample[]> {
   const samples = parseGtJsonl(await fsp.readFile(file, 'utf8'), baseDir, file);
-  const inclusive = options.inclusiveBoxes ?? (await hasIcdar2013Originals(baseDir));
+  const inclusive = options.inclusiveBoxes ?? (await hasInclusiveOriginals(baseDir));
   if (inclusive) for (const s of samples) for (const w of s.words) w.points = widenInclusiveBox(w.points);
   return samples;
 }
 
-/** Whether `dir/gt/` holds ICDAR 2013-format `gt_*.txt` files (gt.jsonl of such a set keeps inclusive coordinates). */
-async function hasIcdar2013Originals(dir: string): Promise<boolean> {
+/**
+ * Whether `dir/gt/` holds the originals of an inclusive-box set (gt.jsonl of such a set keeps the coordinates as
+ * written): ICDAR 2013-format `gt_*.txt` files (the first line of the first file is checked) or FUNSD `*.json`
+ * annotations (the first file must parse with a "form" array).
+ */
+async function hasInclusiveOriginals(dir: string): Promise<boolean> {
   const gtDir = path.join(dir, 'gt');
-  const first = (await listDir(gtDir)).filter((f) => /^gt_.*\.txt$/i.test(f)).sort(natural)[0];
-  if (!first) return false;
-  return isIcdar2013Text(await fsp.readFile(path.join(gtDir, first), 'utf8'));
+  const files = await listDir(gtDir);
+  const txt = files.filter((f) => /^gt_.*\.txt$/i.test(f)).sort(natural)[0];
+  if (txt) return isIcdar2013Text(await fsp.readFile(path.join(gtDir, txt), 'utf8'));
+  const json = files.filter((f) => f.toLowerCase().endsWith('.json')).sort(natural)[0];
+  if (!json) return false;
+  try {
+    return Array.isArray((JSON.parse(await fsp.readFile(path.join(gtDir, json), 'utf8')) as { form?: unknown } | null)?.form);
+  } catch {
+    return false;
+  }
 }

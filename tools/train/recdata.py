@@ -2,7 +2,8 @@
 
 Real sets (never copied into the repo; found at <repoRoot>/../shared/data):
   * icdar2013_born_digital/gt.jsonl, funsd_train/gt.jsonl: every word's box and text; a word image is the
-    perspective crop of its box (axis-aligned boxes; ICDAR 2013's xmax / ymax are inclusive, so +1).
+    perspective crop of its box (axis-aligned boxes; xmax / ymax are inclusive in both sets, so +1: ICDAR 2013 by its
+    definition, FUNSD as measured from the ink at the box edges, tools/eval/box_convention.py, docs/eval.md).
   * icdar2015_words_train/labels.tsv: the organisers' crops.
 
 The split (fixed, documented in docs/recognizer-training.md): a page / image belongs to the **dev** part when
@@ -192,7 +193,7 @@ def ctc_greedy(logits: np.ndarray, charset: str) -> list[str]:
 
 def write_dev_pages(root: str) -> dict:
     """The held-out pages of the gt.jsonl sets as datasets of their own (<root>/<set>-pages/gt.jsonl, image paths
-    relative to it, ICDAR 2013's inclusive boxes already widened by one pixel) for `craft-text eval --task ocr`
+    relative to it, the inclusive boxes already widened by one pixel, as box_quad) for `craft-text eval --task ocr`
     and `--task recognition` (which then cuts the words itself, as the runtime does)."""
     counts = {}
     for name in ('ic13', 'funsd'):
@@ -207,7 +208,7 @@ def write_dev_pages(root: str) -> dict:
                     continue
                 words = []
                 for w in r['words']:
-                    q = box_quad(w['points']) if name == 'ic13' else np.array(w['points'], np.float64)
+                    q = box_quad(w['points'])
                     words.append({'points': q.tolist(), 'text': w['text'], 'ignore': w.get('ignore', False)})
                 rows.append(json.dumps({'image': os.path.relpath(os.path.join(src, r['image']), d), 'words': words}))
         with open(os.path.join(d, 'gt.jsonl'), 'w', encoding='utf-8') as fh:
