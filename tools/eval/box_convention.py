@@ -115,7 +115,7 @@ def measure(name: str, frac: float, widen: int = 0) -> dict:
     return {'set': name, 'words': n, 'skipped': skipped, 'p_ink': p, 'margin_hist': hist, 'margin_mean': mean, 'profile': prof}
 
 
-def verdict(p: dict, near: str, lo: str) -> str:
+def verdict(p: dict, near: str) -> str:
     """'inclusive' when ink at the far coordinate is as frequent as at the near one, 'exclusive' when it is as rare as
     just outside the near edge."""
     out_near, in_near = p[f'{near}0-1'], p[f'{near}0']
@@ -156,7 +156,7 @@ def main():
         p = r['p_ink']
         print(f"{r['set']:24} {r['words']:>6} | {p['x0-1']:5.3f} {p['x0']:5.3f} | {p['x1-1']:5.3f} {p['x1']:5.3f} {p['x1+1']:5.3f} | "
               f"{p['y0-1']:5.3f} {p['y0']:5.3f} | {p['y1-1']:5.3f} {p['y1']:5.3f} {p['y1+1']:5.3f} | "
-              f"x: {verdict(p, 'x', 'x'):9} y: {verdict(p, 'y', 'y')}")
+              f"x: {verdict(p, 'x'):9} y: {verdict(p, 'y')}")
     print('\nmargin from each edge to the ink inside the inclusive span (share of words with 0 / 1 / 2 / >=3 px; mean)')
     for r in res:
         parts = []
