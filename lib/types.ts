@@ -97,8 +97,11 @@ export interface DetectOptions {
   heatmaps?: boolean;
   /** Use the LinkRefiner's link map (model converted with `--refiner`); implies `polygons`. Default false. */
   refine?: boolean;
-  /** Refuse images with more pixels than this before decoding them. Default 268402689 (sharp's). */
-  maxPixels?: number;
+  /**
+   * Refuse images with more pixels than this before decoding them (from the header), and network inputs larger than
+   * this; `false` = no limit. Default 268402689 (sharp's).
+   */
+  maxPixels?: number | false;
   /**
    * What happens to an image larger than `canvasSize`. Default 'auto'.
    * - 'off': CRAFT's behaviour: the magnified long side is capped at `canvasSize` (large pages are shrunk).
