@@ -221,7 +221,7 @@ using RecognizerBase = ModelWrap<RecognizerWrap, craft::Recognizer>;
 
 // prepare(input, options, control?): `options` carries the regions:
 //   { regions?: { coords: Float64Array (x, y pairs), counts: Uint32Array (points per region) }, decoder, beamWidth,
-//     characterProbabilities, rotationRetryThreshold, verticalRatio, maxBatch, maxPixels }
+//     characterProbabilities, logits, rotationRetryThreshold, verticalRatio, margin, maxBatch, maxPixels }
 // The image is loaded and the regions planned; paddedWidth/Height are the image's size.
 template <>
 Napi::Value RecognizerBase::StartPrepare(const Napi::CallbackInfo& info, bool infer) {

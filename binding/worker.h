@@ -1,5 +1,6 @@
-// Pieces every N-API wrapper shares: argument checks, the promise-returning AsyncWorker base, stage refs (opaque
-// Externals holding a shared_ptr to native data), the RunControl lookup and model creation.
+// Pieces every N-API wrapper shares: the promise-returning AsyncWorker base and QueueWorker, stage refs (opaque
+// Externals holding a shared_ptr to native data), what both models' results share in JS, the RunControl lookup and
+// model creation. (Argument conversion and checks: input.h.)
 #pragma once
 
 #include <napi.h>

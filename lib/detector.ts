@@ -72,8 +72,9 @@ export class Detector {
 
   /**
    * Detects words in an image.
-   * @param input - a file path, an encoded image (Buffer/Uint8Array/ArrayBuffer) or raw pixels
-   *   `{ data, width, height, channels }`. Raw pixel memory is read in place: don't modify it until the promise settles.
+   * @param input - a file path, an encoded image (Buffer/Uint8Array/ArrayBuffer), raw pixels
+   *   `{ data, width, height, channels }`, an opencv4nodejs Mat or a DecodedImage. Bytes are copied when the call
+   *   starts (a SharedArrayBuffer's are read in place), so the buffer may be reused at once (docs/api.md).
    * @param options - see {@link DetectOptions}; `signal` and `timeoutMs` cancel the call.
    * @returns words in original-image pixels, the working scale and per-stage timings.
    * @throws TypeError / RangeError for invalid arguments; Error with `code` (ERR_CRAFT_DECODE, ERR_CRAFT_IO,

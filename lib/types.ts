@@ -97,8 +97,11 @@ export interface DetectOptions {
   heatmaps?: boolean;
   /** Use the LinkRefiner's link map (model converted with `--refiner`); implies `polygons`. Default false. */
   refine?: boolean;
-  /** Refuse images with more pixels than this before decoding them. Default 268402689 (sharp's). */
-  maxPixels?: number;
+  /**
+   * Refuse images with more pixels than this before decoding them (from the header), and network inputs larger than
+   * this; `false` = no limit. Default 268402689 (sharp's).
+   */
+  maxPixels?: number | false;
   /**
    * What happens to an image larger than `canvasSize`. Default 'auto'.
    * - 'off': CRAFT's behaviour: the magnified long side is capped at `canvasSize` (large pages are shrunk).
@@ -136,7 +139,7 @@ export interface Timings {
   preprocess: number;
   inference: number;
   postprocess: number;
-  /** scale 'auto': the probe and any pass for large text (run while preparing; not in `inference`). */
+  /** scale 'auto': the passes besides the main pass (probe, large text, another scale), run in the prepare and finish stages; not in `inference`. */
   autoScale?: number;
   /** Time spent waiting for a free slot between stages (queue, inference slot, batch partners, post-processing). */
   queue: number;
@@ -160,8 +163,10 @@ export interface DetectResult {
   /** How many network inputs (tiles) the image was cut into; 1 when it was not tiled. */
   tiles: number;
   /**
-   * The network passes that ran, in order: with `scale: 'auto'` the probe, the main pass (whose `scale`/`tiles` are the
-   * result's) and maybe a pass for large text; with 'fixed' the main pass only. `words` = words each contributed.
+   * The network passes that ran, in order: with `scale: 'auto'` maybe the probe, the main pass (whose `scale`/`tiles`
+   * are the result's) and maybe a pass for large text ('large'); when the main pass was run again at another scale, the
+   * first one is listed with the words it kept: 'large' (the new scale is larger) or 'small' (it is smaller). With
+   * 'fixed' the main pass only. `words` = words each contributed.
    */
   passes: DetectPass[];
   heatmaps?: Heatmaps;
@@ -170,7 +175,7 @@ export interface DetectResult {
 
 /** One network pass over the image (see {@link DetectResult.passes}). */
 export interface DetectPass {
-  role: 'probe' | 'main' | 'large';
+  role: 'probe' | 'main' | 'large' | 'small';
   scale: number;
   tiles: number;
   words: number;

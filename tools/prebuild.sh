@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# npm run prebuild [-- --bullseye]: builds the self-contained addon prebuilds/<runtime>/craft.node.
+# npm run build:prebuild [-- --bullseye]: builds the self-contained addon prebuilds/<runtime>/craft.node.
 #
 #   1. tools/prebuild-deps.sh: static, trimmed OpenCV + codecs + giflib from Debian source packages, cached under
 #      ${CRAFT_TEXT_CACHE:-~/.cache/craft-text}/prebuild-deps/<key> (about 11 min cold on 2 cores, seconds warm);

@@ -53,7 +53,7 @@ struct Timings {
 
 // One network pass over the image: the probe of scale 'auto', the main pass, or the second pass for large text.
 struct Pass {
-  const char* role = "main";  // "probe" | "main" | "large"
+  const char* role = "main";  // "probe" | "main" | "large" | "small" (Detector::RefineScales)
   float scale = 1.f;
   int tiles = 1;
   int words = 0;

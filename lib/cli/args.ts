@@ -35,7 +35,7 @@ export function num(flag: string, value: string | undefined, min: number, max: n
   return v;
 }
 
-/** Detection flags shared by detect, eval and bench. */
+/** Detection flags shared by detect, read, eval and bench. */
 export const DETECT_FLAGS = {
   model: { type: 'string' },
   threads: { type: 'string' },

@@ -18,7 +18,7 @@ import { loadSamples, pool } from './eval';
 
 export const TUNE_USAGE = 'craft-text tune <dataset-dir>... [--model m.onnx] [--search coordinate|grid] ' +
   '[--text-threshold-grid a,b,...] [--link-threshold-grid a,b,...] [--low-text-grid a,b,...] [--protocol iou|deteval] ' +
-  '[--canvas-size n] [--mag-ratio r] [--limit n] [--concurrency n] [--threads n] [--json out.json] [--write out.onnx]';
+  '[--canvas-size n] [--mag-ratio r] [--limit n] [--concurrency n] [--threads n] [--json out.json] [--write out.onnx] [--quiet]';
 
 /** The post-processing thresholds being searched. */
 export interface Thresholds {
