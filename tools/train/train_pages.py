@@ -15,7 +15,7 @@ for name in ('icdar2013_born_digital', 'funsd_train'):
     src = os.path.abspath(os.path.join(DATA, name))
     os.makedirs(os.path.join(out, name), exist_ok=True)
     if os.path.isdir(os.path.join(src, 'gt')) and not os.path.exists(os.path.join(out, name, 'gt')):
-        os.symlink(os.path.join(src, 'gt'), os.path.join(out, name, 'gt'))  # ICDAR 2013: its boxes are inclusive
+        os.symlink(os.path.join(src, 'gt'), os.path.join(out, name, 'gt'))  # the loader reads both sets' boxes as inclusive when their originals are there
     n = 0
     with open(os.path.join(src, 'gt.jsonl')) as f, open(os.path.join(out, name, 'gt.jsonl'), 'w') as o:
         for line in f:
