@@ -442,13 +442,7 @@ Napi::Value DetectorBase::Finish(const Napi::CallbackInfo& info) {
 
 template <>
 Napi::Value DetectorBase::Release(const Napi::CallbackInfo& info) {
-  // Drops this ref's hold on its data; workers still using it keep their own reference. Works after dispose().
-  for (size_t i = 0; i < info.Length(); i++) {
-    if (!ReleaseStageRef<craft::PreparedImage>(info[i], &kPreparedTag)) {
-      ReleaseStageRef<craft::ModelOutput>(info[i], &kOutputTag);
-    }
-  }
-  return info.Env().Undefined();
+  return ReleaseStageRefs<craft::PreparedImage, craft::ModelOutput>(info, &kPreparedTag, &kOutputTag);
 }
 
 // info() -> { inputName, outputNames, fixedBatch, executionProvider, providerAttempts, metadata, refiner }

@@ -268,12 +268,7 @@ Napi::Value RecognizerBase::Finish(const Napi::CallbackInfo& info) {
 
 template <>
 Napi::Value RecognizerBase::Release(const Napi::CallbackInfo& info) {
-  for (size_t i = 0; i < info.Length(); i++) {
-    if (!ReleaseStageRef<RecPrepared>(info[i], &kRecPreparedTag)) {
-      ReleaseStageRef<craft::RecognizeResult>(info[i], &kRecOutputTag);
-    }
-  }
-  return info.Env().Undefined();
+  return ReleaseStageRefs<RecPrepared, craft::RecognizeResult>(info, &kRecPreparedTag, &kRecOutputTag);
 }
 
 // info() -> { inputName, outputNames, fixedBatch, executionProvider, providerAttempts, metadata, config }

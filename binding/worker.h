@@ -115,6 +115,16 @@ bool ReleaseStageRef(const Napi::Value& v, const napi_type_tag* tag) {
   return true;
 }
 
+// Every model's release(...refs): drops each ref's hold on its data (a prepared ref or an output ref); workers still
+// using it keep their own reference. Works after dispose().
+template <typename Prepared, typename Output>
+Napi::Value ReleaseStageRefs(const Napi::CallbackInfo& info, const napi_type_tag* prepared, const napi_type_tag* output) {
+  for (size_t i = 0; i < info.Length(); i++) {
+    if (!ReleaseStageRef<Prepared>(info[i], prepared)) ReleaseStageRef<Output>(info[i], output);
+  }
+  return info.Env().Undefined();
+}
+
 // What infer() resolves with: { ms, ref } (the ref of the network's output).
 template <typename T>
 Napi::Object OutputToJs(Napi::Env env, std::shared_ptr<T> output, double ms, const napi_type_tag* tag) {

@@ -40,7 +40,7 @@ def _gates(old: torch.Tensor, new: torch.Tensor, h_old: int, h_new: int) -> torc
 def widen(old: dict, fresh: dict, oc_old: int, h_old: int, oc_new: int, h_new: int) -> dict:
     """`fresh` = state_dict of a newly initialised wide model; returns it with the old model embedded."""
     sd = {k: v.clone() for k, v in fresh.items()}
-    io_old, io_new = _conv_io(oc_old), _conv_io(oc_new)
+    io_old = _conv_io(oc_old)
     for i, (o, n) in io_old.items():
         k = f'FeatureExtraction.ConvNet.{i}.'
         w = sd[k + 'weight']
