@@ -25,7 +25,7 @@ import json
 import math
 import os
 
-import sys
+import string
 import unicodedata
 
 import cv2
@@ -33,13 +33,12 @@ import numpy as np
 from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(HERE, '..', 'str_torch'))
-from model import PRINTABLE_CHARS  # noqa: E402
 
 _ASCII_FORMS = str.maketrans({'\u2018': "'", '\u2019': "'", '\u201a': "'", '\u2032': "'", '\u00b4': "'", '\u201c': '"',
                               '\u201d': '"', '\u201e': '"', '\u2033': '"', '\u2010': '-', '\u2011': '-', '\u2012': '-',
                               '\u2013': '-', '\u2014': '-', '\u2212': '-', '\u2026': '...', '\u00a0': ' '})
-_CHARSET = set(PRINTABLE_CHARS)
+_CHARSET = set(string.printable[:-6] + ' ')  # tools/str_torch/model.py PRINTABLE_CHARS (not imported: weak.py's
+#                                               'model' is the detector's)
 
 
 def charset_label(text: str) -> str:
