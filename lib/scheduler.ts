@@ -171,6 +171,12 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
    * recogniser's runs: docs/recognition.md#merged-calls).
    */
   readonly #mergeQueued: boolean;
+  /**
+   * Merged-queue mode: set while a merged run's results are being delivered (until the next event-loop turn), so the
+   * calls its callers make in response (a client sending its next word) join one run instead of the first of them
+   * taking the slot alone.
+   */
+  #delivering = false;
 
   readonly #requests = new Set<Req>();
   #queue: Req[] = [];
@@ -384,7 +390,7 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
     while (this.#queue.length > 0) {
       const head = this.#queue[0];
       if (head.batchKey !== undefined) { // merged-queue mode
-        if (this.#inferBusy >= concurrency) break;
+        if (this.#inferBusy >= concurrency || this.#delivering) break;
         const pick = this.#pickQueued();
         if (!Array.isArray(pick)) {
           wakeAt = pick;
@@ -595,6 +601,13 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
           this.#finishQueue.push(m);
         });
         if (output.users === 0) this.#native.release(p.output.ref);
+        if (!this.#delivering) {
+          this.#delivering = true;
+          setImmediate(() => {
+            this.#delivering = false;
+            this.#pump();
+          });
+        }
       }, (err) => {
         for (const m of members) this.#fail(m, err);
       });
