@@ -470,23 +470,29 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
   }
 
   /**
-   * Merged-queue mode: the queued requests of the head's key, in arrival order while their weights fit batch.maxSize
-   * (the head always), or the time at which the head's maxDelayMs ends if the batch is not full yet.
+   * Merged-queue mode: the queued requests of the head's key, in arrival order while their weights fit (the head
+   * always), or the time at which the head's maxDelayMs ends if they do not fill batch.maxSize yet. What is queued is
+   * shared out over the inference slots (a run takes at most 1/concurrency of it), so with concurrency > 1 every slot
+   * gets a part instead of one run taking all and the other slots idling.
    */
   #pickQueued(): Req[] | number {
     const head = this.#queue[0];
     const { maxSize, maxDelayMs } = this.#config.batch;
+    let total = 0;
+    for (const x of this.#queue) if (x.batchKey === head.batchKey) total += x.weight;
+    const due = head.submitAt + maxDelayMs;
+    if (total < maxSize && performance.now() < due) return due;
+    const limit = Math.min(maxSize, Math.ceil(total / this.#config.concurrency));
     const members: Req[] = [];
     let weight = 0;
     for (const x of this.#queue) {
       if (x.batchKey !== head.batchKey) continue;
-      if (members.length > 0 && weight + x.weight > maxSize) return members;
+      if (members.length > 0 && weight + x.weight > limit) break;
       members.push(x);
       weight += x.weight;
-      if (weight >= maxSize) return members;
+      if (weight >= limit) break;
     }
-    const due = head.submitAt + maxDelayMs;
-    return performance.now() >= due ? members : due;
+    return members;
   }
 
   // ---- stages -----------------------------------------------------------------------------------------------------
