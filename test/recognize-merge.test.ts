@@ -136,6 +136,39 @@ M('single-word calls in flight take fewer network runs merged than with batch { 
   }
 });
 
+M('clients that send their next call as soon as one settles share the next run', async ({ crnn }) => {
+  const alone = [];
+  for (const f of CROPS) alone.push(await crnn.recognize(f));
+  const s0 = crnn.stats().batches;
+  const got: Recognition[][][] = [[], [], [], []];
+  await Promise.all(got.map(async (mine, c) => {
+    for (let k = 0; k < 3; k++) mine.push(await crnn.recognize(CROPS[(c + k) % CROPS.length]));
+  }));
+  const s1 = crnn.stats().batches;
+  got.forEach((mine, c) => mine.forEach((r, k) => same(r, alone[(c + k) % CROPS.length], `client ${c} call ${k}`)));
+  assert.is(s1.images - s0.images, 12);
+  // the first call runs alone, then each delivery's follow-up calls run together: at most 4 runs (6 when the first
+  // follow-up call took the free slot alone; 12 unmerged)
+  assert.ok(s1.runs - s0.runs <= 4, `${s1.runs - s0.runs} runs for 12 calls of 4 clients`);
+});
+
+M('with concurrency 2, merged calls are shared out over both inference slots and read as alone', async () => {
+  const rec = await Recognizer.create({ model: path.join(MODELS, 'crnn-tiny-pad.onnx'), threads: 1, concurrency: 2 });
+  try {
+    const list = calls();
+    const alone: Recognition[][] = [];
+    for (const c of list) alone.push(await rec.recognize(c.input, c.regions, c.options));
+    const s0 = rec.stats();
+    const got = await Promise.all([...list, ...list].map((c) => rec.recognize(c.input, c.regions, c.options)));
+    got.forEach((r, i) => same(r, alone[i % list.length], `call ${i}`));
+    const s1 = rec.stats();
+    assert.ok(s1.batches.runs - s0.batches.runs < 2 * list.length);
+    assert.is(s1.networkRuns.peak, 2);
+  } finally {
+    await rec.dispose();
+  }
+});
+
 M('calls merge only with calls of the same batchSize; a merged run holds at most batch.maxSize crops', async () => {
   const rec = await Recognizer.create({ model: path.join(MODELS, 'crnn-tiny.onnx'), threads: 1, batch: { maxSize: 5 } });
   try {
