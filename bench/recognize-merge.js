@@ -9,9 +9,10 @@
 // Also the process's CPU time per word (user + system: what a saturated server pays; less sensitive to other load on
 // the machine than wall time), network runs per word (stats().networkRuns) and whether merged calls read exactly what
 // unmerged ones read (one call with margin 0: the crops' own pixels, as a whole-image call reads them).
-// Crops: the first N ICDAR 2015 word crops (../shared/data/icdar2015_words_train), else the test fixtures repeated.
+// Crops: the first N ICDAR 2015 word crops (../shared/data/icdar2015_words_train), else the test fixtures repeated;
+// --crops <dir>: the first N images of a folder (e.g. bench/recognize-reference.js's <dir>/words, with its models).
 //
-//   nice node bench/recognize-merge.js [--model a.onnx]... [--words 39] [--clients 8] [--rounds 15] [--threads 0,1]
+//   nice node bench/recognize-merge.js [--model a.onnx]... [--words 39] [--crops dir] [--clients 8] [--rounds 15] [--threads 0,1]
 //                                      [--concurrency 1] [--json]   (npm run build first)
 // --threads: a list; 0 = the Recognizer's default (ONNX Runtime's: one intra-op thread per core).
 'use strict';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
       default: [path.join(ROOT, 'models', 'craft-text-recognizer-int8.onnx'), path.join(ROOT, 'models', 'craft-text-recognizer.onnx')],
     },
     words: { type: 'string', default: '39' },
+    crops: { type: 'string' },
     clients: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '15' },
     threads: { type: 'string', default: '0,1' },
@@ -43,7 +45,7 @@ const threadList = values.threads.split(',').map(Number), concurrency = Number(v
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 function crops() {
-  const dir = path.join(ROOT, '..', 'shared', 'data', 'icdar2015_words_train', 'images');
+  const dir = values.crops ?? path.join(ROOT, '..', 'shared', 'data', 'icdar2015_words_train', 'images');
   let files;
   if (fs.existsSync(dir)) {
     files = fs.readdirSync(dir).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort().slice(0, N).map((f) => path.join(dir, f));
@@ -52,7 +54,8 @@ function crops() {
     const five = fs.readdirSync(fx).filter((f) => f.endsWith('.png')).sort().map((f) => path.join(fx, f));
     files = Array.from({ length: N }, (_, i) => five[i % five.length]);
   }
-  return { files, bytes: files.map((f) => fs.readFileSync(f)), source: fs.existsSync(dir) ? 'ICDAR 2015 word crops' : 'test fixtures' };
+  const source = values.crops ? `crops of ${values.crops}` : fs.existsSync(dir) ? 'ICDAR 2015 word crops' : 'test fixtures';
+  return { files, bytes: files.map((f) => fs.readFileSync(f)), source };
 }
 
 /**

@@ -17,6 +17,10 @@
 // alone right after runs prepare and infer in one native call holding the inference slot (prepareInfer): one
 // hand-over between threads less, the same order and bounds. Intermediate tensors stay in C++ (opaque refs) and are
 // released as soon as a request settles.
+//
+// The recogniser's merged-queue mode (a BatchPolicy with queueKey, a native prepareInferMany, batch.maxSize > 1) has
+// no prepare stage: calls wait in the queue, and each free inference slot takes the queued calls of one key (their
+// share of what is queued, up to maxSize weight) and loads + runs them in one native call; finish as above.
 import { performance } from 'node:perf_hooks';
 import {
   binding, type NativeInput, type NativeManyOutput, type NativePrepared, type NativePreparedOutput, type NativeRunControl,
