@@ -13,7 +13,7 @@
 // --crops <dir>: the first N images of a folder (e.g. bench/recognize-reference.js's <dir>/words, with its models).
 //
 //   nice node bench/recognize-merge.js [--model a.onnx]... [--words 39] [--crops dir] [--clients 8] [--rounds 15] [--threads 0,1]
-//                                      [--concurrency 1] [--json]   (npm run build first)
+//                                      [--concurrency 1] [--rotation-retry t] [--json]   (npm run build first)
 // --threads: a list; 0 = the Recognizer's default (ONNX Runtime's: one intra-op thread per core).
 'use strict';
 const fs = require('node:fs');
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     },
     words: { type: 'string', default: '39' },
     crops: { type: 'string' },
+    'rotation-retry': { type: 'string' },
     clients: { type: 'string', default: '8' },
     rounds: { type: 'string', default: '15' },
     threads: { type: 'string', default: '0,1' },
@@ -42,6 +43,8 @@ const { values } = parseArgs({
 });
 const N = Number(values.words), C = Number(values.clients), rounds = Number(values.rounds);
 const threadList = values.threads.split(',').map(Number), concurrency = Number(values.concurrency);
+// every call's options (--rotation-retry 0: no retries, as bench/recognize-reference.js reads)
+const OPTS = values['rotation-retry'] === undefined ? {} : { rotationRetryThreshold: Number(values['rotation-retry']) };
 const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 function crops() {
@@ -82,7 +85,7 @@ function mosaicOf(files) {
 
 async function burst(rec, bytes) {
   const t0 = performance.now();
-  const out = await Promise.all(bytes.map((b) => rec.recognize(b)));
+  const out = await Promise.all(bytes.map((b) => rec.recognize(b, undefined, OPTS)));
   return { ms: performance.now() - t0, words: out.map((r) => r[0]) };
 }
 
@@ -93,7 +96,7 @@ async function stream(rec, bytes) {
   await Promise.all(Array.from({ length: Math.min(C, bytes.length) }, async () => {
     while (next < bytes.length) {
       const i = next++;
-      [words[i]] = await rec.recognize(bytes[i]);
+      [words[i]] = await rec.recognize(bytes[i], undefined, OPTS);
     }
   }));
   return { ms: performance.now() - t0, words };
@@ -114,7 +117,7 @@ async function main() {
     };
     if (mosaic) cases['one call'] = async () => {
       const t0 = performance.now();
-      const words = await merged.recognize(mosaic.input, mosaic.regions, { margin: 0 });
+      const words = await merged.recognize(mosaic.input, mosaic.regions, { ...OPTS, margin: 0 });
       return { ms: performance.now() - t0, words };
     };
     const names = Object.keys(cases);
