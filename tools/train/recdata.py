@@ -9,8 +9,10 @@ Real sets (never copied into the repo; found at <repoRoot>/../shared/data):
 The split (fixed, documented in docs/recognizer-training.md): a page / image belongs to the **dev** part when
 `int(sha1(basename).hexdigest()[:8], 16) % 5 == 0` (about 20 % of the pages, all their words); for ICDAR 2015
 crops the key is the block of 50 consecutive crop numbers (`ic15-block-{(N - 1) // 50}`), so crops cut from one
-scene photo (numbered consecutively) stay on one side. Words with empty text are not recognition samples; words
-with characters outside printable ASCII are kept in dev (every sample counted) but not trained on.
+scene photo (numbered consecutively) stay on one side. Words with empty text are not recognition samples. Dev keeps
+every word as written (every sample counted); training reads a word by its charset_label(): accents folded, typographic
+quotes/dashes as their ASCII forms, other characters outside printable ASCII (currency signs, marks, checkboxes) left
+out, so the model learns to emit nothing for what it cannot name instead of a look-alike letter.
 
 Preprocessing = the runtime's (docs/recognition.md, `resize: pad`): grey (PIL 'L'), PIL bicubic resize to height
 32 keeping the ratio (width min(ceil(32 w / h), maxW)), (x / 255 - 0.5) / 0.5, right-pad by repeating the last
@@ -23,11 +25,29 @@ import json
 import math
 import os
 
+import sys
+import unicodedata
+
 import cv2
 import numpy as np
 from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, '..', 'str_torch'))
+from model import PRINTABLE_CHARS  # noqa: E402
+
+_ASCII_FORMS = str.maketrans({'\u2018': "'", '\u2019': "'", '\u201a': "'", '\u2032': "'", '\u00b4': "'", '\u201c': '"',
+                              '\u201d': '"', '\u201e': '"', '\u2033': '"', '\u2010': '-', '\u2011': '-', '\u2012': '-',
+                              '\u2013': '-', '\u2014': '-', '\u2212': '-', '\u2026': '...', '\u00a0': ' '})
+_CHARSET = set(PRINTABLE_CHARS)
+
+
+def charset_label(text: str) -> str:
+    """What the recogniser should read for a word written `text`: accents folded (é -> e), typographic quotes and
+    dashes as their ASCII forms, then every character outside the charset left out (£ € ® ☐ ...: nothing, rather
+    than a guessed letter)."""
+    t = unicodedata.normalize('NFKD', text.translate(_ASCII_FORMS))
+    return ''.join(c for c in t if c in _CHARSET)
 REPO = os.path.abspath(os.path.join(HERE, '..', '..'))
 DATA = os.path.join(REPO, '..', 'shared', 'data')
 SETS = {'ic13': 'icdar2013_born_digital', 'funsd': 'funsd_train', 'ic15': 'icdar2015_words_train'}

@@ -106,8 +106,8 @@ class Batches(torch.utils.data.Dataset):
         self.box = wordsynth.WordSynth.box
         self.pages = {k: R.load_pages(k, 'train') for k in ('ic13', 'funsd') if k in self.mix}
         self.page_words = {k: [(i, j) for i, p in enumerate(v) for j in range(len(p['words']))
-                               if all(c in CHAR_INDEX for c in p['words'][j][1])] for k, v in self.pages.items()}
-        self.ic15 = [(im, t) for im, t in R.load_ic15('train') if all(c in CHAR_INDEX for c in t)] \
+                               if R.charset_label(p['words'][j][1]).strip()] for k, v in self.pages.items()}
+        self.ic15 = [(im, R.charset_label(t)) for im, t in R.load_ic15('train') if R.charset_label(t).strip()] \
             if 'ic15' in self.mix else []
 
     def real(self, name, rng):
@@ -129,7 +129,7 @@ class Batches(torch.utils.data.Dataset):
         q, t = page['words'][wi]
         h = max(2.0, np.linalg.norm(q[3] - q[0]))
         q = self.box(q, rng, h, 0.35 * h, True, True)
-        return light_degrade(R.cut(page['image'], q), rng), t
+        return light_degrade(R.cut(page['image'], q), rng), R.charset_label(t)
 
     def __getitem__(self, step):
         if self.ws is None:

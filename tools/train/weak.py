@@ -41,6 +41,8 @@ from recdata import is_dev  # noqa: E402  (the recogniser's page split: dev page
 
 PROMINENCE = 0.15  # as binding/craft/characters.h (kPeakProminence)
 LOW_TEXT = 0.4
+# where the region Gaussian exp(-0.5 K^2 u^2) (synth.GAUSS_K_REGION) crosses LOW_TEXT, as a fraction u of the half box
+GAUSS_LEVEL_AT_LOW_TEXT = math.sqrt(2 * math.log(1 / LOW_TEXT)) / synth.GAUSS_K_REGION
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -51,6 +53,35 @@ def order_word(q: np.ndarray) -> tuple[np.ndarray, bool]:
     q = np.asarray(q, np.float64)
     top, side = np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[1])
     return q, side > top * 1.5
+
+
+def tighten(strip: np.ndarray, bounds) -> list[tuple[float, float, float, float]]:
+    """Each split interval [x0, x1) of the word strip shrunk to the character the region map shows there.
+
+    A word box (FUNSD's especially) is looser than its characters, and a watershed interval runs from one valley to
+    the next: used as they are, the character boxes are taller and wider than the ink, so the pseudo ground truth
+    teaches wide, flat peaks (the first run's character precision fell). The paper's watershed gives 2-D character
+    regions; here each interval keeps the extent where the map is over LOW_TEXT (its row and column profiles),
+    widened by 1 / GAUSS_LEVEL_AT_LOW_TEXT, because the training Gaussian (synth.GAUSS_K_REGION) is at LOW_TEXT at
+    that fraction of the half box: a model that reproduces synthetic ground truth gets its own character boxes back.
+    An interval with nothing over LOW_TEXT (the even-split fallback) keeps its extent."""
+    H, L = strip.shape
+    out = []
+    for x0, x1 in zip(bounds[:-1], bounds[1:]):
+        a, b = int(np.floor(x0)), max(int(np.floor(x0)) + 1, int(np.ceil(x1)))
+        part = strip[:, a:b]
+        rows = np.flatnonzero(part.max(1) > LOW_TEXT)
+        cols = np.flatnonzero(part.max(0) > LOW_TEXT)
+        if len(rows) == 0 or len(cols) == 0:
+            out.append((float(x0), float(x1), 0.0, float(H)))
+            continue
+        def grow(lo, hi, lim_lo, lim_hi):
+            c, h = (lo + hi) / 2, (hi - lo) / 2 / GAUSS_LEVEL_AT_LOW_TEXT
+            return max(lim_lo, c - h), min(lim_hi, c + h)
+        cx0, cx1 = grow(a + cols[0], a + cols[-1] + 1, float(x0), float(x1))
+        cy0, cy1 = grow(float(rows[0]), float(rows[-1] + 1), 0.0, float(H))
+        out.append((cx0, cx1, cy0, cy1))
+    return out
 
 
 def split_word(region: np.ndarray, quad: np.ndarray, length: int) -> tuple[np.ndarray, float]:
@@ -87,8 +118,8 @@ def split_word(region: np.ndarray, quad: np.ndarray, length: int) -> tuple[np.nd
         bounds = [0] + [kept[k] + int(np.argmin(p[kept[k]:kept[k + 1] + 1])) for k in range(lc - 1)] + [L]
     Minv = np.linalg.inv(M)
     chars = []
-    for x0, x1 in zip(bounds[:-1], bounds[1:]):
-        pts = np.array([[[x0, 0], [x1, 0], [x1, H], [x0, H]]], np.float32)
+    for x0, x1, y0, y1 in tighten(strip, bounds):
+        pts = np.array([[[x0, y0], [x1, y0], [x1, y1], [x0, y1]]], np.float32)
         back = cv2.perspectiveTransform(pts, Minv)[0] * 2
         chars.append(back if not vertical else back[[1, 2, 3, 0]])
     return np.array(chars, np.float64), float(conf)
@@ -111,14 +142,14 @@ class RealSet:
         if not self.items:
             raise SystemExit('no real images (--real)')
 
-    def crop(self, rng, size: int):
-        """A random image, rescaled (its words' median height -> 10-60 px, log-uniform) and cropped to size x size:
-        image, word quads in crop pixels, transcription lengths, ignore flags."""
+    def crop(self, rng, size: int, heights=(10.0, 60.0)):
+        """A random image, rescaled (its words' median height -> heights[0]..heights[1] px, log-uniform) and cropped
+        to size x size: image, word quads in crop pixels, transcription lengths, ignore flags."""
         path, words = self.items[rng.integers(len(self.items))]
         img = evalpy.load_rgb(path)
         quads = [np.asarray(w['points'], np.float64) for w in words]
         hs = [min(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[1])) for q in quads] or [20.0]
-        f = float(np.exp(rng.uniform(np.log(10), np.log(60)))) / max(2.0, float(np.median(hs)))
+        f = float(np.exp(rng.uniform(np.log(heights[0]), np.log(heights[1])))) / max(2.0, float(np.median(hs)))
         h, w = img.shape[:2]
         W, H = max(size, int(round(w * f))), max(size, int(round(h * f)))
         img = cv2.resize(img, (int(round(w * f)), int(round(h * f))), interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_LINEAR)
@@ -187,6 +218,9 @@ def main(argv=None):
     ap.add_argument('--real', nargs='*', default=[], help='dev set folders with gt.jsonl (word boxes + text)')
     ap.add_argument('--synth-share', type=float, default=0.25, help='share of each batch that stays synthetic')
     ap.add_argument('--wide-scale', type=float, default=0.5, help='synthetic samples through synth.wide_scale')
+    ap.add_argument('--real-heights', default='10,60',
+                    help="real pages rescaled so their median word height is log-uniform in this range (px); the first "
+                         "runs' 10-60 narrowed the model's range (docs/training.md): 8,90 keeps the large text")
     ap.add_argument('--size', type=int, default=384)
     ap.add_argument('--batch', type=int, default=8)
     ap.add_argument('--steps', type=int, default=4000)
@@ -221,6 +255,7 @@ def main(argv=None):
     print(f'weak fine-tuning: width {args.width}, from {src} at step {step} -> {args.steps}', flush=True)
 
     real = RealSet(args.real)
+    heights = tuple(float(v) for v in str(args.real_heights).split(','))
     synth_ds = synth.make_dataset(args.size, args.seed, 'train', wide_scale_p=args.wide_scale)
     n_synth = int(round(args.batch * args.synth_share))
     log = open(os.path.join(args.out, 'log.jsonl'), 'a')
@@ -236,7 +271,7 @@ def main(argv=None):
                 ys.append(y)
                 cs.append(torch.ones(args.size // 2, args.size // 2))
             else:
-                img, items = real.crop(rng, args.size)
+                img, items = real.crop(rng, args.size, heights)
                 reg, aff, conf, c = pseudo_gt(model, img, items, args.size)
                 sconf += c
                 xs.append(torch.from_numpy(((img.astype(np.float32) - evalpy.MEAN) / evalpy.STD).transpose(2, 0, 1).copy()))

@@ -19,8 +19,10 @@ ICDAR / FUNSD ground truth is), grown by a random margin (tight to loose; neighb
 ends), small rotation and corner jitter -> degradations (blur, motion blur, low resolution, noise, JPEG, palette,
 inversion, contrast) -> perspective crop to an upright rectangle -> grey (PIL 'L').
 
-Text outside printable ASCII (the recogniser's charset, tools/str_torch/model.py PRINTABLE_CHARS) is never
-produced: characters outside it are removed from the text before rendering, so labels are exact.
+Text outside printable ASCII (the recogniser's charset, tools/str_torch/model.py PRINTABLE_CHARS) is removed before
+rendering, so labels are exact; except that now and then (UNLABELLED_P) a token gets a symbol real text is full of and
+the charset cannot name (currency signs, marks, checkboxes, bullets), drawn but left out of the label
+(recdata.charset_label, as for the real words): the model learns to read nothing there, not a look-alike letter.
 """
 from __future__ import annotations
 
@@ -39,6 +41,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'str_torch'))
 from assets import Assets  # noqa: E402
 import synth as S  # noqa: E402
+from recdata import charset_label  # noqa: E402
 from model import PRINTABLE_CHARS  # noqa: E402
 
 cv2.setNumThreads(1)
@@ -55,6 +58,12 @@ def to_charset(t: str) -> str:
     return ''.join(c for c in t if c in CHARSET)
 
 
+# drawn, never labelled: before the token, after it
+UNLABELLED_BEFORE = '£€¥¢•☐☑☒'
+UNLABELLED_AFTER = '®°©'
+UNLABELLED_P = 0.04
+
+
 class WordSynth:
     def __init__(self, seed: int = 0, assets: Assets | None = None, styles: dict | None = None):
         self.seed = seed
@@ -65,6 +74,7 @@ class WordSynth:
         p = np.array([sw[k] for k in self.style_names], np.float64)
         self.style_p = p / p.sum()
         self._caps: dict[int, bool] = {}
+        self._symbols: dict[int, str] = {}
 
     # -- text ------------------------------------------------------------------------------------------------
     def token(self, rng, case: str) -> str:
@@ -111,6 +121,24 @@ class WordSynth:
             self._caps[fi] = v
         return v
 
+    def symbols(self, fi: int) -> str:
+        """The UNLABELLED symbols font fi draws (not its .notdef box)."""
+        v = self._symbols.get(fi)
+        if v is None:
+            v = ''
+            try:
+                f = ImageFont.truetype(self.assets.fonts[fi]['path'], 40, layout_engine=ImageFont.Layout.BASIC)
+                nd = f.getmask('\U0010FFFD')
+                nd = (nd.size, bytes(nd))
+                for c in UNLABELLED_BEFORE + UNLABELLED_AFTER:
+                    m = f.getmask(c)
+                    if m.size[0] and m.size[1] and m.getbbox() is not None and (m.size, bytes(m)) != nd:
+                        v += c
+            except Exception:  # noqa: BLE001
+                v = ''
+            self._symbols[fi] = v
+        return v
+
     def tokens(self, rng, n: int, case: str, info: dict) -> list[str]:
         out = []
         for _ in range(50):
@@ -121,6 +149,10 @@ class WordSynth:
                 t = [t[0].upper()]
             t = S.fit_charset(t, info)
             t = [x for x in (''.join(c for c in t[0] if not c.isspace()) if t else '',) if x]
+            sym = info.get('symbols', '')
+            if t and sym and rng.random() < UNLABELLED_P:
+                c = sym[rng.integers(len(sym))]
+                t = [c + t[0] if c in UNLABELLED_BEFORE else t[0] + c]
             out.extend(t)
         return out
 
@@ -132,7 +164,7 @@ class WordSynth:
         A = self.assets
         for _ in range(20):
             fi = A.pick_font(rng, STYLE_FONTS[style])
-            info = dict(A.fonts[fi], caps=self.caps_design(fi))
+            info = dict(A.fonts[fi], caps=self.caps_design(fi), symbols=self.symbols(fi))
             case = ['sentence', 'lower', 'upper', 'title'][rng.choice(4, p=[.45, .25, .18, .12])]
             n_target = 1 if rng.random() < 0.75 else int(rng.integers(2, 5))
             target = self.tokens(rng, n_target, case, info)
@@ -268,7 +300,8 @@ class WordSynth:
             lo0, hi0 = np.percentile(g0, (3, 97))
             if hi - lo < 50 or hi - lo < 0.4 * (hi0 - lo0) or grey.shape[0] < 4 or grey.shape[1] < 2:
                 continue
-            out.append({'image': grey, 'text': ' '.join(toks[a:b]), 'style': style, 'font': info['path']})
+            out.append({'image': grey, 'text': ' '.join(charset_label(t) for t in toks[a:b]), 'style': style,
+                        'font': info['path']})
         if not out:
             raise RuntimeError('no legible crop')
         return out
