@@ -137,18 +137,31 @@ std::shared_ptr<RecPrepared> PrepareRegions(const craft::Recognizer& recognizer,
   return prepared;
 }
 
-// infer()'s work on a prepared request: crop, run, decode; the pixels are freed afterwards, success or not.
-std::shared_ptr<craft::RecognizeResult> RunPrepared(const craft::Recognizer& recognizer, RecPrepared& prepared,
-                                                    craft::RunControl* control, double& ms) {
+// infer()'s output: one result (or failure) per prepared request of the run, in the order they were given.
+struct RecOutput {
+  std::vector<craft::JobResult> jobs;
+};
+
+// infer()'s work on prepared requests (several calls merged, or one): crop, run, decode; the pixels are freed
+// afterwards, success or not.
+std::shared_ptr<RecOutput> RunPrepared(const craft::Recognizer& recognizer,
+                                       const std::vector<std::shared_ptr<RecPrepared>>& prepared,
+                                       craft::RunControl* control, double& ms) {
   struct FreePixels {
-    RecPrepared& p;
-    ~FreePixels() { p.regions.image.release(); }
+    const std::vector<std::shared_ptr<RecPrepared>>& p;
+    ~FreePixels() {
+      for (const auto& r : p) r->regions.image.release();
+    }
   } free_pixels{prepared};
   if (control && control->terminated()) throw craft::Error(craft::ErrorCode::kAborted, "Recognition was aborted");
+  std::vector<craft::RecognizeJob> jobs;
+  jobs.reserve(prepared.size());
+  for (const auto& r : prepared) jobs.push_back({&r->regions, &r->options});
   auto t0 = std::chrono::steady_clock::now();
-  auto result = std::make_shared<craft::RecognizeResult>(recognizer.Run(prepared.regions, prepared.options, control));
+  auto output = std::make_shared<RecOutput>();
+  output->jobs = recognizer.RunMany(jobs, control);
   ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  return result;
+  return output;
 }
 
 // prepare(), and for prepareInfer() infer() too in the same thread-pool job: a request the scheduler would infer right
@@ -169,7 +182,7 @@ class PrepareWorker : public PromiseWorker {
       prepared_ = PrepareRegions(*recognizer_, input_, options_, control_.get());
       width_ = prepared_->regions.image.cols;
       height_ = prepared_->regions.image.rows;
-      if (infer_) result_ = RunPrepared(*recognizer_, *prepared_, control_.get(), ms_);
+      if (infer_) result_ = RunPrepared(*recognizer_, {prepared_}, control_.get(), ms_);
     });
   }
   void OnOK() override {
@@ -187,21 +200,85 @@ class PrepareWorker : public PromiseWorker {
   std::shared_ptr<craft::RunControl> control_;
   bool infer_;
   std::shared_ptr<RecPrepared> prepared_;
-  std::shared_ptr<craft::RecognizeResult> result_;
+  std::shared_ptr<RecOutput> result_;
   int width_ = 0, height_ = 0;
+  double ms_ = 0;
+};
+
+// prepareInferMany()'s work: several recognize() calls prepared and run together in one thread-pool job (the
+// scheduler's merged calls). A call whose input cannot be loaded fails alone: its failure is its entry of the output
+// (finish rejects with it); the others' crops share the runs.
+class PrepareRunWorker : public PromiseWorker {
+ public:
+  PrepareRunWorker(Napi::Env env, std::shared_ptr<const craft::Recognizer> recognizer, std::vector<OwnedInput> inputs,
+                   std::vector<RecOptions> options, std::shared_ptr<craft::RunControl> control)
+      : PromiseWorker(env, "craft.recognizer.prepareInferMany"),
+        recognizer_(std::move(recognizer)),
+        inputs_(std::move(inputs)),
+        options_(std::move(options)),
+        control_(std::move(control)),
+        decode_(inputs_.size(), 0),
+        preprocess_(inputs_.size(), 0) {}
+  void Execute() override {
+    Run([&] {
+      std::vector<std::shared_ptr<RecPrepared>> prepared;
+      std::vector<size_t> at;
+      std::vector<craft::JobResult> jobs(inputs_.size());
+      for (size_t i = 0; i < inputs_.size(); i++) {
+        try {
+          auto p = PrepareRegions(*recognizer_, inputs_[i], options_[i], control_.get());
+          decode_[i] = p->regions.timings.decode;
+          preprocess_[i] = p->regions.timings.preprocess;
+          prepared.push_back(std::move(p));
+          at.push_back(i);
+        } catch (...) {
+          jobs[i].error = std::current_exception();
+        }
+      }
+      if (!prepared.empty()) {
+        auto run = RunPrepared(*recognizer_, prepared, control_.get(), ms_);
+        for (size_t k = 0; k < at.size(); k++) jobs[at[k]] = std::move(run->jobs[k]);
+      }
+      output_ = std::make_shared<RecOutput>();
+      output_->jobs = std::move(jobs);
+    });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value {
+      Napi::Env env = Env();
+      Napi::Object o = Napi::Object::New(env);
+      Napi::Array decode = Napi::Array::New(env, decode_.size()), preprocess = Napi::Array::New(env, preprocess_.size());
+      for (size_t i = 0; i < decode_.size(); i++) {
+        decode.Set(static_cast<uint32_t>(i), Napi::Number::New(env, decode_[i]));
+        preprocess.Set(static_cast<uint32_t>(i), Napi::Number::New(env, preprocess_[i]));
+      }
+      o.Set("decode", decode);
+      o.Set("preprocess", preprocess);
+      o.Set("output", OutputToJs(env, std::move(output_), ms_, &kRecOutputTag));
+      return o;
+    });
+  }
+
+ private:
+  std::shared_ptr<const craft::Recognizer> recognizer_;
+  std::vector<OwnedInput> inputs_;
+  std::vector<RecOptions> options_;
+  std::shared_ptr<craft::RunControl> control_;
+  std::vector<double> decode_, preprocess_;
+  std::shared_ptr<RecOutput> output_;
   double ms_ = 0;
 };
 
 class InferWorker : public PromiseWorker {
  public:
-  InferWorker(Napi::Env env, std::shared_ptr<const craft::Recognizer> recognizer, std::shared_ptr<RecPrepared> prepared,
-              std::shared_ptr<craft::RunControl> control)
+  InferWorker(Napi::Env env, std::shared_ptr<const craft::Recognizer> recognizer,
+              std::vector<std::shared_ptr<RecPrepared>> prepared, std::shared_ptr<craft::RunControl> control)
       : PromiseWorker(env, "craft.recognizer.infer"),
         recognizer_(std::move(recognizer)),
         prepared_(std::move(prepared)),
         control_(std::move(control)) {}
   void Execute() override {
-    Run([&] { result_ = RunPrepared(*recognizer_, *prepared_, control_.get(), ms_); });
+    Run([&] { result_ = RunPrepared(*recognizer_, prepared_, control_.get(), ms_); });
   }
   void OnOK() override {
     ResolveWith([&]() -> Napi::Value { return OutputToJs(Env(), std::move(result_), ms_, &kRecOutputTag); });
@@ -209,9 +286,9 @@ class InferWorker : public PromiseWorker {
 
  private:
   std::shared_ptr<const craft::Recognizer> recognizer_;
-  std::shared_ptr<RecPrepared> prepared_;
+  std::vector<std::shared_ptr<RecPrepared>> prepared_;
   std::shared_ptr<craft::RunControl> control_;
-  std::shared_ptr<craft::RecognizeResult> result_;
+  std::shared_ptr<RecOutput> result_;
   double ms_ = 0;
 };
 
@@ -234,32 +311,51 @@ Napi::Value RecognizerBase::StartPrepare(const Napi::CallbackInfo& info, bool in
                                     info.Length() > 2 ? ToControl(info[2]) : nullptr, infer);
 }
 
-// infer([preparedRef], control?): one request's crops, run by padded-width batch, decoded, retried.
+// infer([preparedRef, ...], control?): the prepared requests' crops together (several recognize() calls merged: the
+// scheduler's batch), run by padded-width batch, decoded, retried; each request keeps its own options.
 template <>
 Napi::Value RecognizerBase::Infer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!model_) return RejectDisposed(env, "Recognizer");
-  Require(info.Length() >= 1 && info[0].IsArray() && info[0].As<Napi::Array>().Length() == 1, env,
-          "infer arguments (one prepared ref)");
-  auto prepared = StageRef<RecPrepared>(info[0].As<Napi::Array>().Get(0u), &kRecPreparedTag);
-  Require(prepared != nullptr && !prepared->regions.image.empty(), env, "prepared ref (released or already run)");
+  Require(info.Length() >= 1 && info[0].IsArray() && info[0].As<Napi::Array>().Length() >= 1, env,
+          "infer arguments (prepared refs)");
+  Napi::Array refs = info[0].As<Napi::Array>();
+  std::vector<std::shared_ptr<RecPrepared>> prepared;
+  prepared.reserve(refs.Length());
+  for (uint32_t i = 0; i < refs.Length(); i++) {
+    auto p = StageRef<RecPrepared>(refs.Get(i), &kRecPreparedTag);
+    Require(p != nullptr && !p->regions.image.empty(), env, "prepared ref (released or already run)");
+    for (const auto& q : prepared) Require(q != p, env, "prepared refs (the same one twice)");
+    prepared.push_back(std::move(p));
+  }
   return QueueWorker<InferWorker>(env, model_, std::move(prepared), info.Length() > 1 ? ToControl(info[1]) : nullptr);
 }
 
-// finish(preparedRef, outputRef, 0, options) -> Promise<{ width, height, words, timings, runs }>, already settled:
-// converting the words to JS is all finish() does, and that happens on the JS thread anyway, so it resolves at once
-// instead of taking a round trip through the thread pool.
+// finish(preparedRef, outputRef, index, options) -> Promise<{ width, height, words, timings, runs }>: the index-th
+// request's result of the run, already settled (converting the words to JS is all finish() does, and that happens on
+// the JS thread anyway, so it resolves at once instead of taking a round trip through the thread pool); rejects with
+// the request's own failure when its crops could not be made.
 template <>
 Napi::Value RecognizerBase::Finish(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!model_) return RejectDisposed(env, "Recognizer");
-  Require(info.Length() >= 4 && info[3].IsObject(), env, "finish arguments");
-  auto result = StageRef<craft::RecognizeResult>(info[1], &kRecOutputTag);
-  Require(result != nullptr, env, "finish refs (released?)");
+  Require(info.Length() >= 4 && info[2].IsNumber() && info[3].IsObject(), env, "finish arguments");
+  auto output = StageRef<RecOutput>(info[1], &kRecOutputTag);
+  Require(output != nullptr, env, "finish refs (released?)");
+  const double index = info[2].As<Napi::Number>().DoubleValue();
+  Require(index >= 0 && index < static_cast<double>(output->jobs.size()) && index == std::floor(index), env,
+          "finish index (out of range)");
+  const craft::JobResult& job = output->jobs[static_cast<size_t>(index)];
   const bool characters = GetBool(info[3].As<Napi::Object>(), "characterProbabilities", false);
   auto deferred = Napi::Promise::Deferred::New(env);
   try {
-    deferred.Resolve(ResultToJs(env, *result, characters));
+    if (job.error) {
+      NativeFailure failure;
+      Guard(failure, [&] { std::rethrow_exception(job.error); });
+      deferred.Reject(MakeError(env, failure).Value());
+    } else {
+      deferred.Resolve(ResultToJs(env, job.result, characters));
+    }
   } catch (const Napi::Error& e) {
     deferred.Reject(e.Value());
   }
@@ -268,7 +364,7 @@ Napi::Value RecognizerBase::Finish(const Napi::CallbackInfo& info) {
 
 template <>
 Napi::Value RecognizerBase::Release(const Napi::CallbackInfo& info) {
-  return ReleaseStageRefs<RecPrepared, craft::RecognizeResult>(info, &kRecPreparedTag, &kRecOutputTag);
+  return ReleaseStageRefs<RecPrepared, RecOutput>(info, &kRecPreparedTag, &kRecOutputTag);
 }
 
 // info() -> { inputName, outputNames, fixedBatch, executionProvider, providerAttempts, metadata, config }
@@ -298,8 +394,33 @@ Napi::Value RecognizerBase::Info(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// prepareInferMany(inputs[], options[], control?) -> Promise<{ output: { ref, ms }, decode: number[], preprocess:
+// number[] }>: prepareInfer() of several calls in one job, their crops sharing the runs; finish(null, output.ref, i,
+// options[i]) gives call i's result (or its own failure).
+Napi::Value RecognizerWrap::PrepareInferMany(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!model_) return RejectDisposed(env, "Recognizer");
+  Require(info.Length() >= 2 && info[0].IsArray() && info[1].IsArray(), env, "prepareInferMany arguments");
+  Napi::Array inputs = info[0].As<Napi::Array>(), options = info[1].As<Napi::Array>();
+  Require(inputs.Length() >= 1 && inputs.Length() == options.Length(), env,
+          "prepareInferMany arguments (as many options as inputs, at least one)");
+  std::vector<OwnedInput> in;
+  std::vector<RecOptions> opts;
+  in.reserve(inputs.Length());
+  opts.reserve(inputs.Length());
+  for (uint32_t i = 0; i < inputs.Length(); i++) {
+    Napi::Value o = options.Get(i);
+    Require(o.IsObject(), env, "options");
+    in.push_back(ToInput(env, inputs.Get(i)));
+    opts.push_back(ToRecognizeOptions(env, o.As<Napi::Object>()));
+  }
+  return QueueWorker<PrepareRunWorker>(env, model_, std::move(in), std::move(opts),
+                                       info.Length() > 2 ? ToControl(info[2]) : nullptr);
+}
+
 Napi::Function RecognizerWrap::Init(Napi::Env env) {
-  return DefineModelClass(env, "NativeRecognizer");
+  return DefineModelClass(env, "NativeRecognizer",
+                          {InstanceMethod("prepareInferMany", &RecognizerWrap::PrepareInferMany)});
 }
 
 Napi::Value CreateRecognizer(const Napi::CallbackInfo& info) {

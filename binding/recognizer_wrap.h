@@ -15,6 +15,10 @@ class RecognizerWrap : public ModelWrap<RecognizerWrap, craft::Recognizer> {
  public:
   static Napi::Function Init(Napi::Env env);
   using ModelWrap::ModelWrap;
+
+ private:
+  // [async] prepareInferMany(inputs[], options[], control?): several calls prepared and run in one job (merged calls)
+  Napi::Value PrepareInferMany(const Napi::CallbackInfo& info);
 };
 
 // [async] createRecognizer(options) -> Promise<Recognizer>

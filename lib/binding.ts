@@ -69,6 +69,13 @@ export interface NativePreparedOutput extends NativePrepared {
   output: { ref: unknown; ms: number };
 }
 
+/** What prepareInferMany() resolves with: the run's output and each request's decode / pre-process ms. @private */
+export interface NativeManyOutput {
+  output: { ref: unknown; ms: number };
+  decode: number[];
+  preprocess: number[];
+}
+
 /** @private */
 export interface NativeDetector {
   detect(input: NativeInput, options: NativeDetectOptions, control?: NativeRunControl): Promise<NativeResult>;
@@ -119,6 +126,8 @@ export interface NativeRecognizer {
   prepare(input: NativeInput, options: NativeRecognizeOptions, control?: NativeRunControl): Promise<NativePrepared>;
   infer(refs: unknown[], control?: NativeRunControl): Promise<{ ref: unknown; ms: number }>;
   prepareInfer(input: NativeInput, options: NativeRecognizeOptions, control?: NativeRunControl): Promise<NativePreparedOutput>;
+  /** Several calls prepared and inferred in one job (merged calls); finish(undefined, output.ref, i, options[i]) gives call i's. */
+  prepareInferMany(inputs: NativeInput[], options: NativeRecognizeOptions[], control?: NativeRunControl): Promise<NativeManyOutput>;
   /** Settles at once (converting the words to JS is all it does). */
   finish(prepared: unknown, output: unknown, index: number, options: NativeRecognizeOptions, control?: NativeRunControl): Promise<NativeRecognition>;
   release(...refs: unknown[]): void;

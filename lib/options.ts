@@ -260,10 +260,21 @@ export const SCHEDULER_DEFAULTS = Object.freeze({
   batch: Object.freeze({ maxSize: 1, maxDelayMs: 2 }),
 });
 
-/** Validates the scheduling part of Detector.create() options. @private */
-export function schedulerOptions(options: unknown): { concurrency: number; stageConcurrency: number; maxQueue: number; batch: { maxSize: number; maxDelayMs: number } } {
+type SchedulerDefaults = { concurrency: number; stageConcurrency: number; maxQueue: number; batch: { maxSize: number; maxDelayMs: number } };
+
+/**
+ * The recogniser's: concurrent calls merged into shared inference runs of up to 32 crops (the default batchSize, so a
+ * full merged run is one network run per padded width), never waiting for partners: calls prepared while a run is
+ * busy share the next one (docs/recognition.md#merged-calls).
+ */
+export const RECOGNIZER_SCHEDULER_DEFAULTS = Object.freeze({
+  ...SCHEDULER_DEFAULTS,
+  batch: Object.freeze({ maxSize: 32, maxDelayMs: 0 }),
+});
+
+/** Validates the scheduling part of Detector.create() / Recognizer.create() options. @private */
+export function schedulerOptions(options: unknown, d: SchedulerDefaults = SCHEDULER_DEFAULTS): { concurrency: number; stageConcurrency: number; maxQueue: number; batch: { maxSize: number; maxDelayMs: number } } {
   const o = (plainObject(options) ? options : {}) as Record<string, unknown>;
-  const d = SCHEDULER_DEFAULTS;
   let batch: { maxSize: number; maxDelayMs: number } = { ...d.batch };
   if (o.batch !== undefined) {
     if (!plainObject(o.batch)) throw invalidParameterError('batch', 'object { maxSize, maxDelayMs }', o.batch);
@@ -309,8 +320,8 @@ export function batchSizeOption(options: unknown, fallback: number): number {
 
 // ---- recognition (docs/api.md, docs/recognition.md) ---------------------------------------------------------------
 
-/** Recognizer.create() keys: those of Detector.create() but `batch` (a call's crops are batched natively). @private */
-export const RECOGNIZER_CREATE_KEYS = CREATE_KEYS.filter((k) => k !== 'batch');
+/** Recognizer.create() keys: those of Detector.create() (`batch` merges calls: RECOGNIZER_SCHEDULER_DEFAULTS). @private */
+export const RECOGNIZER_CREATE_KEYS = CREATE_KEYS;
 
 /** Most regions one recognize() call takes (a bound on the work and memory of one call). */
 export const MAX_REGIONS = 100000;

@@ -3,14 +3,27 @@ import { binding, type NativeRecognition, type NativeRecognizeOptions, type Nati
 import { defaultThreads, loadModel } from './detector';
 import { BUNDLED_RECOGNIZERS, resolveModel } from './models';
 import {
-  createOptions, imageInput, RECOGNIZER_CREATE_KEYS, recognizeOptions, regionsInput, runOptions, schedulerOptions,
+  createOptions, imageInput, RECOGNIZER_CREATE_KEYS, RECOGNIZER_SCHEDULER_DEFAULTS, recognizeOptions, regionsInput, runOptions,
+  schedulerOptions,
 } from './options';
-import { Scheduler, schedulerError } from './scheduler';
+import { type BatchPolicy, Scheduler, schedulerError } from './scheduler';
 import type { DetectorStats } from './stats';
 import type {
   ExecutionProvider, ImageInput, Recognition, RecognizeOptions, RecognizeResult, RecognizerConfig,
   RecognizerCreateOptions, RecognizerInfo, RegionInput,
 } from './types';
+
+/**
+ * Concurrent calls are merged (docs/recognition.md#merged-calls): calls queued while the inference slots are busy are
+ * loaded and read together in the next free one (native prepareInferMany), their crops batched by padded width
+ * (binding/craft/recognizer.h, RunMany), each call keeping its own options. Only calls with the same `batchSize`
+ * (crops per network run) merge; a call weighs its crops (`batch.maxSize` counts crops).
+ */
+const MERGE_POLICY: BatchPolicy<NativeRecognizeOptions> = {
+  key: (_prepared, o) => String(o.maxBatch),
+  queueKey: (o) => String(o.maxBatch),
+  weight: (o) => Math.max(1, o.regions ? o.regions.counts.length : 1),
+};
 
 /**
  * A text recogniser (CRNN / DTRB / EasyOCR-style model in craft-text's contract, docs/recognition.md): one ONNX
@@ -27,8 +40,7 @@ export class Recognizer {
 
   private constructor(native: NativeRecognizer, scheduling: ReturnType<typeof schedulerOptions>) {
     const info = native.info();
-    // One request's crops are batched natively (by padded width); requests are not batched together.
-    this.#scheduler = new Scheduler(native, { ...scheduling, batch: { maxSize: 1, maxDelayMs: 0 } }, 'Recognizer');
+    this.#scheduler = new Scheduler(native, scheduling, 'Recognizer', MERGE_POLICY);
     const config: RecognizerConfig = { ...info.config, charset: [...info.config.charset] };
     this.#info = Object.freeze({
       ...config,
@@ -43,15 +55,16 @@ export class Recognizer {
 
   /**
    * Loads a recogniser (off the JS thread).
-   * @param options - as Detector.create() (model, threads, executionProviders, ortLibrary, concurrency, …) without
-   *   `batch`; `model` defaults to the bundled recogniser ('default'; 'default-int8' for its INT8 version).
+   * @param options - as Detector.create() (model, threads, executionProviders, ortLibrary, concurrency, …); `batch`
+   *   merges concurrent calls (in crops; default { maxSize: 32, maxDelayMs: 0 }, { maxSize: 1 } = never);
+   *   `model` defaults to the bundled recogniser ('default'; 'default-int8' for its INT8 version).
    * @throws TypeError / RangeError for invalid options; Error with `code` ERR_CRAFT_MODEL_LOAD (missing or corrupt
    *   model, not a recogniser, no charset, metadata that does not match the graph) or ERR_CRAFT_ORT_LOAD.
    */
   static async create(options?: RecognizerCreateOptions): Promise<Recognizer> {
     const stack = new Error();
     const o = createOptions(options, RECOGNIZER_CREATE_KEYS);
-    const scheduling = schedulerOptions(options);
+    const scheduling = schedulerOptions(options, RECOGNIZER_SCHEDULER_DEFAULTS);
     if ((options as RecognizerCreateOptions | undefined)?.threads === undefined) o.threads = defaultThreads(scheduling.concurrency);
     return loadModel({ ...o, model: resolveModel(o.model, BUNDLED_RECOGNIZERS, 'recogniser') }, scheduling, stack,
       async (native) => new Recognizer(await binding().createRecognizer(native), scheduling));

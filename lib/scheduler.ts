@@ -1,11 +1,13 @@
 /*! craft-text | MIT */
 // The request scheduler behind detect()/detectBatch() and recognize(): stage pipelining, a bounded inference pool, a bounded queue,
-// micro-batching by padded shape, and cancellation (AbortSignal / timeoutMs).
+// micro-batching (BatchPolicy: the detector's by padded shape, the recogniser's merges calls' crops), and cancellation
+// (AbortSignal / timeoutMs).
 //
 //   submit ─▶ queue ─▶ prepare (decode + pre-process) ─▶ ready ─▶ infer (≤ concurrency runs, batched) ─▶ finish ─▶ settle
 //             (FIFO,    ≤ stageConcurrency jobs shared         grouped by          one RunControl            (post-process,
-//            maxQueue)  with finish; prepares run ahead of     padded shape        per run                   stage slots)
-//                       inference by concurrency × maxSize)
+//            maxQueue)  with finish; prepares run ahead of     BatchPolicy.key,    per run                   stage slots)
+//                       inference by concurrency × maxSize     up to maxSize
+//                       in BatchPolicy.weight)                 weight)
 //
 // Every native stage is an AsyncWorker on the libuv pool, so at most concurrency + stageConcurrency pool threads are
 // busy with one detector. Network runs are held to `concurrency` where they run, in the session (binding/craft/session.h,
@@ -15,8 +17,14 @@
 // alone right after runs prepare and infer in one native call holding the inference slot (prepareInfer): one
 // hand-over between threads less, the same order and bounds. Intermediate tensors stay in C++ (opaque refs) and are
 // released as soon as a request settles.
+//
+// The recogniser's merged-queue mode (a BatchPolicy with queueKey, a native prepareInferMany, batch.maxSize > 1) has
+// no prepare stage: calls wait in the queue, and each free inference slot takes the queued calls of one key (their
+// share of what is queued, up to maxSize weight) and loads + runs them in one native call; finish as above.
 import { performance } from 'node:perf_hooks';
-import { binding, type NativeInput, type NativePrepared, type NativePreparedOutput, type NativeRunControl } from './binding';
+import {
+  binding, type NativeInput, type NativeManyOutput, type NativePrepared, type NativePreparedOutput, type NativeRunControl,
+} from './binding';
 import { craftError, nativeError } from './errors';
 import { StatsRecorder, type DetectorStats, type SchedulerConfig } from './stats';
 
@@ -27,7 +35,7 @@ export interface StageResult {
 
 /**
  * The native stages the scheduler drives (the detector's and the recogniser's wrappers implement them):
- * prepare (decode + pre-process) -> infer (a batch of same-shape prepared refs) -> finish (per request).
+ * prepare (decode + pre-process) -> infer (a batch of prepared refs of one BatchPolicy key) -> finish (per request).
  * @private
  */
 export interface StageNative<O, R extends StageResult> {
@@ -35,6 +43,11 @@ export interface StageNative<O, R extends StageResult> {
   infer(refs: unknown[], control?: NativeRunControl): Promise<{ ref: unknown; ms: number }>;
   /** prepare + infer of one request in one native call (optional): one thread-pool hand-over less. */
   prepareInfer?(input: NativeInput, options: O, control?: NativeRunControl): Promise<NativePreparedOutput>;
+  /**
+   * prepare + infer of several requests in one native call (optional; the recogniser's merged calls): request i's
+   * result is finish(undefined, output.ref, i, options[i]), which rejects with its own failure if it had one.
+   */
+  prepareInferMany?(inputs: NativeInput[], options: O[], control?: NativeRunControl): Promise<NativeManyOutput>;
   /** `control` cancels what finish itself runs (the detector's extra passes of scale 'auto'). */
   finish(prepared: unknown, output: unknown, index: number, options: O, control?: NativeRunControl): Promise<R>;
   release(...refs: unknown[]): void;
@@ -43,6 +56,28 @@ export interface StageNative<O, R extends StageResult> {
   /** Frees the model (in-flight native calls keep it alive until they end). */
   dispose(): void;
 }
+
+/**
+ * Which prepared requests may share an inference run, and how much of a run each one fills. The detector's: same
+ * padded shape, one image each; the recogniser's (lib/recognizer.ts): same batchSize, one share per crop.
+ * @private
+ */
+export interface BatchPolicy<O> {
+  /** Requests with equal keys may be inferred together. */
+  key(prepared: NativePrepared, opts: O): string;
+  /** A request's share of a run, in the units of `batch.maxSize` (and of the prepare look-ahead). */
+  weight(opts: O): number;
+  /**
+   * The key when it is known before prepare (the options decide it): with a native prepareInferMany and batches of
+   * more than one, requests are then not prepared ahead but merged in the queue (Scheduler, #pickQueued).
+   */
+  queueKey?(opts: O): string;
+}
+
+const SHAPE_POLICY: BatchPolicy<object> = {
+  key: (p) => `${p.paddedWidth}x${p.paddedHeight}`,
+  weight: () => 1,
+};
 
 type NativeDetectOptions = object;
 type NativeResult = StageResult;
@@ -82,7 +117,10 @@ interface Req {
   prepareControl?: NativeRunControl;
   finishControl?: NativeRunControl;
   prepared?: NativePrepared;
-  shape?: string;
+  /** BatchPolicy.key, once prepared. */
+  batchKey?: string;
+  /** BatchPolicy.weight. */
+  weight: number;
   run?: Run;
   output?: Output;
   outIndex: number;
@@ -128,6 +166,21 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
   readonly #config: SchedulerConfig;
   readonly #stats = new StatsRecorder();
   readonly #lookahead: number;
+  readonly #policy: BatchPolicy<O>;
+  /**
+   * Merged-queue mode (the recogniser's): single requests wait in the queue, not prepared ahead; when an inference
+   * slot is free, the queued ones of one queueKey (up to batch.maxSize weight, waiting up to maxDelayMs for more) are
+   * prepared and inferred in one native call. No decode runs ahead of inference, so no hand-over per request and no
+   * decoded image held waiting; what a merged call loses is decoding in parallel with another run (cheap next to a
+   * recogniser's runs: docs/recognition.md#merged-calls).
+   */
+  readonly #mergeQueued: boolean;
+  /**
+   * Merged-queue mode: set while a merged run's results are being delivered (until the next event-loop turn), so the
+   * calls its callers make in response (a client sending its next word) join one run instead of the first of them
+   * taking the slot alone.
+   */
+  #delivering = false;
 
   readonly #requests = new Set<Req>();
   #queue: Req[] = [];
@@ -135,7 +188,8 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
   #finishQueue: Req[] = [];
   #stageBusy = 0;
   #inferBusy = 0;
-  #preparingSingles = 0;
+  /** Weight of the single requests in prepare (the look-ahead counts it). */
+  #preparingWeight = 0;
   /** Requests in prepare (singles and detectBatch() members). */
   #preparing = 0;
   #groupIds = 0;
@@ -144,11 +198,13 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
   #drainWaiters: (() => void)[] = [];
   #disposed = false;
 
-  constructor(native: StageNative<O, R>, config: SchedulerConfig, label = 'Detector') {
+  constructor(native: StageNative<O, R>, config: SchedulerConfig, label = 'Detector', policy: BatchPolicy<O> = SHAPE_POLICY) {
     this.#native = native;
     this.#label = label;
+    this.#policy = policy;
+    this.#mergeQueued = native.prepareInferMany !== undefined && policy.queueKey !== undefined && config.batch.maxSize > 1;
     this.#config = Object.freeze({ ...config, batch: Object.freeze({ ...config.batch }) });
-    // Decode ahead of inference just enough to keep every inference slot fed with a full batch.
+    // Decode ahead of inference just enough to keep every inference slot fed with a full batch (in weight units).
     this.#lookahead = config.concurrency * config.batch.maxSize;
   }
 
@@ -229,9 +285,10 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
     // stage slot is free. A detectBatch() call is admitted as a unit, like one request: refused only when the queue is
     // already full, never for its size (its images may then take the queue past maxQueue; the caller holds them in
     // memory already).
-    const startable = this.#queue.length > 0 ? 0 : Math.max(0, Math.min(
+    // Merged-queue mode: a request starts at once only when an inference slot is free.
+    const startable = this.#queue.length > 0 ? 0 : this.#mergeQueued && !group ? (this.#inferBusy < this.#config.concurrency ? 1 : 0) : Math.max(0, Math.min(
       this.#config.stageConcurrency - this.#stageBusy,
-      group ? inputs.length : this.#lookahead - this.#preparingSingles - this.#readySingles(),
+      group ? inputs.length : this.#preparingWeight + this.#readyWeight() < this.#lookahead ? 1 : 0,
     ));
     const waitingAfter = this.#queue.length + (group ? (startable > 0 ? 0 : 1) : inputs.length - startable);
     if (waitingAfter > this.#config.maxQueue) {
@@ -279,9 +336,11 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
         timer = setTimeout(() => this.#abortTicket(ticket,
           craftError('ERR_CRAFT_TIMEOUT', `${this.#label === 'Detector' ? 'Detection' : 'Recognition'} timed out after ${timeoutMs} ms`), 'timedOut'), timeoutMs);
       }
+      const weight = this.#policy.weight(opts);
+      const batchKey = this.#mergeQueued && !group ? this.#policy.queueKey!(opts) : undefined;
       ticket.reqs = inputs.map((input, index) => ({
         ticket, index, input, opts, group, state: 'queued' as State, submitAt: now, mark: now, queueMs: 0,
-        outIndex: 0, inferMs: 0,
+        outIndex: 0, inferMs: 0, weight, batchKey,
       }));
       for (const r of ticket.reqs) {
         this.#requests.add(r);
@@ -320,9 +379,10 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
 
   // ---- the pump: starts whatever can start ---------------------------------------------------------------------
 
-  #readySingles(): number {
+  /** Weight of the single requests prepared and waiting for inference. */
+  #readyWeight(): number {
     let n = 0;
-    for (const r of this.#ready) if (!r.group) n++;
+    for (const r of this.#ready) if (!r.group) n += r.weight;
     return n;
   }
 
@@ -330,23 +390,33 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
     const { stageConcurrency, concurrency } = this.#config;
     // Post-processing first: it completes requests and frees their memory.
     while (this.#stageBusy < stageConcurrency && this.#finishQueue.length > 0) this.#startFinish(this.#finishQueue.shift()!);
+    let wakeAt = Infinity;
     while (this.#queue.length > 0) {
       const head = this.#queue[0];
+      if (head.batchKey !== undefined) { // merged-queue mode
+        if (this.#inferBusy >= concurrency || this.#delivering) break;
+        const pick = this.#pickQueued();
+        if (!Array.isArray(pick)) {
+          wakeAt = pick;
+          break;
+        }
+        this.#startPrepareInferMany(pick);
+        continue;
+      }
       if (this.#canPrepareInfer(head)) {
         this.#queue.shift();
         this.#startPrepareInfer(head);
         continue;
       }
       if (this.#stageBusy >= stageConcurrency) break;
-      if (!head.group && this.#preparingSingles + this.#readySingles() >= this.#lookahead) break;
+      if (!head.group && this.#preparingWeight + this.#readyWeight() >= this.#lookahead) break;
       this.#queue.shift();
       this.#startPrepare(head);
     }
-    let wakeAt = Infinity;
     while (this.#inferBusy < concurrency && this.#ready.length > 0) {
       const pick = this.#pickBatch();
       if (Array.isArray(pick)) this.#startInfer(pick);
-      else { wakeAt = pick; break; }
+      else { wakeAt = Math.min(wakeAt, pick); break; }
     }
     this.#armTimer(wakeAt);
   }
@@ -365,8 +435,8 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
 
   /** Whether another single request might still join a partial batch (its shape is not known yet). */
   #moreSinglesMayCome(): boolean {
-    if (this.#preparingSingles > 0) return true;
-    if (this.#preparingSingles + this.#readySingles() >= this.#lookahead) return false;
+    if (this.#preparingWeight > 0) return true;
+    if (this.#readyWeight() >= this.#lookahead) return false;
     return this.#queue.some((r) => !r.group);
   }
 
@@ -377,14 +447,20 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
     let due = Infinity;
     const seen = new Set<string>();
     for (const r of this.#ready) {
-      const key = `${r.group ? r.group.id : 0}|${r.shape}`;
+      const key = `${r.group ? r.group.id : 0}|${r.batchKey}`;
       if (seen.has(key)) continue;
       seen.add(key);
+      // Members in arrival order while their weights fit the limit (a heavier first one runs alone): a batch that
+      // cannot take the next partner is full.
       const limit = r.group ? r.group.batchSize : maxSize;
       const members: Req[] = [];
+      let weight = 0;
       for (const x of this.#ready) {
-        if (x.group === r.group && x.shape === r.shape) members.push(x);
-        if (members.length === limit) return members;
+        if (x.group !== r.group || x.batchKey !== r.batchKey) continue;
+        if (members.length > 0 && weight + x.weight > limit) return members;
+        members.push(x);
+        weight += x.weight;
+        if (weight >= limit) return members;
       }
       if (r.group) {
         if (r.group.unprepared === 0) return members;
@@ -397,6 +473,32 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
     return due;
   }
 
+  /**
+   * Merged-queue mode: the queued requests of the head's key, in arrival order while their weights fit (the head
+   * always), or the time at which the head's maxDelayMs ends if they do not fill batch.maxSize yet. What is queued is
+   * shared out over the inference slots (a run takes at most 1/concurrency of it), so with concurrency > 1 every slot
+   * gets a part instead of one run taking all and the other slots idling.
+   */
+  #pickQueued(): Req[] | number {
+    const head = this.#queue[0];
+    const { maxSize, maxDelayMs } = this.#config.batch;
+    let total = 0;
+    for (const x of this.#queue) if (x.batchKey === head.batchKey) total += x.weight;
+    const due = head.submitAt + maxDelayMs;
+    if (total < maxSize && performance.now() < due) return due;
+    const limit = Math.min(maxSize, Math.ceil(total / this.#config.concurrency));
+    const members: Req[] = [];
+    let weight = 0;
+    for (const x of this.#queue) {
+      if (x.batchKey !== head.batchKey) continue;
+      if (members.length > 0 && weight + x.weight > limit) break;
+      members.push(x);
+      weight += x.weight;
+      if (weight >= limit) break;
+    }
+    return members;
+  }
+
   // ---- stages -----------------------------------------------------------------------------------------------------
 
   #startPrepare(r: Req): void {
@@ -406,7 +508,7 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
     this.#stats.h.queue.observe(now - r.mark);
     this.#stageBusy++;
     this.#preparing++;
-    if (!r.group) this.#preparingSingles++;
+    if (!r.group) this.#preparingWeight += r.weight;
     this.#stage([r], () => {
       r.prepareControl = new (binding().RunControl)();
       return this.#native.prepare(r.input, r.opts as O, r.prepareControl);
@@ -417,7 +519,7 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
         this.#stats.h.decode.observe(p.decode);
         this.#stats.h.preprocess.observe(p.preprocess);
         r.prepared = p;
-        r.shape = `${p.paddedWidth}x${p.paddedHeight}`;
+        r.batchKey = this.#policy.key(p, r.opts as O);
         r.state = 'ready';
         r.mark = performance.now();
         this.#ready.push(r);
@@ -428,7 +530,7 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
   #endPrepare(r: Req): void {
     this.#stageBusy--;
     this.#preparing--;
-    if (!r.group) this.#preparingSingles--;
+    if (!r.group) this.#preparingWeight -= r.weight;
     else r.group.unprepared--;
     r.prepareControl = undefined;
   }
@@ -466,7 +568,7 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
         this.#stats.images++;
         this.#stats.h.inference.observe(p.output.ms);
         r.prepared = p;
-        r.shape = `${p.paddedWidth}x${p.paddedHeight}`;
+        r.batchKey = this.#policy.key(p, r.opts as O);
         r.output = { ref: p.output.ref, users: 1 };
         r.outIndex = 0;
         r.inferMs = p.output.ms;
@@ -474,6 +576,51 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
         r.mark = performance.now();
         this.#finishQueue.push(r);
       }, (err) => this.#fail(r, err));
+  }
+
+  /** Merged-queue mode: prepare + infer of queued requests in one native call holding the inference slot. */
+  #startPrepareInferMany(members: Req[]): void {
+    const now = performance.now();
+    const chosen = new Set(members);
+    this.#queue = this.#queue.filter((x) => !chosen.has(x));
+    const run: Run = { control: new (binding().RunControl)(), live: members.length };
+    for (const m of members) {
+      m.queueMs += now - m.mark;
+      this.#stats.h.queue.observe(now - m.mark);
+      m.state = 'inferring';
+      m.run = run;
+    }
+    this.#inferBusy++;
+    this.#stage(members, () => this.#native.prepareInferMany!(members.map((m) => m.input), members.map((m) => m.opts as O), run.control),
+      () => { this.#inferBusy--; }, (p) => {
+        this.#stats.runs++;
+        this.#stats.images += members.length;
+        this.#stats.h.inference.observe(p.output.ms);
+        const output: Output = { ref: p.output.ref, users: 0 };
+        const t = performance.now();
+        members.forEach((m, i) => {
+          if (m.state === 'settled') return;
+          this.#stats.h.decode.observe(p.decode[i]);
+          this.#stats.h.preprocess.observe(p.preprocess[i]);
+          m.state = 'finishQueued';
+          m.output = output;
+          m.outIndex = i;
+          m.inferMs = p.output.ms / members.length;
+          m.mark = t;
+          output.users++;
+          this.#finishQueue.push(m);
+        });
+        if (output.users === 0) this.#native.release(p.output.ref);
+        if (!this.#delivering) {
+          this.#delivering = true;
+          setImmediate(() => {
+            this.#delivering = false;
+            this.#pump();
+          });
+        }
+      }, (err) => {
+        for (const m of members) this.#fail(m, err);
+      });
   }
 
   #startInfer(members: Req[]): void {
@@ -517,7 +664,7 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
     this.#stageBusy++;
     this.#stage([r], () => {
       r.finishControl = new (binding().RunControl)();
-      return this.#native.finish(r.prepared!.ref, r.output!.ref, r.outIndex, r.opts as O, r.finishControl);
+      return this.#native.finish(r.prepared?.ref, r.output!.ref, r.outIndex, r.opts as O, r.finishControl);
     }, () => { this.#stageBusy--; r.finishControl = undefined; }, (result) => {
         if (r.state !== 'settled') {
           this.#stats.h.postprocess.observe(result.timings.postprocess);

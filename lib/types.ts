@@ -266,8 +266,20 @@ export type Region = [Point, Point, Point, Point];
 /** What recognize() takes per region: a box, or one of detect()'s words (its polygon is used when it has one). */
 export type RegionInput = Region | Pick<Word, 'box' | 'polygon'>;
 
-/** Options of `Recognizer.create()`: those of `Detector.create()` except `batch`. */
-export type RecognizerCreateOptions = Omit<CreateOptions, 'batch'>;
+/** Options of `Recognizer.create()`: those of `Detector.create()`, with `batch` merging calls. */
+export interface RecognizerCreateOptions extends Omit<CreateOptions, 'batch'> {
+  /**
+   * Merging of concurrent `recognize()` calls (docs/recognition.md#merged-calls): calls queued while the inference
+   * slots are busy are loaded and read together in the next free one, their crops batched by padded width; each call
+   * gets its own readings with its own options (only calls of the same `batchSize` merge). `maxSize`: most crops per
+   * merged run (a call heavier than that runs alone); `maxDelayMs`: how long a call waits for partners when a slot
+   * is free (0: never; calls merge only when they would wait anyway). `{ maxSize: 1 }` turns merging off: every call
+   * gets its own runs, as before merging existed. With a model whose recurrent layers are dynamically quantized
+   * (`craft-text quantize`'s INT8), a word's confidence and rarely its text depend on its batch partners, as they do
+   * for the regions of one call. Default { maxSize: 32, maxDelayMs: 0 }.
+   */
+  batch?: { maxSize?: number; maxDelayMs?: number };
+}
 
 /** Options of `recognize()`. */
 export interface RecognizeOptions {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <stdexcept>
 
@@ -224,68 +225,97 @@ PreparedRegions Recognizer::Prepare(const ImageInput& input, const std::vector<R
 
 RecognizeResult Recognizer::Run(const PreparedRegions& prepared, const RecognizeOptions& options,
                                 RunControl* control) const {
+  std::vector<JobResult> out = RunMany({{&prepared, &options}}, control);
+  if (out[0].error) std::rethrow_exception(out[0].error);
+  return std::move(out[0].result);
+}
+
+std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs, RunControl* control) const {
   const RecognizerConfig& c = config();
-  RecognizeResult result;
-  result.width = prepared.image.cols;
-  result.height = prepared.image.rows;
-  result.timings = prepared.timings;
-  const size_t n = prepared.plans.size();
-  result.words.resize(n);
-  std::vector<bool> done(n, false);
-  for (size_t i = 0; i < n; i++) {
-    if (prepared.plans[i].skipped) {
-      result.words[i].skipped = prepared.plans[i].skipReason;
-      done[i] = true;
+  std::vector<JobResult> out(jobs.size());
+  int maxBatch = std::numeric_limits<int>::max();
+  for (size_t j = 0; j < jobs.size(); j++) {
+    const PreparedRegions& p = *jobs[j].prepared;
+    RecognizeResult& r = out[j].result;
+    r.width = p.image.cols;
+    r.height = p.image.rows;
+    r.timings = p.timings;
+    r.words.resize(p.plans.size());
+    for (size_t i = 0; i < p.plans.size(); i++) {
+      if (p.plans[i].skipped) r.words[i].skipped = p.plans[i].skipReason;
     }
+    maxBatch = std::min(maxBatch, std::max(1, jobs[j].options->maxBatch));
   }
+  const int64_t fixed = info().fixedBatch;
+  if (fixed > 0) maxBatch = static_cast<int>(fixed);
 
   struct Item {
-    size_t region;
+    size_t job, region;
     int turns;
     int resized = 0, padded = 0;
   };
-  const int64_t fixed = info().fixedBatch;
-  const int maxBatch = fixed > 0 ? static_cast<int>(fixed) : std::max(1, options.maxBatch);
   std::vector<float> logits;
+  std::vector<int> seen(jobs.size(), -1);  // the last batch each job took part in (its `runs`)
+  int batchNo = 0;
 
   // One pass: items grouped by padded width (never padded to the widest crop: EasyOCR #358), run in batches, each
-  // reading replacing its region's when it is more confident (or the first).
+  // reading replacing its region's when it is more confident (or the first). A crop that fails fails its job: the
+  // job's later items are left out of the batches.
   auto pass = [&](std::vector<Item>& items, bool first) {
     std::map<int, std::vector<Item*>> groups;
     for (Item& it : items) {
-      const CropPlan& plan = prepared.plans[it.region];
+      const CropPlan& plan = jobs[it.job].prepared->plans[it.region];
       const bool swap = it.turns % 2 == 1;
       StripWidths(swap ? plan.height : plan.width, swap ? plan.width : plan.height, &it.resized, &it.padded);
       groups[it.padded].push_back(&it);
     }
     for (auto& [padded, members] : groups) {
       const size_t per = static_cast<size_t>(c.channels) * c.imgH * padded;
-      for (size_t start = 0; start < members.size(); start += maxBatch) {
+      size_t next = 0;
+      while (next < members.size()) {
         if (control != nullptr && control->terminated()) throw Error(ErrorCode::kAborted, "Recognition was aborted");
-        const size_t count = std::min<size_t>(maxBatch, members.size() - start);
-        const size_t batch = fixed > 0 ? static_cast<size_t>(fixed) : count;
-        auto t0 = Clock::now();
-        std::vector<float> input(per * batch);
-        for (size_t k = 0; k < count; k++) {
-          const Item& it = *members[start + k];
-          cv::Mat strip = CropStrip(prepared.image, prepared.plans[it.region], it.turns);
-          Preprocess(strip, it.resized, padded, input.data() + k * per);
+        const size_t cap = std::min<size_t>(maxBatch, members.size() - next);
+        std::vector<float> input(per * (fixed > 0 ? static_cast<size_t>(fixed) : cap));
+        std::vector<const Item*> batch;
+        batch.reserve(cap);
+        while (batch.size() < cap && next < members.size()) {
+          const Item& it = *members[next++];
+          JobResult& job = out[it.job];
+          if (job.error) continue;
+          auto t0 = Clock::now();
+          try {
+            cv::Mat strip = CropStrip(jobs[it.job].prepared->image, jobs[it.job].prepared->plans[it.region], it.turns);
+            Preprocess(strip, it.resized, padded, input.data() + batch.size() * per);
+            batch.push_back(&it);
+          } catch (...) {
+            job.error = std::current_exception();
+          }
+          job.result.timings.preprocess += MsSince(t0);
         }
-        for (size_t k = count; k < batch; k++) {  // a fixed-batch model gets full batches (extra outputs ignored)
+        if (batch.empty()) continue;
+        const size_t count = batch.size();
+        const size_t rows = fixed > 0 ? static_cast<size_t>(fixed) : count;
+        for (size_t k = count; k < rows; k++) {  // a fixed-batch model gets full batches (extra outputs ignored)
           std::memcpy(input.data() + k * per, input.data() + (count - 1) * per, per * sizeof(float));
         }
         auto t1 = Clock::now();
-        result.timings.preprocess += std::chrono::duration<double, std::milli>(t1 - t0).count();
-        const int T = session_.Run(input.data(), static_cast<int>(batch), padded, logits, control);
-        result.runs++;
-        auto t2 = Clock::now();
-        result.timings.inference += std::chrono::duration<double, std::milli>(t2 - t1).count();
+        const int T = session_.Run(input.data(), static_cast<int>(rows), padded, logits, control);
+        const double ms = MsSince(t1);
+        batchNo++;
         const int K = c.numClasses();
         for (size_t k = 0; k < count; k++) {
-          const Item& it = *members[start + k];
+          const Item& it = *batch[k];
+          JobResult& job = out[it.job];
+          auto t2 = Clock::now();
+          if (seen[it.job] != batchNo) {
+            seen[it.job] = batchNo;
+            job.result.runs++;
+          }
+          job.result.timings.inference += ms / static_cast<double>(count);  // the run's time shared per crop
+          const RecognizeOptions& options = *jobs[it.job].options;
           const std::vector<float> probs = Softmax(logits.data() + k * static_cast<size_t>(T) * K, T, K);
           Decoded d = Decode(probs, T, K, c.charset, c.decoder, c.confidence, options.decode);
-          WordText& w = result.words[it.region];
+          WordText& w = job.result.words[it.region];
           if (first || d.confidence > w.confidence) {
             w.text = std::move(d.text);
             w.confidence = d.confidence;
@@ -296,33 +326,39 @@ RecognizeResult Recognizer::Run(const PreparedRegions& prepared, const Recognize
               w.logits.assign(l, l + static_cast<size_t>(T) * K);
             }
           }
+          job.result.timings.postprocess += MsSince(t2);
         }
-        result.timings.postprocess += MsSince(t2);
       }
     }
   };
 
   std::vector<Item> primary;
-  for (size_t i = 0; i < n; i++) {
-    // A vertical strip is turned clockwise first: that uprights text written bottom to top (the usual direction of
-    // rotated labels); text written top to bottom comes out upside down and is caught by the retry.
-    if (!done[i]) primary.push_back({i, prepared.plans[i].vertical ? 1 : 0});
+  for (size_t j = 0; j < jobs.size(); j++) {
+    const std::vector<CropPlan>& plans = jobs[j].prepared->plans;
+    for (size_t i = 0; i < plans.size(); i++) {
+      // A vertical strip is turned clockwise first: that uprights text written bottom to top (the usual direction
+      // of rotated labels); text written top to bottom comes out upside down and is caught by the retry.
+      if (!plans[i].skipped) primary.push_back({j, i, plans[i].vertical ? 1 : 0});
+    }
   }
   pass(primary, true);
-  if (options.rotationRetryThreshold > 0) {
-    std::vector<Item> retry;
-    for (size_t i = 0; i < n; i++) {
-      if (done[i] || result.words[i].confidence >= options.rotationRetryThreshold) continue;
-      if (prepared.plans[i].vertical) {
-        retry.push_back({i, 3});
-        retry.push_back({i, 0});
+  std::vector<Item> retry;
+  for (size_t j = 0; j < jobs.size(); j++) {
+    const float threshold = jobs[j].options->rotationRetryThreshold;
+    if (threshold <= 0 || out[j].error) continue;
+    const std::vector<CropPlan>& plans = jobs[j].prepared->plans;
+    for (size_t i = 0; i < plans.size(); i++) {
+      if (plans[i].skipped || out[j].result.words[i].confidence >= threshold) continue;
+      if (plans[i].vertical) {
+        retry.push_back({j, i, 3});
+        retry.push_back({j, i, 0});
       } else {
-        retry.push_back({i, 2});
+        retry.push_back({j, i, 2});
       }
     }
-    if (!retry.empty()) pass(retry, false);
   }
-  return result;
+  if (!retry.empty()) pass(retry, false);
+  return out;
 }
 
 }  // namespace craft

@@ -3,6 +3,7 @@
 // padded-width batch, decode, retry low-confidence words rotated).
 #pragma once
 
+#include <exception>
 #include <map>
 #include <memory>
 #include <string>
@@ -82,6 +83,19 @@ struct RecognizeResult {
   int runs = 0;  // inference runs
 };
 
+// One recognize() call's share of a merged run (Recognizer::RunMany): its image, planned regions and options.
+struct RecognizeJob {
+  const PreparedRegions* prepared;
+  const RecognizeOptions* options;
+};
+
+// What RunMany gives a job: its result, or why it failed (its crops could not be cut or pre-processed: one call's bad
+// input does not fail the calls it shares runs with).
+struct JobResult {
+  RecognizeResult result;
+  std::exception_ptr error;
+};
+
 class RecognizerSession : public OrtModel {
  public:
   explicit RecognizerSession(const SessionOptions& options);
@@ -102,6 +116,10 @@ class Recognizer {
                           const RecognizeOptions& options) const;
   // Crops, runs and decodes every planned region. Thread-safe.
   RecognizeResult Run(const PreparedRegions& prepared, const RecognizeOptions& options, RunControl* control) const;
+  // Run() of several calls at once: their crops share the inference runs (grouped by padded width, up to the
+  // smallest maxBatch per run), each call keeps its own options (decoding, retries, logits) and gets exactly the
+  // readings it would get alone. A run failure (inference, abort) throws for all; a crop failure fails its job only.
+  std::vector<JobResult> RunMany(const std::vector<RecognizeJob>& jobs, RunControl* control) const;
 
   // The input geometry of a strip: the width it is resized to and the width it is padded to (its batch key).
   void StripWidths(int stripWidth, int stripHeight, int* resized, int* padded) const;
