@@ -13,7 +13,8 @@
 # 4. bench/characters.js: character precision/recall on the generator's exact boxes, both models;
 # 5. verdict: a row loses when the candidate is more than TOL (default 0.005 H-mean / precision / recall) below
 #    the bundled model. Exit 0 only if no row loses.
-# Takes ~40 min on one free core. Needs: npm ci (dist/, addon), the training tools' Python packages.
+# Takes ~40 min on one free core; BASE_ONLY=1 runs the bundled model's scale/character rows alone (kept in the
+# reports dir and reused), e.g. while the candidate still trains. Needs: npm ci (dist/, addon), the training tools' Python packages.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CAND=${1:?usage: tools/train/accept_det.sh <candidate.onnx> [reports dir]}
@@ -22,11 +23,17 @@ BASE=${BASE:-models/craft-text-default.onnx}
 TOL=${TOL:-0.005}
 THREADS=${THREADS:-1}
 mkdir -p "$R"
+if [ "${BASE_ONLY:-}" = 1 ]; then  # the bundled model's rows only (run them while the candidate trains)
+  node bench/scale.js --dev --limit 15 --model "$BASE" --threads "$THREADS" --json > "$R/scale-base.json"
+  node bench/characters.js --model "$BASE" --json > "$R/chars-base.json"
+  exit 0
+fi
 [ -d "$R/train-pages" ] || python3 tools/train/train_pages.py "$R/train-pages"
 node dist/cli/main.js tune "$R"/train-pages/* --model "$CAND" --write "$R/tuned.onnx" --json "$R/tune.json" > "$R/tune.txt"
 node bench/finetune.js --candidate "$R/tuned.onnx" --baseline "$BASE" --threads "$THREADS" --json > "$R/finetune.json"
 for m in base cand; do
   model=$BASE; [ $m = cand ] && model=$R/tuned.onnx
+  [ $m = base ] && [ -s "$R/scale-base.json" ] && [ -s "$R/chars-base.json" ] && continue  # BASE_ONLY made them
   node bench/scale.js --dev --limit 15 --model "$model" --threads "$THREADS" --json > "$R/scale-$m.json"
   node bench/characters.js --model "$model" --json > "$R/chars-$m.json"
 done
