@@ -583,14 +583,8 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
     const now = performance.now();
     const chosen = new Set(members);
     this.#queue = this.#queue.filter((x) => !chosen.has(x));
-    const run: Run = { control: new (binding().RunControl)(), live: members.length };
-    for (const m of members) {
-      m.queueMs += now - m.mark;
-      this.#stats.h.queue.observe(now - m.mark);
-      m.state = 'inferring';
-      m.run = run;
-    }
-    this.#inferBusy++;
+    for (const m of members) this.#stats.h.queue.observe(now - m.mark);
+    const run = this.#beginRun(members, now);
     this.#stage(members, () => this.#native.prepareInferMany!(members.map((m) => m.input), members.map((m) => m.opts as O), run.control),
       () => { this.#inferBusy--; }, (p) => {
         this.#stats.runs++;
@@ -623,10 +617,8 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
       });
   }
 
-  #startInfer(members: Req[]): void {
-    const now = performance.now();
-    const ready = new Set(members);
-    this.#ready = this.#ready.filter((x) => !ready.has(x));
+  /** One inference run for `members` (taken off the queue / ready list by the caller): it holds an inference slot. */
+  #beginRun(members: Req[], now: number): Run {
     const run: Run = { control: new (binding().RunControl)(), live: members.length };
     for (const m of members) {
       m.state = 'inferring';
@@ -634,6 +626,14 @@ export class Scheduler<O extends object = object, R extends StageResult = StageR
       m.queueMs += now - m.mark;
     }
     this.#inferBusy++;
+    return run;
+  }
+
+  #startInfer(members: Req[]): void {
+    const now = performance.now();
+    const ready = new Set(members);
+    this.#ready = this.#ready.filter((x) => !ready.has(x));
+    const run = this.#beginRun(members, now);
     this.#stage(members, () => this.#native.infer(members.map((m) => m.prepared!.ref), run.control),
       () => { this.#inferBusy--; }, (out) => {
         this.#stats.runs++;
