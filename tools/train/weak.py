@@ -55,12 +55,18 @@ def order_word(q: np.ndarray) -> tuple[np.ndarray, bool]:
     return q, side > top * 1.5
 
 
+def grow(lo: float, hi: float, lim_lo: float, lim_hi: float) -> tuple[float, float]:
+    """The extent [lo, hi) over LOW_TEXT, as the box whose Gaussian has it (clipped to the limits)."""
+    c, h = (lo + hi) / 2, (hi - lo) / 2 / GAUSS_LEVEL_AT_LOW_TEXT
+    return max(lim_lo, c - h), min(lim_hi, c + h)
+
+
 def tighten(strip: np.ndarray, bounds) -> list[tuple[float, float, float, float]]:
     """Each split interval [x0, x1) of the word strip shrunk to the character the region map shows there.
 
     A word box (FUNSD's especially) is looser than its characters, and a watershed interval runs from one valley to
     the next: used as they are, the character boxes are taller and wider than the ink, so the pseudo ground truth
-    teaches wide, flat peaks (the first run's character precision fell). The paper's watershed gives 2-D character
+    teaches wide, flat peaks (the second run's character precision fell: docs/training.md). The paper's watershed gives 2-D character
     regions; here each interval keeps the extent where the map is over LOW_TEXT (its row and column profiles),
     widened by 1 / GAUSS_LEVEL_AT_LOW_TEXT, because the training Gaussian (synth.GAUSS_K_REGION) is at LOW_TEXT at
     that fraction of the half box: a model that reproduces synthetic ground truth gets its own character boxes back.
@@ -75,9 +81,6 @@ def tighten(strip: np.ndarray, bounds) -> list[tuple[float, float, float, float]
         if len(rows) == 0 or len(cols) == 0:
             out.append((float(x0), float(x1), 0.0, float(H)))
             continue
-        def grow(lo, hi, lim_lo, lim_hi):
-            c, h = (lo + hi) / 2, (hi - lo) / 2 / GAUSS_LEVEL_AT_LOW_TEXT
-            return max(lim_lo, c - h), min(lim_hi, c + h)
         cx0, cx1 = grow(a + cols[0], a + cols[-1] + 1, float(x0), float(x1))
         cy0, cy1 = grow(float(rows[0]), float(rows[-1] + 1), 0.0, float(H))
         out.append((cx0, cx1, cy0, cy1))
