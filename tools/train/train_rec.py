@@ -233,9 +233,12 @@ def lr_at(step, a):
     return a.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
-def save(path, model, opt, step, a, hist, slim=False):
-    d = {'model': model.state_dict(), 'step': step, 'args': vars(a), 'history': hist[-400:],
-         'arch': {'oc': a.oc, 'hidden': a.hidden}}
+def save(path, model, opt, step, a, hist, slim=False, half=False):
+    """slim: no Adam state (a resume from it restarts Adam); half: weights in fp16 (a resume casts them back)."""
+    sd = model.state_dict()
+    if half:
+        sd = {k: v.half() if v.is_floating_point() else v for k, v in sd.items()}
+    d = {'model': sd, 'step': step, 'args': vars(a), 'history': hist[-400:], 'arch': {'oc': a.oc, 'hidden': a.hidden}}
     if not slim:
         d['optimizer'] = opt.state_dict()
     tmp = path + '.tmp'
@@ -401,7 +404,7 @@ def main():
             save(os.path.join(a.out, 'last.pt'), model, optim, step, a, hist)
             t_ckpt = time.time()
         if a.commit_ckpt and (time.time() - t_commit > a.commit_minutes * 60 or step == a.steps):
-            save(a.commit_ckpt, model, optim, step, a, hist)
+            save(a.commit_ckpt, model, optim, step, a, hist, slim=True, half=True)  # small: it is committed
             print(f'wrote {a.commit_ckpt} at step {step}', flush=True)
             t_commit = time.time()
     print('done', flush=True)
