@@ -165,11 +165,11 @@ function matInput(mat: MatLike, name: string): NativeInput {
   return { data, width, height, channels: mat.channels, bgr: mat.channels !== 1, unshared: true };
 }
 
-/** Validates Detector.create() options (the model and ortLibrary are resolved by the caller). @private */
-export function createOptions(options: unknown, keys: readonly string[] = CREATE_KEYS): Omit<NativeCreateOptions, 'model' | 'ortLibrary'> & Pick<CreateOptions, 'model' | 'ortLibrary'> {
+/** Validates Detector.create() / Recognizer.create() options (the model and ortLibrary are resolved by the caller). @private */
+export function createOptions(options: unknown): Omit<NativeCreateOptions, 'model' | 'ortLibrary'> & Pick<CreateOptions, 'model' | 'ortLibrary'> {
   if (options === undefined) options = {};
   if (!plainObject(options)) throw invalidParameterError('options', 'plain object', options);
-  checkKnownKeys('option', options, keys);
+  checkKnownKeys('option', options, CREATE_KEYS);
   const o = options as Record<string, unknown>;
   if (o.model !== undefined && !(string(o.model) && o.model.length > 0) && !types.isUint8Array(o.model)) {
     throw invalidParameterError('model', 'model path or Uint8Array', o.model);
@@ -260,7 +260,8 @@ export const SCHEDULER_DEFAULTS = Object.freeze({
   batch: Object.freeze({ maxSize: 1, maxDelayMs: 2 }),
 });
 
-type SchedulerDefaults = { concurrency: number; stageConcurrency: number; maxQueue: number; batch: { maxSize: number; maxDelayMs: number } };
+/** The scheduling options, validated (and their defaults). */
+type SchedulerSettings = { concurrency: number; stageConcurrency: number; maxQueue: number; batch: { maxSize: number; maxDelayMs: number } };
 
 /**
  * The recogniser's: concurrent calls merged into shared inference runs of up to 32 crops (the default batchSize, so a
@@ -273,7 +274,7 @@ export const RECOGNIZER_SCHEDULER_DEFAULTS = Object.freeze({
 });
 
 /** Validates the scheduling part of Detector.create() / Recognizer.create() options. @private */
-export function schedulerOptions(options: unknown, d: SchedulerDefaults = SCHEDULER_DEFAULTS): { concurrency: number; stageConcurrency: number; maxQueue: number; batch: { maxSize: number; maxDelayMs: number } } {
+export function schedulerOptions(options: unknown, d: SchedulerSettings = SCHEDULER_DEFAULTS): SchedulerSettings {
   const o = (plainObject(options) ? options : {}) as Record<string, unknown>;
   let batch: { maxSize: number; maxDelayMs: number } = { ...d.batch };
   if (o.batch !== undefined) {
@@ -319,9 +320,6 @@ export function batchSizeOption(options: unknown, fallback: number): number {
 }
 
 // ---- recognition (docs/api.md, docs/recognition.md) ---------------------------------------------------------------
-
-/** Recognizer.create() keys: those of Detector.create() (`batch` merges calls: RECOGNIZER_SCHEDULER_DEFAULTS). @private */
-export const RECOGNIZER_CREATE_KEYS = CREATE_KEYS;
 
 /** Most regions one recognize() call takes (a bound on the work and memory of one call). */
 export const MAX_REGIONS = 100000;

@@ -3,7 +3,7 @@ import { binding, type NativeRecognition, type NativeRecognizeOptions, type Nati
 import { defaultThreads, loadModel } from './detector';
 import { BUNDLED_RECOGNIZERS, resolveModel } from './models';
 import {
-  createOptions, imageInput, RECOGNIZER_CREATE_KEYS, RECOGNIZER_SCHEDULER_DEFAULTS, recognizeOptions, regionsInput, runOptions,
+  createOptions, imageInput, RECOGNIZER_SCHEDULER_DEFAULTS, recognizeOptions, regionsInput, runOptions,
   schedulerOptions,
 } from './options';
 import { type BatchPolicy, Scheduler, schedulerError } from './scheduler';
@@ -63,7 +63,7 @@ export class Recognizer {
    */
   static async create(options?: RecognizerCreateOptions): Promise<Recognizer> {
     const stack = new Error();
-    const o = createOptions(options, RECOGNIZER_CREATE_KEYS);
+    const o = createOptions(options); // the keys of Detector.create() (`batch` merges calls)
     const scheduling = schedulerOptions(options, RECOGNIZER_SCHEDULER_DEFAULTS);
     if ((options as RecognizerCreateOptions | undefined)?.threads === undefined) o.threads = defaultThreads(scheduling.concurrency);
     return loadModel({ ...o, model: resolveModel(o.model, BUNDLED_RECOGNIZERS, 'recogniser') }, scheduling, stack,
