@@ -103,16 +103,15 @@ def _category_of(path: str, group: str) -> str:
     return cat or 'sans'
 
 
-def _probe_font(path: str) -> dict | None:
-    """Render every probe character; return coverage, or None for unusable fonts (symbols, broken metrics)."""
+def drawn(f: ImageFont.FreeTypeFont, chars: str) -> str:
+    """The characters of `chars` the font draws (some ink, not its .notdef box)."""
     try:
-        f = ImageFont.truetype(path, 40, layout_engine=ImageFont.Layout.BASIC)
         notdef = f.getmask('\U0010FFFD')
         nd = (notdef.size, bytes(notdef))
     except Exception:
-        return None
+        return ''
     cover = []
-    for c in PROBE:
+    for c in chars:
         try:
             m = f.getmask(c)
             if m.size[0] == 0 or m.size[1] == 0 or m.getbbox() is None:
@@ -122,7 +121,16 @@ def _probe_font(path: str) -> dict | None:
         except Exception:
             continue
         cover.append(c)
-    cover = ''.join(cover)
+    return ''.join(cover)
+
+
+def _probe_font(path: str) -> dict | None:
+    """Render every probe character; return coverage, or None for unusable fonts (symbols, broken metrics)."""
+    try:
+        f = ImageFont.truetype(path, 40, layout_engine=ImageFont.Layout.BASIC)
+    except Exception:
+        return None
+    cover = drawn(f, PROBE)
     if not all(c in cover for c in UPPER + DIGITS):
         return None
     try:

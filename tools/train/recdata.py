@@ -24,7 +24,6 @@ import hashlib
 import json
 import math
 import os
-
 import string
 import unicodedata
 
@@ -33,6 +32,10 @@ import numpy as np
 from PIL import Image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.abspath(os.path.join(HERE, '..', '..'))
+DATA = os.path.join(REPO, '..', 'shared', 'data')
+SETS = {'ic13': 'icdar2013_born_digital', 'funsd': 'funsd_train', 'ic15': 'icdar2015_words_train'}
+IMG_H = 32
 
 _ASCII_FORMS = str.maketrans({'\u2018': "'", '\u2019': "'", '\u201a': "'", '\u2032': "'", '\u00b4': "'", '\u201c': '"',
                               '\u201d': '"', '\u201e': '"', '\u2033': '"', '\u2010': '-', '\u2011': '-', '\u2012': '-',
@@ -47,10 +50,6 @@ def charset_label(text: str) -> str:
     than a guessed letter)."""
     t = unicodedata.normalize('NFKD', text.translate(_ASCII_FORMS))
     return ''.join(c for c in t if c in _CHARSET)
-REPO = os.path.abspath(os.path.join(HERE, '..', '..'))
-DATA = os.path.join(REPO, '..', 'shared', 'data')
-SETS = {'ic13': 'icdar2013_born_digital', 'funsd': 'funsd_train', 'ic15': 'icdar2015_words_train'}
-IMG_H = 32
 
 
 def is_dev(key: str) -> bool:

@@ -107,7 +107,7 @@ class Batches(torch.utils.data.Dataset):
         self.pages = {k: R.load_pages(k, 'train') for k in ('ic13', 'funsd') if k in self.mix}
         self.page_words = {k: [(i, j) for i, p in enumerate(v) for j in range(len(p['words']))
                                if R.charset_label(p['words'][j][1]).strip()] for k, v in self.pages.items()}
-        self.ic15 = [(im, R.charset_label(t)) for im, t in R.load_ic15('train') if R.charset_label(t).strip()] \
+        self.ic15 = [(im, label) for im, t in R.load_ic15('train') if (label := R.charset_label(t)).strip()] \
             if 'ic15' in self.mix else []
 
     def real(self, name, rng):

@@ -39,7 +39,7 @@ from PIL import Image, ImageDraw, ImageFont
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'str_torch'))
-from assets import Assets  # noqa: E402
+from assets import Assets, drawn  # noqa: E402
 import synth as S  # noqa: E402
 from recdata import charset_label  # noqa: E402
 from model import PRINTABLE_CHARS  # noqa: E402
@@ -125,15 +125,9 @@ class WordSynth:
         """The UNLABELLED symbols font fi draws (not its .notdef box)."""
         v = self._symbols.get(fi)
         if v is None:
-            v = ''
             try:
-                f = ImageFont.truetype(self.assets.fonts[fi]['path'], 40, layout_engine=ImageFont.Layout.BASIC)
-                nd = f.getmask('\U0010FFFD')
-                nd = (nd.size, bytes(nd))
-                for c in UNLABELLED_BEFORE + UNLABELLED_AFTER:
-                    m = f.getmask(c)
-                    if m.size[0] and m.size[1] and m.getbbox() is not None and (m.size, bytes(m)) != nd:
-                        v += c
+                v = drawn(ImageFont.truetype(self.assets.fonts[fi]['path'], 40, layout_engine=ImageFont.Layout.BASIC),
+                          UNLABELLED_BEFORE + UNLABELLED_AFTER)
             except Exception:  # noqa: BLE001
                 v = ''
             self._symbols[fi] = v
