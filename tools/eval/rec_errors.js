@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Error analysis of a recogniser on the held-out dev words, through the runtime (docs/recognizer-training.md#error-
+// Error analysis of a recogniser on the held-out dev words, through the runtime (models/craft-text-recognizer.md#error-
 // analysis), and an offline evaluation of a margin retry (a word read below a confidence threshold is read again at
 // another crop margin and the more confident reading kept).
 //
