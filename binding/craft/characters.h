@@ -13,8 +13,9 @@
 //
 // The level is max(lowText, kCharacterLevel). lowText decides which pixels group into words (and how far the boxes
 // reach); where a character ends is the model's convention, not the caller's. Read at a low lowText, the characters
-// came out as wide as the words' boxes: bench/characters.js, a fine-tuned model at its tuned lowText 0.2, character
-// precision 0.33 (0.63 at lowText 0.4); so did the word heights scale 'auto' plans with (Word::levelHeight).
+// came out as wide as the words' boxes (bench/characters.js: a fine-tuned model at its tuned lowText 0.2, character
+// precision 0.33; 0.67 now), and so did the word heights scale 'auto' plans with (Word::levelHeight: small text
+// judged too tall to upscale, ICDAR 2013 at 0.5x 0.374 -> 0.492 now; docs/robustness.md).
 //
 // Score: the mean over the word's character peaks of min(peak, 1). The training target of a character peak is 1, so
 // the score reads "how close, on average, each character of the word comes to the model's idea of a certain
@@ -32,10 +33,14 @@ namespace craft {
 // Minimum relative depth of the valley between two neighbouring peaks for both to count as characters.
 constexpr float kPeakProminence = 0.15f;
 
-// CRAFT's default low_text, the lowest level the characters are read at (above). The region target of a character is
+// The lowest level the characters and word heights are read at (above): the bundled model's tuned lowText, at which
+// scale 'auto''s constants were measured (autoscale.h: the good range, kDetectedToTruth; bench/scale-range.js), so
+// its plans are the same at its defaults (0.4, CRAFT's low_text, moved its FUNSD 4x pages: 0.799 -> 0.748). The
+// characters do not depend on it much: they are grown to their training boxes from whatever level (bench/characters.js,
+// bundled: 0.752 / 0.702 at 0.4, 0.748 / 0.700 at 0.35). The region target of a character is
 // exp(-0.5 (kRegionGaussianK u)^2) at u = offset / half its box (tools/train/synth.py GAUSS_K_REGION: the 0.4 level at
 // 77 % of the half box, where GetDetBoxes' dilation restores the ink box; tools/train/weak.py GAUSS_LEVEL_AT_LOW_TEXT).
-constexpr float kCharacterLevel = 0.4f;
+constexpr float kCharacterLevel = 0.35f;
 constexpr float kRegionGaussianK = 1.75f;
 
 // Where the training Gaussian falls to `level` (0 < level <= 1), as a fraction of the half box.

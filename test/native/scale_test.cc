@@ -292,33 +292,43 @@ void TestRotated() {
 
 void TestLowLowText() {
   // The characters and the word's height are read at kCharacterLevel, not at a lower lowText. The same three
-  // characters (sigma 8) in the box GetDetBoxes draws at lowText 0.4 (region > 0.4 spans rows 20..40, dilated by 5:
-  // 15..45) and in the ones it draws at lowText 0.2 and 0.1 (e.g. region > 0.1 spans rows 13..47, dilated by 5: 8..52).
+  // characters (sigma 8) in the boxes GetDetBoxes would draw at lowText = kCharacterLevel and at lowText 0.2 and 0.1:
+  // region > lowText reaches r = 8 sqrt(2 ln(1 / lowText)) from a peak, dilated by 5 (at 0.1: rows 13..47, box 8..52).
   const int W = 200, H = 60;
   const auto map = GaussianMap(W, H, {{40, 30, 1.f, 8}, {100, 30, 1.f, 8}, {160, 30, 1.f, 8}});
-  std::vector<Word> at4 = {Box({20, 15}, {180, 15}, {180, 45}, {20, 45})};
-  craft::ScoreWords(map.data(), W, H, 0.4f, true, at4);
-  CHECK(at4[0].levelHeight == 0.f, "at the level: the box's own height (levelHeight %g)", at4[0].levelHeight);
-  CHECK(craft::ShortSide(at4[0]) == 30.f, "at the level: ShortSide is the box's, %g", craft::ShortSide(at4[0]));
+  auto box = [](float lowText) {
+    const float r = std::floor(8 * std::sqrt(2 * std::log(1 / lowText))) + 5;
+    return std::vector<Word>{Box({40 - r, 30 - r}, {160 + r, 30 - r}, {160 + r, 30 + r}, {40 - r, 30 + r})};
+  };
+  std::vector<Word> ref = box(craft::kCharacterLevel);
+  craft::ScoreWords(map.data(), W, H, craft::kCharacterLevel, true, ref);
+  const float side = ref[0].box[2].y - ref[0].box[1].y;
+  CHECK(ref[0].levelHeight == 0.f, "at the level: the box's own height (levelHeight %g)", ref[0].levelHeight);
+  CHECK(craft::ShortSide(ref[0]) == side, "at the level: ShortSide is the box's, %g", craft::ShortSide(ref[0]));
   for (float lowText : {0.2f, 0.1f}) {
-    const float r = std::floor(8 * std::sqrt(2 * std::log(1 / lowText))) + 5;  // the box's reach from a peak
-    std::vector<Word> low = {Box({40 - r, 30 - r}, {160 + r, 30 - r}, {160 + r, 30 + r}, {40 - r, 30 + r})};
+    std::vector<Word> low = box(lowText);
     craft::ScoreWords(map.data(), W, H, lowText, true, low);
-    CHECK(low[0].characters.size() == 3 && at4[0].characters.size() == 3, "lowText %g: %zu characters", lowText,
+    CHECK(low[0].characters.size() == 3 && ref[0].characters.size() == 3, "lowText %g: %zu characters", lowText,
           low[0].characters.size());
-    if (low[0].characters.size() != 3 || at4[0].characters.size() != 3) continue;
+    if (low[0].characters.size() != 3 || ref[0].characters.size() != 3) continue;
     float worst = 0.f;
     for (int k = 0; k < 3; k++) {
       for (int i = 0; i < 4; i++) {
-        const Point a = low[0].characters[k][i], b = at4[0].characters[k][i];
+        const Point a = low[0].characters[k][i], b = ref[0].characters[k][i];
         worst = std::max(worst, std::hypot(a.x - b.x, a.y - b.y));
       }
     }
-    CHECK(worst < 1.5f, "lowText %g: the same character boxes as at 0.4 (corners %g px apart)", lowText, worst);
-    CHECK(Near(craft::ShortSide(low[0]), 30, 1.5), "lowText %g: the word's height as at 0.4: %g, not the box's %g",
-          lowText, craft::ShortSide(low[0]), 2 * r);
-    CHECK(Near(low[0].score, at4[0].score, 1e-6), "lowText %g: the same score", lowText);
+    CHECK(worst < 1.5f, "lowText %g: the same character boxes as at the level (corners %g px apart)", lowText, worst);
+    const float own = low[0].box[2].y - low[0].box[1].y;
+    CHECK(Near(craft::ShortSide(low[0]), side, 1.5), "lowText %g: the word's height as at the level (%g): %g, not the "
+          "box's %g", lowText, side, craft::ShortSide(low[0]), own);
+    CHECK(Near(low[0].score, ref[0].score, 1e-6), "lowText %g: the same score", lowText);
   }
+  // Above the level, lowText is the level: the characters are grown from region > 0.4 (the half box K sigma = 14).
+  std::vector<Word> high = box(0.4f);
+  craft::ScoreWords(map.data(), W, H, 0.4f, true, high);
+  CHECK(high[0].levelHeight == 0.f && high[0].characters.size() == 3, "lowText 0.4: %zu characters",
+        high[0].characters.size());
 }
 
 // ---- Text size from the characters (TextHeights) and the large-text merge (MergeLarge) ------------------------------
