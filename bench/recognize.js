@@ -4,7 +4,8 @@
 //     all words (crops batched by padded width) against one call per word, and against one call with batchSize 1
 //     (the same native path, one crop per run);
 //  B. ocr.read() of the page with the default detector and each recogniser (one detector shared, recognisers
-//     interleaved per round): detection ms against recognition ms.
+//     interleaved per round): detection ms against recognition ms, with the recogniser's retries on (defaults),
+//     with the 180° retry only (marginRetryThreshold 0) and off.
 //
 //   node bench/recognize.js [--model crnn.onnx]... [--ocr-recognizer rec.onnx]... [--stand-in crnn-pad.onnx]
 //                           [--page page.png] [--rounds 3] [--json]
@@ -71,7 +72,7 @@ async function page() {
   out.perWord = [];
   for (const modelPath of values.model) {
     const rec = await Recognizer.create({ model: modelPath });
-    const exact = { rotationRetryThreshold: 0 }; // the same crops and runs in every mode
+    const exact = { rotationRetryThreshold: 0, marginRetryThreshold: 0 }; // the same crops and runs in every mode
     const modes = {
       batched: async () => rec.recognize(image, p.regions, exact),
       nativeBatch1: async () => rec.recognize(image, p.regions, { ...exact, batchSize: 1 }),
@@ -108,8 +109,12 @@ async function page() {
   const ocrs = [];
   for (const m of recModels) ocrs.push(await Ocr.create({ detector, recognizer: { model: m } }));
   out.read = [];
-  for (const retry of [true, false]) {
-    const options = retry ? {} : { recognize: { rotationRetryThreshold: 0 } };
+  // retries: 'on' = the defaults (180° and margin retries), '180° only' = no margin retry, 'off' = neither
+  const RETRIES = {
+    on: {}, '180° only': { recognize: { marginRetryThreshold: 0 } },
+    off: { recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0 } },
+  };
+  for (const [retry, options] of Object.entries(RETRIES)) {
     for (const ocr of ocrs) await ocr.read(p.image, options); // warm-up
     const reads = ocrs.map(() => []);
     for (let r = 0; r < rounds; r++) {
@@ -148,7 +153,7 @@ async function page() {
   }
   for (const r of out.read) {
     const t = r.recognitionStagesMs;
-    console.log(`B. read(), retries ${r.retry ? 'on' : 'off'}: ${r.words} words, ${r.lines} lines, recogniser ${r.recognizer}`);
+    console.log(`B. read(), retries ${r.retry}: ${r.words} words, ${r.lines} lines, recogniser ${r.recognizer}`);
     console.log(`   decode ${f(r.decodeMs)} ms, detection ${f(r.detectionMs)} ms, recognition ${f(r.recognitionMs)} ms ` +
       `(${f(r.recognitionOverDetection)}x detection; crops ${f(t.preprocess)}, ${r.recognitionRuns} runs ${f(t.inference)}, ` +
       `decoding ${f(t.postprocess)}), layout ${f(r.layoutMs)} ms, total ${f(r.totalMs)} ms`);

@@ -102,6 +102,7 @@ export interface NativeRecognizeOptions {
   characterProbabilities: boolean;
   logits: boolean;
   rotationRetryThreshold: number;
+  marginRetryThreshold: number;
   verticalRatio: number;
   /** Crop margin, a fraction of the text height (resolved: the option or the model's). */
   margin: number;

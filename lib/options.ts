@@ -331,12 +331,13 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
   characterProbabilities: false,
   logits: false,
   rotationRetryThreshold: 0.1,
+  marginRetryThreshold: 0.2,
   verticalRatio: 1.5,
   batchSize: 32,
 });
 
 const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'characterProbabilities', 'logits', 'rotationRetryThreshold',
-  'verticalRatio', 'margin', 'batchSize', 'maxPixels', 'usePolygons'] as const;
+  'marginRetryThreshold', 'verticalRatio', 'margin', 'batchSize', 'maxPixels', 'usePolygons'] as const;
 
 /**
  * Validates recognize() options (`signal`/`timeoutMs` are runOptions'); `model` gives the model's decoder and default
@@ -364,6 +365,8 @@ export function recognizeOptions(options: unknown, model: { decoder: 'ctc' | 'at
     logits: o.logits === undefined ? d.logits : checkBool('logits', o.logits),
     rotationRetryThreshold: o.rotationRetryThreshold === undefined ? d.rotationRetryThreshold
       : checkNumber('rotationRetryThreshold', o.rotationRetryThreshold, 0, 1),
+    marginRetryThreshold: o.marginRetryThreshold === undefined ? d.marginRetryThreshold
+      : checkNumber('marginRetryThreshold', o.marginRetryThreshold, 0, 1),
     verticalRatio: vr === undefined ? d.verticalRatio : vr === Infinity ? Infinity : checkNumber('verticalRatio', vr, 1, 1e6),
     margin: o.margin === undefined ? model.margin : checkNumber('margin', o.margin, 0, 1),
     maxBatch: o.batchSize === undefined ? d.batchSize : checkNumber('batchSize', o.batchSize, 1, 1024, true),

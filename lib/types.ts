@@ -303,6 +303,13 @@ export interface RecognizeOptions {
    * other way) and the most confident reading is kept. 0 = never. Default 0.1.
    */
   rotationRetryThreshold?: number;
+  /**
+   * A word still read with a confidence below this (after the 180° retry) is read again cut at other crop margins,
+   * at the box as given (margin 0) and at twice `margin`, and the most confident reading is kept: a box may already
+   * be loose (hand-drawn ground truth) or tighter than the crops the model was trained on. Only with regions and a
+   * crop margin > 0 (so not for converted DTRB / EasyOCR models, whose margin is 0). 0 = never. Default 0.2.
+   */
+  marginRetryThreshold?: number;
   /** A region taller than this times its width is read as vertical text (turned a quarter first). Infinity = never. Default 1.5. */
   verticalRatio?: number;
   /**

@@ -13,7 +13,7 @@ import { rejects, ROOT } from './helpers';
 
 const MODELS = path.join(ROOT, 'test', 'models');
 const TINY = path.join(MODELS, 'crnn-tiny-pad.onnx');
-const EXACT = { rotationRetryThreshold: 0, verticalRatio: Infinity, logits: true } as const;
+const EXACT = { rotationRetryThreshold: 0, marginRetryThreshold: 0, verticalRatio: Infinity, logits: true } as const;
 
 /** A copy of a model with metadata entries added (ModelProto field 14 appended: protobuf merges repeated fields). */
 function withMetadata(file: string, dir: string, name: string, meta: Record<string, string>): string {
@@ -97,7 +97,7 @@ M('known answer: the margin grows the box by round(margin x height) pixels a sid
 M('vertical text grows by its width; clipped at the image edge; a polygon grows around its points', async (ctx) => {
   const img = barPage(100, 60, 15, 18);
   // 10 wide, 40 tall: read as vertical (turned a quarter); text height 10 -> 0.2 x 10 = 2 px a side
-  const opts = { rotationRetryThreshold: 0, logits: true };
+  const opts = { rotationRetryThreshold: 0, marginRetryThreshold: 0, logits: true };
   const [v] = await ctx.tiny.recognize(img, [rect(40, 12, 50, 52)], { ...opts, margin: 0.2 });
   const [vHand] = await ctx.tiny.recognize(img, [rect(38, 10, 52, 54)], { ...opts, margin: 0 });
   assert.is(v.rotation, 90);
@@ -120,5 +120,99 @@ M('the whole image (no regions) is read as before, whatever the margin', async (
   for (const margin of [0.25, 1]) assert.equal((await ctx.tiny.recognize(img, undefined, { ...EXACT, margin }))[0].logits, base.logits);
   assert.equal((await ctx.m25.recognize(img, undefined, EXACT))[0].logits, base.logits);
 });
+
+// marginRetryThreshold: a word still under it is read again at margin 0 and at twice the margin, the most confident
+// reading kept (the tiny random model's confidences are all far below 1, so threshold 1 retries every word).
+const WORDS = [rect(15, 20, 85, 40), rect(5, 8, 45, 19), rect(50, 42, 95, 58), rect(20, 30, 70, 50)];
+const NO_RETRY = EXACT;
+
+M('marginRetryThreshold is validated: TypeError / RangeError naming it; its default is 0.2', async (ctx) => {
+  const img = barPage(100, 60, 15, 18);
+  await rejects(() => ctx.tiny.recognize(img, WORDS, { marginRetryThreshold: '0.2' as unknown as number }), { name: 'TypeError', message: /marginRetryThreshold/ });
+  for (const bad of [-0.1, 1.5, NaN]) {
+    await rejects(() => ctx.tiny.recognize(img, WORDS, { marginRetryThreshold: bad }), { name: 'RangeError', message: /marginRetryThreshold/ });
+  }
+  const { marginRetryThreshold: _, ...defaults } = EXACT;
+  const dflt = await ctx.m25.recognizeDetailed(img, WORDS, defaults);
+  const given = await ctx.m25.recognizeDetailed(img, WORDS, { ...EXACT, marginRetryThreshold: 0.2 });
+  const off = await ctx.m25.recognizeDetailed(img, WORDS, EXACT);
+  assert.not.equal(dflt.words, off.words, 'the default retries: some word reads better at another margin');
+  assert.equal(dflt.words, given.words);
+  assert.is(dflt.runs, given.runs);
+});
+
+M('known answer: a retried word keeps the most confident of its readings at the margin, at 0 and at twice the margin', async (ctx) => {
+  const img = barPage(100, 60, 15, 18);
+  const at = async (margin: number) => ctx.tiny.recognizeDetailed(img, WORDS, { ...NO_RETRY, margin });
+  const [m, zero, twice] = [await at(0.25), await at(0), await at(0.5)];
+  const got = await ctx.tiny.recognizeDetailed(img, WORDS, { ...EXACT, margin: 0.25, marginRetryThreshold: 1 });
+  let changed = 0;
+  got.words.forEach((w, i) => {
+    // ties keep the first reading (the model's margin), then 0, then twice the margin
+    let want = m.words[i];
+    for (const alt of [zero.words[i], twice.words[i]]) if (alt.confidence > want.confidence) want = alt;
+    if (want !== m.words[i]) changed++;
+    assert.equal(w.logits, want.logits, `word ${i}: the most confident reading's output`);
+    assert.is(w.text, want.text);
+    assert.is(w.confidence, want.confidence);
+  });
+  assert.ok(changed > 0, 'some word reads better at another margin (else this test shows nothing)');
+  assert.ok(got.runs > m.runs, `the retries are runs of their own (${got.runs} vs ${m.runs})`);
+  // a threshold under every confidence retries nothing
+  const low = Math.min(...m.words.map((w) => w.confidence));
+  const none = await ctx.tiny.recognizeDetailed(img, WORDS, { ...EXACT, margin: 0.25, marginRetryThreshold: low });
+  assert.equal(none.words, m.words);
+  assert.is(none.runs, m.runs);
+});
+
+M('no margin retry without a margin (converted models) or without regions', async (ctx) => {
+  const img = barPage(100, 60, 15, 18);
+  const off = await ctx.tiny.recognizeDetailed(img, WORDS, NO_RETRY);
+  const on = await ctx.tiny.recognizeDetailed(img, WORDS, { ...EXACT, marginRetryThreshold: 1 });
+  assert.is(ctx.tiny.info.margin, 0);
+  assert.equal(on.words, off.words);
+  assert.is(on.runs, off.runs);
+  const whole = await ctx.m25.recognizeDetailed(img, undefined, { ...EXACT, marginRetryThreshold: 1 });
+  const wholeOff = await ctx.m25.recognizeDetailed(img, undefined, NO_RETRY);
+  assert.equal(whole.words, wholeOff.words);
+  assert.is(whole.runs, wholeOff.runs);
+});
+
+M('a margin retry of a word turned 180° reads it turned', async (ctx) => {
+  // every word retried by both retries: the margin retry reads at the rotation the 180° retry kept
+  const img = barPage(100, 60, 15, 18);
+  const both = { verticalRatio: Infinity, logits: true, margin: 0.25, rotationRetryThreshold: 1, marginRetryThreshold: 1 };
+  const got = await ctx.tiny.recognize(img, WORDS, both);
+  const rot = await ctx.tiny.recognize(img, WORDS, { ...both, marginRetryThreshold: 0 });
+  let turned = 0;
+  for (let i = 0; i < WORDS.length; i++) {
+    const candidates = [rot[i]];
+    for (const margin of [0, 0.5]) {
+      // the same region read at that margin, turned as the kept reading (a 180° reading = the image turned 180°)
+      const [r] = await ctx.tiny.recognize(rot[i].rotation === 180 ? turn180(img) : img,
+        [rot[i].rotation === 180 ? turnRegion180(WORDS[i], img.width, img.height) : WORDS[i]], { ...NO_RETRY, margin });
+      candidates.push({ ...r, rotation: rot[i].rotation });
+    }
+    const want = candidates.reduce((a, b) => (b.confidence > a.confidence ? b : a));
+    assert.is(got[i].rotation, want.rotation, `word ${i} rotation`);
+    assert.equal(got[i].logits, want.logits, `word ${i}`);
+    if (want !== candidates[0] && want.rotation === 180) turned++;
+  }
+  assert.ok(turned > 0, 'some word turned 180° reads better at another margin (else this test shows nothing)');
+});
+
+/** The page turned 180° (RGB). */
+function turn180(img: { data: Uint8Array; width: number; height: number; channels: 3 }) {
+  const data = new Uint8Array(img.data.length);
+  const n = img.width * img.height;
+  for (let p = 0; p < n; p++) data.set(img.data.subarray(p * 3, p * 3 + 3), (n - 1 - p) * 3);
+  return { ...img, data };
+}
+
+/** A box in the page turned 180°, its corners in reading order again (top-left first). */
+function turnRegion180(r: Region, width: number, height: number): Region {
+  const t = r.map(([x, y]) => [width - x, height - y] as [number, number]);
+  return [t[2], t[3], t[0], t[1]];
+}
 
 M.run();

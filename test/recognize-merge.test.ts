@@ -62,6 +62,10 @@ function calls(): Call[] {
     { input: a, regions: [box(40, 10, 200, 50), box(-20, -5, 60, 40), box(400, 400, 10, 10)], options: { logits: true, margin: 0 } },
     { input: fs.readFileSync(CROPS[3]), options: { rotationRetryThreshold: 0 } },
     { input: CROPS[4], regions: [box(0, 0, 60, 40), box(50, 0, 80, 40)] },
+    // margin retries: every word (threshold 1), with and without the 180° retry first; none (threshold 0)
+    { input: a, regions: [box(20, 20, 120, 30), box(150, 30, 90, 28)], options: { margin: 0.2, marginRetryThreshold: 1, logits: true } },
+    { input: b, regions: [box(10, 10, 100, 24)], options: { margin: 0.25, marginRetryThreshold: 1, rotationRetryThreshold: 0 } },
+    { input: b, regions: [box(10, 10, 100, 24)], options: { margin: 0.25, marginRetryThreshold: 0 } },
   ];
 }
 

@@ -21,6 +21,14 @@ double MsSince(Clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
 }
 
+bool SameCrop(const CropPlan& a, const CropPlan& b) {
+  if (a.points.size() != b.points.size() || a.width != b.width || a.height != b.height) return false;
+  for (size_t k = 0; k < a.points.size(); k++) {
+    if (a.points[k].x != b.points[k].x || a.points[k].y != b.points[k].y) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 RecognizerConfig ParseRecognizerConfig(const std::map<std::string, std::string>& meta, const std::string& model) {
@@ -200,6 +208,13 @@ void Recognizer::Preprocess(const cv::Mat& strip, int resized, int padded, float
   }
 }
 
+std::vector<double> MarginRetryMargins(double margin) {
+  if (!(margin > 0)) return {};
+  std::vector<double> out{0.0};
+  if (margin < 1) out.push_back(std::min(1.0, 2 * margin));
+  return out;
+}
+
 PreparedRegions Recognizer::Prepare(const ImageInput& input, const std::vector<Region>& regions, bool wholeImage,
                                     const RecognizeOptions& options) const {
   PreparedRegions p;
@@ -217,6 +232,16 @@ PreparedRegions Recognizer::Prepare(const ImageInput& input, const std::vector<R
     p.plans.reserve(regions.size());
     for (const Region& r : regions) {
       p.plans.push_back(PlanCrop(r, p.image.cols, p.image.rows, options.verticalRatio, static_cast<float>(m)));
+    }
+    // Geometry only (no pixels): cheap enough to plan every region although only low-confidence ones are re-read.
+    if (options.marginRetryThreshold > 0) {
+      for (double alt : MarginRetryMargins(m)) {
+        std::vector<CropPlan>& plans = p.retryPlans.emplace_back();
+        plans.reserve(regions.size());
+        for (const Region& r : regions) {
+          plans.push_back(PlanCrop(r, p.image.cols, p.image.rows, options.verticalRatio, static_cast<float>(alt)));
+        }
+      }
     }
   }
   p.timings.preprocess = MsSince(t1);
@@ -252,7 +277,12 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
   struct Item {
     size_t job, region;
     int turns;
+    int plan = 0;  // 0: the region's plan; k > 0: its plan at retry margin k - 1 (PreparedRegions::retryPlans)
     int resized = 0, padded = 0;
+  };
+  auto planOf = [&](const Item& it) -> const CropPlan& {
+    const PreparedRegions& p = *jobs[it.job].prepared;
+    return it.plan == 0 ? p.plans[it.region] : p.retryPlans[it.plan - 1][it.region];
   };
   std::vector<float> logits;
   std::vector<int> seen(jobs.size(), -1);  // the last batch each job took part in (its `runs`)
@@ -264,7 +294,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
   auto pass = [&](std::vector<Item>& items, bool first) {
     std::map<int, std::vector<Item*>> groups;
     for (Item& it : items) {
-      const CropPlan& plan = jobs[it.job].prepared->plans[it.region];
+      const CropPlan& plan = planOf(it);
       const bool swap = it.turns % 2 == 1;
       StripWidths(swap ? plan.height : plan.width, swap ? plan.width : plan.height, &it.resized, &it.padded);
       groups[it.padded].push_back(&it);
@@ -284,7 +314,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
           if (job.error) continue;
           auto t0 = Clock::now();
           try {
-            cv::Mat strip = CropStrip(jobs[it.job].prepared->image, jobs[it.job].prepared->plans[it.region], it.turns);
+            cv::Mat strip = CropStrip(jobs[it.job].prepared->image, planOf(it), it.turns);
             Preprocess(strip, it.resized, padded, input.data() + batch.size() * per);
             batch.push_back(&it);
           } catch (...) {
@@ -358,6 +388,24 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     }
   }
   if (!retry.empty()) pass(retry, false);
+  // Then the words still under marginRetryThreshold, cut at the other margins, turned as their kept reading.
+  std::vector<Item> again;
+  for (size_t j = 0; j < jobs.size(); j++) {
+    const float threshold = jobs[j].options->marginRetryThreshold;
+    const PreparedRegions& p = *jobs[j].prepared;
+    if (threshold <= 0 || out[j].error) continue;
+    for (size_t i = 0; i < p.plans.size(); i++) {
+      const WordText& w = out[j].result.words[i];
+      if (p.plans[i].skipped || w.confidence >= threshold) continue;
+      for (size_t k = 0; k < p.retryPlans.size(); k++) {
+        const CropPlan& alt = p.retryPlans[k][i];
+        // A margin that rounds to the same pixels (small text, or clipped at the image's edge) would read the same.
+        if (alt.skipped || SameCrop(alt, p.plans[i])) continue;
+        again.push_back({j, i, w.rotation / 90, static_cast<int>(k) + 1});
+      }
+    }
+  }
+  if (!again.empty()) pass(again, false);
   return out;
 }
 

@@ -1,6 +1,6 @@
 // Text recognition: a recogniser model in craft-text's contract (docs/recognition.md), word crops, batched inference
 // and decoding. Stages: Plan (geometry only, after the image is loaded) -> Run (crop, resize, normalise, infer by
-// padded-width batch, decode, retry low-confidence words rotated).
+// padded-width batch, decode, retry low-confidence words rotated, then at other crop margins).
 #pragma once
 
 #include <exception>
@@ -48,6 +48,11 @@ struct RecognizeOptions {
   // A word whose confidence is below this is read again rotated 180 degrees (a vertical one also unrotated and
   // turned the other way) and the most confident reading is kept. 0: never.
   float rotationRetryThreshold = 0.1f;
+  // A word (of a call with regions and a crop margin m > 0) whose kept reading is still below this is read again cut
+  // at the box as given (margin 0) and at twice the margin (MarginRetryMargins), at the kept reading's rotation, and
+  // the most confident reading is kept: a box may already be loose (hand-drawn ground truth) or tighter than the
+  // model's training crops. 0: never.
+  float marginRetryThreshold = 0.2f;
   float verticalRatio = 1.5f;  // a strip taller than this times its width is read after a quarter turn
   double margin = -1;          // crop margin (PlanCrop) in [0, 1]; outside it (-1): the model's config().margin
   int maxBatch = 32;           // crops per inference run (same padded width)
@@ -73,8 +78,14 @@ struct RecognizeTimings {
 struct PreparedRegions {
   cv::Mat image;  // 8-bit RGB (shared with a DecodedImage when given one)
   std::vector<CropPlan> plans;
+  // With a margin retry: the regions planned at each retry margin (MarginRetryMargins), parallel to `plans`.
+  std::vector<std::vector<CropPlan>> retryPlans;
   RecognizeTimings timings;
 };
+
+// The margins a low-confidence word is read again at, for a crop margin m > 0: 0 (the box as given) and 2m (at most
+// 1), the two ends of a range centred on the model's; none for m = 0.
+std::vector<double> MarginRetryMargins(double margin);
 
 struct RecognizeResult {
   int width = 0, height = 0;

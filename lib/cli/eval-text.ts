@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { createProgress } from '../eval';
 import { loadRecognitionDataset, scoreOcr, scoreRecognition, toRegion, type OcrDetection, type RecognitionSample } from '../eval/recognition';
 import { Ocr } from '../ocr';
+import { RECOGNIZE_DEFAULTS } from '../options';
 import { Recognizer } from '../recognizer';
 import { detectOptionsFromFlags, UsageError } from './args';
 import { loadSamples, pool } from './eval';
@@ -13,12 +14,22 @@ import { loadSamples, pool } from './eval';
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 const pct = (v: number) => (v * 100).toFixed(2) + ' %';
 
+/** The recognize() options the eval flags set. */
+function readOptions(s: TextEvalSettings): { margin?: number; marginRetryThreshold?: number } {
+  return {
+    ...(s.margin !== undefined ? { margin: s.margin } : {}),
+    ...(s.marginRetry !== undefined ? { marginRetryThreshold: s.marginRetry } : {}),
+  };
+}
+
 export interface TextEvalSettings {
   dir: string;
   model?: string;
   recognizer?: string;
   /** recognize()'s crop margin (undefined: the model's). */
   margin?: number;
+  /** recognize()'s marginRetryThreshold (undefined: its default). */
+  marginRetry?: number;
   threads?: number;
   limit?: number;
   concurrency: number;
@@ -49,8 +60,9 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   if (samples.length === 0) throw new UsageError(`no words with text in ${s.dir}`);
   const recognizer = await Recognizer.create({ model: s.recognizer, ...(s.threads !== undefined ? { threads: s.threads } : {}) });
   const words = samples.reduce((a, x) => a + x.texts.length, 0);
-  const recognize = s.margin !== undefined ? { margin: s.margin } : {};
+  const recognize = readOptions(s);
   const margin = s.margin ?? recognizer.info.margin;
+  const marginRetry = s.marginRetry ?? RECOGNIZE_DEFAULTS.marginRetryThreshold;
   const records: { image: string; gt: string; pred: string; confidence: number; error?: string }[][] = [];
   let seconds = 0;
   let inferenceMs = 0;
@@ -80,7 +92,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   const errors = flat.filter((w) => w.error).length;
   say.write([
     `dataset    ${s.dir} (${samples.length} images, ${r.count} words)`,
-    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder}; crop margin ${margin})`,
+    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder}; crop margin ${margin}, margin retry below ${marginRetry})`,
     `accuracy   ${pct(r.accuracy)} (DTRB: lower case, [0-9a-z] only, exact, every word counted; ${r.correct}/${r.count})`,
     `exact      ${pct(r.exactAccuracy)} (case-sensitive, full text; ${r.exactCorrect}/${r.count})`,
     `1-NED      ${r.oneMinusNed.toFixed(4)} (1 - edit distance / max length, case-sensitive)`,
@@ -88,7 +100,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
     ...(errors ? [`failed     ${errors} word(s) could not be read (scored as empty)`] : []),
   ].join('\n') + '\n');
   await writeReport(s.jsonFile, {
-    task: 'recognition', dataset: path.resolve(s.dir), recognizer: s.recognizer ?? 'default', margin,
+    task: 'recognition', dataset: path.resolve(s.dir), recognizer: s.recognizer ?? 'default', margin, marginRetry,
     count: r.count, accuracy: r.accuracy, exactAccuracy: r.exactAccuracy, oneMinusNed: r.oneMinusNed,
     correct: r.correct, exactCorrect: r.exactCorrect, errors,
     throughput: { words: r.count, seconds: Math.round(seconds * 100) / 100, inferenceMsPerWord: inferenceMs / Math.max(1, r.count) },
@@ -104,8 +116,9 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const detect = detectOptionsFromFlags(s.values);
   const t = s.threads !== undefined ? { threads: s.threads } : {};
   const ocr = await Ocr.create({ detector: { model: s.model, ...t }, recognizer: { model: s.recognizer, ...t } });
-  const recognize = s.margin !== undefined ? { margin: s.margin } : {};
+  const recognize = readOptions(s);
   const margin = s.margin ?? ocr.recognizer.info.margin;
+  const marginRetry = s.marginRetry ?? RECOGNIZE_DEFAULTS.marginRetryThreshold;
   let seconds = 0;
   const timing = { detection: 0, recognition: 0 };
   let results: { image: string; words: OcrDetection[]; error?: string }[] = [];
@@ -135,7 +148,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const errors = results.filter((x) => x.error).length;
   say.write([
     `dataset    ${s.dir} (${r.images} images)`,
-    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (crop margin ${margin})`,
+    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (crop margin ${margin}, margin retry below ${marginRetry})`,
     `spotting   P ${pct(r.spotting.precision)}  R ${pct(r.spotting.recall)}  H-mean ${pct(r.spotting.hmean)} ` +
       `(IoU > 0.5 one-to-one and equal text, lower case [0-9a-z]; ${r.spotted} of ${r.gtCount} words, ${r.detCount} detections, ${r.matched} boxes matched)`,
     `bag-of-words P ${pct(r.bagOfWords.precision)}  R ${pct(r.bagOfWords.recall)}  F1 ${pct(r.bagOfWords.f1)} (per page, normalised tokens)`,
@@ -144,7 +157,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
     ...(errors ? [`failed     ${errors} image(s) could not be processed (scored with no words)`] : []),
   ].join('\n') + '\n');
   await writeReport(s.jsonFile, {
-    task: 'ocr', dataset: path.resolve(s.dir), detector: s.model ?? 'default', recognizer: s.recognizer ?? 'default', margin,
+    task: 'ocr', dataset: path.resolve(s.dir), detector: s.model ?? 'default', recognizer: s.recognizer ?? 'default', margin, marginRetry,
     spotting: r.spotting, bagOfWords: r.bagOfWords, gtCount: r.gtCount, detCount: r.detCount, matched: r.matched,
     spotted: r.spotted, images: r.images, errors, seconds,
     perImage: r.perImage.map((p, i) => ({ image: results[i].image, ...p, ...(results[i].error ? { error: results[i].error } : {}), words: results[i].words })),

@@ -407,6 +407,9 @@ def main(argv=None):
     ap.add_argument('--grid', type=int, default=0, help='write a PNG grid of N samples (split preview) to --out')
     ap.add_argument('--out', default='/tmp/wordsynth.png')
     ap.add_argument('--bench', type=int, default=0)
+    ap.add_argument('--write-val', type=int, default=0,
+                    help='write the targets of the first N lines of the val split as a labels.tsv folder to --out '
+                         '(for craft-text eval --task recognition: the confidence calibration of the model card)')
     a = ap.parse_args(argv)
     ws = SafeWordSynth(a.seed)
     if a.grid:
@@ -420,6 +423,15 @@ def main(argv=None):
         for i, s in enumerate(samples):
             print(i, s['style'], repr(s['text']), s['image'].shape)
         print(a.out)
+    if a.write_val:
+        os.makedirs(os.path.join(a.out, 'images'), exist_ok=True)
+        with open(os.path.join(a.out, 'labels.tsv'), 'w', encoding='utf-8') as f:
+            for i in range(a.write_val):
+                s = ws.get(i, 'val')[0]
+                name = f'images/{i:05d}.png'
+                Image.fromarray(s['image']).save(os.path.join(a.out, name))
+                f.write(f"{name}\t{s['text']}\n")
+        print(f'{a.write_val} words in {a.out}/labels.tsv')
     if a.bench:
         t = time.perf_counter()
         n = sum(len(ws.get(i)) for i in range(a.bench))
