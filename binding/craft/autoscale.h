@@ -56,7 +56,7 @@ double PlanUpscale(std::vector<float> heights, double main, double maxScale);
 // short side. Returns ground-truth-equivalent heights (/ kDetectedToTruth) in the words' units, one per word.
 // The short side is the box's as drawn at kCharacterLevel (Word::levelHeight, characters.h) when lowText is lower: a
 // lower lowText widens the boxes, not the text (a model tuned to lowText 0.2 otherwise read the small text of ICDAR
-// 2013 pages at 0.5x about 1.5x too tall and did not upscale it).
+// 2013 pages at 0.5x too tall and upscaled none of them).
 float ShortSide(const Word& w);
 std::vector<float> TextHeights(const std::vector<Word>& words);
 
