@@ -28,6 +28,7 @@ bool Covers(const std::vector<cv::Point2f>& outer, const std::vector<cv::Point2f
 }  // namespace
 
 float ShortSide(const Word& w) {
+  if (w.levelHeight > 0.f) return w.levelHeight;
   const auto d = [](const Point& a, const Point& b) { return std::hypot(a.x - b.x, a.y - b.y); };
   return std::min(d(w.box[0], w.box[1]), d(w.box[1], w.box[2]));
 }

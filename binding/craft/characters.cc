@@ -27,6 +27,9 @@ std::array<Point, 4> Ordered(std::array<Point, 4> q) {
 void ScoreWord(const cv::Mat& map, float lowText, bool characters, Word& word) {
   word.rawScore = word.score;
   word.charHeight = 0.f;
+  word.levelHeight = 0.f;
+  // The characters are read at the map's own level, whatever the words were grouped at (characters.h).
+  const float level = std::max(lowText, kCharacterLevel);
   const float fallback = std::isnan(word.score) ? 0.f : std::min(std::max(word.score, 0.f), 1.f);
   word.score = fallback;
   const auto& b = word.box;
@@ -67,11 +70,11 @@ void ScoreWord(const cv::Mat& map, float lowText, bool characters, Word& word) {
   for (int x = 0; x < L; x++) {
     p[x] = (raw[std::max(0, x - 1)] + 2 * raw[x] + raw[std::min(L - 1, x + 1)]) / 4;
   }
-  // Local maxima above lowText (the first index of a plateau), then the 1-D watershed: neighbours whose valley is not
+  // Local maxima above the level (the first index of a plateau), then the 1-D watershed: neighbours whose valley is not
   // deep enough merge into the higher one.
   std::vector<int> peaks;
   for (int x = 0; x < L; x++) {
-    if (p[x] <= lowText) continue;
+    if (p[x] <= level) continue;
     if (x > 0 && p[x - 1] >= p[x]) continue;
     int e = x;
     while (e + 1 < L && p[e + 1] == p[x]) e++;
@@ -100,13 +103,13 @@ void ScoreWord(const cv::Mat& map, float lowText, bool characters, Word& word) {
   for (int pk : kept) sum += std::min(std::max(raw[pk], 0.f), 1.f);
   word.score = static_cast<float>(sum / kept.size());
   // Character height: at each peak's column, the run of rows around the column's maximum where the region stays above
-  // half that maximum (and lowText). Two text lines joined into one box have a valley between their characters'
+  // half that maximum (and the level). Two text lines joined into one box have a valley between their characters'
   // Gaussians, so this is one line's character height however tall the box is.
   std::vector<float> heights;
   for (int pk : kept) {
     int ym = 0;
     for (int y = 1; y < H; y++) if (strip.at<float>(y, pk) > strip.at<float>(ym, pk)) ym = y;
-    const float cut = std::max(lowText, 0.5f * strip.at<float>(ym, pk));
+    const float cut = std::max(level, 0.5f * strip.at<float>(ym, pk));
     int y0 = ym, y1 = ym;
     while (y0 > 0 && strip.at<float>(y0 - 1, pk) > cut) y0--;
     while (y1 + 1 < H && strip.at<float>(y1 + 1, pk) > cut) y1++;
@@ -114,37 +117,56 @@ void ScoreWord(const cv::Mat& map, float lowText, bool characters, Word& word) {
   }
   std::nth_element(heights.begin(), heights.begin() + heights.size() / 2, heights.end());
   word.charHeight = heights[heights.size() / 2];
-  if (!characters) return;
 
-  // Boundaries: the valleys between peaks; the word box's ends (dilated by GetDetBoxes) bound the first and last
-  // characters. Across the word, a character spans its region > lowText widened by the word's own margin there.
-  auto rows = [&](int x0, int x1, int& y0, int& y1) {
+  // levelHeight: the word's short side as GetDetBoxes would draw it at the level, its rows of region > level widened
+  // by the margins its dilation gave the box beyond region > lowText (scale 'auto' reads word heights in the units of
+  // boxes drawn at the level: autoscale.h kDetectedToTruth).
+  auto rows = [&](int x0, int x1, float t, int& y0, int& y1) {
     y0 = H;
     y1 = -1;
     for (int y = 0; y < H; y++) {
       const float* row = strip.ptr<float>(y);
       for (int x = x0; x < x1; x++) {
-        if (row[x] > lowText) { y0 = std::min(y0, y); y1 = std::max(y1, y); break; }
+        if (row[x] > t) { y0 = std::min(y0, y); y1 = std::max(y1, y); break; }
       }
     }
   };
-  int wy0, wy1;
-  rows(0, L, wy0, wy1);
-  const int marginTop = wy1 >= wy0 ? wy0 : 0, marginBottom = wy1 >= wy0 ? H - 1 - wy1 : 0;
+  if (level > lowText) {
+    int wy0, wy1, ly0, ly1;
+    rows(0, L, lowText, wy0, wy1);
+    rows(0, L, level, ly0, ly1);
+    if (wy1 >= wy0 && ly1 >= ly0) word.levelHeight = std::min(H, ly1 - ly0 + 1 + wy0 + (H - 1 - wy1)) * thickness / H;
+  }
+  if (!characters) return;
+
+  // Boundaries: the valleys between peaks, and the word box's ends. In its slice, a character is the box whose
+  // training Gaussian has the slice's region > level: that extent (rows and columns) widened by 1 / GaussianAt(level),
+  // clipped to the slice. A slice with nothing over the level keeps its whole extent.
+  const float widen = 1.f / std::max(0.1f, GaussianAt(level));  // at most 10x (a level near 1)
   std::vector<int> bounds = {0};
   for (size_t k = 0; k + 1 < kept.size(); k++) bounds.push_back(valley(kept[k], kept[k + 1]));
   bounds.push_back(L);
   cv::Mat inverse = M.inv();
   for (size_t k = 0; k + 1 < bounds.size(); k++) {
-    const int x0 = bounds[k], x1 = std::max(bounds[k + 1], x0 + 1);
-    int y0, y1;
-    rows(x0, std::min(x1, L), y0, y1);
-    float fy0 = 0.f, fy1 = static_cast<float>(H);
-    if (y1 >= y0) {
-      fy0 = static_cast<float>(std::max(0, y0 - marginTop));
-      fy1 = static_cast<float>(std::min(H, y1 + 1 + marginBottom));
+    const int x0 = bounds[k], x1 = std::min(L, std::max(bounds[k + 1], x0 + 1));
+    int y0 = H, y1 = -1, c0 = x1, c1 = -1;
+    for (int y = 0; y < H; y++) {
+      const float* row = strip.ptr<float>(y);
+      for (int x = x0; x < x1; x++) {
+        if (row[x] > level) { y0 = std::min(y0, y); y1 = y; c0 = std::min(c0, x); c1 = std::max(c1, x); }
+      }
     }
-    std::vector<cv::Point2f> q = {{float(x0), fy0}, {float(x1), fy0}, {float(x1), fy1}, {float(x0), fy1}}, out;
+    float fx0 = static_cast<float>(x0), fx1 = static_cast<float>(x1), fy0 = 0.f, fy1 = static_cast<float>(H);
+    if (y1 >= y0) {
+      // Samples y0 .. y1 span [y0, y1 + 1) of the strip.
+      const float cy = (y0 + y1 + 1) / 2.f, hy = (y1 + 1 - y0) / 2.f * widen;
+      const float cx = (c0 + c1 + 1) / 2.f, hx = (c1 + 1 - c0) / 2.f * widen;
+      fy0 = std::max(0.f, cy - hy);
+      fy1 = std::min(static_cast<float>(H), cy + hy);
+      fx0 = std::max(fx0, cx - hx);
+      fx1 = std::min(fx1, cx + hx);
+    }
+    std::vector<cv::Point2f> q = {{fx0, fy0}, {fx1, fy0}, {fx1, fy1}, {fx0, fy1}}, out;
     cv::perspectiveTransform(q, out, inverse);
     std::array<Point, 4> box;
     for (int i = 0; i < 4; i++) box[i] = {out[i].x + rx0, out[i].y + ry0};

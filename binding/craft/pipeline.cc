@@ -329,6 +329,7 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
     for (Point& p : word.polygon) { p.x *= k; p.y *= k; }
     for (auto& c : word.characters) for (Point& p : c) { p.x *= k; p.y *= k; }
     word.charHeight *= k;
+    word.levelHeight *= k;
   }
   for (Pass& pass : result.passes) {
     if (std::strcmp(pass.role, "main") != 0) continue;

@@ -22,6 +22,8 @@ struct Word {
   std::vector<std::array<Point, 4>> characters;  // from the region peaks, in reading order (only when asked)
   float charHeight = 0.f;      // median height of its character blobs across the word, in the box's units; 0 = no
                                // peak (characters.h; scale 'auto' reads text size from it, autoscale.h)
+  float levelHeight = 0.f;     // the box's short side as GetDetBoxes would draw it at kCharacterLevel, when lowText
+                               // is below that level (characters.h); 0 = the box's own short side
 };
 
 struct PostprocessOptions {

@@ -178,22 +178,33 @@ void TestThreeCharacters() {
   CHECK(Near(w.score, 1.0, 0.01), "score of three full peaks: %g", w.score);
   if (w.characters.size() != 3) return;
   const float want[3] = {40, 100, 160};
+  // Each character is the box whose training Gaussian its peak is: exp(-0.5 (K u)^2), u = offset / half box, so the
+  // half box is K sigma = 14 around the peak (the map's pixel i spans [i, i + 1): centres at 40.5, 100.5, 160.5).
+  const float half = craft::kRegionGaussianK * 8;
   for (int k = 0; k < 3; k++) {
     const Point c = Centre(w.characters[k]);
-    // In reading order, each around its own peak (the first and last are bounded by the word's ends, 20 and 180,
-    // and the valleys at 70 and 130, so their centres are 45, 100, 155).
-    const float centre = k == 0 ? 45.f : k == 2 ? 155.f : 100.f;
-    CHECK(Near(c.x, centre, 2.0) && Near(c.y, 30, 2.0), "character %d centre (%g, %g), peak at %g", k, c.x, c.y, want[k]);
-    CHECK(MinX(w.characters[k]) <= want[k] && MaxX(w.characters[k]) >= want[k], "character %d contains its peak", k);
+    CHECK(Near(c.x, want[k] + 0.5, 1.0) && Near(c.y, 30.5, 1.0), "character %d centre (%g, %g), peak at %g", k, c.x, c.y,
+          want[k]);
+    const float width = MaxX(w.characters[k]) - MinX(w.characters[k]);
+    const float height = w.characters[k][2].y - w.characters[k][1].y;
+    CHECK(Near(width, 2 * half, 1.5) && Near(height, 2 * half, 1.5), "character %d is %g x %g, want %g x %g", k, width,
+          height, 2 * half, 2 * half);
     // Boxes come clockwise from the top-left corner, like the word's.
     CHECK(w.characters[k][0].x < w.characters[k][1].x && w.characters[k][1].y < w.characters[k][2].y,
           "character %d corner order", k);
   }
-  CHECK(Near(MaxX(w.characters[0]), 70, 2.0) && Near(MinX(w.characters[1]), 70, 2.0), "first boundary at the valley: %g",
-        MaxX(w.characters[0]));
-  CHECK(Near(MaxX(w.characters[1]), 130, 2.0) && Near(MinX(w.characters[2]), 130, 2.0), "second boundary: %g",
-        MaxX(w.characters[1]));
-  CHECK(Near(MinX(w.characters[0]), 20, 1.0) && Near(MaxX(w.characters[2]), 180, 1.0), "word ends bound the ends");
+  // Clipped to their slices (the valleys at 70 and 130) and the word's ends: a character too wide for its slice.
+  const auto wide = GaussianMap(W, H, {{40, 30, 1.f, 20}, {100, 30, 1.f, 20}, {160, 30, 1.f, 20}});
+  std::vector<Word> clipped = {Box({20, 15}, {180, 15}, {180, 45}, {20, 45})};
+  craft::ScoreWords(wide.data(), W, H, 0.4f, true, clipped);
+  CHECK(clipped[0].characters.size() == 3, "wide characters: %zu", clipped[0].characters.size());
+  if (clipped[0].characters.size() == 3) {
+    const auto& q = clipped[0].characters;
+    CHECK(Near(MinX(q[0]), 20, 1.0) && Near(MaxX(q[0]), 70, 1.0) && Near(MinX(q[1]), 70, 1.0) &&
+              Near(MaxX(q[2]), 180, 1.0), "wide characters clipped to the valleys and the ends: %g %g %g %g", MinX(q[0]),
+          MaxX(q[0]), MinX(q[1]), MaxX(q[2]));
+    CHECK(Near(q[1][0].y, 15, 1.0) && Near(q[1][3].y, 45, 1.0), "and to the word's height: %g %g", q[1][0].y, q[1][3].y);
+  }
   // The same word without characters: the same score, no boxes.
   std::vector<Word> plain = {Box({20, 15}, {180, 15}, {180, 45}, {20, 45}, 1.07f)};
   craft::ScoreWords(map.data(), W, H, 0.4f, false, plain);
@@ -251,7 +262,7 @@ void TestVertical() {
   craft::ScoreWords(map.data(), W, H, 0.4f, true, words);
   CHECK(words[0].characters.size() == 3, "vertical: %zu characters", words[0].characters.size());
   if (words[0].characters.size() != 3) return;
-  const float want[3] = {45, 100, 155};
+  const float want[3] = {40.5, 100.5, 160.5};  // at the peaks (pixel i spans [i, i + 1))
   for (int k = 0; k < 3; k++) {
     const Point c = Centre(words[0].characters[k]);
     CHECK(Near(c.y, want[k], 2.0) && Near(c.x, 30, 2.0), "vertical character %d centre (%g, %g)", k, c.x, c.y);
@@ -270,7 +281,7 @@ void TestRotated() {
   craft::ScoreWords(map.data(), W, H, 0.4f, true, words);
   CHECK(words[0].characters.size() == 3, "rotated: %zu characters", words[0].characters.size());
   if (words[0].characters.size() != 3) return;
-  const float along[3] = {-45, 0, 45};  // bounded by the word's ends (+-70) and the valleys (+-20)
+  const float along[3] = {-40, 0, 40};  // at the peaks
   for (int k = 0; k < 3; k++) {
     const Point c = Centre(words[0].characters[k]), want = at(along[k], 0);
     CHECK(Near(c.x, want.x, 2.5) && Near(c.y, want.y, 2.5), "rotated character %d centre (%g, %g), want (%g, %g)", k,
@@ -278,6 +289,47 @@ void TestRotated() {
   }
 }
 
+
+void TestLowLowText() {
+  // The characters and the word's height are read at kCharacterLevel, not at a lower lowText. The same three
+  // characters (sigma 8) in the boxes GetDetBoxes would draw at lowText = kCharacterLevel and at lowText 0.2 and 0.1:
+  // region > lowText reaches r = 8 sqrt(2 ln(1 / lowText)) from a peak, dilated by 5 (at 0.1: rows 13..47, box 8..52).
+  const int W = 200, H = 60;
+  const auto map = GaussianMap(W, H, {{40, 30, 1.f, 8}, {100, 30, 1.f, 8}, {160, 30, 1.f, 8}});
+  auto box = [](float lowText) {
+    const float r = std::floor(8 * std::sqrt(2 * std::log(1 / lowText))) + 5;
+    return std::vector<Word>{Box({40 - r, 30 - r}, {160 + r, 30 - r}, {160 + r, 30 + r}, {40 - r, 30 + r})};
+  };
+  std::vector<Word> ref = box(craft::kCharacterLevel);
+  craft::ScoreWords(map.data(), W, H, craft::kCharacterLevel, true, ref);
+  const float side = ref[0].box[2].y - ref[0].box[1].y;
+  CHECK(ref[0].levelHeight == 0.f, "at the level: the box's own height (levelHeight %g)", ref[0].levelHeight);
+  CHECK(craft::ShortSide(ref[0]) == side, "at the level: ShortSide is the box's, %g", craft::ShortSide(ref[0]));
+  for (float lowText : {0.2f, 0.1f}) {
+    std::vector<Word> low = box(lowText);
+    craft::ScoreWords(map.data(), W, H, lowText, true, low);
+    CHECK(low[0].characters.size() == 3 && ref[0].characters.size() == 3, "lowText %g: %zu characters", lowText,
+          low[0].characters.size());
+    if (low[0].characters.size() != 3 || ref[0].characters.size() != 3) continue;
+    float worst = 0.f;
+    for (int k = 0; k < 3; k++) {
+      for (int i = 0; i < 4; i++) {
+        const Point a = low[0].characters[k][i], b = ref[0].characters[k][i];
+        worst = std::max(worst, std::hypot(a.x - b.x, a.y - b.y));
+      }
+    }
+    CHECK(worst < 1.5f, "lowText %g: the same character boxes as at the level (corners %g px apart)", lowText, worst);
+    const float own = low[0].box[2].y - low[0].box[1].y;
+    CHECK(Near(craft::ShortSide(low[0]), side, 1.5), "lowText %g: the word's height as at the level (%g): %g, not the "
+          "box's %g", lowText, side, craft::ShortSide(low[0]), own);
+    CHECK(Near(low[0].score, ref[0].score, 1e-6), "lowText %g: the same score", lowText);
+  }
+  // Above the level, lowText is the level: the characters are grown from region > 0.4 (the half box K sigma = 14).
+  std::vector<Word> high = box(0.4f);
+  craft::ScoreWords(map.data(), W, H, 0.4f, true, high);
+  CHECK(high[0].levelHeight == 0.f && high[0].characters.size() == 3, "lowText 0.4: %zu characters",
+        high[0].characters.size());
+}
 
 // ---- Text size from the characters (TextHeights) and the large-text merge (MergeLarge) ------------------------------
 
@@ -382,6 +434,7 @@ int main() {
   TestMerging();
   TestVertical();
   TestRotated();
+  TestLowLowText();
   TestCharHeight();
   TestTextHeights();
   TestMergeLarge();
