@@ -331,7 +331,7 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
   characterProbabilities: false,
   logits: false,
   rotationRetryThreshold: 0.1,
-  marginRetryThreshold: 0.2,
+  marginRetryThreshold: 0,
   verticalRatio: 1.5,
   batchSize: 32,
 });
