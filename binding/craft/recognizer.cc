@@ -228,20 +228,19 @@ PreparedRegions Recognizer::Prepare(const ImageInput& input, const std::vector<R
   if (wholeImage) {  // the image is the crop: no margin
     p.plans.push_back(PlanCrop({{0, 0}, {W, 0}, {W, H}, {0, H}}, p.image.cols, p.image.rows, options.verticalRatio));
   } else {
+    auto planAt = [&](double margin) {
+      std::vector<CropPlan> plans;
+      plans.reserve(regions.size());
+      for (const Region& r : regions) {
+        plans.push_back(PlanCrop(r, p.image.cols, p.image.rows, options.verticalRatio, static_cast<float>(margin)));
+      }
+      return plans;
+    };
     const double m = options.margin >= 0 && options.margin <= 1 ? options.margin : config().margin;
-    p.plans.reserve(regions.size());
-    for (const Region& r : regions) {
-      p.plans.push_back(PlanCrop(r, p.image.cols, p.image.rows, options.verticalRatio, static_cast<float>(m)));
-    }
+    p.plans = planAt(m);
     // Geometry only (no pixels): cheap enough to plan every region although only low-confidence ones are re-read.
     if (options.marginRetryThreshold > 0) {
-      for (double alt : MarginRetryMargins(m)) {
-        std::vector<CropPlan>& plans = p.retryPlans.emplace_back();
-        plans.reserve(regions.size());
-        for (const Region& r : regions) {
-          plans.push_back(PlanCrop(r, p.image.cols, p.image.rows, options.verticalRatio, static_cast<float>(alt)));
-        }
-      }
+      for (double alt : MarginRetryMargins(m)) p.retryPlans.push_back(planAt(alt));
     }
   }
   p.timings.preprocess = MsSince(t1);

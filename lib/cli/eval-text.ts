@@ -14,11 +14,16 @@ import { loadSamples, pool } from './eval';
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 const pct = (v: number) => (v * 100).toFixed(2) + ' %';
 
-/** The recognize() options the eval flags set. */
-function readOptions(s: TextEvalSettings): { margin?: number; marginRetryThreshold?: number } {
+/** The recognize() options the eval flags set, and the crop margin and margin-retry threshold they resolve to
+ * (modelMargin: the recogniser's own) for the report. */
+function readOptions(s: TextEvalSettings, modelMargin: number) {
   return {
-    ...(s.margin !== undefined ? { margin: s.margin } : {}),
-    ...(s.marginRetry !== undefined ? { marginRetryThreshold: s.marginRetry } : {}),
+    recognize: {
+      ...(s.margin !== undefined ? { margin: s.margin } : {}),
+      ...(s.marginRetry !== undefined ? { marginRetryThreshold: s.marginRetry } : {}),
+    },
+    margin: s.margin ?? modelMargin,
+    marginRetry: s.marginRetry ?? RECOGNIZE_DEFAULTS.marginRetryThreshold,
   };
 }
 
@@ -60,9 +65,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   if (samples.length === 0) throw new UsageError(`no words with text in ${s.dir}`);
   const recognizer = await Recognizer.create({ model: s.recognizer, ...(s.threads !== undefined ? { threads: s.threads } : {}) });
   const words = samples.reduce((a, x) => a + x.texts.length, 0);
-  const recognize = readOptions(s);
-  const margin = s.margin ?? recognizer.info.margin;
-  const marginRetry = s.marginRetry ?? RECOGNIZE_DEFAULTS.marginRetryThreshold;
+  const { recognize, margin, marginRetry } = readOptions(s, recognizer.info.margin);
   const records: { image: string; gt: string; pred: string; confidence: number; error?: string }[][] = [];
   let seconds = 0;
   let inferenceMs = 0;
@@ -116,9 +119,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const detect = detectOptionsFromFlags(s.values);
   const t = s.threads !== undefined ? { threads: s.threads } : {};
   const ocr = await Ocr.create({ detector: { model: s.model, ...t }, recognizer: { model: s.recognizer, ...t } });
-  const recognize = readOptions(s);
-  const margin = s.margin ?? ocr.recognizer.info.margin;
-  const marginRetry = s.marginRetry ?? RECOGNIZE_DEFAULTS.marginRetryThreshold;
+  const { recognize, margin, marginRetry } = readOptions(s, ocr.recognizer.info.margin);
   let seconds = 0;
   const timing = { detection: 0, recognition: 0 };
   let results: { image: string; words: OcrDetection[]; error?: string }[] = [];

@@ -20,7 +20,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { Recognizer } = require('../../dist');
-const { loadRecognitionDataset, normalizeText, toRegion } = require('../../dist/eval/recognition');
+const { editDistance, loadRecognitionDataset, normalizeText, toRegion } = require('../../dist/eval/recognition');
 
 const { values } = parseArgs({
   options: {
@@ -117,16 +117,6 @@ function categorise(words, m, alt) {
     add('reading turned (180° or 90°)', w.read[m][2] !== 0);
   }
   return { n: words.length, errors, exactErrors, caseOnly, cats };
-}
-
-function editDistance(a, b) {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur.push(Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1)));
-    prev = cur;
-  }
-  return prev[b.length];
 }
 
 /** Accuracy of: read at `m0`; below `t`, read again at each of `alts` and keep the most confident reading. */
