@@ -8,7 +8,8 @@ and the paper's length confidence s_conf = (l - min(l, |l - l_c|)) / l (l = the 
 spaces) says how far to trust the split. With s_conf < 0.5 the word is split evenly into l characters and s_conf
 is set to 0.5 (the paper's fallback). The pseudo character boxes become region/affinity ground truth exactly as for
 synthetic data (synth.make_gt), and the loss (train.ohem_mse on confidence-weighted errors) counts every pixel of a
-word with its s_conf; words marked ignore (or '###') have weight 0. A share of every batch stays synthetic
+word with its s_conf; words marked ignore (or '###') have weight 0. --pseudo-extent word adds the word box itself
+as a region plateau under the character level (pseudo_gt; docs/training.md "Fifth run"). A share of every batch stays synthetic
 (--synth-share) so the model keeps what the real sets lack.
 
     # fine-tune from an interim checkpoint (resumable: re-run with --resume to continue from <out>/last.pt)
