@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 #include <string>
@@ -445,7 +447,7 @@ Napi::Value DetectorBase::Release(const Napi::CallbackInfo& info) {
   return ReleaseStageRefs<craft::PreparedImage, craft::ModelOutput>(info, &kPreparedTag, &kOutputTag);
 }
 
-// info() -> { inputName, outputNames, fixedBatch, executionProvider, providerAttempts, metadata, refiner }
+// info() -> { inputName, outputNames, fixedBatch, executionProvider, providerAttempts, metadata, refiner, autoScale }
 template <>
 Napi::Value DetectorBase::Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -455,6 +457,18 @@ Napi::Value DetectorBase::Info(const Napi::CallbackInfo& info) {
   const craft::ModelInfo& m = model_->info();
   Napi::Object o = ModelInfoToJs(env, m);
   o.Set("refiner", Napi::Boolean::New(env, m.refinedOutput >= 0));
+  const craft::ScaleConstants& s = model_->scaleConstants();
+  Napi::Object scale = Napi::Object::New(env);
+  const auto number = [&](float v) {  // 0.8f as 0.8, not 0.800000011920929
+    char text[32];
+    std::snprintf(text, sizeof text, "%.6g", static_cast<double>(v));
+    return Napi::Number::New(env, std::strtod(text, nullptr));
+  };
+  scale.Set("targetHeight", number(s.targetHeight));
+  scale.Set("goodLow", number(s.goodLow));
+  scale.Set("goodHigh", number(s.goodHigh));
+  scale.Set("detectedToTruth", number(s.detectedToTruth));
+  o.Set("autoScale", scale);
   return o;
 }
 

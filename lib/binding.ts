@@ -2,7 +2,7 @@
 // Loads the native addon ($CRAFT_TEXT_BINARY, a local build, the prebuild for this runtime). Types the raw exports.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { RecognizerConfig } from './types';
+import type { AutoScaleConstants, RecognizerConfig } from './types';
 
 /** @private */
 export interface NativeWord {
@@ -48,6 +48,8 @@ export interface NativeModelInfo {
   executionProvider: string;
   providerAttempts: { name: string; ok: boolean; reason?: string }[];
   metadata: Record<string, string>;
+  /** Detectors only: scale 'auto''s constants in effect (binding/craft/autoscale.h ScaleConstants). */
+  autoScale?: AutoScaleConstants;
 }
 
 /** @private */

@@ -44,6 +44,7 @@ export class Detector {
       refiner: info.refiner,
       metadata: info.metadata,
       defaults: { ...this.#defaults },
+      autoScale: Object.freeze({ ...info.autoScale! }),
       onnxruntime: binding().ortInfo()!,
     });
   }

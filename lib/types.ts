@@ -240,7 +240,24 @@ export interface DetectorInfo {
   metadata: Record<string, string>;
   /** Detection defaults in effect (test.py's, overridden by the model's metadata). */
   defaults: Required<Pick<DetectOptions, 'textThreshold' | 'linkThreshold' | 'lowText' | 'canvasSize' | 'magRatio'>>;
+  /**
+   * The constants `scale: 'auto'` plans with: the model's metadata's (`craft.scaleTargetHeight`, `craft.scaleGoodLow`,
+   * `craft.scaleGoodHigh`, `craft.detectedToTruth`, written by `craft-text tune --scale --write`), else the bundled
+   * model's (30, 11, 64, 0.8). Unusable metadata values are ignored (docs/robustness.md#per-model-constants).
+   */
+  autoScale: AutoScaleConstants;
   onnxruntime: { path: string; version: string; apiVersion: number };
+}
+
+/** A detector model's text-height range for `scale: 'auto'` (docs/robustness.md#scale-auto-issue-17). */
+export interface AutoScaleConstants {
+  /** Ground-truth text height (working pixels) the scale aims at: the middle of the model's best bins. */
+  targetHeight: number;
+  /** The model's good range (recall >= 0.70 per height bin), ground-truth working pixels. */
+  goodLow: number;
+  goodHigh: number;
+  /** Median detected box height / ground-truth box height over matched words (the model's box convention). */
+  detectedToTruth: number;
 }
 
 /** Input of `postprocess()`: CRAFT's two maps, row-major height x width. */

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include <opencv2/imgproc.hpp>
 
@@ -25,7 +26,51 @@ bool Covers(const std::vector<cv::Point2f>& outer, const std::vector<cv::Point2f
   std::vector<cv::Point2f> overlap;
   return area > 0 && cv::intersectConvexConvex(inner, outer, overlap) > 0.5 * area;
 }
+// A plain decimal number (no hex, inf or nan, nothing after it), or false.
+bool ParseNumber(const std::string& s, double& out) {
+  if (s.empty() || s.size() > 32) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) return false;
+  }
+  char* end = nullptr;
+  out = std::strtod(s.c_str(), &end);
+  return end == s.c_str() + s.size() && std::isfinite(out);
+}
 }  // namespace
+
+ScaleConstants ScaleConstantsFromMetadata(const std::map<std::string, std::string>& metadata,
+                                          std::vector<std::string>* ignored) {
+  ScaleConstants c;
+  // key, min, max; present = found, ok = parsed and in range.
+  struct Field { const char* key; double min, max; double value; bool present, ok; };
+  Field f[] = {{"craft.scaleTargetHeight", 1, 4096, 0, false, false},
+               {"craft.scaleGoodLow", 1, 4096, 0, false, false},
+               {"craft.scaleGoodHigh", 1, 4096, 0, false, false},
+               {"craft.detectedToTruth", 0.25, 4, 0, false, false}};
+  for (Field& x : f) {
+    const auto it = metadata.find(x.key);
+    if (it == metadata.end()) continue;
+    x.present = true;
+    x.ok = ParseNumber(it->second, x.value) && x.value >= x.min && x.value <= x.max;
+  }
+  // The range: target, low and high, each from the metadata if there and usable, else the default; then all three
+  // from the metadata only if ordered (low < target < high).
+  if (f[0].present || f[1].present || f[2].present) {
+    const bool usable = (!f[0].present || f[0].ok) && (!f[1].present || f[1].ok) && (!f[2].present || f[2].ok);
+    const double target = f[0].ok ? f[0].value : c.targetHeight, low = f[1].ok ? f[1].value : c.goodLow,
+                 high = f[2].ok ? f[2].value : c.goodHigh;
+    if (usable && low < target && target < high) {
+      c.targetHeight = static_cast<float>(target);
+      c.goodLow = static_cast<float>(low);
+      c.goodHigh = static_cast<float>(high);
+    } else if (ignored != nullptr) {
+      for (int i = 0; i < 3; i++) if (f[i].present) ignored->push_back(f[i].key);
+    }
+  }
+  if (f[3].ok) c.detectedToTruth = static_cast<float>(f[3].value);
+  else if (f[3].present && ignored != nullptr) ignored->push_back(f[3].key);
+  return c;
+}
 
 float ShortSide(const Word& w) {
   if (w.levelHeight > 0.f) return w.levelHeight;
@@ -33,7 +78,7 @@ float ShortSide(const Word& w) {
   return std::min(d(w.box[0], w.box[1]), d(w.box[1], w.box[2]));
 }
 
-std::vector<float> TextHeights(const std::vector<Word>& words) {
+std::vector<float> TextHeights(const std::vector<Word>& words, const ScaleConstants& model) {
   std::vector<float> ratios;
   for (const Word& w : words) {
     if (w.charHeight > 0.f && ShortSide(w) > 0.f) ratios.push_back(ShortSide(w) / w.charHeight);
@@ -47,7 +92,7 @@ std::vector<float> TextHeights(const std::vector<Word>& words) {
   for (const Word& w : words) {
     float h = ShortSide(w);
     if (r > 0.f && w.charHeight > 0.f) h = std::min(h, r * w.charHeight);
-    heights.push_back(h / kDetectedToTruth);
+    heights.push_back(h / model.detectedToTruth);
   }
   return heights;
 }
@@ -83,7 +128,7 @@ std::vector<Word> MergeLarge(std::vector<Word> main, const std::vector<float>& m
   return ReplaceCovered(std::move(main), kept);
 }
 
-ScalePlan PlanScales(std::vector<float> heights, double fixed, double maxScale) {
+ScalePlan PlanScales(std::vector<float> heights, double fixed, double maxScale, const ScaleConstants& model) {
   ScalePlan plan;
   plan.main = fixed;
   heights.erase(std::remove_if(heights.begin(), heights.end(), [](float h) { return !(h > 0.f); }), heights.end());
@@ -93,36 +138,37 @@ ScalePlan PlanScales(std::vector<float> heights, double fixed, double maxScale) 
   // headline: at 4x, a two-word page whose words the fixed scale cannot see whole).
   if (heights.size() >= static_cast<size_t>(kProbeMinWords)) {
     const float small = Percentile(heights, 0.25), typical = Percentile(heights, 0.5);
-    if (small * fixed < kGoodLow) plan.main = std::min<double>(maxScale, kTargetHeight / small);
+    if (small * fixed < model.goodLow) plan.main = std::min<double>(maxScale, model.targetHeight / small);
     // Too large (the median word over kGoodHigh): the scale comes down until the median word is at kTargetHeight, but
     // not below what keeps the small text (the 25th percentile) in the good range; the bulk of the words then sits in
     // the best bins. Judging and placing the small quarter instead kept most words well above the range (at 4x: on
     // ICDAR 2013 pages twice the scale the fixed pass uses at 1x, and worse; FUNSD pages whose small text sat just
     // inside the range stayed at the fixed scale in 30 tiles).
-    else if (typical * fixed > kGoodHigh) {
-      const double down = std::max<double>(kTargetHeight / typical, kGoodLow / small);
+    else if (typical * fixed > model.goodHigh) {
+      const double down = std::max<double>(model.targetHeight / typical, model.goodLow / small);
       plan.main = std::min<double>(maxScale, down);
     }
   }
   // Words the main scale makes too tall: a second pass for them, however few (a headline may be one word). Their
-  // scale is always below main x kTargetHeight / kGoodHigh (< main / 2), so the pass is never a near-copy of the main.
-  const float largeFrom = static_cast<float>(kGoodHigh / plan.main);
+  // scale is always below main x targetHeight / goodHigh (< main / 2 with the defaults), so the pass is never a near-copy
+  // of the main.
+  const float largeFrom = static_cast<float>(model.goodHigh / plan.main);
   std::vector<float> large;
   for (float h : heights) if (h > largeFrom) large.push_back(h);
   if (!large.empty()) {
-    plan.second = kTargetHeight / Percentile(large, 0.5);
+    plan.second = model.targetHeight / Percentile(large, 0.5);
     plan.largeFrom = largeFrom;
   }
   return plan;
 }
 
-double PlanUpscale(std::vector<float> heights, double main, double maxScale) {
+double PlanUpscale(std::vector<float> heights, double main, double maxScale, const ScaleConstants& model) {
   heights.erase(std::remove_if(heights.begin(), heights.end(), [](float h) { return !(h > 0.f); }), heights.end());
   if (heights.size() < static_cast<size_t>(kProbeMinWords)) return 0;
   std::sort(heights.begin(), heights.end());
   const float small = Percentile(heights, 0.25);
-  if (small * main >= kGoodLow) return 0;
-  const double up = std::min({static_cast<double>(kTargetHeight / small), kMaxUpscale * main, maxScale});
+  if (small * main >= model.goodLow) return 0;
+  const double up = std::min({static_cast<double>(model.targetHeight / small), kMaxUpscale * main, maxScale});
   return up > main * 1.25 ? up : 0;
 }
 

@@ -14,8 +14,14 @@
 // height at the working scale (FUNSD + ICDAR 2013 pages at scales 0.35 .. 6, docs/robustness.md). Heights here are
 // ground-truth-equivalent: a detected word's height in box units (TextHeights) / kDetectedToTruth (the median ratio of
 // detected to ground-truth box heights over matches there).
+//
+// Those four constants are the bundled model's. Another model (fine-tuned, converted official weights) has its own
+// range and box convention (looser boxes: detected/truth ~1.0), so a model may carry its own in ONNX metadata
+// (ScaleConstants, FromMetadata; measured by `craft-text tune --scale`); without them, these defaults.
 #pragma once
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include "types.h"
@@ -30,6 +36,22 @@ constexpr float kProbeFraction = 0.4f;    // probe scale / fixed scale (its cost
 constexpr int kProbeMinWords = 3;         // fewer: no estimate, the main pass is the fixed one (a large
                                           // word still gets its pass)
 
+// One model's scale constants (the defaults above unless its metadata says otherwise).
+struct ScaleConstants {
+  float targetHeight = kTargetHeight;        // craft.scaleTargetHeight
+  float goodLow = kGoodLow;                  // craft.scaleGoodLow
+  float goodHigh = kGoodHigh;                // craft.scaleGoodHigh
+  float detectedToTruth = kDetectedToTruth;  // craft.detectedToTruth
+};
+
+// The constants a model's metadata carries. Metadata that can't be used is ignored (the default kept), as the
+// threshold defaults' is (lib/options.ts modelDefaults): a value that is not a plain finite number in its range
+// (heights 1..4096 px, detectedToTruth 0.25..4); the three heights are taken together or not at all, and only when
+// goodLow < targetHeight < goodHigh (a range mixed from two models' measurements would be neither's). `ignored`, if
+// given, receives the keys that were present but not used.
+ScaleConstants ScaleConstantsFromMetadata(const std::map<std::string, std::string>& metadata,
+                                          std::vector<std::string>* ignored = nullptr);
+
 struct ScalePlan {
   double main = 1.0;    // working scale of the main pass
   double second = 0.0;  // of the pass for large text; 0 = none
@@ -38,14 +60,14 @@ struct ScalePlan {
 
 // heights: ground-truth-equivalent word heights in original pixels (from the probe); fixed: the fixed pass's scale;
 // maxScale: the largest scale the image may be worked at (maxPixels).
-ScalePlan PlanScales(std::vector<float> heights, double fixed, double maxScale);
+ScalePlan PlanScales(std::vector<float> heights, double fixed, double maxScale, const ScaleConstants& model = {});
 
 // Small text. The probe (0.4 x the fixed scale) cannot see text that is too small at the fixed scale, so that is
 // judged on the main pass's own words: if their 25th percentile height is under kGoodLow at the main scale, the scale
 // that puts it at kTargetHeight (at most kMaxUpscale x the main scale, and within maxScale); 0 = no upscaled pass.
 // Ordinary pages pay nothing for this check.
 constexpr double kMaxUpscale = 4.0;
-double PlanUpscale(std::vector<float> heights, double main, double maxScale);
+double PlanUpscale(std::vector<float> heights, double main, double maxScale, const ScaleConstants& model = {});
 
 // Text size (issue 17). A word's box height is not its text size: lines joined into one box (often, at the scale
 // where text is large) read as one huge word and would trigger a pass for large text that then joins the lines again.
@@ -53,12 +75,12 @@ double PlanUpscale(std::vector<float> heights, double main, double maxScale);
 // page's own words convert it to box units, r = the median box short side / charHeight over its words (most words of
 // a page are one line; no model constant), and a word's height is min(short side, r x charHeight): a two-line box
 // gets one line's height, a real headline keeps its box's. Fewer than kProbeMinWords words with characters: the
-// short side. Returns ground-truth-equivalent heights (/ kDetectedToTruth) in the words' units, one per word.
+// short side. Returns ground-truth-equivalent heights (/ the model's detectedToTruth) in the words' units, one per word.
 // The short side is the box's as drawn at kCharacterLevel (Word::levelHeight, characters.h) when lowText is lower: a
 // lower lowText widens the boxes, not the text (a model tuned to lowText 0.2 otherwise read the small text of ICDAR
 // 2013 pages at 0.5x too tall and upscaled none of them).
 float ShortSide(const Word& w);
-std::vector<float> TextHeights(const std::vector<Word>& words);
+std::vector<float> TextHeights(const std::vector<Word>& words, const ScaleConstants& model = {});
 
 // Words of another pass replace the main pass's words they mostly (> half the area) cover; a main word covered by
 // none stays. Main words first (their order), then the others.

@@ -102,7 +102,8 @@ cv::Mat LoadImage(const ImageInput& input, uint64_t maxPixels) {
   return DecodeImage(bytes.data(), bytes.size(), maxPixels);
 }
 
-Detector::Detector(const SessionOptions& options) : session_(options) {}
+Detector::Detector(const SessionOptions& options)
+    : session_(options), scale_(ScaleConstantsFromMetadata(session_.info().metadata)) {}
 
 PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& options, RunControl* control) const {
   auto t0 = Clock::now();
@@ -142,15 +143,15 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
   probeOptions.polygons = false;
   probeOptions.refine = false;
   DetectResult probe = RunPass(rgb, probeOptions, control);
-  const std::vector<float> heights = TextHeights(probe.words);
-  const ScalePlan plan = PlanScales(heights, fixed, maxScale);
+  const std::vector<float> heights = TextHeights(probe.words, scale_);
+  const ScalePlan plan = PlanScales(heights, fixed, maxScale, scale_);
   std::vector<Pass> passes = {Pass{"probe", probe.scale, probe.tiles, static_cast<int>(probe.words.size())}};
   std::vector<Word> large;
   if (plan.second > 0) {
     DetectOptions secondOptions = AtScale(options, plan.second, rgb.cols, rgb.rows);
     secondOptions.heatmaps = false;
     DetectResult second = RunPass(rgb, secondOptions, control);
-    const std::vector<float> h = TextHeights(second.words);
+    const std::vector<float> h = TextHeights(second.words, scale_);
     for (size_t i = 0; i < h.size(); i++) {
       if (h[i] > plan.largeFrom) large.push_back(std::move(second.words[i]));
     }
@@ -339,7 +340,7 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
   }
   if (!image.source.empty()) RefineScales(image, options, result, control);
   if (!image.largeWords.empty()) {
-    const std::vector<float> heights = TextHeights(result.words);
+    const std::vector<float> heights = TextHeights(result.words, scale_);
     result.words = MergeLarge(std::move(result.words), heights, image.largeFrom, image.largeWords);
   }
   if (options.heatmaps) {
@@ -355,12 +356,12 @@ DetectResult Detector::Finish(const PreparedImage& image, const ModelOutput& out
 
 void Detector::RefineScales(const PreparedImage& image, const DetectOptions& options, DetectResult& result,
                             RunControl* control) const {
-  const std::vector<float> heights = TextHeights(result.words);
-  double next = PlanUpscale(heights, result.scale, image.maxScale);
+  const std::vector<float> heights = TextHeights(result.words, scale_);
+  double next = PlanUpscale(heights, result.scale, image.maxScale, scale_);
   // Without a probe (the fixed pass fitted one canvas), the main pass's words also say whether the text is too tall.
   ScalePlan plan;
   if (next == 0 && image.judgeLarge) {
-    plan = PlanScales(heights, result.scale, image.maxScale);
+    plan = PlanScales(heights, result.scale, image.maxScale, scale_);
     if (plan.main < result.scale) next = plan.main;
   }
   auto t0 = Clock::now();
@@ -372,7 +373,7 @@ void Detector::RefineScales(const PreparedImage& image, const DetectOptions& opt
     std::vector<Word> keep;
     for (size_t i = 0; i < heights.size(); i++) {
       const float h = static_cast<float>(heights[i] * pass.scale);
-      if (up ? h > kGoodHigh : h < kGoodLow) keep.push_back(std::move(result.words[i]));
+      if (up ? h > scale_.goodHigh : h < scale_.goodLow) keep.push_back(std::move(result.words[i]));
     }
     for (Pass& p : result.passes) {
       if (std::strcmp(p.role, "main") == 0) { p.role = up ? "large" : "small"; p.words = static_cast<int>(keep.size()); }
@@ -389,7 +390,7 @@ void Detector::RefineScales(const PreparedImage& image, const DetectOptions& opt
     o.heatmaps = false;
     DetectResult second = RunPass(image.source, o, control);
     std::vector<Word> large;
-    const std::vector<float> h = TextHeights(second.words);
+    const std::vector<float> h = TextHeights(second.words, scale_);
     for (size_t i = 0; i < h.size(); i++) {
       if (h[i] > plan.largeFrom) large.push_back(std::move(second.words[i]));
     }

@@ -9,6 +9,7 @@
 
 #include <opencv2/core.hpp>
 
+#include "autoscale.h"
 #include "postprocess.h"
 #include "preprocess.h"
 #include "session.h"
@@ -118,6 +119,8 @@ class Detector {
   RunStats runStats() const { return session_.runStats(); }
 
   const ModelInfo& info() const { return session_.info(); }
+  // scale 'auto''s constants in effect: the model's metadata's, else the bundled model's (autoscale.h).
+  const ScaleConstants& scaleConstants() const { return scale_; }
 
  private:
   // Prepare after decoding, at the scale the options give (CRAFT's canvasSize/magRatio).
@@ -132,6 +135,7 @@ class Detector {
   void InferTiled(const PreparedImage& image, RunControl* control, ModelOutput& out, int index) const;
 
   Session session_;
+  ScaleConstants scale_;  // after session_ (read from its metadata)
 };
 
 // Decodes (or wraps) the input as 8-bit RGB. Reads files itself so large inputs never pass through JS.

@@ -7,6 +7,8 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "check.h"
@@ -426,7 +428,54 @@ void TestMergeLarge() {
 
 }  // namespace
 
+// ---- per-model constants (ScaleConstantsFromMetadata) ------------------------------------------------------------
+
+void TestScaleConstants() {
+  using M = std::map<std::string, std::string>;
+  const auto same = [](const craft::ScaleConstants& c, float t, float lo, float hi, float r) {
+    return c.targetHeight == t && c.goodLow == lo && c.goodHigh == hi && c.detectedToTruth == r;
+  };
+  const float T = craft::kTargetHeight, L = craft::kGoodLow, H = craft::kGoodHigh, R = craft::kDetectedToTruth;
+  CHECK(same(craft::ScaleConstantsFromMetadata(M{{"craft.textThreshold", "0.7"}}), T, L, H, R), "no keys: defaults");
+  {
+    std::vector<std::string> ignored;
+    const auto c = craft::ScaleConstantsFromMetadata(M{{"craft.scaleTargetHeight", "24"}, {"craft.scaleGoodLow", "8"},
+                                                       {"craft.scaleGoodHigh", "90.5"}, {"craft.detectedToTruth", "1.02"}},
+                                                     &ignored);
+    CHECK(same(c, 24, 8, 90.5f, 1.02f) && ignored.empty(), "all four read: %g %g %g %g", c.targetHeight, c.goodLow,
+          c.goodHigh, c.detectedToTruth);
+  }
+  // One height alone joins the defaults when the three stay ordered (11 < 40 < 64) ...
+  CHECK(same(craft::ScaleConstantsFromMetadata(M{{"craft.scaleTargetHeight", "40"}}), 40, L, H, R), "target alone");
+  // ... and is ignored with the other two when not (80 > 64): the range is one model's or the defaults'.
+  {
+    std::vector<std::string> ignored;
+    const auto c = craft::ScaleConstantsFromMetadata(M{{"craft.scaleTargetHeight", "80"}, {"craft.detectedToTruth", "1"}},
+                                                     &ignored);
+    CHECK(same(c, T, L, H, 1) && ignored.size() == 1, "unordered range: defaults, ratio kept (%zu ignored)",
+          ignored.size());
+  }
+  // Not numbers, out of range, trailing text, hex, inf/nan: ignored (a bad height takes the range's others with it).
+  for (const char* bad : {"", "abc", "0", "-3", "1e9", "30px", "0x1E", "inf", "nan", " 30"}) {
+    std::vector<std::string> ignored;
+    const auto c = craft::ScaleConstantsFromMetadata(M{{"craft.scaleTargetHeight", bad}, {"craft.scaleGoodLow", "5"},
+                                                       {"craft.detectedToTruth", bad}}, &ignored);
+    CHECK(same(c, T, L, H, R) && ignored.size() == 3, "bad value '%s': defaults (%zu ignored)", bad, ignored.size());
+  }
+  for (const char* bad : {"0.1", "5", "0.24"}) {
+    CHECK(same(craft::ScaleConstantsFromMetadata(M{{"craft.detectedToTruth", bad}}), T, L, H, R), "ratio %s", bad);
+  }
+  // The constants move the plan: 10 px text at the fixed scale 1.5 (15 px) is in the defaults' range, under a model's
+  // whose range starts at 20 (an upscaled pass to its target 40: 40 / 10 = 4).
+  const craft::ScaleConstants other = craft::ScaleConstantsFromMetadata(
+      M{{"craft.scaleTargetHeight", "40"}, {"craft.scaleGoodLow", "20"}, {"craft.scaleGoodHigh", "100"}});
+  CHECK(craft::PlanUpscale(Repeat(10.f, 20), 1.5, 64) == 0, "defaults: no upscale");
+  CHECK(Near(craft::PlanUpscale(Repeat(10.f, 20), 1.5, 64, other), 4.0, 1e-6), "model range: upscale to 4");
+  CHECK(Near(craft::PlanScales(Repeat(10.f, 20), 1.5, 64, other).main, 4.0, 1e-6), "model range: plan main 4");
+}
+
 int main() {
+  TestScaleConstants();
   TestPlanScales();
   TestPlanUpscale();
   TestThreeCharacters();
