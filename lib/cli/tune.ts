@@ -15,10 +15,13 @@ import { OnnxModel } from '../quantize/graph';
 import type { Heatmaps } from '../types';
 import { isDecimal, num, parse, UsageError } from './args';
 import { loadSamples, pool } from './eval';
+import { parseMags, runTuneScale } from './tune-scale';
 
 export const TUNE_USAGE = 'craft-text tune <dataset-dir>... [--model m.onnx] [--search coordinate|grid] ' +
   '[--text-threshold-grid a,b,...] [--link-threshold-grid a,b,...] [--low-text-grid a,b,...] [--protocol iou|deteval] ' +
-  '[--canvas-size n] [--mag-ratio r] [--limit n] [--concurrency n] [--threads n] [--json out.json] [--write out.onnx] [--quiet]';
+  '[--canvas-size n] [--mag-ratio r] [--limit n] [--concurrency n] [--threads n] [--json out.json] [--write out.onnx] [--quiet]\n' +
+  '       craft-text tune <dataset-dir>... --scale [--mags a,b,...] [--model m.onnx] [--limit n] [--threads n] [--json out.json] ' +
+  '[--write out.onnx] [--quiet]   (scale \'auto\'\'s constants instead of the thresholds)';
 
 /** The post-processing thresholds being searched. */
 export interface Thresholds {
@@ -65,7 +68,12 @@ const FLAGS = {
   json: { type: 'string' },
   write: { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
+  scale: { type: 'boolean' },
+  mags: { type: 'string' },
 } as const;
+
+/** Flags of the threshold search that `--scale` has no use for. */
+const THRESHOLD_ONLY = ['search', 'text-threshold-grid', 'link-threshold-grid', 'low-text-grid', 'protocol', 'canvas-size', 'mag-ratio', 'concurrency'];
 
 /** Parses a comma-separated list of numbers in [0, 1] (a grid flag). @private */
 export function parseGrid(flag: string, value: string | undefined, fallback: number[]): number[] {
@@ -147,6 +155,12 @@ export async function runTune(argv: string[], out: NodeJS.WritableStream = proce
   }
   const quiet = values.quiet === true;
   const log = (s: string) => { if (!quiet) out.write(s); };
+  if (values.scale === true) {
+    // scale 'auto''s constants (tune-scale.ts): detection at fixed scales, no threshold search.
+    for (const f of THRESHOLD_ONLY) if (values[f as keyof typeof values] !== undefined) throw new UsageError(`--${f} does not apply to --scale`);
+    return runTuneScale({ datasets: positionals, model, modelFile, threads, limit, mags: parseMags(values.mags as string | undefined), jsonFile, writeFile, log });
+  }
+  if (values.mags !== undefined) throw new UsageError('--mags needs --scale');
 
   const sets: { dir: string; samples: DatasetSample[] }[] = [];
   for (const dir of positionals) sets.push({ dir, samples: await loadSamples(dir, limit) });
