@@ -4,6 +4,8 @@
 // working pixels (the shorter side of its box) and whether a detection matches it (IoU > 0.5). Recall per height
 // bin says which heights the model finds; `scale: 'auto'` aims the main pass at the middle of that range
 // (binding/craft/autoscale.h, kTargetHeight). Precision is not binned: a false detection has no ground-truth height.
+// `craft-text tune --scale` (lib/cli/tune-scale.ts) measures the same on any pages and turns it into a model's
+// constants (metadata).
 //
 //   nice -n 10 node bench/scale-range.js [--model m.onnx] [--limit 4] [--mags 0.35,0.6,1,1.6,2.6] [--json]
 'use strict';
