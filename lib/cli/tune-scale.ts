@@ -24,6 +24,8 @@ import { loadSamples } from './eval';
 export const SCALE_BINS = [4, 6, 8, 11, 16, 22, 32, 45, 64, 90, 128, 180, 256, 362];
 /** Working scales each page is detected at (scale-range.js's default: heights 4..~250 px on FUNSD and ICDAR 2013). */
 export const DEFAULT_MAGS = [0.35, 0.6, 1, 1.6, 2.6];
+/** Pages per dataset by default (--limit): 3 FUNSD forms and 3 ICDAR 2013 pages give 100+ words in most bins. */
+export const SCALE_LIMIT = 3;
 /** A bin is in the good range with at least this recall (how autoscale.h's 11..64 was chosen). */
 export const MIN_RECALL = 0.7;
 /** The best bins: recall within this of the best bin's. */

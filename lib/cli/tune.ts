@@ -15,7 +15,7 @@ import { OnnxModel } from '../quantize/graph';
 import type { Heatmaps } from '../types';
 import { isDecimal, num, parse, UsageError } from './args';
 import { loadSamples, pool } from './eval';
-import { parseMags, runTuneScale } from './tune-scale';
+import { parseMags, runTuneScale, SCALE_LIMIT } from './tune-scale';
 
 export const TUNE_USAGE = 'craft-text tune <dataset-dir>... [--model m.onnx] [--search coordinate|grid] ' +
   '[--text-threshold-grid a,b,...] [--link-threshold-grid a,b,...] [--low-text-grid a,b,...] [--protocol iou|deteval] ' +
@@ -158,7 +158,7 @@ export async function runTune(argv: string[], out: NodeJS.WritableStream = proce
   if (values.scale === true) {
     // scale 'auto''s constants (tune-scale.ts): detection at fixed scales, no threshold search.
     for (const f of THRESHOLD_ONLY) if (values[f as keyof typeof values] !== undefined) throw new UsageError(`--${f} does not apply to --scale`);
-    return runTuneScale({ datasets: positionals, model, modelFile, threads, limit, mags: parseMags(values.mags as string | undefined), jsonFile, writeFile, log });
+    return runTuneScale({ datasets: positionals, model, modelFile, threads, limit: limit ?? SCALE_LIMIT, mags: parseMags(values.mags as string | undefined), jsonFile, writeFile, log });
   }
   if (values.mags !== undefined) throw new UsageError('--mags needs --scale');
 
