@@ -160,7 +160,7 @@ T.after((ctx) => { fs.rmSync(ctx.dir, { recursive: true, force: true }); });
 
 T('measures sane constants on a few pages and writes them where the detector reads them', async (ctx) => {
   const json = path.join(ctx.dir, 'scale.json'), out = path.join(ctx.dir, 'calibrated.onnx');
-  const r = cli('tune', ctx.dir, '--scale', '--model', BUNDLED, '--mags', '0.5,1,2', '--threads', '1', '--json', json, '--write', out, '--quiet');
+  const r = cli('tune', ctx.dir, '--scale', '--model', BUNDLED, '--mags', '0.5,1,2', '--limit', '4', '--threads', '1', '--json', json, '--write', out, '--quiet');
   assert.is(r.status, 0, r.stderr + r.stdout);
   const rep = JSON.parse(fs.readFileSync(json, 'utf8'));
   assert.is(rep.pages, 4);
@@ -178,6 +178,20 @@ T('measures sane constants on a few pages and writes them where the detector rea
   } finally {
     await d.dispose();
   }
+});
+
+T('the box ratio is read at the character level, whatever lowText groups the words at', (ctx) => {
+  // The same weights with lowText 0.25 (looser boxes): the ratio is read from boxes at 0.35, where scale 'auto' reads
+  // heights, so it stays the bundled model's; read from its own boxes it would be larger.
+  const loose = withMetadata(ctx.dir, 'low.onnx', { 'craft.lowText': '0.25' });
+  const ratio = (model: string, name: string) => {
+    const json = path.join(ctx.dir, name);
+    const r = cli('tune', ctx.dir, '--scale', '--model', model, '--mags', '0.5,1,2', '--threads', '1', '--json', json, '--quiet');
+    assert.is(r.status, 0, r.stderr + r.stdout);
+    return JSON.parse(fs.readFileSync(json, 'utf8')).constants.detectedToTruth as number;
+  };
+  const [a, b] = [ratio(BUNDLED, 'a.json'), ratio(loose, 'b.json')];
+  assert.ok(Math.abs(a - b) <= 0.02 * a, `bundled ${a}, lowText 0.25 ${b}`);
 });
 
 T('flags: --mags needs --scale, the threshold search\'s flags do not apply, bad scales are usage errors', (ctx) => {
