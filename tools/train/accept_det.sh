@@ -8,7 +8,7 @@
 #
 # 1. `craft-text tune` on the TRAIN pages only (tools/train/train_pages.py: gt.jsonl views without the dev pages):
 #    the candidate's own thresholds go into its metadata (<reports>/tuned.onnx); then `tune --scale` on the first
-#    SCALE_LIMIT (default 3) train pages of each set, at those thresholds: its own scale 'auto' constants (good
+#    SCALE_LIMIT (default 8) train pages of each set, at those thresholds: its own scale 'auto' constants (good
 #    text-height range, detected/truth box ratio; docs/robustness.md#per-model-constants) go into the same tuned.onnx,
 #    so the auto rows judge the candidate with its own calibration (the bundled model's rows use autoscale.h's);
 # 2. bench/finetune.js: all dev pages, as they are and inverted, fixed and auto;
@@ -33,7 +33,7 @@ if [ "${BASE_ONLY:-}" = 1 ]; then  # the bundled model's rows only (run them whi
 fi
 [ -d "$R/train-pages" ] || python3 tools/train/train_pages.py "$R/train-pages"
 node dist/cli/main.js tune "$R"/train-pages/* --model "$CAND" --write "$R/tuned.onnx" --json "$R/tune.json" > "$R/tune.txt"
-node dist/cli/main.js tune "$R"/train-pages/* --scale --limit "${SCALE_LIMIT:-3}" --threads "$THREADS" --model "$R/tuned.onnx" \
+node dist/cli/main.js tune "$R"/train-pages/* --scale --limit "${SCALE_LIMIT:-8}" --threads "$THREADS" --model "$R/tuned.onnx" \
   --write "$R/tuned.onnx" --json "$R/scale-calib.json" > "$R/scale-calib.txt"
 node bench/finetune.js --candidate "$R/tuned.onnx" --baseline "$BASE" --threads "$THREADS" --json > "$R/finetune.json"
 for m in base cand; do
