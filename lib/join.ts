@@ -10,7 +10,7 @@ import type { OcrWord, Point } from './types';
 export interface JoinSettings {
   /** Largest gap between two pieces, in multiples of the larger one's height. */
   maxGap: number;
-  /** Only pairs with a piece read below this confidence are candidates (a pair read confidently is left alone). */
+  /** Only pairs with a piece read below this confidence are candidates (joinCandidate). */
   maxConfidence: number;
   /** Most pieces read as one. */
   maxWords: number;
@@ -20,6 +20,14 @@ export interface JoinSettings {
 export interface JoinReading {
   text: string;
   confidence: number;
+}
+
+/**
+ * Whether two neighbouring readings are worth reading again as one: only when one of them was read below
+ * `maxConfidence` (1: always). A pair read confidently is left alone, which keeps the second read's cost down.
+ */
+export function joinCandidate(left: JoinReading, right: JoinReading, maxConfidence: number): boolean {
+  return maxConfidence >= 1 || Math.min(left.confidence, right.confidence) < maxConfidence;
 }
 
 /**

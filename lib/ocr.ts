@@ -5,7 +5,7 @@ import { Detector } from './detector';
 import { craftError } from './errors';
 import { DecodedImage, decodeImage } from './image';
 import { checkKnownKeys, checkNumber, invalidParameterError, plainObject } from './is';
-import { acceptJoin, joinedWord, spaceProbability, type JoinSettings } from './join';
+import { acceptJoin, joinCandidate, joinedWord, spaceProbability, type JoinSettings } from './join';
 import { joinRuns, readingOrder } from './layout';
 import { readJoinOptions, runOptions } from './options';
 import { Recognizer } from './recognizer';
@@ -148,7 +148,7 @@ export class Ocr {
     const runs = joinRuns(boxes, lines, {
       maxGap: join.maxGap,
       maxWords: join.maxWords,
-      eligible: (a, b) => join.maxConfidence >= 1 || Math.min(words[a].confidence, words[b].confidence) < join.maxConfidence,
+      eligible: (a, b) => joinCandidate(words[a], words[b], join.maxConfidence),
     });
     if (runs.length === 0) return words;
     const info = this.recognizer.info;

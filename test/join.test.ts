@@ -1,6 +1,6 @@
 // Split words joined by Ocr.read() (`join`, lib/join.ts + lib/layout.ts joinRuns, docs/recognition.md#split-words):
 // the candidates' geometry and the decision rule with known answers, the option's validation, and the README's example
-// read with the bundled models, where CRAFT cuts `$41.90` and `-1043` at punctuation.
+// read with the bundled models, where CRAFT cuts `$41.90` and `11-22` at punctuation.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { suite } from 'uvu';
@@ -96,10 +96,11 @@ B.after(async (ctx) => { await ctx.ocr?.dispose(); });
 
 const texts = (r: OcrResult) => r.words.map((w) => w.text);
 
-B('CRAFT cuts $41.90 and #A-1043 at punctuation; join reads each as one word with the pieces\' box', async ({ ocr }) => {
+B('CRAFT cuts $41.90 at punctuation; join: true reads it as one word with the pieces\' box', async ({ ocr }) => {
   if (!ocr) return console.log('  (skipped: models/craft-text-recognizer.onnx not built)');
-  const off = await ocr.read(EXAMPLE, { join: false });
-  const on = await ocr.read(EXAMPLE);
+  const off = await ocr.read(EXAMPLE);  // the default: no join
+  assert.equal(texts(await ocr.read(EXAMPLE, { join: false })), texts(off));
+  const on = await ocr.read(EXAMPLE, { join: true });
   // Without the join the price is two words (the line text puts a space in it); with it, one.
   assert.ok(!texts(off).includes('$41.90') && !/\$41\.90/.test(off.text), off.text);
   const price = on.words.find((w) => w.text === '$41.90');
@@ -117,7 +118,7 @@ B('CRAFT cuts $41.90 and #A-1043 at punctuation; join reads each as one word wit
 
 B('word spaces stay: the words of running text are not joined', async ({ ocr }) => {
   if (!ocr) return console.log('  (skipped: models/craft-text-recognizer.onnx not built)');
-  const on = await ocr.read(EXAMPLE);
+  const on = await ocr.read(EXAMPLE, { join: true });
   for (const word of ['White', 'on', 'blue', 'works', 'coffee', 'beans', 'Character', 'Region', 'Awareness']) {
     assert.ok(texts(on).includes(word), `${word} in ${JSON.stringify(texts(on))}`);
   }

@@ -36,7 +36,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
       ...(beamWidth !== undefined ? { beamWidth } : {}),
       ...(margin !== undefined ? { margin } : {}),
     },
-    ...(joinGap !== undefined ? { join: joinGap === 0 ? false : { maxGap: joinGap } } : {}),
+    ...(joinGap !== undefined && joinGap > 0 ? { join: { maxGap: joinGap } } : {}),
     ...(minConfidence !== undefined ? { minConfidence } : {}),
   };
   const ocr = await Ocr.create({
