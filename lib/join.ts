@@ -51,6 +51,14 @@ export function spaceProbability(logits: Float32Array, classes: number, space: n
   return best;
 }
 
+/** How far the junction check's crop reaches into each of the two words, in text heights. */
+export const JUNCTION_REACH = 1;
+
+/** A reading of one word: text without white space, and no frame giving the space class over MAX_SPACE_PROBABILITY. */
+export function oneWord(text: string, spaceProbability: number): boolean {
+  return text.length > 0 && !/\s/.test(text) && spaceProbability <= MAX_SPACE_PROBABILITY;
+}
+
 /**
  * Whether the joint reading of a run replaces its pieces': it must be one word (no white space read, and no frame
  * giving the space class more than MAX_SPACE_PROBABILITY: `spaceProbability`) and more confident than the pieces
@@ -59,7 +67,7 @@ export function spaceProbability(logits: Float32Array, classes: number, space: n
  * is read right.
  */
 export function acceptJoin(pieces: readonly JoinReading[], joint: JoinReading, spaceProbability: number): boolean {
-  if (joint.text.length === 0 || /\s/.test(joint.text) || !(spaceProbability <= MAX_SPACE_PROBABILITY)) return false;
+  if (!oneWord(joint.text, spaceProbability)) return false;
   const together = pieces.reduce((p, r) => p * r.confidence, 1);
   return joint.confidence > together;
 }

@@ -155,6 +155,8 @@ export interface JoinRun {
   words: number[];
   /** The box around them in the page's de-skewed frame, turned back to the page (4 points, CRAFT's order). */
   box: [Point, Point, Point, Point];
+  /** With `window`: per junction (words[k], words[k + 1]), the box reaching `window` heights into each side of it. */
+  windows?: [Point, Point, Point, Point][];
 }
 
 /**
@@ -166,11 +168,14 @@ export interface JoinRun {
  * than half that height: one box inside the other is not a word cut in two), their vertical extents
  * overlap by at least half the smaller one's height (the line's words, not a super- or subscript beside it), and
  * `eligible(left, right)` allows it. Consecutive candidate pairs chain into runs of at most `maxWords` words (a
- * longer chain is cut into runs of that size from the left). Gap distributions: docs/recognition.md#split-words.
+ * longer chain is cut into runs of that size from the left). With `window`, each run also gets the box around each
+ * of its junctions reaching `window` times the pair's larger height into both words (at most their whole extent).
+ * Gap distributions: docs/recognition.md#split-words.
  */
 export function joinRuns(boxes: readonly (readonly Point[])[], lines: readonly (readonly number[])[],
-  options: { maxGap: number; maxWords?: number; eligible?: (left: number, right: number) => boolean }): JoinRun[] {
-  const { maxGap, maxWords = 4, eligible } = options;
+  options: { maxGap: number; maxWords?: number; eligible?: (left: number, right: number) => boolean; window?: number }):
+  JoinRun[] {
+  const { maxGap, maxWords = 4, eligible, window } = options;
   if (boxes.length === 0 || !(maxGap > 0)) return [];
   const { skew, geo } = deskew(boxes);
   const c = Math.cos(skew), s = Math.sin(skew);
@@ -182,7 +187,16 @@ export function joinRuns(boxes: readonly (readonly Point[])[], lines: readonly (
     for (const i of ids) {
       x0 = Math.min(x0, geo[i].x0); x1 = Math.max(x1, geo[i].x1); y0 = Math.min(y0, geo[i].y0); y1 = Math.max(y1, geo[i].y1);
     }
-    runs.push({ words: ids, box: [back(x0, y0), back(x1, y0), back(x1, y1), back(x0, y1)] });
+    const quad = (a: number, b: number, c: number, d: number): [Point, Point, Point, Point] =>
+      [back(a, c), back(b, c), back(b, d), back(a, d)];
+    const run: JoinRun = { words: ids, box: quad(x0, x1, y0, y1) };
+    if (window !== undefined) {
+      run.windows = ids.slice(1).map((id, k) => {
+        const a = geo[ids[k]], b = geo[id], reach = window * Math.max(a.h, b.h);
+        return quad(Math.max(a.x0, a.x1 - reach), Math.min(b.x1, b.x0 + reach), Math.min(a.y0, b.y0), Math.max(a.y1, b.y1));
+      });
+    }
+    runs.push(run);
   };
   for (const line of lines) {
     let run: number[] = [];

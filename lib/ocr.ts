@@ -5,13 +5,13 @@ import { Detector } from './detector';
 import { craftError } from './errors';
 import { DecodedImage, decodeImage } from './image';
 import { checkKnownKeys, checkNumber, invalidParameterError, plainObject } from './is';
-import { acceptJoin, joinCandidate, joinedWord, spaceProbability, type JoinSettings } from './join';
+import { acceptJoin, JUNCTION_REACH, joinCandidate, joinedWord, oneWord, spaceProbability, type JoinSettings } from './join';
 import { joinRuns, readingOrder } from './layout';
 import { readJoinOptions, runOptions } from './options';
 import { Recognizer } from './recognizer';
 import { abortError } from './scheduler';
 import type {
-  CreateOptions, ImageInput, LayoutOptions, OcrLine, OcrResult, OcrWord, ReadOptions, RecognizeOptions,
+  CreateOptions, ImageInput, LayoutOptions, OcrLine, OcrResult, OcrWord, Point, ReadOptions, RecognizeOptions,
   RecognizerCreateOptions,
 } from './types';
 
@@ -137,31 +137,45 @@ export class Ocr {
   }
 
   /**
-   * Split words joined (lib/join.ts): runs of neighbouring words of a line (lib/layout.ts joinRuns) with a piece read
-   * below `maxConfidence` are read again as one crop, in one recognize() call; an accepted joint reading replaces
-   * its pieces. Returns the words with the joined ones in place of their first piece.
+   * Split words joined (lib/join.ts): neighbouring words of a line (lib/layout.ts joinRuns) with a piece read below
+   * `maxConfidence` are checked at their junction first (a crop reaching one text height into each word, cheap: one
+   * recognize() call for all junctions); where the recogniser sees no word space, the pieces are read again as one
+   * crop (a second call) and an accepted joint reading replaces them. Returns the words with the joined ones in place
+   * of their first piece.
    */
   async #join(image: DecodedImage, words: OcrWord[], join: JoinSettings, layout: LayoutOptions,
     options: RecognizeOptions): Promise<OcrWord[]> {
     const boxes = words.map((w) => w.box);
     const lines = readingOrder(boxes, layout).map((l) => l.words);
-    const runs = joinRuns(boxes, lines, {
-      maxGap: join.maxGap,
-      maxWords: join.maxWords,
-      eligible: (a, b) => joinCandidate(words[a], words[b], join.maxConfidence),
-    });
-    if (runs.length === 0) return words;
     const info = this.recognizer.info;
-    // No retries: a run is a line's horizontal neighbours, and a joint reading too doubtful to keep as it is can't
-    // be more confident than its pieces.
-    const joint = await this.recognizer.recognize(image, runs.map((r) => r.box),
-      { ...options, logits: true, rotationRetryThreshold: 0, marginRetryThreshold: 0 });
     const classes = info.charset.length + (info.decoder === 'ctc' ? 1 : 2);
     const space = info.charset.indexOf(' ') + (info.decoder === 'ctc' ? 1 : 2);
+    // No retries: a run is a line's horizontal neighbours, and a reading too doubtful to keep as it is decides nothing.
+    const read = (regions: [Point, Point, Point, Point][]) => this.recognizer.recognize(image, regions,
+      { ...options, logits: true, rotationRetryThreshold: 0, marginRetryThreshold: 0 });
+    const chains = joinRuns(boxes, lines, {
+      maxGap: join.maxGap, maxWords: Infinity, window: JUNCTION_REACH,
+      eligible: (a, b) => joinCandidate(words[a], words[b], join.maxConfidence),
+    });
+    if (chains.length === 0) return words;
+    const seen = await read(chains.flatMap((c) => c.windows ?? []));
+    const open = new Set<string>();
+    let k = 0;
+    for (const c of chains) {
+      for (let i = 1; i < c.words.length; i++, k++) {
+        const w = seen[k];
+        if (!w.skipped && oneWord(w.text, spaceProbability(w.logits as Float32Array, classes, space))) {
+          open.add(`${c.words[i - 1]},${c.words[i]}`);
+        }
+      }
+    }
+    const runs = joinRuns(boxes, lines, { maxGap: join.maxGap, maxWords: join.maxWords, eligible: (a, b) => open.has(`${a},${b}`) });
+    if (runs.length === 0) return words;
+    const joint = await read(runs.map((r) => r.box));
     const replaced = new Map<number, OcrWord>();
     const dropped = new Set<number>();
-    runs.forEach((run, k) => {
-      const j = joint[k];
+    runs.forEach((run, r) => {
+      const j = joint[r];
       const pieces = run.words.map((i) => words[i]);
       if (j.skipped || !acceptJoin(pieces, j, spaceProbability(j.logits as Float32Array, classes, space))) return;
       replaced.set(run.words[0], joinedWord(run, pieces, j));

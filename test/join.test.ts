@@ -39,6 +39,12 @@ J('joinRuns: neighbours of a line closer than maxGap x height chain into runs; w
 J('joinRuns: the run box surrounds the pieces in the page frame, also on a skewed page', () => {
   const [run] = joinRuns([box(10, 5, 30), box(41, 0, 20, 30)], [[0, 1]], { maxGap: 0.3 });
   assert.equal(run.box, [[10, 0], [61, 0], [61, 30], [10, 30]]);
+  assert.is(run.windows, undefined);
+  // The junction check's box reaches `window` x the larger height (30) into each word, at most to its ends.
+  const [w] = joinRuns([box(10, 5, 30), box(41, 0, 20, 30)], [[0, 1]], { maxGap: 0.3, window: 0.5 });
+  assert.equal(w.windows, [[[25, 0], [56, 0], [56, 30], [25, 30]]]);
+  const [wide] = joinRuns([box(10, 5, 30), box(41, 0, 20, 30), box(62, 0, 20, 30)], [[0, 1, 2]], { maxGap: 0.3, window: 1 });
+  assert.equal(wide.windows, [[[10, 0], [61, 0], [61, 30], [10, 30]], [[41, 0], [82, 0], [82, 30], [41, 30]]]);
   const a = (10 * Math.PI) / 180, c = Math.cos(a), s = Math.sin(a);
   const turn = (b: Point[]) => b.map(([x, y]) => [x * c - y * s, x * s + y * c] as Point);
   const skewed = [turn(box(100, 100, 40)), turn(box(142, 100, 40)), turn(box(300, 100, 40))];
