@@ -8,7 +8,8 @@ and the paper's length confidence s_conf = (l - min(l, |l - l_c|)) / l (l = the 
 spaces) says how far to trust the split. With s_conf < 0.5 the word is split evenly into l characters and s_conf
 is set to 0.5 (the paper's fallback). The pseudo character boxes become region/affinity ground truth exactly as for
 synthetic data (synth.make_gt), and the loss (train.ohem_mse on confidence-weighted errors) counts every pixel of a
-word with its s_conf; words marked ignore (or '###') have weight 0. A share of every batch stays synthetic
+word with its s_conf; words marked ignore (or '###') have weight 0. --pseudo-extent word adds the word box itself
+as a region plateau under the character level (pseudo_gt; docs/training.md "Fifth run"). A share of every batch stays synthetic
 (--synth-share) so the model keeps what the real sets lack.
 
     # fine-tune from an interim checkpoint (resumable: re-run with --resume to continue from <out>/last.pt)
@@ -43,6 +44,10 @@ PROMINENCE = 0.15  # as binding/craft/characters.h (kPeakProminence)
 LOW_TEXT = 0.4
 # where the region Gaussian exp(-0.5 K^2 u^2) (synth.GAUSS_K_REGION) crosses LOW_TEXT, as a fraction u of the half box
 GAUSS_LEVEL_AT_LOW_TEXT = math.sqrt(2 * math.log(1 / LOW_TEXT)) / synth.GAUSS_K_REGION
+# --pseudo-extent word: the region level of the word-extent plateau (below the runtime's character level,
+# binding/craft/characters.h kCharacterLevel 0.35, so the characters read there stay the tightened ones; words are then
+# grouped at a lowText under it, e.g. 0.2: docs/training.md "Fifth run")
+EXTENT_LEVEL = 0.3
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -87,8 +92,10 @@ def tighten(strip: np.ndarray, bounds) -> list[tuple[float, float, float, float]
     return out
 
 
-def split_word(region: np.ndarray, quad: np.ndarray, length: int) -> tuple[np.ndarray, float]:
-    """Character quads [n, 4, 2] (image coordinates, region map at half resolution) and s_conf for one word."""
+def split_word(region: np.ndarray, quad: np.ndarray, length: int, tight: bool = True) -> tuple[np.ndarray, float]:
+    """Character quads [n, 4, 2] (image coordinates, region map at half resolution) and s_conf for one word.
+    tight=False keeps the split intervals as they are (the word box's height, valley to valley: the second run's
+    convention)."""
     q, vertical = order_word(quad)
     # strip axes: x along the reading direction
     o, a, f, c = (q[0], q[3], q[2], q[1]) if vertical else (q[0], q[1], q[2], q[3])
@@ -121,7 +128,8 @@ def split_word(region: np.ndarray, quad: np.ndarray, length: int) -> tuple[np.nd
         bounds = [0] + [kept[k] + int(np.argmin(p[kept[k]:kept[k + 1] + 1])) for k in range(lc - 1)] + [L]
     Minv = np.linalg.inv(M)
     chars = []
-    for x0, x1, y0, y1 in tighten(strip, bounds):
+    boxes = tighten(strip, bounds) if tight else [(float(a), float(b), 0.0, float(H)) for a, b in zip(bounds[:-1], bounds[1:])]
+    for x0, x1, y0, y1 in boxes:
         pts = np.array([[[x0, y0], [x1, y0], [x1, y1], [x0, y1]]], np.float32)
         back = cv2.perspectiveTransform(pts, Minv)[0] * 2
         chars.append(back if not vertical else back[[1, 2, 3, 0]])
@@ -172,24 +180,70 @@ class RealSet:
         return out, items
 
 
-def pseudo_gt(model, img: np.ndarray, items, size: int):
-    """Region/affinity GT and the confidence map of one real crop, from the interim model's region map."""
+def extent_inset(quad_h: np.ndarray) -> np.ndarray:
+    """The word quad (heat-map coordinates) moved in on every side by the margin getDetBoxes' dilation adds back.
+
+    getDetBoxes dilates a word's region > low_text pixels by niter = int(2 sqrt(area * min(w, h) / (w * h))), w x h
+    its component's bounds: for a filled box of short side s, 2 sqrt(s), half of it per side. A plateau of short side
+    G - 2d, d = sqrt(G - 2d) (d = sqrt(1 + G) - 1), decodes to the box of short side G."""
+    q = np.asarray(quad_h, np.float64)
+    u = (q[1] - q[0]) + (q[2] - q[3])
+    v = (q[3] - q[0]) + (q[2] - q[1])
+    lu, lv = np.linalg.norm(u) / 2, np.linalg.norm(v) / 2
+    if lu < 1e-6 or lv < 1e-6:
+        return q
+    u, v = u / (2 * lu), v / (2 * lv)
+    d = min(math.sqrt(1 + min(lu, lv)) - 1, 0.3 * min(lu, lv))
+    return q + d * np.array([u + v, -u + v, -u - v, u - v])
+
+
+def draw_extent(region: np.ndarray, quads: list[np.ndarray]):
+    """--pseudo-extent word: max-accumulate EXTENT_LEVEL over each word box (image coordinates), inset by
+    extent_inset, into the region map (heat-map coordinates: pixel (i, j) covers [j, j+1) x [i, i+1))."""
+    if not quads:
+        return
+    mask = np.zeros(region.shape, np.uint8)
+    polys = [np.round((extent_inset(np.asarray(q, np.float64) / 2) - 0.5) * 16).astype(np.int32) for q in quads]
+    cv2.fillPoly(mask, polys, 1, lineType=cv2.LINE_8, shift=4)
+    np.maximum(region, EXTENT_LEVEL * mask, out=region)
+
+
+def interim_region(model, img: np.ndarray) -> np.ndarray:
     x = torch.from_numpy(((img.astype(np.float32) - evalpy.MEAN) / evalpy.STD).transpose(2, 0, 1)).unsqueeze(0)
     with torch.no_grad():
         y, _ = model(x)
-    region = y[0, ..., 0].numpy()
+    return y[0, ..., 0].numpy()
+
+
+def pseudo_gt(model, img: np.ndarray, items, size: int, extent: str = 'tight'):
+    """Region/affinity GT and the confidence map of one real crop, from the interim model's region map.
+
+    extent (--pseudo-extent): 'tight' (third run): the characters tightened to the region map (weak.tighten), and the
+    word box drawn at getDetBoxes' low_text moves with them (tighter than FUNSD's loose boxes). 'word': the same tight
+    characters (region peaks, affinity), plus a plateau at EXTENT_LEVEL over the word box (inset by the dilation), so
+    that words grouped at a lowText under EXTENT_LEVEL decode to the ground-truth box whatever its convention, while
+    characters read at kCharacterLevel (0.35) stay tight. 'loose' (second run): untightened intervals."""
+    region = interim_region(model, img)
+    return pseudo_gt_from(region, items, size, extent)
+
+
+def pseudo_gt_from(region: np.ndarray, items, size: int, extent: str = 'tight'):
+    """pseudo_gt from a given region map (the interim model's, half resolution)."""
     conf = np.ones((size // 2, size // 2), np.float32)
-    words, confs = [], []
+    words, confs, kept = [], [], []
     for q, length, ignore in items:
         poly = (q / 2).astype(np.int32)
         if ignore:
             cv2.fillPoly(conf, [poly], 0.0)
             continue
-        chars, c = split_word(region, q, length)
+        chars, c = split_word(region, q, length, tight=extent != 'loose')
         words.append(chars)
         confs.append(c)
+        kept.append(q)
         cv2.fillPoly(conf, [poly], c)
     reg, aff = synth.make_gt(words, size)
+    if extent == 'word':
+        draw_extent(reg, kept)
     return reg, aff, conf, confs
 
 
@@ -227,6 +281,11 @@ def main(argv=None):
     ap.add_argument('--real-invert', type=float, default=0.0,
                     help='share of real crops trained inverted (255 - v); the real pages are all dark on light, and '
                          'the third run, without it, lost 0.03 on the inverted ICDAR 2013 pages (docs/training.md)')
+    ap.add_argument('--pseudo-extent', choices=('tight', 'word', 'loose'), default='tight',
+                    help="pseudo ground truth of a real word: 'tight' characters (third run; the decoded word box moves "
+                         "with them), 'word' = tight characters plus a region plateau at EXTENT_LEVEL over the word box "
+                         "(decoded at a lowText under it: the ground-truth box), 'loose' = untightened intervals (second "
+                         "run); see pseudo_gt")
     ap.add_argument('--size', type=int, default=384)
     ap.add_argument('--batch', type=int, default=8)
     ap.add_argument('--steps', type=int, default=4000)
@@ -247,7 +306,10 @@ def main(argv=None):
         raise SystemExit('--init CHECKPOINT or --resume')
     ckpt = torch.load(src, map_location='cpu', weights_only=False)
     if args.resume:  # the run's own settings (the data stream depends on them)
-        for k, v in ckpt['args'].items():
+        saved = ckpt['args']
+        if 'pseudo_extent' not in saved:
+            saved = {**saved, 'pseudo_extent': 'tight'}  # a run from before the flag: its convention
+        for k, v in saved.items():
             if k not in ('out', 'resume', 'steps'):
                 setattr(args, k, v)
     args.width = ckpt['width']
@@ -258,7 +320,8 @@ def main(argv=None):
     if args.resume and 'optim' in ckpt:
         opt.load_state_dict(ckpt['optim'])
     history = ckpt.get('history', {}) if args.resume else {'init': src}
-    print(f'weak fine-tuning: width {args.width}, from {src} at step {step} -> {args.steps}', flush=True)
+    print(f'weak fine-tuning: width {args.width}, from {src} at step {step} -> {args.steps}, '
+          f'pseudo extent {args.pseudo_extent}', flush=True)
 
     real = RealSet(args.real)
     heights = tuple(float(v) for v in str(args.real_heights).split(','))
@@ -278,7 +341,7 @@ def main(argv=None):
                 cs.append(torch.ones(args.size // 2, args.size // 2))
             else:
                 img, items = real.crop(rng, args.size, heights)
-                reg, aff, conf, c = pseudo_gt(model, img, items, args.size)
+                reg, aff, conf, c = pseudo_gt(model, img, items, args.size, args.pseudo_extent)
                 sconf += c
                 if args.real_invert > 0 and rng.random() < args.real_invert:
                     img = 255 - img  # after the pseudo labels (read on the page as printed): same characters, light on dark
