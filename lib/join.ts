@@ -1,8 +1,9 @@
 /*! craft-text | MIT */
 // Split words joined (docs/recognition.md#split-words): CRAFT cuts some words in pieces (at punctuation, where its
-// affinity is weak, and inside words on noisy scans); Ocr.read() reads the box around neighbouring pieces of a line
-// once more and keeps the joint reading when the recogniser finds one word there and is surer of it than of the
-// pieces. Pure functions: the candidates come from lib/layout.ts (joinRuns), the readings from the recogniser.
+// affinity is weak, and inside words on noisy scans); Ocr.read() reads the junctions of neighbouring pieces of a
+// line, then the box around the pieces whose junction reads as one word, and keeps the joint reading when the
+// recogniser finds one word there and is surer of it than of the pieces. Pure functions: the candidates come from
+// lib/layout.ts (joinRuns), the readings from the recogniser.
 import type { JoinRun } from './layout';
 import type { OcrWord, Point } from './types';
 

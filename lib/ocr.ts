@@ -112,7 +112,7 @@ export class Ocr {
       });
       // A recogniser without a space in its charset cannot say where a word ends: nothing to join with.
       if (join !== undefined && read.length > 1 && this.recognizer.info.charset.includes(' ')) {
-        read = await this.#join(image, read, join, layout, { ...(o.recognize as object), signal, timeoutMs: remaining() });
+        read = await this.#join(image, read, join, layout, () => ({ ...(o.recognize as object), signal, timeoutMs: remaining() }));
       }
       const t3 = performance.now();
       const words = read.filter((w) => w.confidence >= minConfidence);
@@ -144,7 +144,7 @@ export class Ocr {
    * of their first piece.
    */
   async #join(image: DecodedImage, words: OcrWord[], join: JoinSettings, layout: LayoutOptions,
-    options: RecognizeOptions): Promise<OcrWord[]> {
+    options: () => RecognizeOptions): Promise<OcrWord[]> {
     const boxes = words.map((w) => w.box);
     const lines = readingOrder(boxes, layout).map((l) => l.words);
     const info = this.recognizer.info;
@@ -152,7 +152,7 @@ export class Ocr {
     const space = info.charset.indexOf(' ') + (info.decoder === 'ctc' ? 1 : 2);
     // No retries: a run is a line's horizontal neighbours, and a reading too doubtful to keep as it is decides nothing.
     const read = (regions: [Point, Point, Point, Point][]) => this.recognizer.recognize(image, regions,
-      { ...options, logits: true, rotationRetryThreshold: 0, marginRetryThreshold: 0 });
+      { ...options(), logits: true, rotationRetryThreshold: 0, marginRetryThreshold: 0 });  // the deadline left now
     const chains = joinRuns(boxes, lines, {
       maxGap: join.maxGap, maxWords: Infinity, window: JUNCTION_REACH,
       eligible: (a, b) => joinCandidate(words[a], words[b], join.maxConfidence),

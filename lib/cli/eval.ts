@@ -115,8 +115,11 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     }
     return runOcrEval(settings, out);
   }
-  for (const flag of ['recognizer', 'margin', 'margin-retry', 'join-gap', 'join-confidence'] as const) {
+  for (const flag of ['recognizer', 'margin', 'margin-retry'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task recognition or ocr`);
+  }
+  for (const flag of ['join-gap', 'join-confidence'] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task ocr`);
   }
 
   const samples = await loadSamples(dir, limit);
