@@ -3,9 +3,10 @@
 //  A. per-word time of a CRNN-sized recogniser on the ~180 word boxes of a dense form page: one recognize() call for
 //     all words (crops batched by padded width) against one call per word, and against one call with batchSize 1
 //     (the same native path, one crop per run);
-//  B. ocr.read() of the page with the default detector and each recogniser (one detector shared, recognisers
-//     interleaved per round): detection ms against recognition ms, with the recogniser's retries on (defaults),
-//     with the 180° retry only (marginRetryThreshold 0) and off.
+//  B. ocr.read() of the page with the default detector and each recogniser (one detector shared; recognisers and
+//     settings interleaved per round): detection ms against recognition ms, with the defaults (the 180° retry), with
+//     the split-word join (join: true), with the margin retry too, and with no retries. The
+//     recognition stage split (crops, runs, decoding) is of the words without the join's second call.
 //
 //   node bench/recognize.js [--model crnn.onnx]... [--ocr-recognizer rec.onnx]... [--stand-in crnn-pad.onnx]
 //                           [--page page.png] [--rounds 3] [--json]
@@ -109,26 +110,35 @@ async function page() {
   const ocrs = [];
   for (const m of recModels) ocrs.push(await Ocr.create({ detector, recognizer: { model: m } }));
   out.read = [];
-  // retries: 'on' = the defaults (180° and margin retries), '180° only' = no margin retry, 'off' = neither
-  const RETRIES = {
-    on: {}, '180° only': { recognize: { marginRetryThreshold: 0 } },
+  // The read() settings compared, interleaved per round (the machine is noisy: compare within a round):
+  // 'defaults' = the 180° retry only; 'join' = the defaults + the split-word join (join: true); 'margin retry too' =
+  // the defaults + marginRetryThreshold 0.2; 'off' = no retries.
+  const MODES = {
+    defaults: {}, join: { join: true }, 'margin retry too': { recognize: { marginRetryThreshold: 0.2 } },
     off: { recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0 } },
   };
-  for (const [retry, options] of Object.entries(RETRIES)) {
-    for (const ocr of ocrs) await ocr.read(p.image, options); // warm-up
-    const reads = ocrs.map(() => []);
-    for (let r = 0; r < rounds; r++) {
+  const modes = Object.entries(MODES);
+  for (const [, options] of modes) for (const ocr of ocrs) await ocr.read(p.image, options); // warm-up
+  const reads = modes.map(() => ocrs.map(() => []));
+  for (let r = 0; r < rounds; r++) {
+    for (let q = 0; q < modes.length; q++) {
+      const i = (q + r) % modes.length;
       for (let k = 0; k < ocrs.length; k++) {
         const j = (k + r) % ocrs.length;
-        reads[j].push(await ocrs[j].read(p.image, options));
+        reads[i][j].push(await ocrs[j].read(p.image, modes[i][1]));
       }
     }
+  }
+  for (let i = 0; i < modes.length; i++) {
+    const [mode, options] = modes[i];
     for (let j = 0; j < ocrs.length; j++) {
-      const m = (k) => median(reads[j].map((x) => x.timings[k]));
-      const detail = await ocrs[j].recognizer.recognizeDetailed(p.image, reads[j][0].words, options.recognize);
+      const m = (k) => median(reads[i][j].map((x) => x.timings[k]));
+      const first = reads[i][j][0];
+      const detail = await ocrs[j].recognizer.recognizeDetailed(p.image, first.words.filter((w) => !w.joined), options.recognize);
       const res = {
-        detector: 'default', recognizer: path.basename(recModels[j]), retry, words: reads[j][0].words.length,
-        lines: reads[j][0].lines.length, decodeMs: m('decode'), detectionMs: m('detection'), recognitionMs: m('recognition'),
+        detector: 'default', recognizer: path.basename(recModels[j]), mode, words: first.words.length,
+        joined: first.words.filter((w) => w.joined).length,
+        lines: first.lines.length, decodeMs: m('decode'), detectionMs: m('detection'), recognitionMs: m('recognition'),
         layoutMs: m('layout'), totalMs: m('total'), recognitionStagesMs: detail.timings, recognitionRuns: detail.runs,
       };
       res.recognitionOverDetection = res.recognitionMs / res.detectionMs;
@@ -153,7 +163,7 @@ async function page() {
   }
   for (const r of out.read) {
     const t = r.recognitionStagesMs;
-    console.log(`B. read(), retries ${r.retry}: ${r.words} words, ${r.lines} lines, recogniser ${r.recognizer}`);
+    console.log(`B. read(), ${r.mode}: ${r.words} words (${r.joined} joined), ${r.lines} lines, recogniser ${r.recognizer}`);
     console.log(`   decode ${f(r.decodeMs)} ms, detection ${f(r.detectionMs)} ms, recognition ${f(r.recognitionMs)} ms ` +
       `(${f(r.recognitionOverDetection)}x detection; crops ${f(t.preprocess)}, ${r.recognitionRuns} runs ${f(t.inference)}, ` +
       `decoding ${f(t.postprocess)}), layout ${f(r.layoutMs)} ms, total ${f(r.totalMs)} ms`);

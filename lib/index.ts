@@ -7,7 +7,7 @@ export { DecodedImage, decodeImage } from './image';
 export { readingOrder, pageSkew, LAYOUT_DEFAULTS } from './layout';
 export type { LayoutLine } from './layout';
 export { postprocess } from './postprocess';
-export { CRAFT_DEFAULTS, DEFAULT_MAX_PIXELS, RECOGNIZE_DEFAULTS, MAX_REGIONS } from './options';
+export { CRAFT_DEFAULTS, DEFAULT_MAX_PIXELS, RECOGNIZE_DEFAULTS, MAX_REGIONS, JOIN_DEFAULTS } from './options';
 export { convert, convertWithInfo, convertStateDict, ConvertError } from './convert';
 export type { ConvertOptions, ConvertInfo, OnnxNameMap } from './convert';
 export type { CraftError, CraftErrorCode } from './errors';

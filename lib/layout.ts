@@ -56,6 +56,21 @@ function median(v: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
+/** Every box as its axis-aligned extent in the page's de-skewed frame (rotated by minus the page's skew). */
+function deskew(boxes: readonly (readonly Point[])[]): { skew: number; geo: Geo[] } {
+  const skew = pageSkew(boxes);
+  const c = Math.cos(-skew), s = Math.sin(-skew);
+  const geo: Geo[] = boxes.map((b) => {
+    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    for (const [x, y] of b) {
+      const rx = x * c - y * s, ry = x * s + y * c;
+      x0 = Math.min(x0, rx); x1 = Math.max(x1, rx); y0 = Math.min(y0, ry); y1 = Math.max(y1, ry);
+    }
+    return { x0, x1, y0, y1, cy: (y0 + y1) / 2, h: Math.max(y1 - y0, 1e-6) };
+  });
+  return { skew, geo };
+}
+
 /** The widest gap along one axis through the whole block: [gap size, index in `sorted` where the second part starts]. */
 function widestGap(ids: number[], lo: (i: number) => number, hi: (i: number) => number): [number, number, number[]] {
   const sorted = [...ids].sort((a, b) => lo(a) - lo(b));
@@ -80,16 +95,7 @@ export function readingOrder(boxes: readonly (readonly Point[])[], options?: Lay
   const columnGap = options?.columnGap ?? LAYOUT_DEFAULTS.columnGap;
   const minColumnWords = options?.minColumnWords ?? LAYOUT_DEFAULTS.minColumnWords;
   if (boxes.length === 0) return [];
-  const skew = pageSkew(boxes);
-  const c = Math.cos(-skew), s = Math.sin(-skew);
-  const geo: Geo[] = boxes.map((b) => {
-    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
-    for (const [x, y] of b) {
-      const rx = x * c - y * s, ry = x * s + y * c;
-      x0 = Math.min(x0, rx); x1 = Math.max(x1, rx); y0 = Math.min(y0, ry); y1 = Math.max(y1, ry);
-    }
-    return { x0, x1, y0, y1, cy: (y0 + y1) / 2, h: Math.max(y1 - y0, 1e-6) };
-  });
+  const { geo } = deskew(boxes);
   const flat = geo.filter((g) => g.x1 - g.x0 >= g.h);
   const medH = median((flat.length > 0 ? flat : geo).map((g) => g.h)) || 1;
 
@@ -141,4 +147,92 @@ export function readingOrder(boxes: readonly (readonly Point[])[], options?: Lay
     }
     return { box: [[x0, y0], [x1, y0], [x1, y1], [x0, y1]], words: ids };
   });
+}
+
+/** Neighbouring words of a line that may be one word the detector split (lib/layout.ts joinRuns()). */
+export interface JoinRun {
+  /** Word indices, left to right (consecutive words of one line). */
+  words: number[];
+  /** The box around them in the page's de-skewed frame, turned back to the page (4 points, CRAFT's order). */
+  box: [Point, Point, Point, Point];
+  /** With `window`: per junction (words[k], words[k + 1]), the box reaching `window` heights into each side of it. */
+  windows?: [Point, Point, Point, Point][];
+}
+
+/**
+ * Runs of neighbouring words that may be one word split by the detector. CRAFT links characters by its affinity map,
+ * which is weak between punctuation and the next character (`$41.90` comes out as `$41.` `90`) and breaks inside
+ * words on noisy scans (`Numb` `er`), and the line text would join the pieces with spaces. Two consecutive words of a
+ * line (`lines`: readingOrder()'s, indices into `boxes`) are a candidate pair when, in the page's de-skewed frame,
+ * the gap between them along the line is under `maxGap` times the larger of their heights (and they overlap by less
+ * than half that height: one box inside the other is not a word cut in two), their vertical extents
+ * overlap by at least half the smaller one's height (the line's words, not a super- or subscript beside it), and
+ * `eligible(left, right)` allows it. Consecutive candidate pairs chain into runs of at most `maxWords` words (a
+ * longer chain is cut into runs of that size from the left). With `window`, each run also gets the box around each
+ * of its junctions reaching `window` times the pair's larger height into both words (at most their whole extent).
+ * Gap distributions: docs/recognition.md#split-words.
+ */
+export function joinRuns(boxes: readonly (readonly Point[])[], lines: readonly (readonly number[])[],
+  options: { maxGap: number; maxWords?: number; eligible?: (left: number, right: number) => boolean; window?: number }):
+  JoinRun[] {
+  const { maxGap, maxWords = 4, eligible, window } = options;
+  if (boxes.length === 0 || !(maxGap > 0)) return [];
+  const { skew, geo } = deskew(boxes);
+  const c = Math.cos(skew), s = Math.sin(skew);
+  const back = (x: number, y: number): Point => [x * c - y * s, x * s + y * c];
+  const runs: JoinRun[] = [];
+  const emit = (ids: number[]) => {
+    if (ids.length < 2) return;
+    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    for (const i of ids) {
+      x0 = Math.min(x0, geo[i].x0); x1 = Math.max(x1, geo[i].x1); y0 = Math.min(y0, geo[i].y0); y1 = Math.max(y1, geo[i].y1);
+    }
+    const quad = (a: number, b: number, c: number, d: number): [Point, Point, Point, Point] =>
+      [back(a, c), back(b, c), back(b, d), back(a, d)];
+    const run: JoinRun = { words: ids, box: quad(x0, x1, y0, y1) };
+    if (window !== undefined) {
+      run.windows = ids.slice(1).map((id, k) => {
+        const a = geo[ids[k]], b = geo[id], reach = window * Math.max(a.h, b.h);
+        return quad(Math.max(a.x0, a.x1 - reach), Math.min(b.x1, b.x0 + reach), Math.min(a.y0, b.y0), Math.max(a.y1, b.y1));
+      });
+    }
+    runs.push(run);
+  };
+  for (const line of lines) {
+    let run: number[] = [];
+    for (const i of line) {
+      if (run.length > 0) {
+        const last = run[run.length - 1];
+        const a = geo[last], b = geo[i];
+        const overlap = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0);
+        const gap = (b.x0 - a.x1) / Math.max(a.h, b.h);
+        const near = gap < maxGap && gap > -0.5 && overlap >= 0.5 * Math.min(a.h, b.h) &&
+          (eligible === undefined || eligible(last, i));
+        if (!near || run.length >= maxWords) {
+          emit(run);
+          run = [];
+        }
+      }
+      run.push(i);
+    }
+    emit(run);
+  }
+  return runs;
+}
+
+/** The gap between consecutive words of a line in units of the larger height (de-skewed; for measurements). */
+export function lineGaps(boxes: readonly (readonly Point[])[], lines: readonly (readonly number[])[]):
+  { left: number; right: number; gap: number; overlap: number }[] {
+  if (boxes.length === 0) return [];
+  const { geo } = deskew(boxes);
+  const out: { left: number; right: number; gap: number; overlap: number }[] = [];
+  for (const line of lines) {
+    for (let k = 1; k < line.length; k++) {
+      const a = geo[line[k - 1]], b = geo[line[k]];
+      const h = Math.max(a.h, b.h);
+      out.push({ left: line[k - 1], right: line[k], gap: (b.x0 - a.x1) / h,
+        overlap: (Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0)) / Math.min(a.h, b.h) });
+    }
+  }
+  return out;
 }

@@ -5,12 +5,14 @@ import { Detector } from './detector';
 import { craftError } from './errors';
 import { DecodedImage, decodeImage } from './image';
 import { checkKnownKeys, checkNumber, invalidParameterError, plainObject } from './is';
-import { readingOrder } from './layout';
-import { runOptions } from './options';
+import { acceptJoin, JUNCTION_REACH, joinCandidate, joinedWord, oneWord, spaceProbability, type JoinSettings } from './join';
+import { joinRuns, readingOrder } from './layout';
+import { readJoinOptions, runOptions } from './options';
 import { Recognizer } from './recognizer';
 import { abortError } from './scheduler';
 import type {
-  CreateOptions, ImageInput, LayoutOptions, OcrLine, OcrResult, OcrWord, ReadOptions, RecognizerCreateOptions,
+  CreateOptions, ImageInput, LayoutOptions, OcrLine, OcrResult, OcrWord, Point, ReadOptions, RecognizeOptions,
+  RecognizerCreateOptions,
 } from './types';
 
 /** Options of `Ocr.create()`. */
@@ -82,11 +84,12 @@ export class Ocr {
     if (this.#disposed) throw craftError('ERR_CRAFT_DISPOSED', 'Ocr is disposed');
     if (options !== undefined && !plainObject(options)) throw invalidParameterError('options', 'plain object', options);
     const o = (options ?? {}) as Record<string, unknown>;
-    checkKnownKeys('option', o, ['detect', 'recognize', 'layout', 'minConfidence', 'signal', 'timeoutMs']);
+    checkKnownKeys('option', o, ['detect', 'recognize', 'layout', 'join', 'minConfidence', 'signal', 'timeoutMs']);
     for (const key of ['detect', 'recognize', 'layout'] as const) {
       if (o[key] !== undefined && !plainObject(o[key])) throw invalidParameterError(key, 'plain object', o[key]);
     }
     const layout = layoutOptions(o.layout);
+    const join = readJoinOptions(o.join);
     const minConfidence = o.minConfidence === undefined ? 0 : checkNumber('minConfidence', o.minConfidence, 0, 1);
     const { signal, timeoutMs } = runOptions(o);
     const deadline = timeoutMs === undefined ? undefined : t0 + timeoutMs;
@@ -102,13 +105,17 @@ export class Ocr {
       const t2 = performance.now();
       const rec = det.words.length === 0 ? [] : await this.recognizer.recognize(image, det.words,
         { ...(o.recognize as object), signal, timeoutMs: remaining() });
-      const t3 = performance.now();
-      const words: OcrWord[] = [];
+      let read: OcrWord[] = [];
       det.words.forEach((w, i) => {
         const r = rec[i];
-        if (r.skipped || r.confidence < minConfidence) return;
-        words.push({ ...w, text: r.text, confidence: r.confidence, rotation: r.rotation });
+        if (!r.skipped) read.push({ ...w, text: r.text, confidence: r.confidence, rotation: r.rotation });
       });
+      // A recogniser without a space in its charset cannot say where a word ends: nothing to join with.
+      if (join !== undefined && read.length > 1 && this.recognizer.info.charset.includes(' ')) {
+        read = await this.#join(image, read, join, layout, () => ({ ...(o.recognize as object), signal, timeoutMs: remaining() }));
+      }
+      const t3 = performance.now();
+      const words = read.filter((w) => w.confidence >= minConfidence);
       const order = readingOrder(words.map((w) => w.box), layout);
       const sorted: OcrWord[] = [];
       const lines: OcrLine[] = order.map((l) => {
@@ -127,6 +134,54 @@ export class Ocr {
     } finally {
       if (!given) image.release();
     }
+  }
+
+  /**
+   * Split words joined (lib/join.ts): neighbouring words of a line (lib/layout.ts joinRuns) with a piece read below
+   * `maxConfidence` are checked at their junction first (a crop reaching one text height into each word, cheap: one
+   * recognize() call for all junctions); where the recogniser sees no word space, the pieces are read again as one
+   * crop (a second call) and an accepted joint reading replaces them. Returns the words with the joined ones in place
+   * of their first piece.
+   */
+  async #join(image: DecodedImage, words: OcrWord[], join: JoinSettings, layout: LayoutOptions,
+    options: () => RecognizeOptions): Promise<OcrWord[]> {
+    const boxes = words.map((w) => w.box);
+    const lines = readingOrder(boxes, layout).map((l) => l.words);
+    const info = this.recognizer.info;
+    const classes = info.charset.length + (info.decoder === 'ctc' ? 1 : 2);
+    const space = info.charset.indexOf(' ') + (info.decoder === 'ctc' ? 1 : 2);
+    // No retries: a run is a line's horizontal neighbours, and a reading too doubtful to keep as it is decides nothing.
+    const read = (regions: [Point, Point, Point, Point][]) => this.recognizer.recognize(image, regions,
+      { ...options(), logits: true, rotationRetryThreshold: 0, marginRetryThreshold: 0 });  // the deadline left now
+    const chains = joinRuns(boxes, lines, {
+      maxGap: join.maxGap, maxWords: Infinity, window: JUNCTION_REACH,
+      eligible: (a, b) => joinCandidate(words[a], words[b], join.maxConfidence),
+    });
+    if (chains.length === 0) return words;
+    const seen = await read(chains.flatMap((c) => c.windows ?? []));
+    const open = new Set<string>();
+    let k = 0;
+    for (const c of chains) {
+      for (let i = 1; i < c.words.length; i++, k++) {
+        const w = seen[k];
+        if (!w.skipped && oneWord(w.text, spaceProbability(w.logits as Float32Array, classes, space))) {
+          open.add(`${c.words[i - 1]},${c.words[i]}`);
+        }
+      }
+    }
+    const runs = joinRuns(boxes, lines, { maxGap: join.maxGap, maxWords: join.maxWords, eligible: (a, b) => open.has(`${a},${b}`) });
+    if (runs.length === 0) return words;
+    const joint = await read(runs.map((r) => r.box));
+    const replaced = new Map<number, OcrWord>();
+    const dropped = new Set<number>();
+    runs.forEach((run, r) => {
+      const j = joint[r];
+      const pieces = run.words.map((i) => words[i]);
+      if (j.skipped || !acceptJoin(pieces, j, spaceProbability(j.logits as Float32Array, classes, space))) return;
+      replaced.set(run.words[0], joinedWord(run, pieces, j));
+      for (const i of run.words.slice(1)) dropped.add(i);
+    });
+    return words.flatMap((w, i) => (dropped.has(i) ? [] : [replaced.get(i) ?? w]));
   }
 
   /** Disposes the detector and recogniser it created (not ones it was given), after their accepted calls settle. */

@@ -223,6 +223,25 @@ C('usage errors: unknown task, --model with recognition, detection-only flags', 
   r = cli('eval', ctx.pages, '--task', 'recognition', '--margin', '1.5');
   assert.is(r.status, 2);
   assert.match(r.stderr, /--margin expects a number between 0 and 1/);
+  for (const task of ['detection', 'recognition']) {
+    r = cli('eval', ctx.pages, '--task', task, '--join-gap', '0.3');
+    assert.is(r.status, 2);
+    assert.match(r.stderr, /--join-gap is for --task ocr/);
+  }
+  r = cli('eval', ctx.pages, '--task', 'ocr', '--join-gap', '11');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /--join-gap/);
+});
+
+C('--task ocr --join-gap n: read() joins split words with that gap; the report says so (off by default)', (ctx) => {
+  const off = cli('eval', ctx.pages, '--task', 'ocr', '--model', TINY_MODEL, '--recognizer', REC, '--threads', '1', '--json', '-');
+  assert.is(off.status, 0, off.stderr);
+  assert.is(JSON.parse(off.stdout).join, false);
+  assert.match(off.stderr, /join off/);
+  const on = cli('eval', ctx.pages, '--task', 'ocr', '--model', TINY_MODEL, '--recognizer', REC, '--threads', '1', '--join-gap', '0.5', '--json', '-');
+  assert.is(on.status, 0, on.stderr);
+  assert.equal(JSON.parse(on.stdout).join, { maxGap: 0.5, maxConfidence: 0.9 });
+  assert.match(on.stderr, /join gap < 0.5/);
 });
 
 C('loadRecognitionDataset prefers labels.tsv', async (ctx) => {

@@ -68,6 +68,11 @@ R('usage errors exit 2 naming the flag; a bad image or recogniser exits 1 with t
   r = cli('read', HELLO, '--margin', '2');
   assert.is(r.status, 2);
   assert.match(r.stderr, /--margin/);
+  r = cli('read', HELLO, '--join-gap', '-1');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /--join-gap/);
+  r = cli('read', HELLO, ...models, '--join-gap', '0.3', '--json');
+  assert.is(r.status, 0, r.stderr);
   r = cli('read', '/nonexistent.png');
   assert.is(r.status, 2);
   r = cli('read', HELLO, '--model', TINY_MODEL, '--recognizer', TINY_MODEL);

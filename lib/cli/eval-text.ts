@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { createProgress } from '../eval';
 import { loadRecognitionDataset, scoreOcr, scoreRecognition, toRegion, type OcrDetection, type RecognitionSample } from '../eval/recognition';
 import { Ocr } from '../ocr';
-import { RECOGNIZE_DEFAULTS } from '../options';
+import { JOIN_DEFAULTS, RECOGNIZE_DEFAULTS } from '../options';
 import { Recognizer } from '../recognizer';
 import { detectOptionsFromFlags, UsageError } from './args';
 import { loadSamples, pool } from './eval';
@@ -27,6 +27,13 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
   };
 }
 
+/** read()'s join option from --join-gap (0: off, the default unless --join-confidence is given) and --join-confidence,
+ * resolved for the report. */
+function joinFlags(s: TextEvalSettings): false | { maxGap: number; maxConfidence: number } {
+  if (s.joinGap === 0 || (s.joinGap === undefined && s.joinConfidence === undefined)) return false;
+  return { maxGap: s.joinGap ?? JOIN_DEFAULTS.maxGap, maxConfidence: s.joinConfidence ?? JOIN_DEFAULTS.maxConfidence };
+}
+
 export interface TextEvalSettings {
   dir: string;
   model?: string;
@@ -35,6 +42,10 @@ export interface TextEvalSettings {
   margin?: number;
   /** recognize()'s marginRetryThreshold (undefined: its default). */
   marginRetry?: number;
+  /** read()'s join.maxGap (0 or undefined without joinConfidence: join off). */
+  joinGap?: number;
+  /** read()'s join.maxConfidence (undefined: its default). */
+  joinConfidence?: number;
   threads?: number;
   limit?: number;
   concurrency: number;
@@ -120,6 +131,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const t = s.threads !== undefined ? { threads: s.threads } : {};
   const ocr = await Ocr.create({ detector: { model: s.model, ...t }, recognizer: { model: s.recognizer, ...t } });
   const { recognize, margin, marginRetry } = readOptions(s, ocr.recognizer.info.margin);
+  const join = joinFlags(s);
   let seconds = 0;
   const timing = { detection: 0, recognition: 0 };
   let results: { image: string; words: OcrDetection[]; error?: string }[] = [];
@@ -129,7 +141,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
     results = await pool(samples, s.concurrency, async (x) => {
       const image = path.relative(path.resolve(s.dir), x.imagePath) || path.basename(x.imagePath);
       try {
-        const r = await ocr.read(x.imagePath, { detect, recognize });
+        const r = await ocr.read(x.imagePath, { detect, recognize, join });
         timing.detection += r.timings.detection;
         timing.recognition += r.timings.recognition;
         return { image, words: r.words.map((w) => ({ points: w.box.map(([a, b]) => [a, b] as [number, number]), text: w.text })) };
@@ -149,7 +161,8 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const errors = results.filter((x) => x.error).length;
   say.write([
     `dataset    ${s.dir} (${r.images} images)`,
-    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (crop margin ${margin}, margin retry below ${marginRetry})`,
+    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (crop margin ${margin}, margin retry below ${marginRetry}; ` +
+      `${join === false ? 'join off' : `join gap < ${join.maxGap}, a piece under ${join.maxConfidence}`})`,
     `spotting   P ${pct(r.spotting.precision)}  R ${pct(r.spotting.recall)}  H-mean ${pct(r.spotting.hmean)} ` +
       `(IoU > 0.5 one-to-one and equal text, lower case [0-9a-z]; ${r.spotted} of ${r.gtCount} words, ${r.detCount} detections, ${r.matched} boxes matched)`,
     `bag-of-words P ${pct(r.bagOfWords.precision)}  R ${pct(r.bagOfWords.recall)}  F1 ${pct(r.bagOfWords.f1)} (per page, normalised tokens)`,
@@ -158,7 +171,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
     ...(errors ? [`failed     ${errors} image(s) could not be processed (scored with no words)`] : []),
   ].join('\n') + '\n');
   await writeReport(s.jsonFile, {
-    task: 'ocr', dataset: path.resolve(s.dir), detector: s.model ?? 'default', recognizer: s.recognizer ?? 'default', margin, marginRetry,
+    task: 'ocr', dataset: path.resolve(s.dir), detector: s.model ?? 'default', recognizer: s.recognizer ?? 'default', margin, marginRetry, join,
     spotting: r.spotting, bagOfWords: r.bagOfWords, gtCount: r.gtCount, detCount: r.detCount, matched: r.matched,
     spotted: r.spotted, images: r.images, errors, seconds,
     perImage: r.perImage.map((p, i) => ({ image: results[i].image, ...p, ...(results[i].error ? { error: results[i].error } : {}), words: results[i].words })),

@@ -13,7 +13,7 @@ import { writeEvalPicture } from './draw';
 import { runOcrEval, runRecognitionEval } from './eval-text';
 
 export const EVAL_USAGE = 'craft-text eval <dataset-dir> [--task detection|recognition|ocr] [--model m.onnx] ' +
-  '[--recognizer rec.onnx] [--margin n] [--margin-retry n] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
+  '[--recognizer rec.onnx] [--margin n] [--margin-retry n] [--join-gap n] [--join-confidence n] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
   '[--concurrency n] [detection flags as for detect]';
 
 /** One image's record in the JSON report. */
@@ -70,6 +70,8 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     recognizer: { type: 'string' },
     margin: { type: 'string' },
     'margin-retry': { type: 'string' },
+    'join-gap': { type: 'string' },
+    'join-confidence': { type: 'string' },
   });
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'eval needs a dataset folder' : `eval takes one dataset folder, got ${positionals.length}`);
   const dir = positionals[0];
@@ -101,8 +103,13 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
       dir, model: values.model as string | undefined, recognizer: values.recognizer as string | undefined,
       margin: num('margin', values.margin as string | undefined, 0, 1),
       marginRetry: num('margin-retry', values['margin-retry'] as string | undefined, 0, 1), threads, limit, concurrency, jsonFile, values,
+      joinGap: num('join-gap', values['join-gap'] as string | undefined, 0, 10),
+      joinConfidence: num('join-confidence', values['join-confidence'] as string | undefined, 0, 1),
     };
     if (task === 'recognition') {
+      for (const flag of ['join-gap', 'join-confidence'] as const) {
+        if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task ocr`);
+      }
       if (values.model !== undefined) throw new UsageError('--task recognition reads ground-truth boxes: name the model with --recognizer');
       return runRecognitionEval(settings, out);
     }
@@ -110,6 +117,9 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
   }
   for (const flag of ['recognizer', 'margin', 'margin-retry'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task recognition or ocr`);
+  }
+  for (const flag of ['join-gap', 'join-confidence'] as const) {
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task ocr`);
   }
 
   const samples = await loadSamples(dir, limit);

@@ -6,7 +6,7 @@ import {
 } from './args';
 import { pictureTarget, writeReadingPicture } from './draw';
 
-export const READ_USAGE = 'craft-text read <image...|-> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--margin n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
+export const READ_USAGE = 'craft-text read <image...|-> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--margin n] [--join-gap n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
 
 /** `craft-text read`: the text of each image in reading order; with --json one line per image. */
 export async function runRead(argv: string[], out: NodeJS.WritableStream = process.stdout,
@@ -14,7 +14,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
   const { values, positionals } = parse(argv, {
     ...DETECT_FLAGS, recognizer: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' },
     decoder: { type: 'string' }, 'beam-width': { type: 'string' }, margin: { type: 'string' },
-    'min-confidence': { type: 'string' },
+    'min-confidence': { type: 'string' }, 'join-gap': { type: 'string' },
   });
   checkImageArgs('read', positionals);
   if (values.refine) throw new UsageError('--refine is not supported by read');
@@ -25,6 +25,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
   }
   const beamWidth = num('beam-width', values['beam-width'] as string | undefined, 1, 100, true);
   const margin = num('margin', values.margin as string | undefined, 0, 1);
+  const joinGap = num('join-gap', values['join-gap'] as string | undefined, 0, 10);
   const minConfidence = num('min-confidence', values['min-confidence'] as string | undefined, 0, 1);
   const threads = num('threads', values.threads as string | undefined, 0, 1024, true);
   const t = threads !== undefined ? { threads } : {};
@@ -35,6 +36,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
       ...(beamWidth !== undefined ? { beamWidth } : {}),
       ...(margin !== undefined ? { margin } : {}),
     },
+    ...(joinGap !== undefined && joinGap > 0 ? { join: { maxGap: joinGap } } : {}),
     ...(minConfidence !== undefined ? { minConfidence } : {}),
   };
   const ocr = await Ocr.create({
@@ -49,6 +51,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
       if (values.json) {
         const words = r.words.map((w) => ({
           box: w.box, ...(w.polygon ? { polygon: w.polygon } : {}), score: w.score, text: w.text, confidence: w.confidence,
+          ...(w.joined ? { joined: w.joined } : {}),
         }));
         out.write(JSON.stringify({ image, width: r.width, height: r.height, words, lines: r.lines, text: r.text, ...written }) + '\n');
       } else {
