@@ -59,8 +59,15 @@ for tag in ('fp32', 'int8'):
     if os.path.exists(p) and os.path.getsize(p):
         try:
             b = json.load(open(p))
-            print(f"bench {tag}: {b['page']} {b['words']} words; batched {b['perWord']['batchedMs']:.2f} ms/word; read(): "
-                  f"detection {b['read']['detectionMs']:.0f} ms, recognition {b['read']['recognitionMs']:.0f} ms "
-                  f"({b['read']['recognitionOverDetection']:.2f}x) for {b['read']['words']} words")
+            # bench/recognize.js --json: perWord and read are lists (one entry per --model; per recogniser and read()
+            # setting, each named by `mode`; older reports name it `retry`). The defaults' entry first.
+            for w in b['perWord']:
+                print(f"bench {tag}: {b['page']} {b['words']} words; {w['model']}: batched {w['batchedMs']:.2f} ms/word "
+                      f"(one call per word {w['oneAtATimeMs']:.2f})")
+            reads = sorted(b['read'], key=lambda r: r.get('mode', r.get('retry')) != 'defaults')
+            for r in reads:
+                print(f"bench {tag}: read() {r['recognizer']} [{r.get('mode', r.get('retry'))}]: detection {r['detectionMs']:.0f} ms, "
+                      f"recognition {r['recognitionMs']:.0f} ms ({r['recognitionOverDetection']:.2f}x) for {r['words']} words"
+                      + (f" ({r['joined']} joined)" if r.get('joined') else ''))
         except Exception as e:  # noqa: BLE001
             print(f'bench {tag}: unreadable ({e})')
