@@ -4,9 +4,9 @@
 //     all words (crops batched by padded width) against one call per word, and against one call with batchSize 1
 //     (the same native path, one crop per run);
 //  B. ocr.read() of the page with the default detector and each recogniser (one detector shared; recognisers and
-//     settings interleaved per round): detection ms against recognition ms, with the defaults (the 180° retry), with
-//     the split-word join (join: true), with the margin retry too, and with no retries. The
-//     recognition stage split (crops, runs, decoding) is of the words without the join's second call.
+//     settings interleaved per round): detection ms against recognition ms, with the defaults (the 180° retry and the
+//     split-word join), without the join (join: false), with the margin retry too, and with no retries and no join.
+//     The recognition stage split (crops, runs, decoding) is of the words without the join's reads.
 //
 //   node bench/recognize.js [--model crnn.onnx]... [--ocr-recognizer rec.onnx]... [--stand-in crnn-pad.onnx]
 //                           [--page page.png] [--rounds 3] [--json]
@@ -111,11 +111,11 @@ async function page() {
   for (const m of recModels) ocrs.push(await Ocr.create({ detector, recognizer: { model: m } }));
   out.read = [];
   // The read() settings compared, interleaved per round (the machine is noisy: compare within a round):
-  // 'defaults' = the 180° retry only; 'join' = the defaults + the split-word join (join: true); 'margin retry too' =
-  // the defaults + marginRetryThreshold 0.2; 'off' = no retries.
+  // 'defaults' = the 180° retry and the split-word join; 'no join' = the defaults with join: false (the 180° retry
+  // only); 'margin retry too' = the defaults + marginRetryThreshold 0.2; 'off' = no retries, no join.
   const MODES = {
-    defaults: {}, join: { join: true }, 'margin retry too': { recognize: { marginRetryThreshold: 0.2 } },
-    off: { recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0 } },
+    defaults: {}, 'no join': { join: false }, 'margin retry too': { recognize: { marginRetryThreshold: 0.2 } },
+    off: { join: false, recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0 } },
   };
   const modes = Object.entries(MODES);
   for (const [, options] of modes) for (const ocr of ocrs) await ocr.read(p.image, options); // warm-up

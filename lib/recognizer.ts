@@ -57,7 +57,8 @@ export class Recognizer {
    * Loads a recogniser (off the JS thread).
    * @param options - as Detector.create() (model, threads, executionProviders, ortLibrary, concurrency, …); `batch`
    *   merges concurrent calls (in crops; default { maxSize: 32, maxDelayMs: 0 }, { maxSize: 1 } = never);
-   *   `model` defaults to the bundled recogniser ('default'; 'default-int8' for its INT8 version).
+   *   `model` defaults to the bundled recogniser ('default': its INT8 version, also 'default-int8'; 'default-fp32'
+   *   for the float model).
    * @throws TypeError / RangeError for invalid options; Error with `code` ERR_CRAFT_MODEL_LOAD (missing or corrupt
    *   model, not a recogniser, no charset, metadata that does not match the graph) or ERR_CRAFT_ORT_LOAD.
    */

@@ -440,8 +440,8 @@ export interface ReadOptions {
   /**
    * Split words joined: neighbouring words of a line that CRAFT may have cut from one word (`$41.` `90`) are read
    * again as one crop, and the joint reading replaces them when it is one word read more confidently than the pieces
-   * together (docs/recognition.md#split-words). `true` or an object turns it on. Default: off (its extra reads cost
-   * about a fifth more recognition time on a dense form page: the bundled FP32 recogniser reaches ~0.97x of detection).
+   * together (docs/recognition.md#split-words). Default: on (`JOIN_DEFAULTS`); `false` turns it off (its extra reads
+   * cost about a fifth more recognition time on a dense form page), an object sets it.
    */
   join?: boolean | JoinOptions;
   /** Drop words read with a lower confidence (from words, lines and text). Default 0 (keep all). */

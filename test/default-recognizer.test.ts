@@ -1,5 +1,5 @@
-// The bundled recogniser (models/craft-text-recognizer.onnx, trained here) and its INT8 version: the contract they
-// ship with, a word read end to end by Ocr.create() with both bundled models, and, with ../shared/data, their accuracy
+// The bundled recogniser (models/craft-text-recognizer.onnx, trained here) and its INT8 version (the default,
+// models/craft-text-recognizer.md#which-is-the-default): which name loads which, the contract they ship with, a word read end to end by Ocr.create() with both bundled models, and, with ../shared/data, their accuracy
 // on the held-out ICDAR 2013 born-digital words (docs/recognizer-training.md: dev = sha1(image name) % 5 == 0), which
 // must not fall below what the model card reports (minus a small margin) and INT8 must stay close to FP32.
 import { createHash } from 'node:crypto';
@@ -24,9 +24,23 @@ const PRINTABLE = [...'0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU
 const D = suite('bundled recogniser');
 const have = fs.existsSync(FP32) && fs.existsSync(INT8);
 
+D('names: the default is the INT8 model (as default-int8), default-fp32 the float one', async () => {
+  if (!have) return console.log('  (skipped: models/craft-text-recognizer*.onnx not built)');
+  const quantized: Record<string, boolean> = {};
+  for (const name of [undefined, 'default', 'default-int8', 'default-fp32']) {
+    const r = await Recognizer.create({ model: name, threads: 1 });
+    quantized[String(name)] = r.info.metadata['craft.quantization'] !== undefined;
+    await r.dispose();
+  }
+  assert.equal(quantized, { undefined: true, default: true, 'default-int8': true, 'default-fp32': false });
+  const ocr = await Ocr.create({ detector: { threads: 1 }, recognizer: { threads: 1 } });
+  assert.ok(ocr.recognizer.info.metadata['craft.quantization'], 'Ocr.create() reads with the INT8 model');
+  await ocr.dispose();
+});
+
 D('contract: CTC over printable ASCII + space, grey, height 32, any width, pad resize', async () => {
   if (!have) return console.log('  (skipped: models/craft-text-recognizer*.onnx not built)');
-  for (const name of ['default', 'default-int8']) {
+  for (const name of ['default', 'default-fp32', 'default-int8']) {
     const r = await Recognizer.create({ model: name, threads: 1 });
     const i = r.info;
     assert.equal(i.charset, PRINTABLE, `${name} charset`);

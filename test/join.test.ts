@@ -94,7 +94,7 @@ O('join is validated: TypeError / RangeError naming the argument, unknown keys n
 
 const B = suite<{ ocr?: Ocr }>('join: the README example with the bundled models');
 const EXAMPLE = path.join(ROOT, 'examples', 'images', 'hello.png');
-const haveModels = fs.existsSync(path.join(ROOT, 'models', 'craft-text-recognizer.onnx'));
+const haveModels = fs.existsSync(path.join(ROOT, 'models', 'craft-text-recognizer-int8.onnx'));  // the default
 B.before(async (ctx) => {
   if (haveModels) ctx.ocr = await Ocr.create({ detector: { threads: 1 }, recognizer: { threads: 1 } });
 });
@@ -102,11 +102,11 @@ B.after(async (ctx) => { await ctx.ocr?.dispose(); });
 
 const texts = (r: OcrResult) => r.words.map((w) => w.text);
 
-B('CRAFT cuts $41.90 at punctuation; join: true reads it as one word with the pieces\' box', async ({ ocr }) => {
-  if (!ocr) return console.log('  (skipped: models/craft-text-recognizer.onnx not built)');
-  const off = await ocr.read(EXAMPLE);  // the default: no join
-  assert.equal(texts(await ocr.read(EXAMPLE, { join: false })), texts(off));
-  const on = await ocr.read(EXAMPLE, { join: true });
+B('CRAFT cuts $41.90 at punctuation; the join (on by default) reads it as one word with the pieces\' box', async ({ ocr }) => {
+  if (!ocr) return console.log('  (skipped: models/craft-text-recognizer-int8.onnx not built)');
+  const off = await ocr.read(EXAMPLE, { join: false });
+  const on = await ocr.read(EXAMPLE);  // the default: join on
+  assert.equal(texts(await ocr.read(EXAMPLE, { join: true })), texts(on));
   // Without the join the price is two words (the line text puts a space in it); with it, one.
   assert.ok(!texts(off).includes('$41.90') && !/\$41\.90/.test(off.text), off.text);
   const price = on.words.find((w) => w.text === '$41.90');
@@ -123,7 +123,7 @@ B('CRAFT cuts $41.90 at punctuation; join: true reads it as one word with the pi
 });
 
 B('word spaces stay: the words of running text are not joined', async ({ ocr }) => {
-  if (!ocr) return console.log('  (skipped: models/craft-text-recognizer.onnx not built)');
+  if (!ocr) return console.log('  (skipped: models/craft-text-recognizer-int8.onnx not built)');
   const on = await ocr.read(EXAMPLE, { join: true });
   for (const word of ['White', 'on', 'blue', 'works', 'coffee', 'beans', 'Character', 'Region', 'Awareness']) {
     assert.ok(texts(on).includes(word), `${word} in ${JSON.stringify(texts(on))}`);

@@ -59,7 +59,7 @@ M('the default comes from craft.recognizer.margin: 0 without it (converted model
   assert.is(ctx.tiny.info.margin, 0);
   assert.is(ctx.tiny.info.metadata['craft.recognizer.margin'], undefined);
   assert.is(ctx.m25.info.margin, 0.25);
-  for (const model of ['default', 'default-int8']) {
+  for (const model of ['default', 'default-fp32', 'default-int8']) {
     const r = await Recognizer.create({ model, threads: 1 });
     try {
       assert.is(r.info.margin, Number(r.info.metadata['craft.recognizer.margin']), model);

@@ -327,14 +327,15 @@ Rec('models that are not recognisers are refused at load with what is wrong', as
   await rejects(() => r.recognize(path.join(FIXTURES, 'crop-0.png')), { code: 'ERR_CRAFT_DISPOSED' });
 });
 
-Rec('the bundled recogniser name resolves to models/craft-text-recognizer.onnx', async () => {
-  const file = path.join(ROOT, 'models', 'craft-text-recognizer.onnx');
+Rec('the bundled recogniser: the default resolves to models/craft-text-recognizer-int8.onnx', async () => {
+  const file = path.join(ROOT, 'models', 'craft-text-recognizer-int8.onnx');
   if (fs.existsSync(file)) {
     const r = await Recognizer.create({ threads: 1 });
     assert.is(r.info.metadata['craft.task'], 'recognition');
+    assert.ok(r.info.metadata['craft.quantization'], 'the INT8 model (craft-text quantize writes craft.quantization)');
     await r.dispose();
   } else {
-    await rejects(() => Recognizer.create(), { code: 'ERR_CRAFT_MODEL_LOAD', message: /craft-text-recognizer\.onnx.*not installed/ });
+    await rejects(() => Recognizer.create(), { code: 'ERR_CRAFT_MODEL_LOAD', message: /craft-text-recognizer-int8\.onnx.*not installed/ });
   }
 });
 

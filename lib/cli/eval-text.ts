@@ -27,10 +27,10 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
   };
 }
 
-/** read()'s join option from --join-gap (0: off, the default unless --join-confidence is given) and --join-confidence,
- * resolved for the report. */
+/** read()'s join option from --join-gap (0: off; on by default, as read()) and --join-confidence, resolved for the
+ * report. */
 function joinFlags(s: TextEvalSettings): false | { maxGap: number; maxConfidence: number } {
-  if (s.joinGap === 0 || (s.joinGap === undefined && s.joinConfidence === undefined)) return false;
+  if (s.joinGap === 0) return false;
   return { maxGap: s.joinGap ?? JOIN_DEFAULTS.maxGap, maxConfidence: s.joinConfidence ?? JOIN_DEFAULTS.maxConfidence };
 }
 
@@ -42,7 +42,7 @@ export interface TextEvalSettings {
   margin?: number;
   /** recognize()'s marginRetryThreshold (undefined: its default). */
   marginRetry?: number;
-  /** read()'s join.maxGap (0 or undefined without joinConfidence: join off). */
+  /** read()'s join.maxGap (0: join off; undefined: its default, on). */
   joinGap?: number;
   /** read()'s join.maxConfidence (undefined: its default). */
   joinConfidence?: number;

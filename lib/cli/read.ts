@@ -36,7 +36,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
       ...(beamWidth !== undefined ? { beamWidth } : {}),
       ...(margin !== undefined ? { margin } : {}),
     },
-    ...(joinGap !== undefined && joinGap > 0 ? { join: { maxGap: joinGap } } : {}),
+    ...(joinGap === undefined ? {} : { join: joinGap > 0 ? { maxGap: joinGap } : false }),  // 0: off
     ...(minConfidence !== undefined ? { minConfidence } : {}),
   };
   const ocr = await Ocr.create({

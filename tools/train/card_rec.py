@@ -39,28 +39,39 @@ for s in ('ic13', 'funsd'):
             r = json.load(open(p))
             print(f"runtime recognition {s} {tag} (crop margin {r.get('margin')}): {r['accuracy']:.3f} / {r['exactAccuracy']:.3f} / {r['oneMinusNed']:.3f} "
                   f"({r['correct']}/{r['count']}), {r['throughput']['inferenceMsPerWord']:.2f} ms/word model runs")
-    for p in (os.path.join(d, f'ocr-{s}.json'), os.path.join(d, f'ocr-{s}-margin0.json')):
+    # ship_rec.sh: ocr-<set> is the default (INT8, join on); -nojoin, -fp32, -fp32-nojoin, -margin0 (INT8) beside it
+    for tag in ('', '-nojoin', '-fp32', '-fp32-nojoin', '-margin0'):
+        p = os.path.join(d, f'ocr-{s}{tag}.json')
         if not os.path.exists(p):
             continue
         r = json.load(open(p))
-        print(f"ocr {os.path.basename(p)[4:-5]} (crop margin {r.get('margin')}): spotting P/R/H {r['spotting']['precision']:.3f} / {r['spotting']['recall']:.3f} / "
+        print(f"ocr {os.path.basename(p)[4:-5]} ({os.path.basename(str(r.get('recognizer')))}, crop margin {r.get('margin')}, "
+              f"join {'off' if not r.get('join') else 'on'}): spotting P/R/H {r['spotting']['precision']:.3f} / {r['spotting']['recall']:.3f} / "
               f"{r['spotting']['hmean']:.3f}; bag of words P/R/F1 {r['bagOfWords']['precision']:.3f} / "
               f"{r['bagOfWords']['recall']:.3f} / {r['bagOfWords']['f1']:.3f}")
 for k, r in tpages.items():
     print(f"tesseract pages {k}: spotting P/R/H {r['spotting']['precision']:.3f} / {r['spotting']['recall']:.3f} / "
           f"{r['spotting']['hmean']:.3f}; bag of words {r['bagOfWords']['precision']:.3f} / {r['bagOfWords']['recall']:.3f}"
           f" / {r['bagOfWords']['f1']:.3f}; {r['ms_per_image']:.0f} ms/page")
-p = os.path.join(d, 'rec-ic15.json')
-if os.path.exists(p):
-    r = json.load(open(p))
-    print(f"runtime recognition ic15 crops: {r['accuracy']:.3f} / {r['exactAccuracy']:.3f} / {r['oneMinusNed']:.3f}")
+for tag in ('', '-int8'):
+    p = os.path.join(d, f'rec-ic15{tag}.json')
+    if os.path.exists(p):
+        r = json.load(open(p))
+        print(f"runtime recognition ic15{tag} crops: {r['accuracy']:.3f} / {r['exactAccuracy']:.3f} / {r['oneMinusNed']:.3f}")
 for tag in ('fp32', 'int8'):
     p = os.path.join(d, f'bench-{tag}.json')
     if os.path.exists(p) and os.path.getsize(p):
         try:
             b = json.load(open(p))
-            print(f"bench {tag}: {b['page']} {b['words']} words; batched {b['perWord']['batchedMs']:.2f} ms/word; read(): "
-                  f"detection {b['read']['detectionMs']:.0f} ms, recognition {b['read']['recognitionMs']:.0f} ms "
-                  f"({b['read']['recognitionOverDetection']:.2f}x) for {b['read']['words']} words")
+            # bench/recognize.js --json: perWord and read are lists (one entry per --model; per recogniser and read()
+            # setting, each named by `mode`; older reports name it `retry`). The defaults' entry first.
+            for w in b['perWord']:
+                print(f"bench {tag}: {b['page']} {b['words']} words; {w['model']}: batched {w['batchedMs']:.2f} ms/word "
+                      f"(one call per word {w['oneAtATimeMs']:.2f})")
+            reads = sorted(b['read'], key=lambda r: r.get('mode', r.get('retry')) != 'defaults')
+            for r in reads:
+                print(f"bench {tag}: read() {r['recognizer']} [{r.get('mode', r.get('retry'))}]: detection {r['detectionMs']:.0f} ms, "
+                      f"recognition {r['recognitionMs']:.0f} ms ({r['recognitionOverDetection']:.2f}x) for {r['words']} words"
+                      + (f" ({r['joined']} joined)" if r.get('joined') else ''))
         except Exception as e:  # noqa: BLE001
             print(f'bench {tag}: unreadable ({e})')
