@@ -16,6 +16,7 @@ const { Detector, Recognizer, decodeImage } = require('../../dist');
 const { joinRuns, lineGaps, readingOrder } = require('../../dist/layout');
 const { loadDataset } = require('../../dist/eval/dataset');
 const { normalizeText } = require('../../dist/eval/recognition');
+const { spaceProbability } = require('../../dist/join');
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -50,17 +51,6 @@ function owner(det, gts) {
 }
 
 let SPACE = -1, K = 0;
-/** The highest probability of the space class over the frames of a reading (CTC logits, T x K). */
-function spaceProbability(logits) {
-  let best = 0;
-  for (let t = 0; t + K <= logits.length; t += K) {
-    let max = -Infinity, sum = 0;
-    for (let k = 0; k < K; k++) max = Math.max(max, logits[t + k]);
-    for (let k = 0; k < K; k++) sum += Math.exp(logits[t + k] - max);
-    best = Math.max(best, Math.exp(logits[t + SPACE] - max) / sum);
-  }
-  return best;
-}
 
 async function main() {
   const threads = Number(values.threads);
@@ -93,7 +83,7 @@ async function main() {
               cl: read[g.left].confidence, cr: read[g.right].confidence };
             if (g.gap < MAX_GAP && unionOf.has(g.left)) {
               const j = read[det.words.length + unionOf.get(g.left)];
-              Object.assign(pair, { joint: j.text, cj: j.confidence, space: spaceProbability(j.logits) });
+              Object.assign(pair, { joint: j.text, cj: j.confidence, space: spaceProbability(j.logits, K, SPACE) });
               if (label === 'split') pair.gt = normalizeText(gts[a].text);
             }
             pairs.push(pair);

@@ -25,7 +25,7 @@ sys.path.insert(0, HERE)
 import evalpy  # noqa: E402
 import synth  # noqa: E402
 import weak  # noqa: E402
-from check_weak import iou, quad  # noqa: E402
+from check_weak import iou, quad, synthetic_word  # noqa: E402
 from train import build_model  # noqa: E402
 
 CONVENTIONS = ('tight', 'loose', 'word', 'word-affinity')
@@ -96,13 +96,7 @@ def characters(pad_factor, cases=20):
     rng = np.random.default_rng(0)
     acc = {c: ([], []) for c in CONVENTIONS}
     for _ in range(cases):
-        h, n, x = rng.uniform(10, 60), int(rng.integers(2, 8)), 30.0
-        ink = []
-        for _ in range(n):
-            w = h * rng.uniform(0.4, 0.8)
-            ink.append(quad(x, 100, x + w, 100 + h))
-            x += w + h * rng.uniform(0.05, 0.25)
-        ink = np.array(ink)
+        h, n, x, ink = synthetic_word(rng)
         region, _ = synth.make_gt([ink], 384)  # the interim model: one that reproduces synthetic ground truth
         pad = pad_factor * h
         box = quad(30 - pad, 100 - pad, x + pad, 100 + h + pad)

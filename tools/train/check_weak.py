@@ -28,17 +28,22 @@ def iou(a, b):
     return i / ((ax1 - ax0) * (ay1 - ay0) + (bx1 - bx0) * (by1 - by0) - i)
 
 
+def synthetic_word(rng):
+    """A word of n characters of height h drawn at (30, 100): (h, n, right end x, character quads [n, 4, 2])."""
+    h, n, x = rng.uniform(10, 60), int(rng.integers(2, 8)), 30.0
+    chars = []
+    for _ in range(n):
+        w = h * rng.uniform(0.4, 0.8)
+        chars.append(quad(x, 100, x + w, 100 + h))
+        x += w + h * rng.uniform(0.05, 0.25)
+    return h, n, x, np.array(chars)
+
+
 def main():
     rng = np.random.default_rng(0)
     worst = 1.0
     for _ in range(20):
-        h, n, x = rng.uniform(10, 60), int(rng.integers(2, 8)), 30.0
-        chars = []
-        for _ in range(n):
-            w = h * rng.uniform(0.4, 0.8)
-            chars.append(quad(x, 100, x + w, 100 + h))
-            x += w + h * rng.uniform(0.05, 0.25)
-        chars = np.array(chars)
+        h, n, x, chars = synthetic_word(rng)
         region, _ = synth.make_gt([chars], 384)
         pad = 0.3 * h
         got, conf = weak.split_word(region, quad(30 - pad, 100 - pad, x + pad, 100 + h + pad), n)
