@@ -15,6 +15,7 @@ const { parseArgs } = require('node:util');
 const { Detector } = require('../dist');
 const { loadDataset, iou } = require('../dist/eval');
 const { decodePng } = require('./images');
+const { SCALE_BINS: BINS, boxHeight: wordHeight, binOf } = require('../dist/cli/tune-scale');  // tune --scale's bins
 
 const ROOT = path.join(__dirname, '..');
 const { values } = parseArgs({ options: {
@@ -24,13 +25,6 @@ const { values } = parseArgs({ options: {
 const model = values.model ?? path.join(ROOT, 'models', 'craft-text-default.onnx');
 const sets = ['funsd_train', 'icdar2013_born_digital'].map((d) => path.join(ROOT, '..', 'shared', 'data', d));
 const mags = values.mags.split(',').map(Number);
-const BINS = [4, 6, 8, 11, 16, 22, 32, 45, 64, 90, 128, 180, 256, 362];
-
-function wordHeight(points) {
-  const [a, b, c] = points;
-  const side = (p, q) => Math.hypot(p[0] - q[0], p[1] - q[1]);
-  return Math.min(side(a, b), side(b, c));
-}
 
 async function main() {
   const detector = await Detector.create({ model, threads: Number(values.threads) });
@@ -50,8 +44,7 @@ async function main() {
         for (const g of s.words) {
           if (g.ignore) continue;
           const h = wordHeight(g.points) * r.scale;
-          let bin = BINS.findIndex((b) => h < b) - 1;
-          if (bin < 0) bin = h < BINS[0] ? -1 : BINS.length - 1;
+          const bin = binOf(h);
           if (bin < 0) continue;
           total[bin]++;
           const match = det.find((d) => iou(d, g.points) > 0.5);

@@ -95,6 +95,11 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
   if (task !== 'detection' && task !== 'recognition' && task !== 'ocr') {
     throw new UsageError(`--task expects detection, recognition or ocr, got '${task}'`);
   }
+  if (task !== 'ocr') {
+    for (const flag of ['join-gap', 'join-confidence'] as const) {
+      if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task ocr`);
+    }
+  }
   if (task !== 'detection') {
     for (const flag of ['protocol', 'out-dir', 'worst'] as const) {
       if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task detection`);
@@ -107,9 +112,6 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
       joinConfidence: num('join-confidence', values['join-confidence'] as string | undefined, 0, 1),
     };
     if (task === 'recognition') {
-      for (const flag of ['join-gap', 'join-confidence'] as const) {
-        if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task ocr`);
-      }
       if (values.model !== undefined) throw new UsageError('--task recognition reads ground-truth boxes: name the model with --recognizer');
       return runRecognitionEval(settings, out);
     }
@@ -117,9 +119,6 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
   }
   for (const flag of ['recognizer', 'margin', 'margin-retry'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task recognition or ocr`);
-  }
-  for (const flag of ['join-gap', 'join-confidence'] as const) {
-    if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task ocr`);
   }
 
   const samples = await loadSamples(dir, limit);
