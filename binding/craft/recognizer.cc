@@ -17,11 +17,6 @@ namespace craft {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double MsSince(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
 bool SameCrop(const CropPlan& a, const CropPlan& b) {
   if (a.points.size() != b.points.size() || a.width != b.width || a.height != b.height) return false;
   for (size_t k = 0; k < a.points.size(); k++) {
