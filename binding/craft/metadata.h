@@ -11,8 +11,9 @@ namespace craft {
 // A plain decimal as craft-text's writers emit it (digits, sign, point, exponent; at most 32 characters; finite; no
 // hex, inf, nan, white space or trailing text); false when `text` is not one. What a bad value does is the policy of
 // the key's reader:
-// - a detector's defaults (craft.scale*, craft.detectedToTruth: autoscale.h; the thresholds: lib/options.ts
-//   modelDefaults) are ignored, the bundled default kept: they only tune a model that detects without them;
+// - a detector's defaults (craft.scale*, craft.detectedToTruth: autoscale.h) are ignored, the bundled default kept:
+//   they only tune a model that detects without them (the thresholds, read in JS by lib/options.ts modelDefaults,
+//   are ignored alike);
 // - a recogniser's contract (craft.recognizer.mean, .std, .margin: ParseRecognizerConfig) throws kModelLoad
 //   (ERR_CRAFT_MODEL_LOAD) naming the key: a recogniser normalised or cropped unlike its training reads wrong text
 //   without any error.
