@@ -149,6 +149,16 @@ export function readingOrder(boxes: readonly (readonly Point[])[], options?: Lay
   });
 }
 
+/**
+ * Two consecutive words of a line in the de-skewed frame (joinRuns() and lineGaps() measure pairs alike): the gap
+ * along the line in units of the larger height (negative where they overlap), and their vertical extents' overlap
+ * in pixels with the smaller height it is compared to.
+ */
+function pairGap(a: Geo, b: Geo): { gap: number; overlap: number; minH: number } {
+  const overlap = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0);
+  return { gap: (b.x0 - a.x1) / Math.max(a.h, b.h), overlap, minH: Math.min(a.h, b.h) };
+}
+
 /** Neighbouring words of a line that may be one word the detector split (lib/layout.ts joinRuns()). */
 export interface JoinRun {
   /** Word indices, left to right (consecutive words of one line). */
@@ -203,10 +213,8 @@ export function joinRuns(boxes: readonly (readonly Point[])[], lines: readonly (
     for (const i of line) {
       if (run.length > 0) {
         const last = run[run.length - 1];
-        const a = geo[last], b = geo[i];
-        const overlap = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0);
-        const gap = (b.x0 - a.x1) / Math.max(a.h, b.h);
-        const near = gap < maxGap && gap > -0.5 && overlap >= 0.5 * Math.min(a.h, b.h) &&
+        const { gap, overlap, minH } = pairGap(geo[last], geo[i]);
+        const near = gap < maxGap && gap > -0.5 && overlap >= 0.5 * minH &&
           (eligible === undefined || eligible(last, i));
         if (!near || run.length >= maxWords) {
           emit(run);
@@ -228,10 +236,8 @@ export function lineGaps(boxes: readonly (readonly Point[])[], lines: readonly (
   const out: { left: number; right: number; gap: number; overlap: number }[] = [];
   for (const line of lines) {
     for (let k = 1; k < line.length; k++) {
-      const a = geo[line[k - 1]], b = geo[line[k]];
-      const h = Math.max(a.h, b.h);
-      out.push({ left: line[k - 1], right: line[k], gap: (b.x0 - a.x1) / h,
-        overlap: (Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0)) / Math.min(a.h, b.h) });
+      const { gap, overlap, minH } = pairGap(geo[line[k - 1]], geo[line[k]]);
+      out.push({ left: line[k - 1], right: line[k], gap, overlap: overlap / minH });
     }
   }
   return out;

@@ -6,7 +6,7 @@ import { craftError } from './errors';
 import { DecodedImage, decodeImage } from './image';
 import { checkKnownKeys, checkNumber, invalidParameterError, plainObject } from './is';
 import { acceptJoin, JUNCTION_REACH, joinCandidate, joinedWord, oneWord, spaceProbability, type JoinSettings } from './join';
-import { joinRuns, readingOrder } from './layout';
+import { joinRuns, readingOrder, type LayoutLine } from './layout';
 import { readJoinOptions, runOptions } from './options';
 import { Recognizer } from './recognizer';
 import { abortError } from './scheduler';
@@ -110,13 +110,20 @@ export class Ocr {
         const r = rec[i];
         if (!r.skipped) read.push({ ...w, text: r.text, confidence: r.confidence, rotation: r.rotation });
       });
+      // The join's lines are the reading order of the words as read: kept for the result when neither the join nor
+      // minConfidence changes the words (the same boxes give the same order), else computed again for what is left.
+      let order: LayoutLine[] | undefined;
       // A recogniser without a space in its charset cannot say where a word ends: nothing to join with.
       if (join !== undefined && read.length > 1 && this.recognizer.info.charset.includes(' ')) {
-        read = await this.#join(image, read, join, layout, () => ({ ...(o.recognize as object), signal, timeoutMs: remaining() }));
+        order = readingOrder(read.map((w) => w.box), layout);
+        const joined = await this.#join(image, read, order, join, () => ({ ...(o.recognize as object), signal, timeoutMs: remaining() }));
+        if (joined !== read) order = undefined;
+        read = joined;
       }
       const t3 = performance.now();
       const words = read.filter((w) => w.confidence >= minConfidence);
-      const order = readingOrder(words.map((w) => w.box), layout);
+      if (words.length !== read.length) order = undefined;
+      order ??= readingOrder(words.map((w) => w.box), layout);
       const sorted: OcrWord[] = [];
       const lines: OcrLine[] = order.map((l) => {
         const ids = l.words.map((i) => { sorted.push(words[i]); return sorted.length - 1; });
@@ -140,13 +147,13 @@ export class Ocr {
    * Split words joined (lib/join.ts): neighbouring words of a line (lib/layout.ts joinRuns) with a piece read below
    * `maxConfidence` are checked at their junction first (a crop reaching one text height into each word, cheap: one
    * recognize() call for all junctions); where the recogniser sees no word space, the pieces are read again as one
-   * crop (a second call) and an accepted joint reading replaces them. Returns the words with the joined ones in place
-   * of their first piece.
+   * crop (a second call) and an accepted joint reading replaces them. `order`: the words' reading order. Returns the
+   * words with the joined ones in place of their first piece, or `words` itself when none was joined.
    */
-  async #join(image: DecodedImage, words: OcrWord[], join: JoinSettings, layout: LayoutOptions,
+  async #join(image: DecodedImage, words: OcrWord[], order: readonly LayoutLine[], join: JoinSettings,
     options: () => RecognizeOptions): Promise<OcrWord[]> {
     const boxes = words.map((w) => w.box);
-    const lines = readingOrder(boxes, layout).map((l) => l.words);
+    const lines = order.map((l) => l.words);
     const info = this.recognizer.info;
     const classes = info.charset.length + (info.decoder === 'ctc' ? 1 : 2);
     const space = info.charset.indexOf(' ') + (info.decoder === 'ctc' ? 1 : 2);
@@ -181,6 +188,7 @@ export class Ocr {
       replaced.set(run.words[0], joinedWord(run, pieces, j));
       for (const i of run.words.slice(1)) dropped.add(i);
     });
+    if (replaced.size === 0) return words;
     return words.flatMap((w, i) => (dropped.has(i) ? [] : [replaced.get(i) ?? w]));
   }
 

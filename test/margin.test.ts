@@ -68,7 +68,9 @@ M('the default comes from craft.recognizer.margin: 0 without it (converted model
       await r.dispose();
     }
   }
-  for (const [bad, why] of [['1.5', /margin must be in \[0, 1\]/], ['-0.1', /margin must be in \[0, 1\]/], ['wide', /margin = 'wide' is not a number/]] as const) {
+  for (const [bad, why] of [['1.5', /margin must be in \[0, 1\]/], ['-0.1', /margin must be in \[0, 1\]/], ['wide', /margin = 'wide' is not a number/],
+    // the detector's reading of metadata numbers (binding/craft/metadata.h): hex and white space are not plain decimals
+    ['0x1p-3', /is not a number/], [' 0.1', /is not a number/]] as const) {
     const file = withMetadata(TINY, ctx.dir, `bad-${bad}.onnx`, { 'craft.recognizer.margin': bad });
     await rejects(() => Recognizer.create({ model: file, threads: 1 }), { code: 'ERR_CRAFT_MODEL_LOAD', message: why });
   }

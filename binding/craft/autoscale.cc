@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 
 #include <opencv2/imgproc.hpp>
+
+#include "metadata.h"
 
 namespace craft {
 
@@ -26,20 +27,9 @@ bool Covers(const std::vector<cv::Point2f>& outer, const std::vector<cv::Point2f
   std::vector<cv::Point2f> overlap;
   return area > 0 && cv::intersectConvexConvex(inner, outer, overlap) > 0.5 * area;
 }
-// A plain decimal number (no hex, inf or nan, nothing after it), or false.
-bool ParseNumber(const std::string& s, double& out) {
-  if (s.empty() || s.size() > 32) return false;
-  for (char c : s) {
-    if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E')) return false;
-  }
-  char* end = nullptr;
-  out = std::strtod(s.c_str(), &end);
-  return end == s.c_str() + s.size() && std::isfinite(out);
-}
 }  // namespace
 
-ScaleConstants ScaleConstantsFromMetadata(const std::map<std::string, std::string>& metadata,
-                                          std::vector<std::string>* ignored) {
+ScaleConstants ScaleConstantsFromMetadata(const std::map<std::string, std::string>& metadata) {
   ScaleConstants c;
   // key, min, max; present = found, ok = parsed and in range.
   struct Field { const char* key; double min, max; double value; bool present, ok; };
@@ -51,7 +41,7 @@ ScaleConstants ScaleConstantsFromMetadata(const std::map<std::string, std::strin
     const auto it = metadata.find(x.key);
     if (it == metadata.end()) continue;
     x.present = true;
-    x.ok = ParseNumber(it->second, x.value) && x.value >= x.min && x.value <= x.max;
+    x.ok = ParseMetadataNumber(it->second, x.value) && x.value >= x.min && x.value <= x.max;
   }
   // The range: target, low and high, each from the metadata if there and usable, else the default; then all three
   // from the metadata only if ordered (low < target < high).
@@ -63,12 +53,9 @@ ScaleConstants ScaleConstantsFromMetadata(const std::map<std::string, std::strin
       c.targetHeight = static_cast<float>(target);
       c.goodLow = static_cast<float>(low);
       c.goodHigh = static_cast<float>(high);
-    } else if (ignored != nullptr) {
-      for (int i = 0; i < 3; i++) if (f[i].present) ignored->push_back(f[i].key);
     }
   }
   if (f[3].ok) c.detectedToTruth = static_cast<float>(f[3].value);
-  else if (f[3].present && ignored != nullptr) ignored->push_back(f[3].key);
   return c;
 }
 

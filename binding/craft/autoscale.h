@@ -45,12 +45,10 @@ struct ScaleConstants {
 };
 
 // The constants a model's metadata carries. Metadata that can't be used is ignored (the default kept), as the
-// threshold defaults' is (lib/options.ts modelDefaults): a value that is not a plain finite number in its range
-// (heights 1..4096 px, detectedToTruth 0.25..4); the three heights are taken together or not at all, and only when
-// goodLow < targetHeight < goodHigh (a range mixed from two models' measurements would be neither's). `ignored`, if
-// given, receives the keys that were present but not used.
-ScaleConstants ScaleConstantsFromMetadata(const std::map<std::string, std::string>& metadata,
-                                          std::vector<std::string>* ignored = nullptr);
+// threshold defaults' is (lib/options.ts modelDefaults; the policy: metadata.h): a value that is not a plain finite
+// number in its range (heights 1..4096 px, detectedToTruth 0.25..4); the three heights are taken together or not at
+// all, and only when goodLow < targetHeight < goodHigh (a range mixed from two models' measurements would be neither's).
+ScaleConstants ScaleConstantsFromMetadata(const std::map<std::string, std::string>& metadata);
 
 struct ScalePlan {
   double main = 1.0;    // working scale of the main pass

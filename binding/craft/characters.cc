@@ -121,20 +121,19 @@ void ScoreWord(const cv::Mat& map, float lowText, bool characters, Word& word) {
   // levelHeight: the word's short side as GetDetBoxes would draw it at the level, its rows of region > level widened
   // by the margins its dilation gave the box beyond region > lowText (scale 'auto' reads word heights in the units of
   // boxes drawn at the level: autoscale.h kDetectedToTruth).
-  auto rows = [&](int x0, int x1, float t, int& y0, int& y1) {
-    y0 = H;
-    y1 = -1;
+  if (level > lowText) {
+    // The first and last rows with a value over lowText (wy) and over the level (ly), in one scan of the strip: a
+    // value over the level is over lowText too, so a row's scan stops at its first one.
+    int wy0 = H, wy1 = -1, ly0 = H, ly1 = -1;
     for (int y = 0; y < H; y++) {
       const float* row = strip.ptr<float>(y);
-      for (int x = x0; x < x1; x++) {
-        if (row[x] > t) { y0 = std::min(y0, y); y1 = std::max(y1, y); break; }
+      bool overLow = false;
+      for (int x = 0; x < L; x++) {
+        if (row[x] > level) { overLow = true; ly0 = std::min(ly0, y); ly1 = y; break; }
+        if (row[x] > lowText) overLow = true;
       }
+      if (overLow) { wy0 = std::min(wy0, y); wy1 = y; }
     }
-  };
-  if (level > lowText) {
-    int wy0, wy1, ly0, ly1;
-    rows(0, L, lowText, wy0, wy1);
-    rows(0, L, level, ly0, ly1);
     if (wy1 >= wy0 && ly1 >= ly0) word.levelHeight = std::min(H, ly1 - ly0 + 1 + wy0 + (H - 1 - wy1)) * thickness / H;
   }
   if (!characters) return;

@@ -70,11 +70,16 @@ Point Unit(const Point& from, const Point& to) {
   return d > 0 && std::isfinite(d) ? Point{(to.x - from.x) / d, (to.y - from.y) / d} : Point{0, 0};
 }
 
-CropPlan PlanTight(const Region& region, int imageWidth, int imageHeight, float verticalRatio) {
+// `regionW` / `regionH`, if given, receive the strip size of the region as given (before clipping): PlanCrop's margin
+// is a fraction of it, and it is measured here anyway.
+CropPlan PlanTight(const Region& region, int imageWidth, int imageHeight, float verticalRatio, float* regionW = nullptr,
+                   float* regionH = nullptr) {
   CropPlan plan;
   const float W = static_cast<float>(imageWidth), H = static_cast<float>(imageHeight);
   float w = 0, h = 0;
   StripSize(region, &w, &h);
+  if (regionW != nullptr) *regionW = w;
+  if (regionH != nullptr) *regionH = h;
   if (Degenerate(region, w, h)) {
     plan.skipped = true;
     plan.skipReason = "degenerate";
@@ -132,10 +137,9 @@ Region ExtendRegion(const Region& r, float by) {
 }
 
 CropPlan PlanCrop(const Region& region, int imageWidth, int imageHeight, float verticalRatio, float margin) {
-  CropPlan plan = PlanTight(region, imageWidth, imageHeight, verticalRatio);
-  if (plan.skipped || !(margin > 0)) return plan;
   float w = 0, h = 0;
-  StripSize(region, &w, &h);
+  CropPlan plan = PlanTight(region, imageWidth, imageHeight, verticalRatio, &w, &h);
+  if (plan.skipped || !(margin > 0)) return plan;
   // Whole pixels (EasyOCR's margin is an int too): an integer box stays an exact pixel copy. A fractional margin
   // would resample the strip, and small text read through a blurred bilinear warp loses strokes (D -> O, I -> T).
   const float by = std::round(margin * (plan.vertical ? w : h));  // text height: across the reading direction

@@ -17,11 +17,6 @@ namespace craft {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double MsSince(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
 // Enough for every format's signature and, except for JPEGs with large metadata segments and TIFFs with their
 // directory at the end, for the image size too.
 constexpr size_t kHeaderBytes = 64 * 1024;

@@ -2,6 +2,7 @@
 // adjustResultCoordinates. Stages are separate functions so a batcher can run several images through one inference.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -51,6 +52,12 @@ struct Timings {
   double decode = 0, preprocess = 0, inference = 0, postprocess = 0;  // milliseconds
   double autoScale = 0;  // the probe and any second pass of scale 'auto' (run while preparing)
 };
+
+// The stage timer of both models' timings (Timings, RecognizeTimings): ms since t0.
+using Clock = std::chrono::steady_clock;
+inline double MsSince(Clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
 
 // One network pass over the image: the probe of scale 'auto', the main pass, or the second pass for large text.
 struct Pass {

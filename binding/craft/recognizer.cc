@@ -9,17 +9,13 @@
 #include <stdexcept>
 
 #include "error.h"
+#include "metadata.h"
 #include "ort.h"
 #include "pil_resize.h"
 
 namespace craft {
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-double MsSince(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
 
 bool SameCrop(const CropPlan& a, const CropPlan& b) {
   if (a.points.size() != b.points.size() || a.width != b.width || a.height != b.height) return false;
@@ -52,12 +48,11 @@ RecognizerConfig ParseRecognizerConfig(const std::map<std::string, std::string>&
     }
     return static_cast<int>(n);
   };
-  auto number = [&](const std::string& key, double fallback) {
+  auto number = [&](const std::string& key, double fallback) {  // a bad value throws: metadata.h
     const std::string* v = get(key);
     if (v == nullptr) return fallback;
-    char* end = nullptr;
-    const double d = std::strtod(v->c_str(), &end);
-    if (v->empty() || *end != '\0' || !std::isfinite(d)) bad("metadata " + key + " = '" + *v + "' is not a number");
+    double d = 0;
+    if (!ParseMetadataNumber(*v, d)) bad("metadata " + key + " = '" + *v + "' is not a number");
     return d;
   };
   auto choice = [&](const std::string& key, std::initializer_list<const char*> allowed, const char* fallback) {

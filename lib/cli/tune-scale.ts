@@ -164,6 +164,13 @@ export function parseMags(value: string | undefined): number[] {
   return [...new Set(out)].sort((a, b) => a - b);
 }
 
+/** `tune --write` (either mode): a copy of the model with `metadata` set, its other keys kept; Detector reads it. */
+export async function writeModelMetadata(modelFile: string, writeFile: string, metadata: Record<string, string>): Promise<void> {
+  const m = OnnxModel.parse(await readRegularFile(modelFile));
+  for (const [k, v] of Object.entries(metadata)) m.metadata.set(k, v);
+  await fsp.writeFile(writeFile, m.serialize());
+}
+
 /** `craft-text tune --scale` (the flags are tune's, already validated). Exit code 0; 1 when nothing could be derived. */
 export async function runTuneScale(opts: {
   datasets: string[]; model?: string; modelFile?: string; threads?: number; limit?: number; mags: number[];
@@ -196,10 +203,10 @@ export async function runTuneScale(opts: {
     log(`measured   ${show(c)}\n`);
   }
   if (c !== null && opts.writeFile !== undefined && opts.modelFile !== undefined) {
-    const m = OnnxModel.parse(await readRegularFile(opts.modelFile));
-    for (const k of Object.keys(SCALE_METADATA) as (keyof AutoScaleConstants)[]) m.metadata.set(SCALE_METADATA[k], String(c[k]));
-    m.metadata.set('craft.scaleCalibrated', `${sets.map((s) => s.name).join(', ')}: ${cal.pages} pages x scales ${cal.mags.join(', ')}`);
-    await fsp.writeFile(opts.writeFile, m.serialize());
+    const metadata: Record<string, string> = {};
+    for (const k of Object.keys(SCALE_METADATA) as (keyof AutoScaleConstants)[]) metadata[SCALE_METADATA[k]] = String(c[k]);
+    metadata['craft.scaleCalibrated'] = `${sets.map((s) => s.name).join(', ')}: ${cal.pages} pages x scales ${cal.mags.join(', ')}`;
+    await writeModelMetadata(opts.modelFile, opts.writeFile, metadata);
     log(`wrote ${opts.writeFile} with scale constants in its metadata\n`);
   }
   if (opts.jsonFile !== undefined) {

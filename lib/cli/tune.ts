@@ -4,18 +4,16 @@
 // search over hundreds of candidates costs seconds, not hundreds of inference passes. Optionally writes the winner
 // into a copy of the model as ONNX metadata (craft.textThreshold, ...), where Detector picks it up as its default.
 import * as fs from 'node:fs';
-import { readRegularFile } from '../files';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { Detector } from '../detector';
 import { createProgress, evaluate, type DatasetSample, type EvalResult, type Protocol } from '../eval';
 import { resolveModel } from '../models';
 import { postprocess } from '../postprocess';
-import { OnnxModel } from '../quantize/graph';
 import type { Heatmaps } from '../types';
 import { isDecimal, num, parse, UsageError } from './args';
 import { loadSamples, pool } from './eval';
-import { parseMags, runTuneScale, SCALE_LIMIT } from './tune-scale';
+import { parseMags, runTuneScale, SCALE_LIMIT, writeModelMetadata } from './tune-scale';
 
 export const TUNE_USAGE = 'craft-text tune <dataset-dir>... [--model m.onnx] [--search coordinate|grid] ' +
   '[--text-threshold-grid a,b,...] [--link-threshold-grid a,b,...] [--low-text-grid a,b,...] [--protocol iou|deteval] ' +
@@ -262,12 +260,12 @@ export async function runTune(argv: string[], out: NodeJS.WritableStream = proce
   for (const c of top) log(row('', c) + '\n');
 
   if (writeFile !== undefined && modelFile !== undefined) {
-    const m = OnnxModel.parse(await readRegularFile(modelFile));
-    for (const k of KEYS) m.metadata.set(`craft.${k}`, String(best[k]));
-    if (canvasSize !== undefined) m.metadata.set('craft.canvasSize', String(canvasSize));
-    if (magRatio !== undefined) m.metadata.set('craft.magRatio', String(magRatio));
-    m.metadata.set('craft.tuned', `${names.join(', ')}: mean H-mean ${pct(baseline.hmean)} -> ${pct(best.hmean)} % (${protocol})`);
-    await fsp.writeFile(writeFile, m.serialize());
+    const metadata: Record<string, string> = {};
+    for (const k of KEYS) metadata[`craft.${k}`] = String(best[k]);
+    if (canvasSize !== undefined) metadata['craft.canvasSize'] = String(canvasSize);
+    if (magRatio !== undefined) metadata['craft.magRatio'] = String(magRatio);
+    metadata['craft.tuned'] = `${names.join(', ')}: mean H-mean ${pct(baseline.hmean)} -> ${pct(best.hmean)} % (${protocol})`;
+    await writeModelMetadata(modelFile, writeFile, metadata);
     log(`wrote ${writeFile} with defaults ${label(best)} in its metadata\n`);
   }
   if (jsonFile !== undefined) {
