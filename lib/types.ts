@@ -242,8 +242,8 @@ export interface DetectorInfo {
   defaults: Required<Pick<DetectOptions, 'textThreshold' | 'linkThreshold' | 'lowText' | 'canvasSize' | 'magRatio'>>;
   /**
    * The constants `scale: 'auto'` plans with: the model's metadata's (`craft.scaleTargetHeight`, `craft.scaleGoodLow`,
-   * `craft.scaleGoodHigh`, `craft.detectedToTruth`, written by `craft-text tune --scale --write`), else the bundled
-   * model's (30, 11, 64, 0.8). Unusable metadata values are ignored (docs/robustness.md#per-model-constants).
+   * `craft.scaleGoodHigh`, `craft.detectedToTruth`, written by `craft-text tune --scale --write`), else autoscale.h's
+   * (30, 11, 64, 0.8; the bundled default carries its own: 31.5, 16, 45, 0.821). Unusable metadata values are ignored (docs/robustness.md#per-model-constants).
    */
   autoScale: AutoScaleConstants;
   onnxruntime: { path: string; version: string; apiVersion: number };

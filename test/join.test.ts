@@ -1,6 +1,6 @@
 // Split words joined by Ocr.read() (`join`, lib/join.ts + lib/layout.ts joinRuns, docs/recognition.md#split-words):
 // the candidates' geometry and the decision rule with known answers, the option's validation, and the README's example
-// read with the bundled models, where CRAFT cuts `$41.90` and `11-22` at punctuation.
+// read with the bundled models, where CRAFT cuts `#A-1043` at punctuation.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { suite } from 'uvu';
@@ -102,16 +102,20 @@ B.after(async (ctx) => { await ctx.ocr?.dispose(); });
 
 const texts = (r: OcrResult) => r.words.map((w) => w.text);
 
-B('CRAFT cuts $41.90 at punctuation; the join (on by default) reads it as one word with the pieces\' box', async ({ ocr }) => {
+// The bundled detector (the WiSE-FT mix, models/README.md) cuts `#A-1043` into `#A-` / `1043` (read 0.91 / 0.43: a
+// candidate) and joins it. The synthetic model before it cut `$41.90` instead (`$41.` / `90`), which this test used;
+// the mix leaves the '.' out of both boxes (`$41` / `90`, 10 px apart, read 0.95 / 0.94: no candidate, so the line
+// reads `$41 90`, a detector miss the join cannot mend; docs/recognition.md#split-words).
+B('CRAFT cuts #A-1043 at punctuation; the join (on by default) reads it as one word with the pieces\' box', async ({ ocr }) => {
   if (!ocr) return console.log('  (skipped: models/craft-text-recognizer-int8.onnx not built)');
   const off = await ocr.read(EXAMPLE, { join: false });
   const on = await ocr.read(EXAMPLE);  // the default: join on
   assert.equal(texts(await ocr.read(EXAMPLE, { join: true })), texts(on));
-  // Without the join the price is two words (the line text puts a space in it); with it, one.
-  assert.ok(!texts(off).includes('$41.90') && !/\$41\.90/.test(off.text), off.text);
-  const price = on.words.find((w) => w.text === '$41.90');
+  // Without the join the item number is two words (the line text puts a space in it); with it, one.
+  assert.ok(!texts(off).includes('#A-1043') && !/#A-1043/.test(off.text), off.text);
+  const price = on.words.find((w) => w.text === '#A-1043');
   assert.ok(price, on.text);
-  assert.ok(/\$41\.90/.test(on.text));
+  assert.ok(/#A-1043/.test(on.text));
   assert.is(price.joined, 2);
   // Its box surrounds the two pieces' boxes.
   const pieces = off.words.filter((w) => w.box[0][0] >= price.box[0][0] - 1 && w.box[1][0] <= price.box[1][0] + 1 &&

@@ -101,24 +101,28 @@ S('characters: boxes in reading order inside their word, about one per letter', 
 });
 
 S('characters vs the synthetic generator\'s exact boxes: precision and recall at IoU > 0.5', async ({ detector }) => {
-  // test/fixtures/characters (tools/train/make_char_fixtures.py); measured 0.748 / 0.700 (docs/robustness.md; the
-  // characters cut at the watershed slices and the word's margins measured 0.621 / 0.581).
+  // test/fixtures/characters (tools/train/make_char_fixtures.py); the bundled WiSE-FT default measured 0.703 / 0.634
+  // (docs/robustness.md#character-boxes). The floors were 0.7 / 0.65 for the synthetic model before it (0.748 / 0.700;
+  // cut at the watershed slices and the word's margins: 0.621 / 0.581); the mix's character loss is the trade its
+  // shipping accepted (docs/training.md), so the recall floor is 0.6 now, still above the old cut (0.581).
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { characterPR } = require('../bench/characters');
   const r = await characterPR(detector);
-  assert.ok(r.characters.precision >= 0.7, `precision ${r.characters.precision.toFixed(3)}`);
-  assert.ok(r.characters.recall >= 0.65, `recall ${r.characters.recall.toFixed(3)}`);
+  assert.ok(r.characters.precision >= 0.68, `precision ${r.characters.precision.toFixed(3)}`);
+  assert.ok(r.characters.recall >= 0.6, `recall ${r.characters.recall.toFixed(3)}`);
 });
 
 S('a lowered lowText groups words differently, but characters and auto\'s text size stay at the model\'s level', async ({ detector }) => {
   // Characters and word heights are read at max(lowText, 0.35) (binding/craft/characters.h kCharacterLevel). At
   // lowText 0.2 the words' boxes reach further; read there, the characters measured 0.361 / 0.335 and small text was
-  // judged too tall to upscale (scale 1.5, as fixed). Measured now: 0.726 / 0.665, and the upscaled pass.
+  // judged too tall to upscale (scale 1.5, as fixed). Measured now: 0.726 / 0.665 with the synthetic model, 0.677 /
+  // 0.596 with the bundled WiSE-FT default (its shipped character loss: floors 0.65 / 0.6 -> 0.65 / 0.57; the read
+  // at 0.35 is what this tests, and 0.2 read as the level measured 0.361 / 0.335), and the upscaled pass.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { characterPR } = require('../bench/characters');
   const r = await characterPR(detector, { lowText: 0.2 });
   assert.ok(r.characters.precision >= 0.65, `precision ${r.characters.precision.toFixed(3)}`);
-  assert.ok(r.characters.recall >= 0.6, `recall ${r.characters.recall.toFixed(3)}`);
+  assert.ok(r.characters.recall >= 0.57, `recall ${r.characters.recall.toFixed(3)}`);
   const small = rescale(IMAGE, 0.2);
   const fixed = await detector.detect(small, { scale: 'fixed', lowText: 0.2 });
   for (const lowText of [0.35, 0.2]) {

@@ -10,12 +10,13 @@
 // puts them at kTargetHeight; its words go where the main pass saw large text or nothing (MergeLarge). Working images
 // larger than the canvas are tiled (tiling.h).
 //
-// The range is measured, not guessed: bench/scale-range.js gives the bundled model's recall per ground-truth word
+// The range is measured, not guessed: bench/scale-range.js gives the synthetic model's recall per ground-truth word
 // height at the working scale (FUNSD + ICDAR 2013 pages at scales 0.35 .. 6, docs/robustness.md). Heights here are
 // ground-truth-equivalent: a detected word's height in box units (TextHeights) / kDetectedToTruth (the median ratio of
 // detected to ground-truth box heights over matches there).
 //
-// Those four constants are the bundled model's. Another model (fine-tuned, converted official weights) has its own
+// Those four constants are the synthetic step-10,500 model's (the bundled default until 2026-11-30; today's, a
+// WiSE-FT mix, carries its own). Another model (fine-tuned, converted official weights) has its own
 // range and box convention (looser boxes: detected/truth ~1.0), so a model may carry its own in ONNX metadata
 // (ScaleConstants, FromMetadata; measured by `craft-text tune --scale`); without them, these defaults.
 #pragma once
