@@ -21,11 +21,16 @@ std::vector<cv::Point2f> Quad(const Word& w) {
   return q;
 }
 
+// Area of `inner` inside `outer`.
+double Overlap(const std::vector<cv::Point2f>& outer, const std::vector<cv::Point2f>& inner) {
+  std::vector<cv::Point2f> overlap;
+  return cv::intersectConvexConvex(inner, outer, overlap);
+}
+
 // Whether more than half of `inner`'s area lies inside `outer`.
 bool Covers(const std::vector<cv::Point2f>& outer, const std::vector<cv::Point2f>& inner) {
   const double area = std::fabs(cv::contourArea(inner));
-  std::vector<cv::Point2f> overlap;
-  return area > 0 && cv::intersectConvexConvex(inner, outer, overlap) > 0.5 * area;
+  return area > 0 && Overlap(outer, inner) > 0.5 * area;
 }
 }  // namespace
 
@@ -90,10 +95,14 @@ std::vector<Word> ReplaceCovered(std::vector<Word> main, const std::vector<Word>
   for (const Word& w : others) big.push_back(Quad(w));
   std::vector<Word> out;
   for (Word& m : main) {
+    // Covered by the other pass's words together: a word one pass sees whole may be two pieces in the other (a
+    // heading's `craft-text` at the main scale, `craft` and `text` in the large pass), each under half of it. The
+    // words of one pass barely overlap, so the sum of the overlaps stands for their union.
     const auto q = Quad(m);
-    bool covered = false;
-    for (const auto& b : big) if (Covers(b, q)) { covered = true; break; }
-    if (!covered) out.push_back(std::move(m));
+    const double area = std::fabs(cv::contourArea(q));
+    double inside = 0;
+    for (const auto& b : big) inside += Overlap(b, q);
+    if (!(area > 0 && inside > 0.5 * area)) out.push_back(std::move(m));
   }
   out.insert(out.end(), others.begin(), others.end());
   return out;

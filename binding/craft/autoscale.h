@@ -81,8 +81,8 @@ double PlanUpscale(std::vector<float> heights, double main, double maxScale, con
 float ShortSide(const Word& w);
 std::vector<float> TextHeights(const std::vector<Word>& words, const ScaleConstants& model = {});
 
-// Words of another pass replace the main pass's words they mostly (> half the area) cover; a main word covered by
-// none stays. Main words first (their order), then the others.
+// Words of another pass replace the main pass's words they mostly (> half the area, together) cover; a main word
+// covered by none stays. Main words first (their order), then the others.
 std::vector<Word> ReplaceCovered(std::vector<Word> main, const std::vector<Word>& others);
 
 // The large-text pass's words go only where the main pass saw large text or nothing: a large word that mostly covers

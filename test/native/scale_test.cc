@@ -424,6 +424,12 @@ void TestMergeLarge() {
   // ReplaceCovered (the other passes' merge) replaces whatever it mostly covers.
   auto replaced = craft::ReplaceCovered({main[0], main[1], main[4]}, {large[0]});
   CHECK(replaced.size() == 2, "ReplaceCovered: %zu words, want 2", replaced.size());
+  // A main word seen whole, covered by two pieces of the other pass, each under half of it: replaced by the pieces;
+  // a word one piece only grazes stays.
+  auto pieces = craft::ReplaceCovered({Rect(0, 0, 300, 40, 0), Rect(0, 100, 100, 140, 0)},
+                                      {Rect(-5, -5, 140, 45, 0), Rect(160, -5, 305, 45, 0), Rect(80, 90, 130, 150, 0)});
+  CHECK(pieces.size() == 4 && pieces[0].box[0].y == 100, "two pieces replace the whole word: %zu words, want 4",
+        pieces.size());
 }
 
 }  // namespace
