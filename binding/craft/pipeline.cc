@@ -142,16 +142,7 @@ PreparedImage Detector::Prepare(const ImageInput& input, const DetectOptions& op
   const ScalePlan plan = PlanScales(heights, fixed, maxScale, scale_);
   std::vector<Pass> passes = {Pass{"probe", probe.scale, probe.tiles, static_cast<int>(probe.words.size())}};
   std::vector<Word> large;
-  if (plan.second > 0) {
-    DetectOptions secondOptions = AtScale(options, plan.second, rgb.cols, rgb.rows);
-    secondOptions.heatmaps = false;
-    DetectResult second = RunPass(rgb, secondOptions, control);
-    const std::vector<float> h = TextHeights(second.words, scale_);
-    for (size_t i = 0; i < h.size(); i++) {
-      if (h[i] > plan.largeFrom) large.push_back(std::move(second.words[i]));
-    }
-    passes.push_back(Pass{"large", second.scale, second.tiles, static_cast<int>(large.size())});
-  }
+  if (plan.second > 0) large = LargePass(rgb, options, plan, control, passes);
   const double autoMs = MsSince(t1);
   // The fixed scale itself: exactly the fixed pass (the same options, not a float re-derivation of its ratio).
   PreparedImage prepared = PrepareAt(rgb, input, plan.main == fixed ? fixedOptions
@@ -381,20 +372,26 @@ void Detector::RefineScales(const PreparedImage& image, const DetectOptions& opt
     if (options.heatmaps) result.heatmaps = std::move(pass.heatmaps);
   } else if (plan.second > 0) {
     // A few words too tall for the main scale (a headline): a pass for them, as after a probe.
-    DetectOptions o = AtScale(options, plan.second, image.width, image.height);
-    o.heatmaps = false;
-    DetectResult second = RunPass(image.source, o, control);
-    std::vector<Word> large;
-    const std::vector<float> h = TextHeights(second.words, scale_);
-    for (size_t i = 0; i < h.size(); i++) {
-      if (h[i] > plan.largeFrom) large.push_back(std::move(second.words[i]));
-    }
-    result.passes.push_back(Pass{"large", second.scale, second.tiles, static_cast<int>(large.size())});
+    const std::vector<Word> large = LargePass(image.source, options, plan, control, result.passes);
     result.words = MergeLarge(std::move(result.words), heights, plan.largeFrom, large);
   } else {
     return;
   }
   result.timings.autoScale += MsSince(t0);
+}
+
+std::vector<Word> Detector::LargePass(const cv::Mat& rgb, const DetectOptions& options, const ScalePlan& plan,
+                                     RunControl* control, std::vector<Pass>& passes) const {
+  DetectOptions o = AtScale(options, plan.second, rgb.cols, rgb.rows);
+  o.heatmaps = false;
+  DetectResult second = RunPass(rgb, o, control);
+  std::vector<Word> large;
+  const std::vector<float> h = TextHeights(second.words, scale_);
+  for (size_t i = 0; i < h.size(); i++) {
+    if (h[i] > plan.largeFrom) large.push_back(std::move(second.words[i]));
+  }
+  passes.push_back(Pass{"large", second.scale, second.tiles, static_cast<int>(large.size())});
+  return large;
 }
 
 void Detector::InferTiled(const PreparedImage& image, RunControl* control, ModelOutput& out, int index) const {

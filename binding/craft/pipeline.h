@@ -134,6 +134,10 @@ class Detector {
   PreparedImage PrepareAt(const cv::Mat& rgb, const ImageInput& input, const DetectOptions& options) const;
   // A whole pass (prepare, infer, finish) on a decoded image: its words in original pixels.
   DetectResult RunPass(const cv::Mat& rgb, const DetectOptions& options, RunControl* control) const;
+  // scale 'auto''s pass for large text (after a probe, or after a main pass that fitted one canvas): the words of a
+  // pass at plan.second whose text height is over plan.largeFrom; appends its Pass.
+  std::vector<Word> LargePass(const cv::Mat& rgb, const DetectOptions& options, const ScalePlan& plan,
+                              RunControl* control, std::vector<Pass>& passes) const;
   // scale 'auto', after the main pass: another main pass when its words are too small (PlanUpscale) or, without a
   // probe, too large (PlanScales), or a pass for a few large words (autoscale.h).
   void RefineScales(const PreparedImage& image, const DetectOptions& options, DetectResult& result,
