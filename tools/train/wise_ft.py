@@ -4,7 +4,7 @@
 Wortsman et al., "Robust fine-tuning of zero-shot models", CVPR 2022: theta(alpha) = (1 - alpha) theta_base +
 alpha theta_finetuned, for two models of one lineage (the fine-tune started from the base, so both share a basin),
 keeps much of the fine-tune's in-distribution gain and the base's robustness out of it, at no inference cost.
-Here the base is the bundled synthetic model and the fine-tune a weak run on the dev sets' pages (docs/training.md,
+Here the base is the synthetic model and the fine-tune a weak run on the train pages of the dev sets (docs/training.md,
 issue 17): the gain is the dev pages' box convention, the robustness the scale range and the character boxes.
 
     python3 tools/train/wise_ft.py --base tools/train/checkpoints/w025-step10500.pt \
@@ -70,8 +70,9 @@ def interpolate(base: dict, finetuned: dict, alpha: float) -> dict:
             for k, tb in b.items()}
 
 
-def make_checkpoint(base_path: str, ft_path: str, alpha: float, half: bool = False) -> dict:
-    base, ft = load(base_path), load(ft_path)
+def make_checkpoint(base_path: str, ft_path: str, alpha: float, half: bool = False, loaded=None) -> dict:
+    """`loaded`: the two checkpoints already loaded from the paths (base, fine-tuned), else they are read."""
+    base, ft = loaded or (load(base_path), load(ft_path))
     sd = interpolate(base, ft, alpha)
     if half:
         sd = {k: v.half() if v.is_floating_point() and float(v.abs().max()) <= 65504 else v for k, v in sd.items()}
@@ -99,11 +100,11 @@ def self_check(base_path: str, ft_path: str) -> None:
     with torch.no_grad():
         ends = [model_from(m)(x)[0] for m in (base, {**ft, 'model': fixed})]
         for alpha, ref in ((0.0, ends[0]), (1.0, ends[1])):
-            got = model_from(make_checkpoint(base_path, ft_path, alpha))(x)[0]
+            got = model_from(make_checkpoint(base_path, ft_path, alpha, loaded=(base, ft)))(x)[0]
             err = float((got - ref).abs().max())
             print(f'alpha {alpha}: max |wise - endpoint| = {err:.2e}')
             assert err == 0.0, f'alpha {alpha} does not reproduce its endpoint'
-        mid = model_from(make_checkpoint(base_path, ft_path, 0.5))(x)[0]
+        mid = model_from(make_checkpoint(base_path, ft_path, 0.5, loaded=(base, ft)))(x)[0]
         d = float((ends[0] - ends[1]).abs().max())
         dm = [float((mid - e).abs().max()) for e in ends]
         print(f'alpha 0.5: max diff to base {dm[0]:.3f}, to fine-tuned {dm[1]:.3f} (endpoints differ by {d:.3f})')
