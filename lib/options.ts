@@ -203,7 +203,24 @@ export function createOptions(options: unknown): Omit<NativeCreateOptions, 'mode
   };
 }
 
-/** Model defaults from ONNX metadata (`craft.textThreshold`, …), falling back to test.py's. @private */
+/**
+ * A number in a model's ONNX metadata, read as the addon reads every metadata number (binding/craft/metadata.h
+ * ParseMetadataNumber): a plain decimal as craft-text's writers emit it (digits, sign, point, exponent; at most 32
+ * characters; finite), else undefined. `Number()` alone would also take hex/binary/octal, surrounding white space and
+ * '' (as 0). @private
+ */
+export function metadataNumber(text: string): number | undefined {
+  if (!/^[0-9.eE+-]{1,32}$/.test(text)) return undefined;
+  // The characters checked, Number() and strtod take the same strings whole: [sign] digits [. digits] [exponent].
+  const v = Number(text);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+/**
+ * Model defaults from ONNX metadata (`craft.textThreshold`, …), falling back to test.py's. Like the addon's scale
+ * constants (binding/craft/metadata.h), a value that is not a plain decimal in the option's range is ignored: the
+ * model still runs with test.py's default. @private
+ */
 export function modelDefaults(metadata: Record<string, string>): ModelDefaults {
   const d: ModelDefaults = { ...CRAFT_DEFAULTS };
   const ranges: Record<keyof ModelDefaults, [number, number, boolean]> = {
@@ -213,10 +230,9 @@ export function modelDefaults(metadata: Record<string, string>): ModelDefaults {
   for (const key of Object.keys(ranges) as (keyof ModelDefaults)[]) {
     const raw = metadata[`craft.${key}`];
     if (raw === undefined) continue;
-    const v = Number(raw);
+    const v = metadataNumber(raw);
     const [min, max, int] = ranges[key];
-    // Metadata we can't use is ignored rather than fatal: the model still runs with test.py's defaults.
-    if (Number.isFinite(v) && v >= min && v <= max && (!int || integer(v))) d[key] = v;
+    if (v !== undefined && v >= min && v <= max && (!int || integer(v))) d[key] = v;
   }
   return d;
 }

@@ -2,7 +2,7 @@
 // both naming the argument. These run without a model.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { detectOptions, createOptions, imageInput, modelDefaults, postprocessArgs, CRAFT_DEFAULTS } from '../lib/options';
+import { detectOptions, createOptions, imageInput, metadataNumber, modelDefaults, postprocessArgs, CRAFT_DEFAULTS } from '../lib/options';
 
 const D = { ...CRAFT_DEFAULTS };
 
@@ -55,6 +55,26 @@ test('model defaults from metadata override test.py and bad metadata is ignored'
   assert.is(d.lowText, 0.4);
   assert.is(d.canvasSize, 1280);
   assert.is(detectOptions({}, d).textThreshold, 0.6);
+});
+
+// binding/craft/metadata.h's ParseMetadataNumber, the addon's reading of the same metadata (test/scale-model.test.ts
+// checks both on one model): what Number() takes beyond plain decimals is not a number here.
+test('metadata numbers are plain decimals, as the addon reads them', () => {
+  for (const [text, v] of [['0.5', 0.5], ['+0.5', 0.5], ['.5', 0.5], ['5.', 5], ['5e-1', 0.5], ['1E+2', 100], ['-0.25', -0.25],
+    ['1e-7', 1e-7], ['0.'.padEnd(32, '1'), Number('0.'.padEnd(32, '1'))]] as const) {
+    assert.is(metadataNumber(text), v, text);
+  }
+  for (const text of ['', ' 0.5', '0.5 ', '\t1', '0.5\n', '0x1', '0b1', '0o7', '1_000', 'Infinity', '-Infinity', 'NaN', '1e400',
+    '-1e400', 'abc', '0.5px', '1e', '.', '+', '1.2.3', '1-2', '0x1p-3', '0.'.padEnd(33, '1')]) {
+    assert.is(metadataNumber(text), undefined, JSON.stringify(text));
+  }
+  // each of these Number() reads as a usable threshold; the defaults stay test.py's
+  for (const bad of ['0x1', ' 0.5', '0.5\n', '', '0b0']) {
+    const d = modelDefaults({ 'craft.textThreshold': bad, 'craft.linkThreshold': bad, 'craft.lowText': bad });
+    assert.equal([d.textThreshold, d.linkThreshold, d.lowText], [0.7, 0.4, 0.4], JSON.stringify(bad));
+  }
+  assert.is(modelDefaults({ 'craft.canvasSize': '0x400' }).canvasSize, 1280);
+  assert.is(modelDefaults({ 'craft.canvasSize': '1.024e3' }).canvasSize, 1024);
 });
 
 test('image inputs: path, bytes, raw pixels', () => {

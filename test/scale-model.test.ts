@@ -10,7 +10,7 @@ import { Detector } from '../lib';
 import { deriveScaleConstants, MIN_BIN_WORDS, SCALE_BINS, type HeightBin } from '../lib/cli/tune-scale';
 import { OnnxModel } from '../lib/quantize/graph';
 import type { DetectResult } from '../lib/types';
-import { ROOT } from './helpers';
+import { ROOT, TINY_MODEL } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { decodePng, rescale } = require('../bench/images');
@@ -126,6 +126,29 @@ M('unusable metadata is ignored: the bundled model\'s plans exactly', async (ctx
     } finally {
       await d.dispose();
     }
+  }
+});
+
+// One reading of metadata numbers (binding/craft/metadata.h): the thresholds, read in JS (lib/options.ts
+// metadataNumber), and the scale constants, read by the addon, take and ignore the same strings.
+M('the thresholds (JS) and the scale constants (addon) read metadata numbers alike', async (ctx) => {
+  const tiny = OnnxModel.parse(fs.readFileSync(TINY_MODEL));
+  const cases: [string, boolean][] = [['0.5', true], ['+0.5', true], ['.5', true], ['5e-1', true], ['0.50', true],
+    ['0x1', false], [' 0.5', false], ['0.5 ', false], ['0.5\n', false], ['1e400', false], ['abc', false], ['', false],
+    ['0b1', false], ['Infinity', false]];
+  assert.is(tiny.metadata.get('craft.lowText'), undefined);
+  for (const [i, [text, plain]] of cases.entries()) {
+    for (const k of ['craft.lowText', 'craft.linkThreshold', 'craft.detectedToTruth']) tiny.metadata.set(k, text);
+    const file = path.join(ctx.dir, `number-${i}.onnx`);
+    fs.writeFileSync(file, tiny.serialize());
+    const d = await Detector.create({ model: file, threads: 1 });
+    try {
+      const read = [d.info.defaults.lowText, d.info.defaults.linkThreshold, d.info.autoScale.detectedToTruth];
+      assert.equal(read, plain ? [0.5, 0.5, 0.5] : [0.4, 0.4, DEFAULTS.detectedToTruth], JSON.stringify(text));
+    } finally {
+      await d.dispose();
+    }
+    for (const k of ['craft.lowText', 'craft.linkThreshold', 'craft.detectedToTruth']) tiny.metadata.delete(k);
   }
 });
 

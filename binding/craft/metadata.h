@@ -12,8 +12,8 @@ namespace craft {
 // hex, inf, nan, white space or trailing text); false when `text` is not one. What a bad value does is the policy of
 // the key's reader:
 // - a detector's defaults (craft.scale*, craft.detectedToTruth: autoscale.h) are ignored, the bundled default kept:
-//   they only tune a model that detects without them (the thresholds, read in JS by lib/options.ts modelDefaults,
-//   are ignored alike);
+//   they only tune a model that detects without them (the thresholds, read in JS by lib/options.ts modelDefaults
+//   with metadataNumber, this rule, are ignored alike; test/scale-model.test.ts checks both on one model);
 // - a recogniser's contract (craft.recognizer.mean, .std, .margin: ParseRecognizerConfig) throws kModelLoad
 //   (ERR_CRAFT_MODEL_LOAD) naming the key: a recogniser normalised or cropped unlike its training reads wrong text
 //   without any error.
