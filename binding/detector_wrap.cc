@@ -243,65 +243,19 @@ std::shared_ptr<craft::PreparedImage> PrepareImage(const craft::Detector& detect
   return std::make_shared<craft::PreparedImage>(detector.Prepare(input.view(), options, control));
 }
 
-// prepare(), and for prepareInfer() infer() too in the same thread-pool job: a request the scheduler would infer right
-// after preparing it (it is alone) takes one hand-over between threads less. With `infer`, resolves with prepare()'s
-// object plus `output` (infer()'s).
-class PrepareWorker : public PromiseWorker {
- public:
-  PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector, OwnedInput input,
-                craft::DetectOptions options, std::shared_ptr<craft::RunControl> control, bool infer)
-      : PromiseWorker(env, infer ? "craft.prepareInfer" : "craft.prepare"),
-        detector_(std::move(detector)),
-        input_(std::move(input)),
-        options_(options),
-        control_(std::move(control)),
-        infer_(infer) {}
-  void Execute() override {
-    Run([&] {
-      prepared_.push_back(PrepareImage(*detector_, input_, options_, control_.get()));
-      if (infer_) output_ = InferPrepared(*detector_, prepared_, control_.get(), ms_);
-    });
-  }
-  void OnOK() override {
-    ResolveWith([&]() -> Napi::Value {
-      Napi::Object o = PreparedToJs(Env(), std::move(prepared_[0]));
-      if (infer_) o.Set("output", OutputToJs(Env(), std::move(output_), ms_, &kOutputTag));
-      return o;
-    });
-  }
-
- private:
-  std::shared_ptr<const craft::Detector> detector_;
-  OwnedInput input_;
-  craft::DetectOptions options_;
-  std::shared_ptr<craft::RunControl> control_;
-  bool infer_;
-  std::vector<std::shared_ptr<craft::PreparedImage>> prepared_;  // one: InferPrepared's argument
-  std::shared_ptr<craft::ModelOutput> output_;
-  double ms_ = 0;
-};
-
-class InferWorker : public PromiseWorker {
- public:
-  InferWorker(Napi::Env env, std::shared_ptr<const craft::Detector> detector,
-              std::vector<std::shared_ptr<craft::PreparedImage>> images, std::shared_ptr<craft::RunControl> control)
-      : PromiseWorker(env, "craft.infer"),
-        detector_(std::move(detector)),
-        images_(std::move(images)),
-        control_(std::move(control)) {}
-  void Execute() override {
-    Run([&] { output_ = InferPrepared(*detector_, images_, control_.get(), ms_); });
-  }
-  void OnOK() override {
-    ResolveWith([&]() -> Napi::Value { return OutputToJs(Env(), std::move(output_), ms_, &kOutputTag); });
-  }
-
- private:
-  std::shared_ptr<const craft::Detector> detector_;
-  std::vector<std::shared_ptr<craft::PreparedImage>> images_;
-  std::shared_ptr<craft::RunControl> control_;
-  std::shared_ptr<craft::ModelOutput> output_;
-  double ms_ = 0;
+// The detector's prepare / prepareInfer and infer stages (worker.h's PrepareWorker, InferWorker).
+struct DetectorStages {
+  using Model = craft::Detector;
+  using Options = craft::DetectOptions;
+  using Prepared = craft::PreparedImage;
+  using Output = craft::ModelOutput;
+  static constexpr auto Prepare = &PrepareImage;
+  static constexpr auto Infer = &InferPrepared;
+  static constexpr auto PreparedToJs = &craft_napi::PreparedToJs;
+  static constexpr const napi_type_tag* kOutputTag = &craft_napi::kOutputTag;
+  static constexpr const char* kPrepareName = "craft.prepare";
+  static constexpr const char* kPrepareInferName = "craft.prepareInfer";
+  static constexpr const char* kInferName = "craft.infer";
 };
 
 class FinishWorker : public PromiseWorker {
@@ -399,8 +353,9 @@ Napi::Value DetectorBase::StartPrepare(const Napi::CallbackInfo& info, bool infe
   Napi::Env env = info.Env();
   if (!model_) return RejectDisposed(env, "Detector");
   Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
-  return QueueWorker<PrepareWorker>(env, model_, ToInput(env, info[0]), ToDetectOptions(info[1].As<Napi::Object>()),
-                                    info.Length() > 2 ? ToControl(info[2]) : nullptr, infer);
+  return QueueWorker<PrepareWorker<DetectorStages>>(env, model_, ToInput(env, info[0]),
+                                                    ToDetectOptions(info[1].As<Napi::Object>()),
+                                                    info.Length() > 2 ? ToControl(info[2]) : nullptr, infer);
 }
 
 template <>
@@ -422,7 +377,8 @@ Napi::Value DetectorBase::Infer(const Napi::CallbackInfo& info) {
     }
     images.push_back(std::move(img));
   }
-  return QueueWorker<InferWorker>(env, model_, std::move(images), info.Length() > 1 ? ToControl(info[1]) : nullptr);
+  return QueueWorker<InferWorker<DetectorStages>>(env, model_, std::move(images),
+                                                  info.Length() > 1 ? ToControl(info[1]) : nullptr);
 }
 
 // finish(): timings.inference is left 0 (the facade knows it); `control` cancels the passes of scale 'auto' that finish

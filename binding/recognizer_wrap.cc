@@ -18,10 +18,12 @@ namespace {
 const napi_type_tag kRecPreparedTag = {0x3a5c7e9f1b2d4f60ull, 0x0f1e2d3c4b5a6978ull};
 const napi_type_tag kRecOutputTag = {0x5d4c3b2a19087f6eull, 0x1122334455667788ull};
 
-// What prepare() hands to infer(): the image, the regions' plans and the options of the call.
+// What prepare() hands to infer(): the image, the regions' plans and the options of the call; the image's size kept
+// apart (infer() frees the pixels, prepareInfer() reports the size after it).
 struct RecPrepared {
   craft::PreparedRegions regions;
   craft::RecognizeOptions options;
+  int width = 0, height = 0;
 };
 
 struct RecOptions {
@@ -115,13 +117,13 @@ Napi::Object ResultToJs(Napi::Env env, const craft::RecognizeResult& r, bool cha
   return o;
 }
 
-// What prepare() resolves with (the image's size is passed: infer() frees the pixels).
-Napi::Object PreparedToJs(Napi::Env env, std::shared_ptr<RecPrepared> prepared, int width, int height) {
+// What prepare() resolves with.
+Napi::Object PreparedToJs(Napi::Env env, std::shared_ptr<RecPrepared> prepared) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("width", Napi::Number::New(env, width));
-  o.Set("height", Napi::Number::New(env, height));
-  o.Set("paddedWidth", Napi::Number::New(env, width));
-  o.Set("paddedHeight", Napi::Number::New(env, height));
+  o.Set("width", Napi::Number::New(env, prepared->width));
+  o.Set("height", Napi::Number::New(env, prepared->height));
+  o.Set("paddedWidth", Napi::Number::New(env, prepared->width));
+  o.Set("paddedHeight", Napi::Number::New(env, prepared->height));
   o.Set("decode", Napi::Number::New(env, prepared->regions.timings.decode));
   o.Set("preprocess", Napi::Number::New(env, prepared->regions.timings.preprocess));
   o.Set("ref", MakeStageRef(env, std::move(prepared), &kRecPreparedTag));
@@ -135,6 +137,8 @@ std::shared_ptr<RecPrepared> PrepareRegions(const craft::Recognizer& recognizer,
   auto prepared = std::make_shared<RecPrepared>();
   prepared->regions = recognizer.Prepare(input.view(), options.regions, options.wholeImage, options.options);
   prepared->options = options.options;
+  prepared->width = prepared->regions.image.cols;
+  prepared->height = prepared->regions.image.rows;
   return prepared;
 }
 
@@ -165,45 +169,19 @@ std::shared_ptr<RecOutput> RunPrepared(const craft::Recognizer& recognizer,
   return output;
 }
 
-// prepare(), and for prepareInfer() infer() too in the same thread-pool job: a request the scheduler would infer right
-// after preparing it (it is alone) takes one hand-over between threads less per word. With `infer`, resolves with
-// prepare()'s object plus `output` (infer()'s).
-class PrepareWorker : public PromiseWorker {
- public:
-  PrepareWorker(Napi::Env env, std::shared_ptr<const craft::Recognizer> recognizer, OwnedInput input, RecOptions options,
-                std::shared_ptr<craft::RunControl> control, bool infer)
-      : PromiseWorker(env, infer ? "craft.recognizer.prepareInfer" : "craft.recognizer.prepare"),
-        recognizer_(std::move(recognizer)),
-        input_(std::move(input)),
-        options_(std::move(options)),
-        control_(std::move(control)),
-        infer_(infer) {}
-  void Execute() override {
-    Run([&] {
-      prepared_ = PrepareRegions(*recognizer_, input_, options_, control_.get());
-      width_ = prepared_->regions.image.cols;
-      height_ = prepared_->regions.image.rows;
-      if (infer_) result_ = RunPrepared(*recognizer_, {prepared_}, control_.get(), ms_);
-    });
-  }
-  void OnOK() override {
-    ResolveWith([&]() -> Napi::Value {
-      Napi::Object o = PreparedToJs(Env(), std::move(prepared_), width_, height_);
-      if (infer_) o.Set("output", OutputToJs(Env(), std::move(result_), ms_, &kRecOutputTag));
-      return o;
-    });
-  }
-
- private:
-  std::shared_ptr<const craft::Recognizer> recognizer_;
-  OwnedInput input_;
-  RecOptions options_;
-  std::shared_ptr<craft::RunControl> control_;
-  bool infer_;
-  std::shared_ptr<RecPrepared> prepared_;
-  std::shared_ptr<RecOutput> result_;
-  int width_ = 0, height_ = 0;
-  double ms_ = 0;
+// The recogniser's prepare / prepareInfer and infer stages (worker.h's PrepareWorker, InferWorker).
+struct RecognizerStages {
+  using Model = craft::Recognizer;
+  using Options = RecOptions;
+  using Prepared = RecPrepared;
+  using Output = RecOutput;
+  static constexpr auto Prepare = &PrepareRegions;
+  static constexpr auto Infer = &RunPrepared;
+  static constexpr auto PreparedToJs = &craft_napi::PreparedToJs;
+  static constexpr const napi_type_tag* kOutputTag = &kRecOutputTag;
+  static constexpr const char* kPrepareName = "craft.recognizer.prepare";
+  static constexpr const char* kPrepareInferName = "craft.recognizer.prepareInfer";
+  static constexpr const char* kInferName = "craft.recognizer.infer";
 };
 
 // prepareInferMany()'s work: several recognize() calls prepared and run together in one thread-pool job (the
@@ -270,29 +248,6 @@ class PrepareRunWorker : public PromiseWorker {
   double ms_ = 0;
 };
 
-class InferWorker : public PromiseWorker {
- public:
-  InferWorker(Napi::Env env, std::shared_ptr<const craft::Recognizer> recognizer,
-              std::vector<std::shared_ptr<RecPrepared>> prepared, std::shared_ptr<craft::RunControl> control)
-      : PromiseWorker(env, "craft.recognizer.infer"),
-        recognizer_(std::move(recognizer)),
-        prepared_(std::move(prepared)),
-        control_(std::move(control)) {}
-  void Execute() override {
-    Run([&] { result_ = RunPrepared(*recognizer_, prepared_, control_.get(), ms_); });
-  }
-  void OnOK() override {
-    ResolveWith([&]() -> Napi::Value { return OutputToJs(Env(), std::move(result_), ms_, &kRecOutputTag); });
-  }
-
- private:
-  std::shared_ptr<const craft::Recognizer> recognizer_;
-  std::vector<std::shared_ptr<RecPrepared>> prepared_;
-  std::shared_ptr<craft::RunControl> control_;
-  std::shared_ptr<RecOutput> result_;
-  double ms_ = 0;
-};
-
 }  // namespace
 
 using RecognizerBase = ModelWrap<RecognizerWrap, craft::Recognizer>;
@@ -308,8 +263,8 @@ Napi::Value RecognizerBase::StartPrepare(const Napi::CallbackInfo& info, bool in
   Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
   OwnedInput input = ToInput(env, info[0]);
   RecOptions options = ToRecognizeOptions(env, info[1].As<Napi::Object>());
-  return QueueWorker<PrepareWorker>(env, model_, std::move(input), std::move(options),
-                                    info.Length() > 2 ? ToControl(info[2]) : nullptr, infer);
+  return QueueWorker<PrepareWorker<RecognizerStages>>(env, model_, std::move(input), std::move(options),
+                                                      info.Length() > 2 ? ToControl(info[2]) : nullptr, infer);
 }
 
 // infer([preparedRef, ...], control?): the prepared requests' crops together (several recognize() calls merged: the
@@ -329,7 +284,8 @@ Napi::Value RecognizerBase::Infer(const Napi::CallbackInfo& info) {
     for (const auto& q : prepared) Require(q != p, env, "prepared refs (the same one twice)");
     prepared.push_back(std::move(p));
   }
-  return QueueWorker<InferWorker>(env, model_, std::move(prepared), info.Length() > 1 ? ToControl(info[1]) : nullptr);
+  return QueueWorker<InferWorker<RecognizerStages>>(env, model_, std::move(prepared),
+                                                    info.Length() > 1 ? ToControl(info[1]) : nullptr);
 }
 
 // finish(preparedRef, outputRef, index, options) -> Promise<{ width, height, words, timings, runs }>: the index-th

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "detector_wrap.h"
 #include "input.h"
@@ -171,6 +172,76 @@ inline Napi::Object ModelInfoToJs(Napi::Env env, const craft::ModelInfo& m) {
   o.Set("metadata", meta);
   return o;
 }
+
+// ---- Stage workers ----------------------------------------------------------------------------------------------
+// prepare / prepareInfer and infer, one shape for every model. `Stages` (detector_wrap.cc, recognizer_wrap.cc) names
+// the model's types (Model, Options, Prepared, Output), its work (Prepare; Infer, which frees the prepared inputs'
+// tensors or pixels afterwards, success or not), what prepare() resolves with (PreparedToJs), the output refs' tag
+// and the workers' names.
+
+// prepare(), and for prepareInfer() infer() too in the same thread-pool job: a request the scheduler would infer right
+// after preparing it (it is alone) takes one hand-over between threads less. With `infer`, resolves with prepare()'s
+// object plus `output` (infer()'s).
+template <typename Stages>
+class PrepareWorker : public PromiseWorker {
+ public:
+  PrepareWorker(Napi::Env env, std::shared_ptr<const typename Stages::Model> model, OwnedInput input,
+                typename Stages::Options options, std::shared_ptr<craft::RunControl> control, bool infer)
+      : PromiseWorker(env, infer ? Stages::kPrepareInferName : Stages::kPrepareName),
+        model_(std::move(model)),
+        input_(std::move(input)),
+        options_(std::move(options)),
+        control_(std::move(control)),
+        infer_(infer) {}
+  void Execute() override {
+    Run([&] {
+      prepared_.push_back(Stages::Prepare(*model_, input_, options_, control_.get()));
+      if (infer_) output_ = Stages::Infer(*model_, prepared_, control_.get(), ms_);
+    });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value {
+      Napi::Object o = Stages::PreparedToJs(Env(), std::move(prepared_[0]));
+      if (infer_) o.Set("output", OutputToJs(Env(), std::move(output_), ms_, Stages::kOutputTag));
+      return o;
+    });
+  }
+
+ private:
+  std::shared_ptr<const typename Stages::Model> model_;
+  OwnedInput input_;
+  typename Stages::Options options_;
+  std::shared_ptr<craft::RunControl> control_;
+  bool infer_;
+  std::vector<std::shared_ptr<typename Stages::Prepared>> prepared_;  // one: Infer's argument
+  std::shared_ptr<typename Stages::Output> output_;
+  double ms_ = 0;
+};
+
+// infer(): one run of prepared requests (same-shape images, merged recognize() calls).
+template <typename Stages>
+class InferWorker : public PromiseWorker {
+ public:
+  InferWorker(Napi::Env env, std::shared_ptr<const typename Stages::Model> model,
+              std::vector<std::shared_ptr<typename Stages::Prepared>> prepared, std::shared_ptr<craft::RunControl> control)
+      : PromiseWorker(env, Stages::kInferName),
+        model_(std::move(model)),
+        prepared_(std::move(prepared)),
+        control_(std::move(control)) {}
+  void Execute() override {
+    Run([&] { output_ = Stages::Infer(*model_, prepared_, control_.get(), ms_); });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value { return OutputToJs(Env(), std::move(output_), ms_, Stages::kOutputTag); });
+  }
+
+ private:
+  std::shared_ptr<const typename Stages::Model> model_;
+  std::vector<std::shared_ptr<typename Stages::Prepared>> prepared_;
+  std::shared_ptr<craft::RunControl> control_;
+  std::shared_ptr<typename Stages::Output> output_;
+  double ms_ = 0;
+};
 
 // ---- Models -----------------------------------------------------------------------------------------------------
 
