@@ -337,6 +337,14 @@ export interface RecognizeOptions {
    * Not applied when no regions are given (the whole image is read).
    */
   margin?: number;
+  /**
+   * Box-aware crops: each region's crop (at `margin`) is fitted to the word's ink before it is read, cut at the ink's
+   * extent plus `margin` times the ink's height, as the bundled recogniser's training crops were; a side is never
+   * moved further out than `margin` puts it, nor into the ink. For boxes looser than the text (hand-drawn ground
+   * truth, form templates). Only with regions and a crop margin > 0; the margin retry's crops stay cut at the box.
+   * Default false.
+   */
+  inkCrop?: boolean;
   /** Crops per inference run (crops of one padded width are batched). Default 32. */
   batchSize?: number;
   /** Refuse images with more pixels than this before decoding them. Default 268402689. */
