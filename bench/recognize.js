@@ -4,8 +4,9 @@
 //     all words (crops batched by padded width) against one call per word, and against one call with batchSize 1
 //     (the same native path, one crop per run);
 //  B. ocr.read() of the page with the default detector and each recogniser (one detector shared; recognisers and
-//     settings interleaved per round): detection ms against recognition ms, with the defaults (the 180° retry and the
-//     split-word join), without the join (join: false), with the margin retry too, and with no retries and no join.
+//     settings interleaved per round): detection ms against recognition ms, with the defaults (the 180° retry, the
+//     split-word join, ink-fitted crops), without the join (join: false), with the margin retry too, with crops at the
+//     box (inkCrop: false), and with no retries and no join.
 //     The recognition stage split (crops, runs, decoding) is of the words without the join's reads.
 //
 //   node bench/recognize.js [--model crnn.onnx]... [--ocr-recognizer rec.onnx]... [--stand-in crnn-pad.onnx]
@@ -111,10 +112,12 @@ async function page() {
   for (const m of recModels) ocrs.push(await Ocr.create({ detector, recognizer: { model: m } }));
   out.read = [];
   // The read() settings compared, interleaved per round (the machine is noisy: compare within a round):
-  // 'defaults' = the 180° retry and the split-word join; 'no join' = the defaults with join: false (the 180° retry
-  // only); 'margin retry too' = the defaults + marginRetryThreshold 0.2; 'off' = no retries, no join.
+  // 'defaults' = the 180° retry, the split-word join and crops fitted to the ink; 'no join' = the defaults with join:
+  // false (the 180° retry only); 'margin retry too' = the defaults + marginRetryThreshold 0.2; 'box crop' = the
+  // defaults with inkCrop: false (crops at the box + margin); 'off' = no retries, no join.
   const MODES = {
     defaults: {}, 'no join': { join: false }, 'margin retry too': { recognize: { marginRetryThreshold: 0.2 } },
+    'box crop': { recognize: { inkCrop: false } },
     off: { join: false, recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0 } },
   };
   const modes = Object.entries(MODES);

@@ -333,7 +333,7 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
   rotationRetryThreshold: 0.1,
   marginRetryThreshold: 0,
   verticalRatio: 1.5,
-  inkCrop: false,
+  inkCrop: true,
   batchSize: 32,
 });
 

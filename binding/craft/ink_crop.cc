@@ -53,7 +53,7 @@ InkExtent FindInk(const cv::Mat& strip, bool vertical) {
   if (Percentile(hist, total, 0.97) - Percentile(hist, total, 0.03) < kMinContrast) return e;
 
   cv::Mat bright;
-  cv::threshold(grey, bright, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
+  const double otsu = cv::threshold(grey, bright, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
   // The background is the class most of the outer ring is in: the cut is around the word, so mostly paper.
   int ring = 0, ringBright = 0;
   for (int y = 0; y < bright.rows; y++) {
@@ -64,7 +64,26 @@ InkExtent FindInk(const cv::Mat& strip, bool vertical) {
       ringBright += row[x] != 0;
     }
   }
-  cv::Mat ink = 2 * ringBright >= ring ? bright == 0 : bright != 0;  // 255 where ink
+  const bool darkInk = 2 * ringBright >= ring;
+  // The two levels: the paper's (the median of the ring's background pixels) and the ink's (the median of the
+  // strip's pixels on the other side of Otsu's threshold).
+  std::array<int, 256> paperHist{}, inkHist{};
+  int paperCount = 0, inkCount = 0;
+  for (int y = 0; y < grey.rows; y++) {
+    const uint8_t* row = grey.ptr<uint8_t>(y);
+    const bool edgeRow = y == 0 || y == grey.rows - 1;
+    for (int x = 0; x < grey.cols; x++) {
+      const bool paperSide = (row[x] > otsu) == darkInk;
+      if (!paperSide) inkHist[row[x]]++, inkCount++;
+      if (paperSide && (edgeRow || x == 0 || x == grey.cols - 1)) paperHist[row[x]]++, paperCount++;
+    }
+  }
+  if (paperCount == 0 || inkCount == 0) return e;
+  const double paper = Percentile(paperHist, paperCount, 0.5), inkLevel = Percentile(inkHist, inkCount, 0.5);
+  // A pixel a quarter of the way from the paper to the ink is ink: the glyph ink boxes the training crops were cut
+  // around count anti-aliased edges (Otsu's threshold, about halfway, would not).
+  const double level = paper + 0.25 * (inkLevel - paper);
+  cv::Mat ink = darkInk ? grey < level : grey > level;  // 255 where ink
   if (vertical) ink = ink.t();  // rows across the text from here on
 
   // Bands of consecutive inked rows.

@@ -16,10 +16,14 @@ struct InkExtent {
 };
 
 // Finds the ink of the word a strip was cut around (8-bit, RGB or grey). Otsu's threshold splits the strip; the
-// background is the class most of the strip's outer ring falls in (dark text on light or light on dark). Across the
-// text (rows; columns of a `vertical` strip) the ink is the band of consecutive inked rows with the most ink, together
-// with every other band except those touching the strip's first or last row (fragments of neighbouring lines the cut
-// went through; an i's dot or an accent lies inside and stays); along the text, every inked column within those rows.
+// background is the class most of the strip's outer ring falls in (dark text on light or light on dark); a pixel is
+// ink a quarter of the way or more from the paper's level (the median of the ring's background pixels) to the ink's
+// (the median of the other class): the glyph ink boxes the training crops were cut around count anti-aliased edges,
+// which Otsu's threshold, about halfway, would leave out.
+// Across the text (rows; columns of a `vertical` strip) the ink is the band of consecutive inked rows with the most
+// ink, together with every other band except those touching the strip's first or last row (fragments of neighbouring
+// lines the cut went through; an i's dot or an accent lies inside and stays); along the text, every inked column
+// within those rows.
 // Not found (`found` false) for a strip under 3 px a side, without contrast (its 3rd-97th percentile grey spread
 // under 50 levels, the rule the training generator drops illegible crops by: tools/train/wordsynth.py), or whose ink
 // band runs from edge to edge across (a box that cuts the word, or a texture: nothing to fit, and a polarity read

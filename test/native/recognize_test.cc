@@ -343,6 +343,15 @@ void TestInkCrop() {
   cv::Mat dot = page.clone();
   cv::rectangle(dot, cv::Rect(52, 33, 3, 3), cv::Scalar::all(0), cv::FILLED);
   CHECK(same(craft::PlanInkCrop(dot, rect(40, 30, 140, 70), 1.5f, m).points, rect(47, 30, 133, 63)), "a dot above stays");
+  // An anti-aliased edge under the letters (row 60 at grey 170, a third of the way from paper 255 to ink 0) is ink, as
+  // a glyph's ink box counts it (ink height 21 -> 3 px a side); a faint one (grey 230, a tenth) is paper.
+  for (const int level : {170, 230}) {
+    cv::Mat edge = page.clone();
+    for (int i = 0; i < 5; i++) cv::rectangle(edge, cv::Rect(50 + 17 * i, 60, 12, 1), cv::Scalar::all(level), cv::FILLED);
+    const craft::CropPlan p = craft::PlanInkCrop(edge, rect(40, 30, 140, 70), 1.5f, m);
+    CHECK(same(p.points, level == 170 ? rect(47, 37, 133, 64) : rect(48, 38, 132, 62)), "an edge row at grey %d: (%g,%g)-(%g,%g)",
+          level, p.points[0].x, p.points[0].y, p.points[2].x, p.points[2].y);
+  }
   // Vertical text (the transposed word): ink across = columns.
   cv::Mat vpage = page.t();
   craft::CropPlan vert = craft::PlanInkCrop(vpage, rect(30, 40, 70, 140), 1.5f, m);
