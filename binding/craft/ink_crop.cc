@@ -28,12 +28,11 @@ int Percentile(const std::array<int, 256>& hist, int total, double q) {
 
 struct Band {
   int begin, end;
-  long mass;
 };
 
 }  // namespace
 
-InkExtent FindInk(const cv::Mat& strip, bool vertical) {
+InkExtent FindInk(const cv::Mat& strip, bool vertical, int margin) {
   InkExtent e;
   if (strip.empty() || strip.rows < 3 || strip.cols < 3 || strip.depth() != CV_8U) return e;
   cv::Mat grey;
@@ -93,25 +92,22 @@ InkExtent FindInk(const cv::Mat& strip, bool vertical) {
     if (n == 0) continue;
     if (!bands.empty() && bands.back().end == y) {
       bands.back().end = y + 1;
-      bands.back().mass += n;
     } else {
-      bands.push_back({y, y + 1, n});
+      bands.push_back({y, y + 1});
     }
   }
   if (bands.empty()) return e;
-  size_t main = 0;
-  for (size_t i = 1; i < bands.size(); i++) {
-    if (bands[i].mass > bands[main].mass) main = i;
-  }
-  int top = bands[main].begin, bottom = bands[main].end;
-  // Ink from edge to edge across: the box cuts the word (or Otsu split a texture, or the polarity is lost to it).
-  if (top == 0 && bottom == ink.rows) return e;
-  for (size_t i = 0; i < bands.size(); i++) {
-    const Band& b = bands[i];
-    if (i == main || b.begin == 0 || b.end == ink.rows) continue;  // a band cut by the strip's edge: a neighbour's
+  // A band cut by the strip's edge and lying wholly in the margin (outside the region as given) is a fragment of a
+  // neighbouring line; everything else may be the word's.
+  int top = ink.rows, bottom = 0;
+  for (const Band& b : bands) {
+    if ((b.begin == 0 && b.end <= margin) || (b.end == ink.rows && b.begin >= ink.rows - margin)) continue;
     top = std::min(top, b.begin);
     bottom = std::max(bottom, b.end);
   }
+  if (top >= bottom) return e;
+  // Ink from edge to edge across: the box cuts the word (or Otsu split a texture, or the polarity is lost to it).
+  if (top == 0 && bottom == ink.rows) return e;
   cv::Mat columns;
   cv::reduce(ink.rowRange(top, bottom), columns, 0, cv::REDUCE_MAX);
   int left = -1, right = -1;
@@ -140,7 +136,7 @@ CropPlan PlanInkCrop(const cv::Mat& image, const Region& region, float verticalR
     if (p.x < 0 || p.y < 0 || p.x > W || p.y > H) return plan;
   }
   const cv::Mat strip = CropStrip(image, plan, 0);
-  const InkExtent ink = FindInk(strip, plan.vertical);
+  const InkExtent ink = FindInk(strip, plan.vertical, static_cast<int>(by));
   if (!ink.found) return plan;
   const int across = plan.vertical ? ink.right - ink.left : ink.bottom - ink.top;
   const float m = std::round(margin * static_cast<float>(across));  // whole pixels, as PlanCrop's margin

@@ -310,7 +310,7 @@ void TestInkCrop() {
         "sides of a box reading downwards");
 
   // The loose box (10 px around the ink): by = round(0.12 x 40) = 5; the ink's margin round(0.12 x 20) = 2.
-  craft::InkExtent e = craft::FindInk(craft::CropStrip(page, craft::PlanCrop(rect(40, 30, 140, 70), 200, 100, 1.5f, m), 0), false);
+  craft::InkExtent e = craft::FindInk(craft::CropStrip(page, craft::PlanCrop(rect(40, 30, 140, 70), 200, 100, 1.5f, m), 0), false, 5);
   CHECK(e.found && e.top == 15 && e.bottom == 35 && e.left == 15 && e.right == 95, "ink in the strip: rows %d-%d, columns %d-%d",
         e.top, e.bottom, e.left, e.right);
   craft::CropPlan loose = craft::PlanInkCrop(page, rect(40, 30, 140, 70), 1.5f, m);
@@ -334,11 +334,16 @@ void TestInkCrop() {
   cv::Mat grey;
   cv::cvtColor(page, grey, cv::COLOR_RGB2GRAY);
   CHECK(same(craft::PlanInkCrop(grey, rect(40, 30, 140, 70), 1.5f, m).points, rect(48, 38, 132, 62)), "grey image");
-  // A neighbouring line cut by the strip's top edge (rows 25-28): dropped.
+  // A neighbouring line cut by the strip's top edge in the margin (rows 25-28; the box starts at 30), heavier than
+  // the word: dropped. Reaching into the box (rows 25-31), it may be the word's: kept, the top and the ends stay at
+  // the margin (ink height 35 -> 4 px below).
   cv::Mat above = page.clone();
-  cv::rectangle(above, cv::Rect(30, 20, 120, 9), cv::Scalar::all(0), cv::FILLED);
+  cv::rectangle(above, cv::Rect(30, 20, 140, 9), cv::Scalar::all(0), cv::FILLED);
   CHECK(same(craft::PlanInkCrop(above, rect(40, 30, 140, 70), 1.5f, m).points, rect(48, 38, 132, 62)),
-        "a neighbouring line's fragment at the edge is not the word");
+        "a neighbouring line's fragment in the margin is not the word");
+  cv::rectangle(above, cv::Rect(30, 20, 140, 12), cv::Scalar::all(0), cv::FILLED);
+  CHECK(same(craft::PlanInkCrop(above, rect(40, 30, 140, 70), 1.5f, m).points, rect(35, 25, 145, 64)),
+        "a fragment reaching into the box is kept");
   // A dot inside the box above the letters (rows 33-35): the word's, kept (ink height 27 -> 3 px a side).
   cv::Mat dot = page.clone();
   cv::rectangle(dot, cv::Rect(52, 33, 3, 3), cv::Scalar::all(0), cv::FILLED);
