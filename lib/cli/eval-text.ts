@@ -110,7 +110,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   const errors = flat.filter((w) => w.error).length;
   say.write([
     `dataset    ${s.dir} (${samples.length} images, ${r.count} words)`,
-    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder}; crop margin ${margin}${inkCrop ? ' fitted to the ink' : ''}, margin retry below ${marginRetry})`,
+    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder}; crop margin ${margin}${inkCrop && margin > 0 ? ' fitted to the ink' : ''}, margin retry below ${marginRetry})`,
     `accuracy   ${pct(r.accuracy)} (DTRB: lower case, [0-9a-z] only, exact, every word counted; ${r.correct}/${r.count})`,
     `exact      ${pct(r.exactAccuracy)} (case-sensitive, full text; ${r.exactCorrect}/${r.count})`,
     `1-NED      ${r.oneMinusNed.toFixed(4)} (1 - edit distance / max length, case-sensitive)`,
@@ -165,7 +165,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const errors = results.filter((x) => x.error).length;
   say.write([
     `dataset    ${s.dir} (${r.images} images)`,
-    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (crop margin ${margin}${inkCrop ? ' fitted to the ink' : ''}, margin retry below ${marginRetry}; ` +
+    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (crop margin ${margin}${inkCrop && margin > 0 ? ' fitted to the ink' : ''}, margin retry below ${marginRetry}; ` +
       `${join === false ? 'join off' : `join gap < ${join.maxGap}, a piece under ${join.maxConfidence}`})`,
     `spotting   P ${pct(r.spotting.precision)}  R ${pct(r.spotting.recall)}  H-mean ${pct(r.spotting.hmean)} ` +
       `(IoU > 0.5 one-to-one and equal text, lower case [0-9a-z]; ${r.spotted} of ${r.gtCount} words, ${r.detCount} detections, ${r.matched} boxes matched)`,
