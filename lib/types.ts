@@ -296,6 +296,14 @@ export interface RecognizerCreateOptions extends Omit<CreateOptions, 'batch'> {
    * for the regions of one call. Default { maxSize: 32, maxDelayMs: 0 }.
    */
   batch?: { maxSize?: number; maxDelayMs?: number };
+  /**
+   * How many of one call's batches (its crops grouped by padded width, `batchSize` per network run) run at once,
+   * each on its own thread with the session's `threads` (docs/recognition.md#pre-processing-and-batching): a batch
+   * is cut and pre-processed while another one's network runs, and the cores stay busy through the small sequential
+   * steps of the BiLSTMs that one run alone leaves idle. The readings are the same whatever the value (the same
+   * batches; each is decoded on its own). 1…64; default `threads` (with `threads` 0: one per core).
+   */
+  parallelBatches?: number;
 }
 
 /** Options of `recognize()`. */
