@@ -9,7 +9,7 @@
 //     The recognition stage split (crops, runs, decoding) is of the words without the join's reads.
 //
 //   node bench/recognize.js [--model crnn.onnx]... [--ocr-recognizer rec.onnx]... [--stand-in crnn-pad.onnx]
-//                           [--page page.png] [--rounds 3] [--json]
+//                           [--page page.png] [--rounds 3] [--read-only] [--modes defaults,off] [--json]
 //
 // --model (repeatable) defaults to a full-size random DTRB CRNN (make it with
 //   python3 tools/str_torch/export.py --kind crnn -o /tmp/crnn-full.onnx);
@@ -17,6 +17,7 @@
 //   when installed, else
 //   --stand-in: a same-size random CRNN in its contract (default /tmp/crnn-full-pad.onnx, made with
 //   python3 tools/str_torch/export.py --kind crnn --printable --pad -o /tmp/crnn-full-pad.onnx).
+// --read-only skips A; --modes picks B's settings (default: all four, by the names printed).
 // The page is the densest FUNSD training page near 180 words (../shared/data/funsd_train) with its ground-truth word
 // boxes; without the data, a synthetic page whose boxes come from the detector. Run `npm run build` first.
 'use strict';
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     'stand-in': { type: 'string', default: '/tmp/crnn-full-pad.onnx' },
     page: { type: 'string' },
     rounds: { type: 'string', default: '3' },
+    'read-only': { type: 'boolean' },
+    modes: { type: 'string' },
     json: { type: 'boolean' },
   },
 });
@@ -71,7 +74,7 @@ async function page() {
 
   // ---- A: batched vs one at a time -------------------------------------------------------------------------------
   out.perWord = [];
-  for (const modelPath of values.model) {
+  for (const modelPath of values['read-only'] ? [] : values.model) {
     const rec = await Recognizer.create({ model: modelPath });
     const exact = { rotationRetryThreshold: 0, marginRetryThreshold: 0 }; // the same crops and runs in every mode
     const modes = {
@@ -117,7 +120,9 @@ async function page() {
     defaults: {}, 'no join': { join: false }, 'margin retry too': { recognize: { marginRetryThreshold: 0.2 } },
     off: { join: false, recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0 } },
   };
-  const modes = Object.entries(MODES);
+  const picked = values.modes?.split(',');
+  for (const m of picked ?? []) if (!(m in MODES)) throw new RangeError(`--modes: unknown mode '${m}' (${Object.keys(MODES).join(', ')})`);
+  const modes = Object.entries(MODES).filter(([k]) => !picked || picked.includes(k));
   for (const [, options] of modes) for (const ocr of ocrs) await ocr.read(p.image, options); // warm-up
   const reads = modes.map(() => ocrs.map(() => []));
   for (let r = 0; r < rounds; r++) {
