@@ -72,10 +72,12 @@ export class Recognizer {
     // The keys of Detector.create() (`batch` merges calls) and parallelBatches.
     const o = createOptions(options, ['parallelBatches']);
     const scheduling = schedulerOptions(options, RECOGNIZER_SCHEDULER_DEFAULTS);
-    if ((options as RecognizerCreateOptions | undefined)?.threads === undefined) o.threads = defaultThreads(scheduling.concurrency);
+    // A recogniser's cores go to batches, not to the operators of one run: one intra-op thread per run and one batch
+    // in flight per core of the inference slot (docs/recognition.md#pre-processing-and-batching: 2 threads on one run
+    // cost 10-15 % more CPU on the BiLSTMs' small steps).
+    if ((options as RecognizerCreateOptions | undefined)?.threads === undefined) o.threads = 1;
     const given = (options as RecognizerCreateOptions | undefined)?.parallelBatches;
-    // One batch in flight per core the inference has (ONNX Runtime's default threads: one per core).
-    const runLanes = given === undefined ? Math.min(MAX_LANES, o.threads > 0 ? o.threads : os.availableParallelism())
+    const runLanes = given === undefined ? Math.min(MAX_LANES, defaultThreads(scheduling.concurrency) || os.availableParallelism())
       : checkNumber('parallelBatches', given, 1, MAX_LANES, true);
     return loadModel({ ...o, runLanes, model: resolveModel(o.model, BUNDLED_RECOGNIZERS, 'recogniser') }, scheduling, stack,
       async (native) => new Recognizer(await binding().createRecognizer(native), scheduling));

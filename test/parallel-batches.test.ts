@@ -1,11 +1,12 @@
 /*! craft-text | MIT */
 // A call's batches in flight at once (Recognizer.create's `parallelBatches`, binding/craft/recognizer.cc RunMany):
 // the same batches and readings whatever the number, runs of one call overlapping, failures and aborts as before.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Detector, Recognizer, type Recognition, type RecognizeOptions, type Region } from '../lib';
-import { rejects, ROOT, TINY_MODEL } from './helpers';
+import { rejects, ROOT, shared, TINY_MODEL } from './helpers';
 
 const MODELS = path.join(ROOT, 'test', 'models');
 const PAD = path.join(MODELS, 'crnn-tiny-pad.onnx');
@@ -118,6 +119,44 @@ P('an aborted call stops its lanes and rejects; the recogniser reads on', async 
     identical(await rec.recognize(img, boxes(), { batchSize: 1 }), want, 'after the abort');
   } finally {
     await rec.dispose();
+  }
+});
+
+P('1 or 2 ONNX Runtime threads per run, any libuv thread: the same readings (the recogniser defaults to 1)', async () => {
+  // Denormals are flushed on the run's thread as on ONNX Runtime's pool threads (session.cc), whichever runs it.
+  const dir = shared('data/funsd_train');
+  if (!dir) return;
+  const d = fs.readFileSync(path.join(dir, 'gt.jsonl'), 'utf8').split('\n').filter((l) => l.includes('01073843'))
+    .map((l) => JSON.parse(l))[0];
+  const regions = (d.words as { points: Region; ignore?: boolean }[]).filter((w) => !w.ignore && w.points.length === 4)
+    .map((w) => w.points);
+  const image = path.join(dir, d.image);
+  const model = path.join(ROOT, 'models', 'craft-text-recognizer.onnx');
+  const recs = await Promise.all([
+    Recognizer.create({ model, threads: 2, parallelBatches: 1 }),
+    Recognizer.create({ model, threads: 1, parallelBatches: 2 }),
+    Recognizer.create({ model, threads: 1, parallelBatches: 1 }),
+  ]);
+  try {
+    const want = await recs[0].recognize(image, regions);
+    // Calls in flight together run on different libuv threads (one merged run, or one each when merging is off).
+    for (const rec of recs) {
+      const got = await Promise.all([0, 1, 2].map(() => rec.recognize(image, regions, { batchSize: 8 })));
+      const alone = await rec.recognize(image, regions);
+      got.forEach((g, k) => identical(g, alone, `call ${k}`));
+      identical(alone, want, 'against 2 threads');
+    }
+  } finally {
+    await Promise.all(recs.map((r) => r.dispose()));
+  }
+  // INT8 (BiLSTMs quantized per run over the batch): the same batches, so the same readings too.
+  const int8 = path.join(ROOT, 'models', 'craft-text-recognizer-int8.onnx');
+  const lanes = await Promise.all([1, 2].map((n) => Recognizer.create({ model: int8, parallelBatches: n })));
+  try {
+    const [one, two] = await Promise.all(lanes.map((r) => r.recognize(image, regions)));
+    identical(two, one, 'INT8, 2 batches at once');
+  } finally {
+    await Promise.all(lanes.map((r) => r.dispose()));
   }
 });
 
