@@ -290,6 +290,9 @@ def main():
     # 1 thread: under contention (nice 19 on a shared 2-core machine) 2 OpenMP threads spin-waited, 6.3 s of CPU per
     # step against 0.22 s with 1 thread (28x), 104 s against 6 s of wall time, measured side by side
     ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--bf16', action='store_true',
+                    help='bfloat16 autocast for the forward pass (weights, loss and validation stay fp32): '
+                         'about 1.65x faster steps on a CPU with AVX512-BF16 (docs/recognizer-training.md)')
     ap.add_argument('--workers', type=int, default=1)
     ap.add_argument('--val-every', type=int, default=1000)
     ap.add_argument('--log-every', type=int, default=25)
@@ -360,7 +363,9 @@ def main():
         nb = sum(p[0].shape[0] for p in parts)
         tot, ok = 0.0, True
         for x, targets, lengths, labels in parts:
-            lp = model(x).log_softmax(2).permute(1, 0, 2)
+            with torch.autocast('cpu', dtype=torch.bfloat16, enabled=a.bf16):
+                out = model(x)
+            lp = out.float().log_softmax(2).permute(1, 0, 2)  # CTC in fp32
             T = lp.shape[0]
             # CTCLoss(reduction='mean') divides by target lengths, then averages over the sub-batch: weight by size
             loss = ctc(lp, targets, torch.full((x.shape[0],), T, dtype=torch.long), lengths) * (x.shape[0] / nb)
