@@ -74,7 +74,7 @@ export class Recognizer {
     const scheduling = schedulerOptions(options, RECOGNIZER_SCHEDULER_DEFAULTS);
     // A recogniser's cores go to batches, not to the operators of one run: one intra-op thread per run and one batch
     // in flight per core of the inference slot (docs/recognition.md#pre-processing-and-batching: 2 threads on one run
-    // cost 10-15 % more CPU on the BiLSTMs' small steps).
+    // cost 10-16 % more CPU on the BiLSTMs' small steps).
     if ((options as RecognizerCreateOptions | undefined)?.threads === undefined) o.threads = 1;
     const given = (options as RecognizerCreateOptions | undefined)?.parallelBatches;
     const runLanes = given === undefined ? Math.min(MAX_LANES, defaultThreads(scheduling.concurrency) || os.availableParallelism())
