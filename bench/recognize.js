@@ -2,10 +2,11 @@
 // Recognition speed, side by side in one process (issue 13):
 //  A. per-word time of a CRNN-sized recogniser on the ~180 word boxes of a dense form page: one recognize() call for
 //     all words (crops batched by padded width) against one call per word, and against one call with batchSize 1
-//     (the same native path, one crop per run);
+//     (the same native path, one crop per run); the crop stage per word with crops fitted to the ink and at the box;
 //  B. ocr.read() of the page with the default detector and each recogniser (one detector shared; recognisers and
-//     settings interleaved per round): detection ms against recognition ms, with the defaults (the 180° retry and the
-//     split-word join), without the join (join: false), with the margin retry too, and with no retries and no join.
+//     settings interleaved per round): detection ms against recognition ms, with the defaults (the 180° retry, the
+//     split-word join, ink-fitted crops), without the join (join: false), with the margin retry too, with crops at the
+//     box (inkCrop: false), and with no retries and no join.
 //     The recognition stage split (crops, runs, decoding) is of the words without the join's reads.
 //
 //   node bench/recognize.js [--model crnn.onnx]... [--ocr-recognizer rec.onnx]... [--stand-in crnn-pad.onnx]
@@ -97,6 +98,13 @@ async function page() {
       }
     }
     const detail = await rec.recognizeDetailed(image, p.regions, exact);
+    // The crop stage (planning, the ink fit, crops, PIL resize) with crops fitted to the ink and at the box.
+    const crops = { ink: [], box: [] };
+    for (let r = 0; r < Math.max(rounds, 5); r++) {
+      for (const k of r % 2 ? ['box', 'ink'] : ['ink', 'box']) {
+        crops[k].push((await rec.recognizeDetailed(image, p.regions, { ...exact, inkCrop: k === 'ink' })).timings.preprocess);
+      }
+    }
     const w = {
       model: `${rec.info.name} (${path.basename(modelPath)}, ${rec.info.resize}, imgH ${rec.info.imgH})`,
       batchedMs: median(times.batched) / p.regions.length,
@@ -104,6 +112,7 @@ async function page() {
       batchSize1Ms: median(times.nativeBatch1) / p.regions.length,
       runsBatched: detail.runs,
       stagesBatchedMs: detail.timings,
+      cropStageMs: { inkCrop: median(crops.ink) / p.regions.length, boxCrop: median(crops.box) / p.regions.length },
     };
     w.speedup = w.oneAtATimeMs / w.batchedMs;
     out.perWord.push(w);
@@ -125,10 +134,12 @@ async function page() {
   }
   out.read = [];
   // The read() settings compared, interleaved per round (the machine is noisy: compare within a round):
-  // 'defaults' = the 180° retry and the split-word join; 'no join' = the defaults with join: false (the 180° retry
-  // only); 'margin retry too' = the defaults + marginRetryThreshold 0.2; 'off' = no retries, no join.
+  // 'defaults' = the 180° retry, the split-word join and crops fitted to the ink; 'no join' = the defaults with join:
+  // false (the 180° retry only); 'margin retry too' = the defaults + marginRetryThreshold 0.2; 'box crop' = the
+  // defaults with inkCrop: false (crops at the box + margin); 'off' = no retries, no join.
   const MODES = {
     defaults: {}, 'no join': { join: false }, 'margin retry too': { recognize: { marginRetryThreshold: 0.2 } },
+    'box crop': { recognize: { inkCrop: false } },
     off: { join: false, recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0 } },
   };
   const picked = values.modes?.split(',');
@@ -192,6 +203,7 @@ async function page() {
     console.log(`   batched (one call, ${w.runsBatched} runs): ${f(w.batchedMs)} ms/word`);
     console.log(`   one call per word:              ${f(w.oneAtATimeMs)} ms/word  (${f(w.speedup)}x the batched time)`);
     console.log(`   one call, batchSize 1:          ${f(w.batchSize1Ms)} ms/word`);
+    console.log(`   crop stage: ${f(w.cropStageMs.inkCrop * 1000)} µs/word fitted to the ink, ${f(w.cropStageMs.boxCrop * 1000)} µs/word at the box`);
   }
   for (const r of out.read) {
     const t = r.recognitionStagesMs;

@@ -51,6 +51,7 @@ RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
   d.maxBatch = std::max(1, GetInt(o, "maxBatch", d.maxBatch));
   d.margin = GetNumber(o, "margin", d.margin);  // absent: the model's (lib/options.ts always passes it)
   d.logits = GetBool(o, "logits", false);
+  d.inkCrop = GetBool(o, "inkCrop", d.inkCrop);
   const double max_pixels = GetNumber(o, "maxPixels", static_cast<double>(d.maxPixels));
   if (max_pixels >= 0) d.maxPixels = static_cast<uint64_t>(max_pixels);
 
@@ -299,7 +300,7 @@ using RecognizerBase = ModelWrap<RecognizerWrap, craft::Recognizer>;
 
 // prepare(input, options, control?): `options` carries the regions:
 //   { regions?: { coords: Float64Array (x, y pairs), counts: Uint32Array (points per region) }, decoder, beamWidth,
-//     characterProbabilities, logits, rotationRetryThreshold, marginRetryThreshold, verticalRatio, margin, maxBatch, maxPixels }
+//     characterProbabilities, logits, rotationRetryThreshold, marginRetryThreshold, verticalRatio, margin, inkCrop, maxBatch, maxPixels }
 // The image is loaded and the regions planned; paddedWidth/Height are the image's size.
 template <>
 Napi::Value RecognizerBase::StartPrepare(const Napi::CallbackInfo& info, bool infer) {

@@ -108,6 +108,8 @@ export interface NativeRecognizeOptions {
   verticalRatio: number;
   /** Crop margin, a fraction of the text height (resolved: the option or the model's). */
   margin: number;
+  /** Fit each crop to its word's ink (binding/craft/ink_crop.h). */
+  inkCrop: boolean;
   maxBatch: number;
   maxPixels: number;
 }

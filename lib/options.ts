@@ -333,11 +333,12 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
   rotationRetryThreshold: 0.1,
   marginRetryThreshold: 0,
   verticalRatio: 1.5,
+  inkCrop: true,
   batchSize: 32,
 });
 
 const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'characterProbabilities', 'logits', 'rotationRetryThreshold',
-  'marginRetryThreshold', 'verticalRatio', 'margin', 'batchSize', 'maxPixels', 'usePolygons'] as const;
+  'marginRetryThreshold', 'verticalRatio', 'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons'] as const;
 
 /**
  * Validates recognize() options (`signal`/`timeoutMs` are runOptions'); `model` gives the model's decoder and default
@@ -369,6 +370,7 @@ export function recognizeOptions(options: unknown, model: { decoder: 'ctc' | 'at
       : checkNumber('marginRetryThreshold', o.marginRetryThreshold, 0, 1),
     verticalRatio: vr === undefined ? d.verticalRatio : vr === Infinity ? Infinity : checkNumber('verticalRatio', vr, 1, 1e6),
     margin: o.margin === undefined ? model.margin : checkNumber('margin', o.margin, 0, 1),
+    inkCrop: o.inkCrop === undefined ? d.inkCrop : checkBool('inkCrop', o.inkCrop),
     maxBatch: o.batchSize === undefined ? d.batchSize : checkNumber('batchSize', o.batchSize, 1, 1024, true),
     maxPixels: o.maxPixels === undefined ? DEFAULT_MAX_PIXELS
       : o.maxPixels === false ? 0 : checkNumber('maxPixels', o.maxPixels, 1, Number.MAX_SAFE_INTEGER, true),

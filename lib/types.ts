@@ -333,7 +333,7 @@ export interface RecognizeOptions {
    * A word still read with a confidence below this (after the 180° retry) is read again cut at other crop margins,
    * at the box as given (margin 0) and at twice `margin`, and the most confident reading is kept: a box may already
    * be loose (hand-drawn ground truth) or tighter than the crops the model was trained on. Only with regions and a
-   * crop margin > 0 (so not for converted DTRB / EasyOCR models, whose margin is 0). 0 = never. Default 0.2.
+   * crop margin > 0 (so not for converted DTRB / EasyOCR models, whose margin is 0). 0 = never. Default 0 (e.g. 0.2).
    */
   marginRetryThreshold?: number;
   /** A region taller than this times its width is read as vertical text (turned a quarter first). Infinity = never. Default 1.5. */
@@ -346,6 +346,14 @@ export interface RecognizeOptions {
    * Not applied when no regions are given (the whole image is read).
    */
   margin?: number;
+  /**
+   * Box-aware crops: each region's crop (at `margin`) is fitted to the word's ink before it is read, cut at the ink's
+   * extent plus `margin` times the ink's height, as the bundled recogniser's training crops were; a side is never
+   * moved further out than `margin` puts it, nor into the ink. For boxes looser than the text (hand-drawn ground
+   * truth, form templates, dilated detector boxes). Only with regions and a crop margin > 0; the margin retry's crops
+   * stay cut at the box. Default true.
+   */
+  inkCrop?: boolean;
   /** Crops per inference run (crops of one padded width are batched). Default 32. */
   batchSize?: number;
   /** Refuse images with more pixels than this before decoding them. Default 268402689. */

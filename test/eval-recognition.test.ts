@@ -185,6 +185,12 @@ C('--margin n: the boxes are read with that crop margin (reported in the summary
   const [grown] = await rec.recognize(path.join(IMAGES, 'hello.png'), [b], { margin: 0.5 });
   await rec.dispose();
   assert.is(rep.words[0].pred, grown.text);
+  assert.is(rep.inkCrop, true, 'crops fitted to the ink by default');
+  assert.match(r.stderr, /crop margin 0\.5 fitted to the ink/);
+  const off = cli('eval', ctx.pages, '--task', 'recognition', '--recognizer', REC, '--threads', '1', '--margin', '0.5', '--ink-crop', 'off', '--json', '-');
+  assert.is(off.status, 0, off.stderr);
+  assert.is(JSON.parse(off.stdout).inkCrop, false);
+  assert.not.match(off.stderr, /fitted to the ink/);
   const o = cli('eval', ctx.pages, '--task', 'ocr', '--model', TINY_MODEL, '--recognizer', REC, '--threads', '1', '--margin', '1', '--json', '-');
   assert.is(o.status, 0, o.stderr);
   assert.is(JSON.parse(o.stdout).margin, 1);
@@ -223,6 +229,12 @@ C('usage errors: unknown task, --model with recognition, detection-only flags', 
   r = cli('eval', ctx.pages, '--task', 'recognition', '--margin', '1.5');
   assert.is(r.status, 2);
   assert.match(r.stderr, /--margin expects a number between 0 and 1/);
+  r = cli('eval', ctx.pages, '--ink-crop', 'on');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /--ink-crop is for --task recognition or ocr/);
+  r = cli('eval', ctx.pages, '--task', 'ocr', '--ink-crop', 'yes');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /--ink-crop expects on or off, got 'yes'/);
   for (const task of ['detection', 'recognition']) {
     r = cli('eval', ctx.pages, '--task', task, '--join-gap', '0.3');
     assert.is(r.status, 2);

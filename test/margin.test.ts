@@ -1,7 +1,8 @@
 // recognize()'s crop margin (issue 14): the option's validation, its default from the model's
 // craft.recognizer.margin metadata (0 for converted models, the training median for the bundled one), and known
 // answers: a region read with a margin is read exactly as the region grown by hand by round(margin x text height)
-// pixels on every side, which here takes in pixels the tight crop does not; the whole image is never grown.
+// pixels on every side, which here takes in pixels the tight crop does not; the whole image is never grown. And
+// inkCrop (on by default): a loose box and a tight one around the same word are cut alike, at the ink + the margin.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,7 +14,8 @@ import { rejects, ROOT } from './helpers';
 
 const MODELS = path.join(ROOT, 'test', 'models');
 const TINY = path.join(MODELS, 'crnn-tiny-pad.onnx');
-const EXACT = { rotationRetryThreshold: 0, marginRetryThreshold: 0, verticalRatio: Infinity, logits: true } as const;
+// Crops at the box + margin (inkCrop off: the ink-fitted crops have their own tests below).
+const EXACT = { rotationRetryThreshold: 0, marginRetryThreshold: 0, verticalRatio: Infinity, logits: true, inkCrop: false } as const;
 
 /** A copy of a model with metadata entries added (ModelProto field 14 appended: protobuf merges repeated fields). */
 function withMetadata(file: string, dir: string, name: string, meta: Record<string, string>): string {
@@ -99,7 +101,7 @@ M('known answer: the margin grows the box by round(margin x height) pixels a sid
 M('vertical text grows by its width; clipped at the image edge; a polygon grows around its points', async (ctx) => {
   const img = barPage(100, 60, 15, 18);
   // 10 wide, 40 tall: read as vertical (turned a quarter); text height 10 -> 0.2 x 10 = 2 px a side
-  const opts = { rotationRetryThreshold: 0, marginRetryThreshold: 0, logits: true };
+  const opts = { rotationRetryThreshold: 0, marginRetryThreshold: 0, logits: true, inkCrop: false };
   const [v] = await ctx.tiny.recognize(img, [rect(40, 12, 50, 52)], { ...opts, margin: 0.2 });
   const [vHand] = await ctx.tiny.recognize(img, [rect(38, 10, 52, 54)], { ...opts, margin: 0 });
   assert.is(v.rotation, 90);
@@ -183,7 +185,7 @@ M('no margin retry without a margin (converted models) or without regions', asyn
 M('a margin retry of a word turned 180° reads it turned', async (ctx) => {
   // every word retried by both retries: the margin retry reads at the rotation the 180° retry kept
   const img = barPage(100, 60, 15, 18);
-  const both = { verticalRatio: Infinity, logits: true, margin: 0.25, rotationRetryThreshold: 1, marginRetryThreshold: 1 };
+  const both = { verticalRatio: Infinity, logits: true, margin: 0.25, rotationRetryThreshold: 1, marginRetryThreshold: 1, inkCrop: false };
   const got = await ctx.tiny.recognize(img, WORDS, both);
   const rot = await ctx.tiny.recognize(img, WORDS, { ...both, marginRetryThreshold: 0 });
   let turned = 0;
@@ -201,6 +203,46 @@ M('a margin retry of a word turned 180° reads it turned', async (ctx) => {
     if (want !== candidates[0] && want.rotation === 180) turned++;
   }
   assert.ok(turned > 0, 'some word turned 180° reads better at another margin (else this test shows nothing)');
+});
+
+// inkCrop: the letters of barPage (grey 40 on white) fill columns 20..77 and rows 22..37 (16 rows high); with the
+// margin 0.25 a crop fitted to them is the ink + round(0.25 x 16) = 4 px a side, (16, 18)-(82, 42), whatever the box.
+const INK = rect(16, 18, 82, 42);
+const LOOSE = rect(10, 12, 90, 48);  // 36 high: the margin alone puts its sides 9 px further out
+const TIGHT = rect(20, 22, 78, 38);  // the ink's box: 16 high, grown by 4 it is INK
+
+M('inkCrop is validated: TypeError naming it; on by default', async (ctx) => {
+  const img = barPage(100, 60, 0, 0);
+  for (const bad of ['yes', 1, null]) {
+    await rejects(() => ctx.m25.recognize(img, [LOOSE], { inkCrop: bad as unknown as boolean }), { name: 'TypeError', message: /inkCrop/ });
+  }
+  const { inkCrop: _, ...defaults } = EXACT;
+  const [dflt] = await ctx.m25.recognize(img, [LOOSE], defaults);
+  const [on] = await ctx.m25.recognize(img, [LOOSE], { ...EXACT, inkCrop: true });
+  assert.equal(dflt.logits, on.logits);
+});
+
+M('known answer: a loose box and a tight one are cut alike, at the ink + the margin', async (ctx) => {
+  const img = barPage(100, 60, 0, 0);
+  const ink = { ...EXACT, inkCrop: true };
+  const [byHand] = await ctx.m25.recognize(img, [INK], { ...EXACT, margin: 0 });
+  const [loose] = await ctx.m25.recognize(img, [LOOSE], ink);
+  const [tight] = await ctx.m25.recognize(img, [TIGHT], ink);
+  const [looseBox] = await ctx.m25.recognize(img, [LOOSE], EXACT);
+  const [tightBox] = await ctx.m25.recognize(img, [TIGHT], EXACT);
+  assert.equal(loose.logits, byHand.logits, 'the loose box is cut at the ink + 4 px');
+  assert.equal(tight.logits, byHand.logits, 'so is the tight one');
+  assert.equal(tightBox.logits, byHand.logits, 'which is where the margin alone cuts the tight box');
+  assert.not.equal(looseBox.logits, byHand.logits, 'the margin alone cuts the loose box 9 px further out');
+  // a neighbouring line the loose box's margin cuts through (rows 3..6, touching the strip's top edge) is not the word
+  const [withBar] = await ctx.m25.recognize(barPage(100, 60, 3, 7), [LOOSE], ink);
+  assert.equal(withBar.logits, byHand.logits);
+});
+
+M('inkCrop changes nothing without a margin (converted models) or without regions', async (ctx) => {
+  const img = barPage(100, 60, 0, 0);
+  assert.equal((await ctx.tiny.recognize(img, [LOOSE], { ...EXACT, inkCrop: true }))[0].logits, (await ctx.tiny.recognize(img, [LOOSE], EXACT))[0].logits);
+  assert.equal((await ctx.m25.recognize(img, undefined, { ...EXACT, inkCrop: true }))[0].logits, (await ctx.m25.recognize(img, undefined, EXACT))[0].logits);
 });
 
 /** The page turned 180° (RGB). */

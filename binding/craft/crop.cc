@@ -119,20 +119,28 @@ CropPlan PlanTight(const Region& region, int imageWidth, int imageHeight, float 
 }  // namespace
 
 Region ExtendRegion(const Region& r, float by) {
+  if (!(by > 0)) return r;
+  return ExtendRegionSides(r, by, by, by, by);
+}
+
+Region ExtendRegionSides(const Region& r, float top, float bottom, float left, float right) {
   const size_t n = r.size(), half = n / 2;
-  if (n < 4 || n % 2 != 0 || !(by > 0)) return r;
+  if (n < 4 || n % 2 != 0) return r;
+  for (float v : {top, bottom, left, right}) {
+    if (!std::isfinite(v)) return r;
+  }
   Region out = r;
-  auto move = [&](size_t i, const Point& dir) { out[i].x += by * dir.x, out[i].y += by * dir.y; };
+  auto move = [&](size_t i, float by, const Point& dir) { out[i].x += by * dir.x, out[i].y += by * dir.y; };
   for (size_t i = 0; i < half; i++) {  // across: top point i and its bottom partner n-1-i apart
     const size_t b = n - 1 - i;
-    move(i, Unit(r[b], r[i]));
-    move(b, Unit(r[i], r[b]));
+    move(i, top, Unit(r[b], r[i]));
+    move(b, bottom, Unit(r[i], r[b]));
   }
   // along: the first pair outward along the first top / last bottom edge, the last pair along the last edges
-  move(0, Unit(r[1], r[0]));
-  move(n - 1, Unit(r[n - 2], r[n - 1]));
-  move(half - 1, Unit(r[half - 2], r[half - 1]));
-  move(half, Unit(r[half + 1], r[half]));
+  move(0, left, Unit(r[1], r[0]));
+  move(n - 1, left, Unit(r[n - 2], r[n - 1]));
+  move(half - 1, right, Unit(r[half - 2], r[half - 1]));
+  move(half, right, Unit(r[half + 1], r[half]));
   return out;
 }
 
@@ -147,6 +155,7 @@ CropPlan PlanCrop(const Region& region, int imageWidth, int imageHeight, float v
   CropPlan grown = PlanTight(ExtendRegion(region, by), imageWidth, imageHeight, verticalRatio);
   if (grown.skipped) return plan;  // not for a region it contains; kept as a guard
   grown.vertical = plan.vertical;
+  grown.extendedBy = by;
   return grown;
 }
 

@@ -24,6 +24,7 @@ struct CropPlan {
   bool axisAligned = false;  // an integer axis-aligned rectangle: cut exactly (a ROI), no interpolation
   int width = 0, height = 0; // size of the straightened strip before any rotation
   bool vertical = false;     // height > verticalRatio * width: read after a quarter turn
+  float extendedBy = 0;      // the crop margin in pixels a side PlanCrop (or PlanInkCrop) planned with; 0: none
 };
 
 // Clips the region to the image, measures the straightened strip: a quad becomes a rectangle whose sides are its
@@ -39,6 +40,11 @@ CropPlan PlanCrop(const Region& region, int imageWidth, int imageHeight, float v
 // bottom point away from its top one (across the reading direction), the two end pairs along their edges (along it).
 // A rectangle grows by `by` on each side; CRAFT polygons keep their point order.
 Region ExtendRegion(const Region& region, float by);
+
+// ExtendRegion with a signed amount per side, in the region's own frame: `top` moves the top points (the first half)
+// away from their bottom partners, `bottom` the bottom points, `left` / `right` the first / last pair along the
+// reading direction; a negative amount moves that side inward.
+Region ExtendRegionSides(const Region& region, float top, float bottom, float left, float right);
 
 // The strip of a plan, 8-bit like `image` (3 channels RGB or 1), turned by `quarterTurns` x 90 degrees clockwise
 // (0..3): a quad through cv::warpPerspective (bilinear, border replicated; the quad's corners map to the strip's

@@ -16,6 +16,7 @@
 #endif
 
 #include "error.h"
+#include "ink_crop.h"
 #include "metadata.h"
 #include "ort.h"
 #include "pil_resize.h"
@@ -242,19 +243,21 @@ PreparedRegions Recognizer::Prepare(const ImageInput& input, const std::vector<R
   if (wholeImage) {  // the image is the crop: no margin
     p.plans.push_back(PlanCrop({{0, 0}, {W, 0}, {W, H}, {0, H}}, p.image.cols, p.image.rows, options.verticalRatio));
   } else {
-    auto planAt = [&](double margin) {
+    auto planAt = [&](double margin, bool ink) {
       std::vector<CropPlan> plans;
       plans.reserve(regions.size());
       for (const Region& r : regions) {
-        plans.push_back(PlanCrop(r, p.image.cols, p.image.rows, options.verticalRatio, static_cast<float>(margin)));
+        const float mf = static_cast<float>(margin);
+        plans.push_back(ink ? PlanInkCrop(p.image, r, options.verticalRatio, mf)
+                            : PlanCrop(r, p.image.cols, p.image.rows, options.verticalRatio, mf));
       }
       return plans;
     };
     const double m = options.margin >= 0 && options.margin <= 1 ? options.margin : config().margin;
-    p.plans = planAt(m);
+    p.plans = planAt(m, options.inkCrop);
     // Geometry only (no pixels): cheap enough to plan every region although only low-confidence ones are re-read.
     if (options.marginRetryThreshold > 0) {
-      for (double alt : MarginRetryMargins(m)) p.retryPlans.push_back(planAt(alt));
+      for (double alt : MarginRetryMargins(m)) p.retryPlans.push_back(planAt(alt, false));
     }
   }
   p.timings.preprocess = MsSince(t1);

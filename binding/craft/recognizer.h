@@ -56,6 +56,9 @@ struct RecognizeOptions {
   float marginRetryThreshold = 0.f;
   float verticalRatio = 1.5f;  // a strip taller than this times its width is read after a quarter turn
   double margin = -1;          // crop margin (PlanCrop) in [0, 1]; outside it (-1): the model's config().margin
+  // Fit each region's crop to its ink (PlanInkCrop: the ink's extent plus the margin, never looser than the margin
+  // alone): a loose box is cut as the model's training crops were. Not for the margin retry's crops.
+  bool inkCrop = true;
   int maxBatch = 32;           // crops per inference run (same padded width)
   bool logits = false;         // keep each word's raw model output (T x K, before softmax)
   uint64_t maxPixels = 268402689ull;

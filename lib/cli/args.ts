@@ -35,6 +35,13 @@ export function num(flag: string, value: string | undefined, min: number, max: n
   return v;
 }
 
+/** A switch flag's value: 'on' / 'off' (undefined when the flag is absent). */
+export function onOff(flag: string, value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'on' && value !== 'off') throw new UsageError(`--${flag} expects on or off, got '${value}'`);
+  return value === 'on';
+}
+
 /** Detection flags shared by detect, read, eval and bench. */
 export const DETECT_FLAGS = {
   model: { type: 'string' },

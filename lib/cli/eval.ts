@@ -7,13 +7,13 @@ import * as path from 'node:path';
 import { Detector } from '../detector';
 import { createProgress, evaluate, loadDataset, type DatasetSample, type Detection, type EvalResult } from '../eval';
 import type { DetectResult } from '../types';
-import { DETECT_FLAGS, detectOptionsFromFlags, num, parse, UsageError } from './args';
+import { DETECT_FLAGS, detectOptionsFromFlags, num, onOff, parse, UsageError } from './args';
 import { runEnvironment } from './bench';
 import { writeEvalPicture } from './draw';
 import { runOcrEval, runRecognitionEval } from './eval-text';
 
 export const EVAL_USAGE = 'craft-text eval <dataset-dir> [--task detection|recognition|ocr] [--model m.onnx] ' +
-  '[--recognizer rec.onnx] [--margin n] [--margin-retry n] [--join-gap n] [--join-confidence n] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
+  '[--recognizer rec.onnx] [--margin n] [--margin-retry n] [--ink-crop on|off] [--join-gap n] [--join-confidence n] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
   '[--concurrency n] [detection flags as for detect]';
 
 /** One image's record in the JSON report. */
@@ -70,6 +70,7 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     recognizer: { type: 'string' },
     margin: { type: 'string' },
     'margin-retry': { type: 'string' },
+    'ink-crop': { type: 'string' },
     'join-gap': { type: 'string' },
     'join-confidence': { type: 'string' },
   });
@@ -108,6 +109,7 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
       dir, model: values.model as string | undefined, recognizer: values.recognizer as string | undefined,
       margin: num('margin', values.margin as string | undefined, 0, 1),
       marginRetry: num('margin-retry', values['margin-retry'] as string | undefined, 0, 1), threads, limit, concurrency, jsonFile, values,
+      inkCrop: onOff('ink-crop', values['ink-crop'] as string | undefined),
       joinGap: num('join-gap', values['join-gap'] as string | undefined, 0, 10),
       joinConfidence: num('join-confidence', values['join-confidence'] as string | undefined, 0, 1),
     };
@@ -117,7 +119,7 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     }
     return runOcrEval(settings, out);
   }
-  for (const flag of ['recognizer', 'margin', 'margin-retry'] as const) {
+  for (const flag of ['recognizer', 'margin', 'margin-retry', 'ink-crop'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task recognition or ocr`);
   }
 

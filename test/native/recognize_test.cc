@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "crop.h"
+#include "ink_crop.h"
 #include "label_converter.h"
 #include "pil_resize.h"
 
@@ -283,6 +284,121 @@ void TestCropMargin() {
   }
 }
 
+// Box-aware crops (ink_crop.h) on hand-made words: ink rectangles ("letters") of known extent on paper, cut through a
+// loose box, must come out at the ink plus round(margin x ink height) a side, whatever the box.
+void TestInkCrop() {
+  using craft::Point;
+  auto same = [](const std::vector<Point>& a, const std::vector<Point>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); i++) {
+      if (std::fabs(a[i].x - b[i].x) > 1e-3f || std::fabs(a[i].y - b[i].y) > 1e-3f) return false;
+    }
+    return true;
+  };
+  auto rect = [](float x0, float y0, float x1, float y1) { return std::vector<Point>{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}; };
+  // A word: five letters over x 50-130, y 40-60 (ink height 20), black on white.
+  auto word = [](uint8_t paper, uint8_t ink) {
+    cv::Mat img(100, 200, CV_8UC3, cv::Scalar::all(paper));
+    for (int i = 0; i < 5; i++) cv::rectangle(img, cv::Rect(50 + 17 * i, 40, 12, 20), cv::Scalar::all(ink), cv::FILLED);
+    return img;
+  };
+  const cv::Mat page = word(255, 0);
+  const float m = 0.12f;
+  // ExtendRegionSides: signed, per side, in the region's frame.
+  CHECK(same(craft::ExtendRegionSides(rect(10, 10, 50, 20), 1, -2, 3, -4), rect(7, 9, 46, 18)), "sides of a box");
+  CHECK(same(craft::ExtendRegionSides({{20, 10}, {20, 50}, {10, 50}, {10, 10}}, 1, 2, 3, 4), {{21, 7}, {21, 54}, {8, 54}, {8, 7}}),
+        "sides of a box reading downwards");
+
+  // The loose box (10 px around the ink): by = round(0.12 x 40) = 5; the ink's margin round(0.12 x 20) = 2.
+  craft::InkExtent e = craft::FindInk(craft::CropStrip(page, craft::PlanCrop(rect(40, 30, 140, 70), 200, 100, 1.5f, m), 0), false, 5);
+  CHECK(e.found && e.top == 15 && e.bottom == 35 && e.left == 15 && e.right == 95, "ink in the strip: rows %d-%d, columns %d-%d",
+        e.top, e.bottom, e.left, e.right);
+  craft::CropPlan loose = craft::PlanInkCrop(page, rect(40, 30, 140, 70), 1.5f, m);
+  CHECK(!loose.skipped && loose.axisAligned && same(loose.points, rect(48, 38, 132, 62)),
+        "a loose box is cut at the ink + 2 px (%g,%g)-(%g,%g)", loose.points[0].x, loose.points[0].y, loose.points[2].x,
+        loose.points[2].y);
+  // Loose at the bottom only (box height 30 -> by 4): the same crop, the margin now a fraction of the ink's height.
+  craft::CropPlan oneSide = craft::PlanInkCrop(page, rect(50, 40, 130, 70), 1.5f, m);
+  CHECK(same(oneSide.points, rect(48, 38, 132, 62)), "loose at the bottom only (%g,%g)-(%g,%g)", oneSide.points[0].x,
+        oneSide.points[0].y, oneSide.points[2].x, oneSide.points[2].y);
+  // A tight box: the crop at the margin, unchanged.
+  craft::CropPlan tight = craft::PlanInkCrop(page, rect(50, 40, 130, 60), 1.5f, m);
+  CHECK(same(tight.points, craft::PlanCrop(rect(50, 40, 130, 60), 200, 100, 1.5f, m).points) && same(tight.points, rect(48, 38, 132, 62)),
+        "a tight box keeps the margin");
+  // A box cutting the ink (CRAFT's can): never further out than the margin puts it, nor into the ink.
+  craft::CropPlan cut = craft::PlanInkCrop(page, rect(55, 45, 125, 55), 1.5f, m);
+  CHECK(same(cut.points, craft::PlanCrop(rect(55, 45, 125, 55), 200, 100, 1.5f, m).points), "never grows past the margin");
+  // Light on dark: the polarity comes from the strip's border.
+  CHECK(same(craft::PlanInkCrop(word(0, 255), rect(40, 30, 140, 70), 1.5f, m).points, rect(48, 38, 132, 62)), "light text on dark");
+  // Grey input.
+  cv::Mat grey;
+  cv::cvtColor(page, grey, cv::COLOR_RGB2GRAY);
+  CHECK(same(craft::PlanInkCrop(grey, rect(40, 30, 140, 70), 1.5f, m).points, rect(48, 38, 132, 62)), "grey image");
+  // A neighbouring line cut by the strip's top edge in the margin (rows 25-28; the box starts at 30), heavier than
+  // the word: dropped. Reaching into the box (rows 25-31), it may be the word's: kept, the top and the ends stay at
+  // the margin (ink height 35 -> 4 px below).
+  cv::Mat above = page.clone();
+  cv::rectangle(above, cv::Rect(30, 20, 140, 9), cv::Scalar::all(0), cv::FILLED);
+  CHECK(same(craft::PlanInkCrop(above, rect(40, 30, 140, 70), 1.5f, m).points, rect(48, 38, 132, 62)),
+        "a neighbouring line's fragment in the margin is not the word");
+  cv::rectangle(above, cv::Rect(30, 20, 140, 12), cv::Scalar::all(0), cv::FILLED);
+  CHECK(same(craft::PlanInkCrop(above, rect(40, 30, 140, 70), 1.5f, m).points, rect(35, 25, 145, 64)),
+        "a fragment reaching into the box is kept");
+  // A dot inside the box above the letters (rows 33-35): the word's, kept (ink height 27 -> 3 px a side).
+  cv::Mat dot = page.clone();
+  cv::rectangle(dot, cv::Rect(52, 33, 3, 3), cv::Scalar::all(0), cv::FILLED);
+  CHECK(same(craft::PlanInkCrop(dot, rect(40, 30, 140, 70), 1.5f, m).points, rect(47, 30, 133, 63)), "a dot above stays");
+  // An anti-aliased edge under the letters (row 60 at grey 170, a third of the way from paper 255 to ink 0) is ink, as
+  // a glyph's ink box counts it (ink height 21 -> 3 px a side); a faint one (grey 230, a tenth) is paper.
+  for (const int level : {170, 230}) {
+    cv::Mat edge = page.clone();
+    for (int i = 0; i < 5; i++) cv::rectangle(edge, cv::Rect(50 + 17 * i, 60, 12, 1), cv::Scalar::all(level), cv::FILLED);
+    const craft::CropPlan p = craft::PlanInkCrop(edge, rect(40, 30, 140, 70), 1.5f, m);
+    CHECK(same(p.points, level == 170 ? rect(47, 37, 133, 64) : rect(48, 38, 132, 62)), "an edge row at grey %d: (%g,%g)-(%g,%g)",
+          level, p.points[0].x, p.points[0].y, p.points[2].x, p.points[2].y);
+  }
+  // Vertical text (the transposed word): ink across = columns.
+  cv::Mat vpage = page.t();
+  craft::CropPlan vert = craft::PlanInkCrop(vpage, rect(30, 40, 70, 140), 1.5f, m);
+  CHECK(vert.vertical && same(vert.points, rect(38, 48, 62, 132)), "vertical text (%g,%g)-(%g,%g)", vert.points[0].x,
+        vert.points[0].y, vert.points[2].x, vert.points[2].y);
+  // A straight CRAFT polygon around the loose box: the same ink extent.
+  craft::CropPlan poly = craft::PlanInkCrop(page, {{40, 30}, {90, 30}, {140, 30}, {140, 70}, {90, 70}, {40, 70}}, 1.5f, m);
+  CHECK(same(poly.points, {{48, 38}, {90, 38}, {132, 38}, {132, 62}, {90, 62}, {48, 62}}), "a polygon");
+  // Nothing to fit: margin 0, no contrast (grey 120 on 130), blank paper, a strip clipped by the image's edge.
+  CHECK(same(craft::PlanInkCrop(page, rect(40, 30, 140, 70), 1.5f, 0).points, rect(40, 30, 140, 70)), "margin 0: the box");
+  CHECK(same(craft::PlanInkCrop(word(130, 120), rect(40, 30, 140, 70), 1.5f, m).points, rect(35, 25, 145, 75)), "no contrast");
+  cv::Mat blank(100, 200, CV_8UC3, cv::Scalar::all(255));
+  CHECK(!craft::FindInk(blank, false).found && same(craft::PlanInkCrop(blank, rect(40, 30, 140, 70), 1.5f, m).points, rect(35, 25, 145, 75)),
+        "blank paper");
+  CHECK(same(craft::PlanInkCrop(page, rect(2, 30, 140, 70), 1.5f, m).points, craft::PlanCrop(rect(2, 30, 140, 70), 200, 100, 1.5f, m).points),
+        "clipped: unchanged");
+  // A word turned 8 degrees in a loose rotated box: the fitted crop is tighter and keeps all the ink.
+  cv::Mat rot;
+  const cv::Mat R = cv::getRotationMatrix2D(cv::Point2f(90, 50), 8, 1);
+  cv::warpAffine(page, rot, R, page.size(), cv::INTER_LINEAR, cv::BORDER_CONSTANT, cv::Scalar::all(255));
+  std::vector<cv::Point2f> corners = {{40, 30}, {140, 30}, {140, 70}, {40, 70}}, turned;
+  cv::transform(corners, turned, R);
+  craft::Region rq;
+  for (const auto& c : turned) rq.push_back({c.x, c.y});
+  craft::CropPlan before = craft::PlanCrop(rq, 200, 100, 1.5f, m), after = craft::PlanInkCrop(rot, rq, 1.5f, m);
+  auto inkIn = [](const cv::Mat& s) {
+    cv::Mat g;
+    cv::cvtColor(s, g, cv::COLOR_RGB2GRAY);
+    return cv::countNonZero(g < 128);
+  };
+  const int inkBefore = inkIn(craft::CropStrip(rot, before, 0)), inkAfter = inkIn(craft::CropStrip(rot, after, 0));
+  CHECK(after.width < before.width - 10 && after.height < before.height - 10 && inkAfter >= inkBefore * 0.98,
+        "a rotated loose box: %dx%d -> %dx%d, ink %d -> %d", before.width, before.height, after.width, after.height,
+        inkBefore, inkAfter);
+  // Hostile strips: tiny, one channel of noise, 4 channels.
+  cv::Mat noise(2, 50, CV_8UC1);
+  cv::randu(noise, 0, 256);
+  CHECK(!craft::FindInk(noise, false).found && !craft::FindInk(cv::Mat(), true).found &&
+            !craft::FindInk(cv::Mat(20, 20, CV_8UC4, cv::Scalar::all(0)), false).found,
+        "strips under 3 px, empty or of 4 channels: no ink");
+}
+
 // Random images, regions and output matrices through every stage: a strip or a skip, text over the charset,
 // confidences in [0, 1], never a crash (run under ASan/UBSan by tools/asan.sh).
 void TestRandom() {
@@ -297,7 +413,8 @@ void TestRandom() {
     for (auto& p : r) p = {rng.uniform(-40.f, w + 40.f), rng.uniform(-40.f, h + 40.f)};
     bool ok = true;
     try {
-      craft::CropPlan plan = craft::PlanCrop(r, w, h, 1.5f, (it % 4) * 0.25f);
+      craft::CropPlan plan = it % 2 ? craft::PlanCrop(r, w, h, 1.5f, (it % 4) * 0.25f)
+                                    : craft::PlanInkCrop(img, r, 1.5f, (it % 4) * 0.25f);
       if (!plan.skipped) {
         cv::Mat strip = craft::CropStrip(img, plan, rng.uniform(0, 4));
         ok = !strip.empty() && strip.type() == img.type();
@@ -358,6 +475,7 @@ int main(int argc, char** argv) {
   TestCharset();
   TestCrop();
   TestCropMargin();
+  TestInkCrop();
   TestRandom();
   std::printf("%d checks, %d failures\n", checks, failures);
   return failures == 0 ? 0 : 1;

@@ -4,11 +4,12 @@
 // another crop margin and the more confident reading kept).
 //
 //   node tools/eval/rec_errors.js --dev <recdev dir> [--recognizer m.onnx] [--margins 0,0.06,0.12,0.18,0.24]
-//                                [--cache readings.json] [--words errors.tsv] [--threads 1]
+//                                [--ink-crop on|off] [--cache readings.json] [--words errors.tsv] [--threads 1]
 //
 // <recdev dir> is what `python3 tools/train/recdata.py --write-dev <dir>` writes (ic13-pages, funsd-pages: gt.jsonl
 // views whose words the runtime cuts itself; ic15: word crops, read whole). Every page word is read once per margin
-// (default options otherwise: the 180° retry, the quarter turn), the readings cached in --cache; then
+// (default options otherwise: the 180° retry, the quarter turn, crops fitted to the ink unless --ink-crop off; at
+// margin 0 nothing is fitted), the readings cached in --cache; then
 //  - errors at the model's margin are counted by category (a word can fall in several),
 //  - margin retry variants are simulated from the cached readings: threshold t, retry margin(s) m'; a word read
 //    below t at the model's margin is replaced by its reading at m' when that one is more confident. The runtime's
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     cache: { type: 'string' },
     words: { type: 'string' },
     threads: { type: 'string', default: '1' },
+    'ink-crop': { type: 'string', default: 'on' },
   },
 });
 if (!values.dev) {
@@ -37,12 +39,13 @@ if (!values.dev) {
   process.exit(2);
 }
 const MARGINS = values.margins.split(',').map(Number);
+const INK_CROP = values['ink-crop'] !== 'off';
 const SETS = [['ic13', 'ic13-pages'], ['funsd', 'funsd-pages'], ['ic15', 'ic15']];
 
 /** Reads every word of every set at every margin (ic15 crops: once, whole). */
 async function readAll() {
   const rec = await Recognizer.create({ model: values.recognizer, threads: Number(values.threads) });
-  const out = { model: values.recognizer, modelMargin: rec.info.margin, margins: MARGINS, sets: {} };
+  const out = { model: values.recognizer, modelMargin: rec.info.margin, margins: MARGINS, inkCrop: INK_CROP, sets: {} };
   try {
     for (const [name, dir] of SETS) {
       const samples = await loadRecognitionDataset(path.join(values.dev, dir));
@@ -51,7 +54,7 @@ async function readAll() {
         const regions = s.regions?.map(toRegion);
         const per = [];
         for (const m of regions ? MARGINS : [rec.info.margin]) {
-          const r = await rec.recognizeDetailed(s.imagePath, regions, { margin: m });
+          const r = await rec.recognizeDetailed(s.imagePath, regions, { margin: m, inkCrop: INK_CROP });
           per.push(r.words.map((w) => [w.text, Math.round(w.confidence * 1e6) / 1e6, w.rotation]));
         }
         s.texts.forEach((gt, i) => {

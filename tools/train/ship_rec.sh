@@ -10,7 +10,8 @@
 # 3. tools/train/eval_rec.py: both models on the dev crops (accuracy, speed interleaved) [+ Tesseract with TESS=1];
 # 4. craft-text eval --task recognition / ocr on the dev page subsets (the runtime's own crops, end to end), with the
 #    model's crop margin (craft.recognizer.margin, train_rec.py CROP_MARGIN) and with --margin 0; end to end the
-#    default (INT8, read()'s split-word join on) against FP32 and against each without the join (--join-gap 0):
+#    default (INT8, read()'s split-word join on, crops fitted to the ink) against FP32, against each without the join
+#    (--join-gap 0) and against crops at the box + margin (--ink-crop off):
 #    the default stays INT8 + join only while it reads as well as FP32 (models/craft-text-recognizer.md#which-is-the-default);
 # 5. bench/recognize.js: recognition of a ~180-word FUNSD page against its detection, in one run.
 # Environment: TESS=1 (Tesseract side by side), SKIP_E2E=1, SKIP_BENCH=1.
@@ -38,6 +39,8 @@ if [ -z "${SKIP_E2E:-}" ]; then
       node dist/cli/main.js eval --task recognition "$DEV/$s-pages" --recognizer "$m" --json "$OUT/rec-$s-$tag.json" | tee "$OUT/rec-$s-$tag.txt"
     done
     node dist/cli/main.js eval --task recognition "$DEV/$s-pages" --recognizer "$FP32" --margin 0 --json "$OUT/rec-$s-margin0.json" | tee "$OUT/rec-$s-margin0.txt"
+    node dist/cli/main.js eval --task recognition "$DEV/$s-pages" --recognizer "$INT8" --ink-crop off --json "$OUT/rec-$s-boxcrop.json" | tee "$OUT/rec-$s-boxcrop.txt"
+    node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$INT8" --ink-crop off --json "$OUT/ocr-$s-boxcrop.json" | tee "$OUT/ocr-$s-boxcrop.txt"
     node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$INT8" --json "$OUT/ocr-$s.json" | tee "$OUT/ocr-$s.txt"
     node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$INT8" --join-gap 0 --json "$OUT/ocr-$s-nojoin.json" | tee "$OUT/ocr-$s-nojoin.txt"
     node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$FP32" --json "$OUT/ocr-$s-fp32.json" | tee "$OUT/ocr-$s-fp32.txt"
