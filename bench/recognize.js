@@ -10,7 +10,8 @@
 //     The recognition stage split (crops, runs, decoding) is of the words without the join's reads.
 //
 //   node bench/recognize.js [--model crnn.onnx]... [--ocr-recognizer rec.onnx]... [--stand-in crnn-pad.onnx]
-//                           [--page page.png] [--rounds 3] [--json]
+//                           [--page page.png] [--rounds 3] [--read-only] [--modes defaults,off]
+//                           [--create '{"threads":2,"parallelBatches":1}']... [--json]
 //
 // --model (repeatable) defaults to a full-size random DTRB CRNN (make it with
 //   python3 tools/str_torch/export.py --kind crnn -o /tmp/crnn-full.onnx);
@@ -18,9 +19,13 @@
 //   when installed, else
 //   --stand-in: a same-size random CRNN in its contract (default /tmp/crnn-full-pad.onnx, made with
 //   python3 tools/str_torch/export.py --kind crnn --printable --pad -o /tmp/crnn-full-pad.onnx).
+// --read-only skips A; --modes picks B's settings (default: all four, by the names printed); --create (repeatable)
+// reads with each recogniser created with each of these Recognizer.create() options too (default: only '{}', the
+// defaults), interleaved like the rest: before/after runtime settings in one run.
 // The page is the densest FUNSD training page near 180 words (../shared/data/funsd_train) with its ground-truth word
 // boxes; without the data, a synthetic page whose boxes come from the detector. Run `npm run build` first.
 'use strict';
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
@@ -35,6 +40,9 @@ const { values } = parseArgs({
     'stand-in': { type: 'string', default: '/tmp/crnn-full-pad.onnx' },
     page: { type: 'string' },
     rounds: { type: 'string', default: '3' },
+    'read-only': { type: 'boolean' },
+    modes: { type: 'string' },
+    create: { type: 'string', multiple: true },
     json: { type: 'boolean' },
   },
 });
@@ -72,7 +80,7 @@ async function page() {
 
   // ---- A: batched vs one at a time -------------------------------------------------------------------------------
   out.perWord = [];
-  for (const modelPath of values.model) {
+  for (const modelPath of values['read-only'] ? [] : values.model) {
     const rec = await Recognizer.create({ model: modelPath });
     const exact = { rotationRetryThreshold: 0, marginRetryThreshold: 0 }; // the same crops and runs in every mode
     const modes = {
@@ -116,8 +124,14 @@ async function page() {
     .filter((f) => fs.existsSync(f));
   const recModels = values['ocr-recognizer'] ?? (bundled.length ? bundled : [values['stand-in']]);
   const detector = await Detector.create();
-  const ocrs = [];
-  for (const m of recModels) ocrs.push(await Ocr.create({ detector, recognizer: { model: m } }));
+  const ocrs = [], labels = [];
+  const creates = values.create ?? ['{}'];
+  for (const m of recModels) {
+    for (const c of creates) {
+      ocrs.push(await Ocr.create({ detector, recognizer: { ...JSON.parse(c), model: m } }));
+      labels.push(path.basename(m) + (c === '{}' ? '' : ` ${c}`));
+    }
+  }
   out.read = [];
   // The read() settings compared, interleaved per round (the machine is noisy: compare within a round):
   // 'defaults' = the 180° retry, the split-word join and crops fitted to the ink; 'no join' = the defaults with join:
@@ -128,15 +142,27 @@ async function page() {
     'box crop': { recognize: { inkCrop: false } },
     off: { join: false, recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0 } },
   };
-  const modes = Object.entries(MODES);
+  const picked = values.modes?.split(',');
+  for (const m of picked ?? []) if (!(m in MODES)) throw new RangeError(`--modes: unknown mode '${m}' (${Object.keys(MODES).join(', ')})`);
+  const modes = Object.entries(MODES).filter(([k]) => !picked || picked.includes(k));
   for (const [, options] of modes) for (const ocr of ocrs) await ocr.read(p.image, options); // warm-up
   const reads = modes.map(() => ocrs.map(() => []));
+  // The process's CPU time: a detection alone each round, and each read(): read() - detection = recognition (+ the
+  // decode and layout, a few ms), a ratio the other processes on a shared machine move far less than wall times.
+  const detCpu = [];
   for (let r = 0; r < rounds; r++) {
+    const c0 = process.cpuUsage();
+    await detector.detect(p.image);
+    const c = process.cpuUsage(c0);
+    detCpu.push((c.user + c.system) / 1000);
     for (let q = 0; q < modes.length; q++) {
       const i = (q + r) % modes.length;
       for (let k = 0; k < ocrs.length; k++) {
         const j = (k + r) % ocrs.length;
-        reads[i][j].push(await ocrs[j].read(p.image, modes[i][1]));
+        const c0 = process.cpuUsage();
+        const res = await ocrs[j].read(p.image, modes[i][1]);
+        const c = process.cpuUsage(c0);
+        reads[i][j].push({ ...res, cpuMs: (c.user + c.system) / 1000 });
       }
     }
   }
@@ -147,12 +173,18 @@ async function page() {
       const first = reads[i][j][0];
       const detail = await ocrs[j].recognizer.recognizeDetailed(p.image, first.words.filter((w) => !w.joined), options.recognize);
       const res = {
-        detector: 'default', recognizer: path.basename(recModels[j]), mode, words: first.words.length,
+        detector: 'default', recognizer: labels[j], mode, words: first.words.length,
         joined: first.words.filter((w) => w.joined).length,
-        lines: first.lines.length, decodeMs: m('decode'), detectionMs: m('detection'), recognitionMs: m('recognition'),
+        lines: first.lines.length,
+        // What was read (texts, confidences to 6 digits, rotations): the same hash = the same reading of the page.
+        readHash: crypto.createHash('sha1').update(JSON.stringify(first.words.map((w) => [w.text, w.confidence.toPrecision(6), w.rotation])))
+          .digest('hex').slice(0, 10), decodeMs: m('decode'), detectionMs: m('detection'), recognitionMs: m('recognition'),
         layoutMs: m('layout'), totalMs: m('total'), recognitionStagesMs: detail.timings, recognitionRuns: detail.runs,
       };
       res.recognitionOverDetection = res.recognitionMs / res.detectionMs;
+      res.detectionCpuMs = median(detCpu);
+      res.readCpuMs = median(reads[i][j].map((x) => x.cpuMs));
+      res.recognitionCpuOverDetectionCpu = (res.readCpuMs - res.detectionCpuMs) / res.detectionCpuMs;
       out.read.push(res);
     }
   }
@@ -175,9 +207,10 @@ async function page() {
   }
   for (const r of out.read) {
     const t = r.recognitionStagesMs;
-    console.log(`B. read(), ${r.mode}: ${r.words} words (${r.joined} joined), ${r.lines} lines, recogniser ${r.recognizer}`);
+    console.log(`B. read(), ${r.mode}: ${r.words} words (${r.joined} joined), ${r.lines} lines, recogniser ${r.recognizer}, read ${r.readHash}`);
     console.log(`   decode ${f(r.decodeMs)} ms, detection ${f(r.detectionMs)} ms, recognition ${f(r.recognitionMs)} ms ` +
       `(${f(r.recognitionOverDetection)}x detection; crops ${f(t.preprocess)}, ${r.recognitionRuns} runs ${f(t.inference)}, ` +
-      `decoding ${f(t.postprocess)}), layout ${f(r.layoutMs)} ms, total ${f(r.totalMs)} ms`);
+      `decoding ${f(t.postprocess)}), layout ${f(r.layoutMs)} ms, total ${f(r.totalMs)} ms; CPU: read() ${f(r.readCpuMs)} ms, ` +
+      `a detection ${f(r.detectionCpuMs)} ms, the rest ${f(r.recognitionCpuOverDetectionCpu)}x of it`);
   }
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -1,5 +1,6 @@
 #include "input.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -137,6 +138,7 @@ craft::SessionOptions ToSessionOptions(Napi::Env env, const Napi::Object& o) {
   so.interOpThreads = static_cast<int>(GetNumber(o, "interOpThreads", 1));
   so.intraOpSpinning = GetBool(o, "spinning", true);
   so.maxConcurrentRuns = static_cast<int>(GetNumber(o, "maxConcurrentRuns", 0));
+  so.runLanes = std::max(1, static_cast<int>(GetNumber(o, "runLanes", 1)));
   so.deviceId = static_cast<int>(GetNumber(o, "deviceId", 0));
   Napi::Value eps = Own(o, "executionProviders");
   if (eps.IsArray()) {

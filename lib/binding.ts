@@ -159,6 +159,7 @@ export interface NativeCreateOptions {
   deviceId: number;
   /** Network runs of the model at once, whoever starts them (the scheduler's `concurrency`); 0 = no limit. */
   maxConcurrentRuns?: number;
+  runLanes?: number;
 }
 
 /** @private */

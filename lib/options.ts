@@ -166,10 +166,10 @@ function matInput(mat: MatLike, name: string): NativeInput {
 }
 
 /** Validates Detector.create() / Recognizer.create() options (the model and ortLibrary are resolved by the caller). @private */
-export function createOptions(options: unknown): Omit<NativeCreateOptions, 'model' | 'ortLibrary'> & Pick<CreateOptions, 'model' | 'ortLibrary'> {
+export function createOptions(options: unknown, own: readonly string[] = []): Omit<NativeCreateOptions, 'model' | 'ortLibrary'> & Pick<CreateOptions, 'model' | 'ortLibrary'> {
   if (options === undefined) options = {};
   if (!plainObject(options)) throw invalidParameterError('options', 'plain object', options);
-  checkKnownKeys('option', options, CREATE_KEYS);
+  checkKnownKeys('option', options, [...CREATE_KEYS, ...own]);
   const o = options as Record<string, unknown>;
   if (o.model !== undefined && !(string(o.model) && o.model.length > 0) && !types.isUint8Array(o.model)) {
     throw invalidParameterError('model', 'model path or Uint8Array', o.model);

@@ -1,4 +1,5 @@
 /*! craft-text | MIT */
+import * as os from 'node:os';
 import { binding, type NativeRecognition, type NativeRecognizeOptions, type NativeRecognizer } from './binding';
 import { defaultThreads, loadModel } from './detector';
 import { BUNDLED_RECOGNIZERS, resolveModel } from './models';
@@ -6,6 +7,7 @@ import {
   createOptions, imageInput, RECOGNIZER_SCHEDULER_DEFAULTS, recognizeOptions, regionsInput, runOptions,
   schedulerOptions,
 } from './options';
+import { checkNumber } from './is';
 import { type BatchPolicy, Scheduler, schedulerError } from './scheduler';
 import type { DetectorStats } from './stats';
 import type {
@@ -24,6 +26,9 @@ const MERGE_POLICY: BatchPolicy<NativeRecognizeOptions> = {
   queueKey: (o) => String(o.maxBatch),
   weight: (o) => Math.max(1, o.regions ? o.regions.counts.length : 1),
 };
+
+/** The most batches of one call in flight at once (`parallelBatches`). */
+const MAX_LANES = 64;
 
 /**
  * A text recogniser (CRNN / DTRB / EasyOCR-style model in craft-text's contract, docs/recognition.md): one ONNX
@@ -64,10 +69,17 @@ export class Recognizer {
    */
   static async create(options?: RecognizerCreateOptions): Promise<Recognizer> {
     const stack = new Error();
-    const o = createOptions(options); // the keys of Detector.create() (`batch` merges calls)
+    // The keys of Detector.create() (`batch` merges calls) and parallelBatches.
+    const o = createOptions(options, ['parallelBatches']);
     const scheduling = schedulerOptions(options, RECOGNIZER_SCHEDULER_DEFAULTS);
-    if ((options as RecognizerCreateOptions | undefined)?.threads === undefined) o.threads = defaultThreads(scheduling.concurrency);
-    return loadModel({ ...o, model: resolveModel(o.model, BUNDLED_RECOGNIZERS, 'recogniser') }, scheduling, stack,
+    // A recogniser's cores go to batches, not to the operators of one run: one intra-op thread per run and one batch
+    // in flight per core of the inference slot (docs/recognition.md#pre-processing-and-batching: 2 threads on one run
+    // cost 10-16 % more CPU on the BiLSTMs' small steps).
+    if ((options as RecognizerCreateOptions | undefined)?.threads === undefined) o.threads = 1;
+    const given = (options as RecognizerCreateOptions | undefined)?.parallelBatches;
+    const runLanes = given === undefined ? Math.min(MAX_LANES, defaultThreads(scheduling.concurrency) || os.availableParallelism())
+      : checkNumber('parallelBatches', given, 1, MAX_LANES, true);
+    return loadModel({ ...o, runLanes, model: resolveModel(o.model, BUNDLED_RECOGNIZERS, 'recogniser') }, scheduling, stack,
       async (native) => new Recognizer(await binding().createRecognizer(native), scheduling));
   }
 

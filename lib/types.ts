@@ -296,6 +296,15 @@ export interface RecognizerCreateOptions extends Omit<CreateOptions, 'batch'> {
    * for the regions of one call. Default { maxSize: 32, maxDelayMs: 0 }.
    */
   batch?: { maxSize?: number; maxDelayMs?: number };
+  /**
+   * How many of one call's batches (its crops grouped by padded width, `batchSize` per network run) run at once,
+   * each on its own thread (docs/recognition.md#pre-processing-and-batching): a batch is cut and pre-processed while
+   * another one's network runs, and every core works on a run of its own instead of sharing the small sequential
+   * steps of one run's BiLSTMs. The batches and the readings are the same whatever the value. 1…64; default one per
+   * core (with `concurrency` > 1: the cores divided among the concurrent inferences). A recogniser's `threads` (ONNX
+   * Runtime threads per run) default to 1 for the same reason.
+   */
+  parallelBatches?: number;
 }
 
 /** Options of `recognize()`. */

@@ -1,12 +1,19 @@
 #include "recognizer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
 #include "error.h"
 #include "ink_crop.h"
@@ -169,7 +176,19 @@ int RecognizerSession::Run(const float* input, int n, int w, std::vector<float>&
   return static_cast<int>(s[1]);
 }
 
-Recognizer::Recognizer(const SessionOptions& options) : session_(options) {}
+namespace {
+
+// Each of a call's parallel batches is a network run the gate counts: room for runLanes of them per inference slot.
+SessionOptions WithLanes(SessionOptions o) {
+  o.runLanes = std::max(1, o.runLanes);
+  if (o.maxConcurrentRuns > 0) o.maxConcurrentRuns *= o.runLanes;
+  return o;
+}
+
+}  // namespace
+
+Recognizer::Recognizer(const SessionOptions& options)
+    : session_(WithLanes(options)), lanes_(std::max(1, options.runLanes)) {}
 
 void Recognizer::StripWidths(int stripWidth, int stripHeight, int* resized, int* padded) const {
   const RecognizerConfig& c = config();
@@ -281,79 +300,150 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     const PreparedRegions& p = *jobs[it.job].prepared;
     return it.plan == 0 ? p.plans[it.region] : p.retryPlans[it.plan - 1][it.region];
   };
-  std::vector<float> logits;
   std::vector<int> seen(jobs.size(), -1);  // the last batch each job took part in (its `runs`)
   int batchNo = 0;
 
-  // One pass: items grouped by padded width (never padded to the widest crop: EasyOCR #358), run in batches, each
-  // reading replacing its region's when it is more confident (or the first). A crop that fails fails its job: the
-  // job's later items are left out of the batches.
+  // One pass: items grouped by padded width (never padded to the widest crop: EasyOCR #358) and cut into batches of
+  // up to maxBatch in that order, the batches run on up to lanes_ threads at once (each thread cuts and pre-processes
+  // its next batch while another one's network runs), then the readings applied in batch order, each replacing its
+  // region's when it is more confident (or the first): the same batches and the same outcome as one batch at a time.
+  // A crop that fails fails its job: the job's later crops are left out of their batches.
+  struct Reading {
+    bool read = false;
+    Decoded decoded;
+    std::vector<float> logits;
+    double preprocess = 0, inference = 0, postprocess = 0;
+  };
+  struct Batch {
+    int padded;
+    std::vector<const Item*> items;
+  };
+  std::unique_ptr<std::atomic<bool>[]> failed(new std::atomic<bool>[jobs.size()]);
+  for (size_t j = 0; j < jobs.size(); j++) failed[j] = false;
+  std::mutex errorMutex;
+
   auto pass = [&](std::vector<Item>& items, bool first) {
-    std::map<int, std::vector<Item*>> groups;
+    std::map<int, std::vector<const Item*>> groups;
     for (Item& it : items) {
       const CropPlan& plan = planOf(it);
       const bool swap = it.turns % 2 == 1;
       StripWidths(swap ? plan.height : plan.width, swap ? plan.width : plan.height, &it.resized, &it.padded);
       groups[it.padded].push_back(&it);
     }
+    std::vector<Batch> batches;
     for (auto& [padded, members] : groups) {
-      const size_t per = static_cast<size_t>(c.channels) * c.imgH * padded;
-      size_t next = 0;
-      while (next < members.size()) {
-        if (control != nullptr && control->terminated()) throw Error(ErrorCode::kAborted, "Recognition was aborted");
-        const size_t cap = std::min<size_t>(maxBatch, members.size() - next);
-        std::vector<float> input(per * (fixed > 0 ? static_cast<size_t>(fixed) : cap));
-        std::vector<const Item*> batch;
-        batch.reserve(cap);
-        while (batch.size() < cap && next < members.size()) {
-          const Item& it = *members[next++];
-          JobResult& job = out[it.job];
-          if (job.error) continue;
-          auto t0 = Clock::now();
-          try {
-            cv::Mat strip = CropStrip(jobs[it.job].prepared->image, planOf(it), it.turns);
-            Preprocess(strip, it.resized, padded, input.data() + batch.size() * per);
-            batch.push_back(&it);
-          } catch (...) {
-            job.error = std::current_exception();
-          }
-          job.result.timings.preprocess += MsSince(t0);
+      for (size_t at = 0; at < members.size(); at += static_cast<size_t>(maxBatch)) {
+        const size_t end = std::min(members.size(), at + static_cast<size_t>(maxBatch));
+        batches.push_back({padded, std::vector<const Item*>(members.begin() + at, members.begin() + end)});
+      }
+    }
+    std::vector<std::vector<Reading>> readings(batches.size());
+    const int K = c.numClasses();
+
+    // Cuts, runs and decodes batch b into readings[b]; a run failure throws.
+    auto runBatch = [&](size_t b, std::vector<float>& input, std::vector<float>& logits) {
+      const Batch& batch = batches[b];
+      std::vector<Reading>& read = readings[b];
+      read.resize(batch.items.size());
+      const size_t per = static_cast<size_t>(c.channels) * c.imgH * batch.padded;
+      input.resize(per * (fixed > 0 ? static_cast<size_t>(fixed) : batch.items.size()));
+      std::vector<size_t> rowOf;  // the batch's items that were cut, in row order
+      for (size_t k = 0; k < batch.items.size(); k++) {
+        const Item& it = *batch.items[k];
+        if (failed[it.job]) continue;
+        auto t0 = Clock::now();
+        try {
+          cv::Mat strip = CropStrip(jobs[it.job].prepared->image, planOf(it), it.turns);
+          Preprocess(strip, it.resized, batch.padded, input.data() + rowOf.size() * per);
+          rowOf.push_back(k);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(errorMutex);
+          if (!out[it.job].error) out[it.job].error = std::current_exception();
+          failed[it.job] = true;
         }
-        if (batch.empty()) continue;
-        const size_t count = batch.size();
-        const size_t rows = fixed > 0 ? static_cast<size_t>(fixed) : count;
-        for (size_t k = count; k < rows; k++) {  // a fixed-batch model gets full batches (extra outputs ignored)
-          std::memcpy(input.data() + k * per, input.data() + (count - 1) * per, per * sizeof(float));
+        read[k].preprocess = MsSince(t0);
+      }
+      if (rowOf.empty()) return;
+      const size_t count = rowOf.size();
+      const size_t rows = fixed > 0 ? static_cast<size_t>(fixed) : count;
+      for (size_t k = count; k < rows; k++) {  // a fixed-batch model gets full batches (extra outputs ignored)
+        std::memcpy(input.data() + k * per, input.data() + (count - 1) * per, per * sizeof(float));
+      }
+      auto t1 = Clock::now();
+      const int T = session_.Run(input.data(), static_cast<int>(rows), batch.padded, logits, control);
+      const double ms = MsSince(t1);
+      for (size_t row = 0; row < count; row++) {
+        Reading& r = read[rowOf[row]];
+        const Item& it = *batch.items[rowOf[row]];
+        auto t2 = Clock::now();
+        const RecognizeOptions& options = *jobs[it.job].options;
+        const float* l = logits.data() + row * static_cast<size_t>(T) * K;
+        const std::vector<float> probs = Softmax(l, T, K);
+        r.decoded = Decode(probs, T, K, c.charset, c.decoder, c.confidence, options.decode);
+        if (options.logits) r.logits.assign(l, l + static_cast<size_t>(T) * K);
+        r.read = true;
+        r.inference = ms / static_cast<double>(count);  // the run's time shared per crop
+        r.postprocess = MsSince(t2);
+      }
+    };
+
+    // The widest, fullest batches first, so that the lanes finish together (the readings are applied in batch order
+    // below whatever order they ran in).
+    std::vector<size_t> order(batches.size());
+    for (size_t b = 0; b < order.size(); b++) order[b] = b;
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return static_cast<size_t>(batches[a].padded) * batches[a].items.size() >
+             static_cast<size_t>(batches[b].padded) * batches[b].items.size();
+    });
+    const size_t lanes = std::min(batches.size(), static_cast<size_t>(lanes_));
+    std::atomic<size_t> next{0};
+    std::atomic<bool> stop{false};
+    std::exception_ptr runError;
+    auto lane = [&] {
+      std::vector<float> input, logits;
+      try {
+        for (size_t b; !stop && (b = next++) < order.size();) {
+          if (control != nullptr && control->terminated()) throw Error(ErrorCode::kAborted, "Recognition was aborted");
+          runBatch(order[b], input, logits);
         }
-        auto t1 = Clock::now();
-        const int T = session_.Run(input.data(), static_cast<int>(rows), padded, logits, control);
-        const double ms = MsSince(t1);
-        batchNo++;
-        const int K = c.numClasses();
-        for (size_t k = 0; k < count; k++) {
-          const Item& it = *batch[k];
-          JobResult& job = out[it.job];
-          auto t2 = Clock::now();
-          if (seen[it.job] != batchNo) {
-            seen[it.job] = batchNo;
-            job.result.runs++;
-          }
-          job.result.timings.inference += ms / static_cast<double>(count);  // the run's time shared per crop
-          const RecognizeOptions& options = *jobs[it.job].options;
-          const std::vector<float> probs = Softmax(logits.data() + k * static_cast<size_t>(T) * K, T, K);
-          Decoded d = Decode(probs, T, K, c.charset, c.decoder, c.confidence, options.decode);
-          WordText& w = job.result.words[it.region];
-          if (first || d.confidence > w.confidence) {
-            w.text = std::move(d.text);
-            w.confidence = d.confidence;
-            w.characters = std::move(d.characters);
-            w.rotation = it.turns * 90;
-            if (options.logits) {
-              const float* l = logits.data() + k * static_cast<size_t>(T) * K;
-              w.logits.assign(l, l + static_cast<size_t>(T) * K);
-            }
-          }
-          job.result.timings.postprocess += MsSince(t2);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(errorMutex);
+        if (!runError) runError = std::current_exception();
+        stop = true;
+      }
+    };
+    std::vector<std::thread> helpers;
+#if defined(__SSE__) || defined(__x86_64__)
+    const unsigned int csr = _mm_getcsr();
+    for (size_t k = 1; k < lanes; k++) helpers.emplace_back([&lane, csr] { _mm_setcsr(csr); lane(); });
+#else
+    for (size_t k = 1; k < lanes; k++) helpers.emplace_back(lane);
+#endif
+    lane();
+    for (std::thread& t : helpers) t.join();
+    if (runError) std::rethrow_exception(runError);
+
+    for (size_t b = 0; b < batches.size(); b++) {
+      batchNo++;
+      for (size_t k = 0; k < batches[b].items.size(); k++) {
+        const Item& it = *batches[b].items[k];
+        Reading& r = readings[b][k];
+        JobResult& job = out[it.job];
+        job.result.timings.preprocess += r.preprocess;
+        if (!r.read) continue;
+        if (seen[it.job] != batchNo) {
+          seen[it.job] = batchNo;
+          job.result.runs++;
+        }
+        job.result.timings.inference += r.inference;
+        job.result.timings.postprocess += r.postprocess;
+        WordText& w = job.result.words[it.region];
+        if (first || r.decoded.confidence > w.confidence) {
+          w.text = std::move(r.decoded.text);
+          w.confidence = r.decoded.confidence;
+          w.characters = std::move(r.decoded.characters);
+          w.rotation = it.turns * 90;
+          if (jobs[it.job].options->logits) w.logits = std::move(r.logits);
         }
       }
     }

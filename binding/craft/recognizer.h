@@ -148,6 +148,7 @@ class Recognizer {
 
  private:
   RecognizerSession session_;
+  int lanes_ = 1;  // batches of a pass run at once (SessionOptions::runLanes)
 };
 
 }  // namespace craft

@@ -30,6 +30,9 @@ struct SessionOptions {
   std::vector<std::string> executionProviders{"cpu"};  // tried in order: "tensorrt", "cuda", "cpu"
   int deviceId = 0;
   int maxConcurrentRuns = 0;          // network runs of this model at once (RunGate); 0 = no limit
+  // The recogniser's batches of one call run on up to this many threads at once (Recognizer::RunMany), each run
+  // counting as one of maxConcurrentRuns' times this many. The detector ignores it.
+  int runLanes = 1;
 };
 
 struct ProviderAttempt {
