@@ -162,12 +162,16 @@ M('with concurrency 2, merged calls are shared out over both inference slots and
     const list = calls();
     const alone: Recognition[][] = [];
     for (const c of list) alone.push(await rec.recognize(c.input, c.regions, c.options));
-    const s0 = rec.stats();
-    const got = await Promise.all([...list, ...list].map((c) => rec.recognize(c.input, c.regions, c.options)));
-    got.forEach((r, i) => same(r, alone[i % list.length], `call ${i}`));
-    const s1 = rec.stats();
-    assert.ok(s1.batches.runs - s0.batches.runs < 2 * list.length);
-    assert.is(s1.networkRuns.peak, 2);
+    // Two runs overlap in time only when the OS gives both slots a core at once: on a loaded machine one burst may
+    // run them one after the other, so up to 5 bursts, each read as alone and merged (peak counts since creation).
+    for (let burst = 0; burst < 5 && rec.stats().networkRuns.peak < 2; burst++) {
+      const s0 = rec.stats();
+      const got = await Promise.all([...list, ...list].map((c) => rec.recognize(c.input, c.regions, c.options)));
+      got.forEach((r, i) => same(r, alone[i % list.length], `burst ${burst} call ${i}`));
+      const s1 = rec.stats();
+      assert.ok(s1.batches.runs - s0.batches.runs < 2 * list.length);
+    }
+    assert.is(rec.stats().networkRuns.peak, 2);
   } finally {
     await rec.dispose();
   }
