@@ -457,8 +457,9 @@ export interface ReadOptions {
   /**
    * Split words joined: neighbouring words of a line that CRAFT may have cut from one word (`$41.` `90`) are read
    * again as one crop, and the joint reading replaces them when it is one word read more confidently than the pieces
-   * together (docs/recognition.md#split-words). Default: on (`JOIN_DEFAULTS`); `false` turns it off (its extra reads
-   * cost about a fifth more recognition time on a dense form page), an object sets it.
+   * together (docs/recognition.md#split-words). Default: off; `true` turns it on with `JOIN_DEFAULTS`, an object sets
+   * it. Off since the 256-wide recogniser (session 11): with it the join measured level end to end, joined words that
+   * were two, and its extra reads cost about a fifth more recognition time on a dense form page.
    */
   join?: boolean | JoinOptions;
   /** Drop words read with a lower confidence (from words, lines and text). Default 0 (keep all). */

@@ -245,11 +245,15 @@ C('usage errors: unknown task, --model with recognition, detection-only flags', 
   assert.match(r.stderr, /--join-gap/);
 });
 
-C('--task ocr --join-gap n: read() joins split words with that gap, 0 turns it off; the report says so (on by default, as read())', (ctx) => {
+C('--task ocr --join-gap n: read() joins split words with that gap, 0 turns it off; the report says so (off by default, as read())', (ctx) => {
   const dflt = cli('eval', ctx.pages, '--task', 'ocr', '--model', TINY_MODEL, '--recognizer', REC, '--threads', '1', '--json', '-');
   assert.is(dflt.status, 0, dflt.stderr);
-  assert.equal(JSON.parse(dflt.stdout).join, { maxGap: 0.3, maxConfidence: 0.9 });
-  assert.match(dflt.stderr, /join gap < 0.3, a piece under 0.9/);
+  assert.is(JSON.parse(dflt.stdout).join, false);
+  assert.match(dflt.stderr, /join off/);
+  const conf = cli('eval', ctx.pages, '--task', 'ocr', '--model', TINY_MODEL, '--recognizer', REC, '--threads', '1', '--join-confidence', '0.8', '--json', '-');
+  assert.is(conf.status, 0, conf.stderr);
+  assert.equal(JSON.parse(conf.stdout).join, { maxGap: 0.3, maxConfidence: 0.8 });
+  assert.match(conf.stderr, /join gap < 0.3, a piece under 0.8/);
   const off = cli('eval', ctx.pages, '--task', 'ocr', '--model', TINY_MODEL, '--recognizer', REC, '--threads', '1', '--join-gap', '0', '--json', '-');
   assert.is(off.status, 0, off.stderr);
   assert.is(JSON.parse(off.stdout).join, false);

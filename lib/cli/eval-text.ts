@@ -29,10 +29,10 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
   };
 }
 
-/** read()'s join option from --join-gap (0: off; on by default, as read()) and --join-confidence, resolved for the
- * report. */
+/** read()'s join option from --join-gap (0 or absent: off, as read()'s default; n: on with that gap) and
+ * --join-confidence (on with the default gap), resolved for the report. */
 function joinFlags(s: TextEvalSettings): false | { maxGap: number; maxConfidence: number } {
-  if (s.joinGap === 0) return false;
+  if (s.joinGap === 0 || (s.joinGap === undefined && s.joinConfidence === undefined)) return false;
   return { maxGap: s.joinGap ?? JOIN_DEFAULTS.maxGap, maxConfidence: s.joinConfidence ?? JOIN_DEFAULTS.maxConfidence };
 }
 
