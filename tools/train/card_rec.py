@@ -39,8 +39,9 @@ for s in ('ic13', 'funsd'):
             r = json.load(open(p))
             print(f"runtime recognition {s} {tag} (crop margin {r.get('margin')}): {r['accuracy']:.3f} / {r['exactAccuracy']:.3f} / {r['oneMinusNed']:.3f} "
                   f"({r['correct']}/{r['count']}), {r['throughput']['inferenceMsPerWord']:.2f} ms/word model runs")
-    # ship_rec.sh: ocr-<set> is the default (INT8, join on); -nojoin, -fp32, -fp32-nojoin, -margin0 (INT8) beside it
-    for tag in ('', '-nojoin', '-fp32', '-fp32-nojoin', '-margin0'):
+    # ship_rec.sh: ocr-<set> is the default (INT8, join off since session 11; before, join on and -nojoin, -fp32-nojoin
+    # beside it); -join, -fp32, -fp32-join, -margin0 (INT8)
+    for tag in ('', '-join', '-nojoin', '-fp32', '-fp32-join', '-fp32-nojoin', '-margin0'):
         p = os.path.join(d, f'ocr-{s}{tag}.json')
         if not os.path.exists(p):
             continue

@@ -10,9 +10,9 @@
 # 3. tools/train/eval_rec.py: both models on the dev crops (accuracy, speed interleaved) [+ Tesseract with TESS=1];
 # 4. craft-text eval --task recognition / ocr on the dev page subsets (the runtime's own crops, end to end), with the
 #    model's crop margin (craft.recognizer.margin, train_rec.py CROP_MARGIN) and with --margin 0; end to end the
-#    default (INT8, read()'s split-word join on, crops fitted to the ink) against FP32, against each without the join
-#    (--join-gap 0) and against crops at the box + margin (--ink-crop off):
-#    the default stays INT8 + join only while it reads as well as FP32 (models/craft-text-recognizer.md#which-is-the-default);
+#    default (INT8, read()'s split-word join off since session 11, crops fitted to the ink) against FP32, against each
+#    with the join (--join-gap 0.3) and against crops at the box + margin (--ink-crop off):
+#    the default stays INT8 only while it reads as well as FP32 (models/craft-text-recognizer.md#which-is-the-default);
 # 5. bench/recognize.js: recognition of a ~180-word FUNSD page against its detection, in one run.
 # Environment: TESS=1 (Tesseract side by side), SKIP_E2E=1, SKIP_BENCH=1.
 set -euo pipefail
@@ -42,9 +42,9 @@ if [ -z "${SKIP_E2E:-}" ]; then
     node dist/cli/main.js eval --task recognition "$DEV/$s-pages" --recognizer "$INT8" --ink-crop off --json "$OUT/rec-$s-boxcrop.json" | tee "$OUT/rec-$s-boxcrop.txt"
     node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$INT8" --ink-crop off --json "$OUT/ocr-$s-boxcrop.json" | tee "$OUT/ocr-$s-boxcrop.txt"
     node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$INT8" --json "$OUT/ocr-$s.json" | tee "$OUT/ocr-$s.txt"
-    node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$INT8" --join-gap 0 --json "$OUT/ocr-$s-nojoin.json" | tee "$OUT/ocr-$s-nojoin.txt"
+    node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$INT8" --join-gap 0.3 --json "$OUT/ocr-$s-join.json" | tee "$OUT/ocr-$s-join.txt"
     node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$FP32" --json "$OUT/ocr-$s-fp32.json" | tee "$OUT/ocr-$s-fp32.txt"
-    node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$FP32" --join-gap 0 --json "$OUT/ocr-$s-fp32-nojoin.json" | tee "$OUT/ocr-$s-fp32-nojoin.txt"
+    node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$FP32" --join-gap 0.3 --json "$OUT/ocr-$s-fp32-join.json" | tee "$OUT/ocr-$s-fp32-join.txt"
     node dist/cli/main.js eval --task ocr "$DEV/$s-pages" --recognizer "$INT8" --margin 0 --json "$OUT/ocr-$s-margin0.json" | tee "$OUT/ocr-$s-margin0.txt"
   done
   node dist/cli/main.js eval --task recognition "$DEV/ic15" --recognizer "$FP32" --json "$OUT/rec-ic15.json" | tee "$OUT/rec-ic15.txt"
