@@ -124,3 +124,24 @@ export function syntheticPage(width: number, height: number, seed = 1): Uint8Arr
   }
   return rgb;
 }
+
+/** Smooth random RGB pixels (6 px cells), deterministic: recogniser input whose readings are stable to compare. */
+export function smoothPage(width: number, height: number, seed: number) {
+  let s = seed;
+  const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const cell = 6;
+  const gw = Math.ceil(width / cell) + 1;
+  const grid = Array.from({ length: gw * (Math.ceil(height / cell) + 1) * 3 }, () => rand() * 255);
+  const data = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const g = (Math.floor(y / cell) * gw + Math.floor(x / cell)) * 3;
+      for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = grid[g + c];
+    }
+  }
+  return { data, width, height, channels: 3 as const };
+}
+
+/** An axis-aligned region [x, y, w, h] as 4 corners, clockwise from top-left. */
+export const rectRegion = (x: number, y: number, w: number, h: number): [number, number][] =>
+  [[x, y], [x + w, y], [x + w, y + h], [x, y + h]];

@@ -7,30 +7,14 @@ import * as path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Recognizer, type Recognition, type RecognizeOptions, type Region } from '../lib';
-import { rejects, ROOT } from './helpers';
+import { rejects, ROOT, rectRegion, smoothPage } from './helpers';
 
 const MODELS = path.join(ROOT, 'test', 'models');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'recognition');
 const CROPS = [0, 1, 2, 3, 4].map((i) => path.join(FIXTURES, `crop-${i}.png`));
 
-/** Smooth random RGB pixels, deterministic (as recognize.test.ts's). */
-function page(width: number, height: number, seed: number) {
-  let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
-  const cell = 6;
-  const gw = Math.ceil(width / cell) + 1;
-  const grid = Array.from({ length: gw * (Math.ceil(height / cell) + 1) * 3 }, () => rand() * 255);
-  const data = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const g = (Math.floor(y / cell) * gw + Math.floor(x / cell)) * 3;
-      for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = grid[g + c];
-    }
-  }
-  return { data, width, height, channels: 3 as const };
-}
-
-const box = (x: number, y: number, w: number, h: number): Region => [[x, y], [x + w, y], [x + w, y + h], [x, y + h]];
+const page = smoothPage;
+const box = (x: number, y: number, w: number, h: number) => rectRegion(x, y, w, h) as Region;
 
 /** Confidences are products of per-frame maxima: compared relative (a merged run is the same network on the same pixels). */
 function same(got: Recognition[], want: Recognition[], what: string) {
