@@ -243,7 +243,7 @@ export interface DetectorInfo {
   /**
    * The constants `scale: 'auto'` plans with: the model's metadata's (`craft.scaleTargetHeight`, `craft.scaleGoodLow`,
    * `craft.scaleGoodHigh`, `craft.detectedToTruth`, written by `craft-text tune --scale --write`), else autoscale.h's
-   * (30, 11, 64, 0.8; the bundled default carries its own: 31.5, 16, 45, 0.821). Unusable metadata values are ignored (docs/robustness.md#per-model-constants).
+   * (30, 11, 64, 0.8; the bundled default carries its own: 31.5, 11, 64, 0.821). Unusable metadata values are ignored (docs/robustness.md#per-model-constants).
    */
   autoScale: AutoScaleConstants;
   onnxruntime: { path: string; version: string; apiVersion: number };

@@ -29,6 +29,11 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
   };
 }
 
+/** How the summaries name the crops: the margin, and whether it is fitted to the ink (only with a margin). */
+function cropSummary(margin: number, inkCrop: boolean): string {
+  return `crop margin ${margin}${inkCrop && margin > 0 ? ' fitted to the ink' : ''}`;
+}
+
 /** read()'s join option from --join-gap (0 or absent: off, as read()'s default; n: on with that gap) and
  * --join-confidence (on with the default gap), resolved for the report. */
 function joinFlags(s: TextEvalSettings): false | { maxGap: number; maxConfidence: number } {
@@ -46,7 +51,7 @@ export interface TextEvalSettings {
   marginRetry?: number;
   /** recognize()'s inkCrop (undefined: its default). */
   inkCrop?: boolean;
-  /** read()'s join.maxGap (0: join off; undefined: its default, on). */
+  /** read()'s join.maxGap (0: join off; undefined: off unless joinConfidence is given, as read()'s default). */
   joinGap?: number;
   /** read()'s join.maxConfidence (undefined: its default). */
   joinConfidence?: number;
@@ -110,7 +115,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   const errors = flat.filter((w) => w.error).length;
   say.write([
     `dataset    ${s.dir} (${samples.length} images, ${r.count} words)`,
-    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder}; crop margin ${margin}${inkCrop && margin > 0 ? ' fitted to the ink' : ''}, margin retry below ${marginRetry})`,
+    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder}; ${cropSummary(margin, inkCrop)}, margin retry below ${marginRetry})`,
     `accuracy   ${pct(r.accuracy)} (DTRB: lower case, [0-9a-z] only, exact, every word counted; ${r.correct}/${r.count})`,
     `exact      ${pct(r.exactAccuracy)} (case-sensitive, full text; ${r.exactCorrect}/${r.count})`,
     `1-NED      ${r.oneMinusNed.toFixed(4)} (1 - edit distance / max length, case-sensitive)`,
@@ -165,7 +170,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const errors = results.filter((x) => x.error).length;
   say.write([
     `dataset    ${s.dir} (${r.images} images)`,
-    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (crop margin ${margin}${inkCrop && margin > 0 ? ' fitted to the ink' : ''}, margin retry below ${marginRetry}; ` +
+    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (${cropSummary(margin, inkCrop)}, margin retry below ${marginRetry}; ` +
       `${join === false ? 'join off' : `join gap < ${join.maxGap}, a piece under ${join.maxConfidence}`})`,
     `spotting   P ${pct(r.spotting.precision)}  R ${pct(r.spotting.recall)}  H-mean ${pct(r.spotting.hmean)} ` +
       `(IoU > 0.5 one-to-one and equal text, lower case [0-9a-z]; ${r.spotted} of ${r.gtCount} words, ${r.detCount} detections, ${r.matched} boxes matched)`,
