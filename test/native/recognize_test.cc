@@ -219,16 +219,19 @@ void TestCrop() {
   CHECK(cv::norm(flipped, want180, cv::NORM_INF) == 0, "point order sets the reading direction");
 }
 
+// Whether two point lists are equal within `tol` pixels per coordinate.
+bool SamePoints(const std::vector<craft::Point>& a, const std::vector<craft::Point>& b, float tol) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); i++) {
+    if (std::fabs(a[i].x - b[i].x) > tol || std::fabs(a[i].y - b[i].y) > tol) return false;
+  }
+  return true;
+}
+
 // The crop margin (EasyOCR's add_margin): a region grown in its own frame by round(margin x text height) pixels a side.
 void TestCropMargin() {
   using craft::Point;
-  auto same = [](const std::vector<Point>& a, const std::vector<Point>& b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); i++) {
-      if (std::fabs(a[i].x - b[i].x) > 1e-4f || std::fabs(a[i].y - b[i].y) > 1e-4f) return false;
-    }
-    return true;
-  };
+  auto same = [](const std::vector<Point>& x, const std::vector<Point>& y) { return SamePoints(x, y, 1e-4f); };
   CHECK(same(craft::ExtendRegion({{10, 10}, {50, 10}, {50, 20}, {10, 20}}, 2), {{8, 8}, {52, 8}, {52, 22}, {8, 22}}),
         "a box grows on every side");
   // rotated 90 degrees (reading downwards): along = +y, across = -x..+x; still every side
@@ -288,13 +291,7 @@ void TestCropMargin() {
 // loose box, must come out at the ink plus round(margin x ink height) a side, whatever the box.
 void TestInkCrop() {
   using craft::Point;
-  auto same = [](const std::vector<Point>& a, const std::vector<Point>& b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); i++) {
-      if (std::fabs(a[i].x - b[i].x) > 1e-3f || std::fabs(a[i].y - b[i].y) > 1e-3f) return false;
-    }
-    return true;
-  };
+  auto same = [](const std::vector<Point>& x, const std::vector<Point>& y) { return SamePoints(x, y, 1e-3f); };
   auto rect = [](float x0, float y0, float x1, float y1) { return std::vector<Point>{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}; };
   // A word: five letters over x 50-130, y 40-60 (ink height 20), black on white.
   auto word = [](uint8_t paper, uint8_t ink) {
