@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as assert from 'uvu/assert';
 import { ConvertError } from '../lib/convert/errors';
+import type { Region } from '../lib/types';
 
 export const ROOT = path.join(__dirname, '..');
 export const SHARED = path.join(ROOT, '..', 'shared');
@@ -143,5 +144,5 @@ export function smoothPage(width: number, height: number, seed: number) {
 }
 
 /** An axis-aligned region [x, y, w, h] as 4 corners, clockwise from top-left. */
-export const rectRegion = (x: number, y: number, w: number, h: number): [number, number][] =>
+export const rectRegion = (x: number, y: number, w: number, h: number): Region =>
   [[x, y], [x + w, y], [x + w, y + h], [x, y + h]];

@@ -12,7 +12,7 @@ const MODELS = path.join(ROOT, 'test', 'models');
 const PAD = path.join(MODELS, 'crnn-tiny-pad.onnx');
 
 const page = smoothPage;
-const box = (x: number, y: number, w: number, h: number) => rectRegion(x, y, w, h) as Region;
+const box = rectRegion;
 
 /** 60 boxes of many widths (so many padded-width groups, several batches each), some vertical, one outside. */
 function boxes(): Region[] {

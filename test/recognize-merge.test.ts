@@ -14,7 +14,7 @@ const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'recognition');
 const CROPS = [0, 1, 2, 3, 4].map((i) => path.join(FIXTURES, `crop-${i}.png`));
 
 const page = smoothPage;
-const box = (x: number, y: number, w: number, h: number) => rectRegion(x, y, w, h) as Region;
+const box = rectRegion;
 
 /** Confidences are products of per-frame maxima: compared relative (a merged run is the same network on the same pixels). */
 function same(got: Recognition[], want: Recognition[], what: string) {
