@@ -105,8 +105,10 @@ class Batches(torch.utils.data.Dataset):
         self.ws = wordsynth.SafeWordSynth(self.seed)
         self.box = wordsynth.WordSynth.box
         self.pages = {k: R.load_pages(k, 'train') for k in ('ic13', 'funsd') if k in self.mix}
+        # words with no charset character (FUNSD's checkboxes, ®, €) stay in with an empty label: the recogniser
+        # should read nothing there (recdata.charset_label), not guess a letter
         self.page_words = {k: [(i, j) for i, p in enumerate(v) for j in range(len(p['words']))
-                               if R.charset_label(p['words'][j][1]).strip()] for k, v in self.pages.items()}
+                               if p['words'][j][1].strip()] for k, v in self.pages.items()}
         self.ic15 = [(im, label) for im, t in R.load_ic15('train') if (label := R.charset_label(t)).strip()] \
             if 'ic15' in self.mix else []
 
@@ -167,7 +169,7 @@ class Batches(torch.utils.data.Dataset):
         keep = []
         for im, t in zip(imgs, labels):
             w = min(self.max_w, math.ceil(R.IMG_H * im.shape[1] / im.shape[0]))
-            if 0 < len(t) <= max(1, w // 4 - 1) and all(c in CHAR_INDEX for c in t):
+            if len(t) <= max(1, w // 4 - 1) and all(c in CHAR_INDEX for c in t):
                 keep.append((im, t))
         if not keep:
             keep = [(np.full((32, 64), 255, np.uint8), ' ')]
