@@ -257,10 +257,12 @@ def export_onnx(ckpt_path: str, out: str, limit_funsd: int = 0):
     model = Model(opt)
     model.load_state_dict(ck['model'])
     model.eval()
-    meta = metadata(opt, 'None-VGG-BiLSTM-CTC', True, DEFAULT_MAX_WIDTH, 'dtrb',
-                    {'craft.recognizer.trainedSteps': str(ck['step']),
-                     'craft.recognizer.margin': CROP_MARGIN,
-                     'craft.recognizer.source': 'craft-text tools/train/train_rec.py'})
+    extra = {'craft.recognizer.trainedSteps': str(ck['step']),
+             'craft.recognizer.margin': CROP_MARGIN,
+             'craft.recognizer.source': 'craft-text tools/train/train_rec.py'}
+    if 'averaged' in ck:  # a weight average of snapshots (avg_rec.py): which ones (trainedSteps is the newest)
+        extra['craft.recognizer.averagedSteps'] = ','.join(str(s) for s in ck['averaged']['steps'])
+    meta = metadata(opt, 'None-VGG-BiLSTM-CTC', True, DEFAULT_MAX_WIDTH, 'dtrb', extra)
     export(model, out, meta, True)
     import onnxruntime as ort
     so = ort.SessionOptions()
