@@ -9,12 +9,14 @@ so they are re-estimated (SWA's `bn_update`, torch.optim.swa_utils.update_bn): t
 gradients over training batches (train_rec.Batches, the run's own seed, mix and width limit, stream positions from
 --bn-start, which no run reaches), each BatchNorm reset with momentum None (a cumulative mean over the forward passes).
 
-    # the checkpoint to ship: the snapshots of the last third of the schedule, BN re-estimated on 512 crops
-    python3 tools/train/avg_rec.py /work/snap/rec256-*.pt --from-step 16334 --out tools/train/runs/avg/rec256-avg.pt
+    # the checkpoint to ship: the snapshots in the last third of the steps they span (the first snapshot = the
+    # run's start), BN re-estimated on 512 crops
+    python3 tools/train/avg_rec.py SNAPDIR/rec256-*.pt --tail 1/3 --out tools/train/runs/avg/rec256-avg.pt
     tools/train/ship_rec.sh tools/train/runs/avg/rec256-avg.pt
-    python3 tools/train/avg_rec.py SNAPSHOTS... --last 4 --out avg.pt          # or the newest K, or --steps 17000,18000
-    # dev table: the newest snapshot and the averages of the newest 2, 3, ... with and without BN re-estimation
-    python3 tools/train/avg_rec.py SNAPSHOTS... --sweep --json tools/train/runs/avg/sweep.json
+    python3 tools/train/avg_rec.py SNAPSHOTS... --last 4 --out avg.pt     # or --steps 15000,16000 / --from-step 15000
+    # dev table: the newest snapshot and the averages of the newest 2, 3, ... (--ks), with and without BN
+    # re-estimation; the selection (--tail ...) is marked
+    python3 tools/train/avg_rec.py SNAPSHOTS... --tail 1/3 --sweep --json tools/train/runs/avg/sweep.json
     python3 tools/train/avg_rec.py --check     # self-check on random weights (no data, no snapshots)
 
 Checkpoints are train_rec.py's ({'model', 'step', 'args', ...}; fp16 or fp32, averaged in fp32); all must have the
@@ -27,17 +29,19 @@ tools/train/ship_rec.sh read, and `train_rec.py --resume` too (restarting Adam, 
 Evaluation (--sweep) is eval_rec.py's protocol in torch: the whole dev parts (recdata.dev_samples: ICDAR 2013
 842, FUNSD 4,415, ICDAR 2015 1,000 words), the runtime's width buckets (eval_rec.buckets, the exported model's
 maximum width 2048), greedy CTC, recdata.scores (DTRB accuracy, exact, 1 - NED). The dev sets only report; the K to
-ship is a rule fixed before looking (the snapshots of the last third of the schedule), not the dev-best K.
+ship is a rule fixed before looking (--tail 1/3: the snapshots of the last third of the run), not the dev-best K.
 """
 from __future__ import annotations
 
 import argparse
 import glob
 import json
+import math
 import os
 import re
 import sys
 import time
+from fractions import Fraction
 
 import numpy as np
 import torch
@@ -60,9 +64,15 @@ def load(path: str) -> dict:
 
 
 def select(ckpts: list[dict], last: int | None = None, steps: list[int] | None = None,
-           from_step: int | None = None) -> list[dict]:
-    """Sorted by step; the newest `last`, those of `steps`, or those at or after `from_step`."""
+           from_step: int | None = None, tail: Fraction | float | None = None) -> list[dict]:
+    """Sorted by step; the newest `last`, those of `steps`, those at or after `from_step`, or those in the last
+    `tail` fraction of the steps the checkpoints span (first step = the run's start, newest = its end)."""
     ckpts = sorted(ckpts, key=lambda c: c['step'])
+    if tail is not None:
+        if not 0 < tail <= 1:
+            raise ValueError(f'tail {tail}: a fraction in (0, 1]')
+        lo, hi = ckpts[0]['step'], ckpts[-1]['step']
+        from_step = max(from_step or lo, math.ceil(hi - tail * (hi - lo)))
     if len({c['step'] for c in ckpts}) != len(ckpts):
         raise ValueError('two checkpoints of the same step')
     if steps is not None:
@@ -186,24 +196,33 @@ def row(label: str, res: dict, sets: list[str]) -> str:
     return f'| {label} | {cells} | {res["mean"]:.4f} |'
 
 
-def sweep(ckpts: list[dict], ks: list[int], dev: dict, bn_xs, out_json: str | None) -> list[dict]:
-    """The newest snapshot and the averages of the newest K, each with its averaged BN statistics and re-estimated."""
+def sweep(ckpts: list[dict], ks: list[int], dev: dict, bn_xs, out_json: str | None,
+          selected: list[dict] | None = None) -> list[dict]:
+    """The newest snapshot and the averages of the newest K, each with its averaged BN statistics and re-estimated;
+    `selected` (the --last / --steps / --from-step / --tail selection) is marked, or added when not a newest K."""
     sets = list(dev)
+    sel_steps = [c['step'] for c in selected] if selected else None
+    jobs = [ckpts[-k:] for k in ks]
+    if sel_steps and sel_steps not in [[c['step'] for c in j] for j in jobs]:
+        jobs.append(selected)
     print(f'| snapshots (steps) | ' + ' | '.join(f'{n} DTRB / exact / 1-NED' for n in sets) + ' | mean DTRB |',
           flush=True)
     print('|---|' + '---|' * len(sets) + '---|', flush=True)
     rows = []
-    for k in ks:
-        sel = ckpts[-k:]
-        steps = [c['step'] for c in sel]
+    for sel in jobs:
+        k, steps = len(sel), [c['step'] for c in sel]
         span = f'{steps[0]}' if k == 1 else f'{steps[0]}-{steps[-1]}'
-        for bn in (False, True):
+        suffix = steps == [c['step'] for c in ckpts[-k:]]
+        name = (f'newest ({span})' if k == 1 else f'last {k} ({span})') if suffix else f'{k} selected ({span})'
+        if steps == sel_steps:
+            name = f'**{name}, the selection**'
+        for bn in ((False, True) if bn_xs else (False,)):
             t = time.time()
             ck = make_checkpoint(sel, bn_xs=bn_xs if bn else None)
             res = evaluate(build(ck['args'], ck['model']), dev)
-            label = (f'newest ({span})' if k == 1 else f'last {k} ({span})') + (', BN re-estimated' if bn else '')
+            label = name + (', BN re-estimated' if bn else '')
             print(row(label, res, sets) + f' <!-- {time.time() - t:.0f} s -->', flush=True)
-            rows.append({'k': k, 'steps': steps, 'bn': bn, **res})
+            rows.append({'k': k, 'steps': steps, 'bn': bn, 'selected': steps == sel_steps, **res})
             if out_json:
                 os.makedirs(os.path.dirname(os.path.abspath(out_json)), exist_ok=True)
                 with open(out_json, 'w') as fh:
@@ -284,7 +303,9 @@ def main(argv=None):
     ap.add_argument('checkpoints', nargs='*', help='train_rec.py checkpoints (snapshots of one run; globs expanded)')
     ap.add_argument('--last', type=int, help='the newest K')
     ap.add_argument('--steps', help='comma-separated steps to average')
-    ap.add_argument('--from-step', type=int, help='the checkpoints at or after this step (e.g. the last third)')
+    ap.add_argument('--from-step', type=int, help='the checkpoints at or after this step')
+    ap.add_argument('--tail', type=Fraction, help='the checkpoints in this last fraction of the steps they span '
+                    '(1/3: the last third of a run whose first snapshot is its start)')
     ap.add_argument('--bn-crops', type=int, default=BN_CROPS, help=f'crops for BN re-estimation (0 = keep the '
                     f'averaged statistics; default {BN_CROPS})')
     ap.add_argument('--bn-start', type=int, default=BN_START, help='stream position of the first BN batch')
@@ -307,9 +328,11 @@ def main(argv=None):
         ap.error('--out and/or --sweep')
     loaded = [(p, load(p)) for p in paths]
     by_step = {c['step']: p for p, c in loaded}
-    ckpts = select([c for _, c in loaded], a.last, [int(s) for s in a.steps.split(',')] if a.steps else None,
-                   a.from_step)
-    print(f'{len(ckpts)} checkpoint(s), steps {[c["step"] for c in ckpts]}', flush=True)
+    everything = select([c for _, c in loaded])
+    chosen = any(v is not None for v in (a.last, a.steps, a.from_step, a.tail))
+    ckpts = select(everything, a.last, [int(s) for s in a.steps.split(',')] if a.steps else None,
+                   a.from_step, a.tail)
+    print(f'{len(ckpts)} of {len(everything)} checkpoint(s) selected, steps {[c["step"] for c in ckpts]}', flush=True)
     t = time.time()
     bn_xs = bn_batches(ckpts[-1]['args'], a.bn_crops, a.bn_start) if a.bn_crops > 0 else None
     if bn_xs:
@@ -324,10 +347,11 @@ def main(argv=None):
         print(f'averaged steps {ck["averaged"]["steps"]} (BN re-estimated on {ck["averaged"]["bn_crops"]} crops): '
               f'{a.out} ({os.path.getsize(a.out) / 1e6:.1f} MB)', flush=True)
     if a.sweep:
-        ks = [int(k) for k in a.ks.split(',')] if a.ks else list(range(1, len(ckpts) + 1))
-        ks = [k for k in ks if 1 <= k <= len(ckpts)]
+        # over all the given checkpoints; the selection (if any) is one of the rows
+        ks = [int(k) for k in a.ks.split(',')] if a.ks else list(range(1, len(everything) + 1))
+        ks = [k for k in ks if 1 <= k <= len(everything)]
         dev = dev_buckets(a.sets.split(','))
-        sweep(ckpts, ks, dev, bn_xs, a.json)
+        sweep(everything, ks, dev, bn_xs, a.json, ckpts if chosen else None)
 
 
 if __name__ == '__main__':
