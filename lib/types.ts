@@ -336,6 +336,15 @@ export interface RecognizeOptions {
    * crop margin > 0 (so not for converted DTRB / EasyOCR models, whose margin is 0). 0 = never. Default 0 (e.g. 0.2).
    */
   marginRetryThreshold?: number;
+  /**
+   * A word still read with a confidence below this (after the other retries) is read again along its ink's text line:
+   * the line's direction is found in the crop's ink (the direction across which the ink is thinnest), the word cut
+   * again as a rectangle along it (the crop margin added) and read both ways, and the most confident reading is kept
+   * (`rotation` then says how far it was turned, in whole degrees). For a word cut as the axis-aligned box of a
+   * rotated, oblique or vertical word (ICDAR 2015's crops, another detector's boxes). Not for a polygon region, nor
+   * when the line lies within 7° of the direction the crop was read in. 0 = never. Default 0.2.
+   */
+  orientationRetryThreshold?: number;
   /** A region taller than this times its width is read as vertical text (turned a quarter first). Infinity = never. Default 1.5. */
   verticalRatio?: number;
   /**
@@ -372,7 +381,10 @@ export interface Recognition {
   characters?: number[];
   /** With `logits`: the model's output for the reading kept (T frames x K classes, row-major, before softmax). */
   logits?: Float32Array;
-  /** Degrees the crop was turned clockwise before it was read (0, 90, 180, 270). */
+  /**
+   * Degrees the crop was turned clockwise before it was read: 0, 90, 180, 270, or any whole degree 0…359 for a
+   * reading along the ink's text line (`orientationRetryThreshold`).
+   */
   rotation: number;
   /** Set when the region was not read: 'degenerate' (under a pixel wide or high) or 'outside' (not in the image). */
   skipped?: 'degenerate' | 'outside';

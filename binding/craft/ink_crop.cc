@@ -32,16 +32,15 @@ struct Band {
 
 }  // namespace
 
-InkExtent FindInk(const cv::Mat& strip, bool vertical, int margin) {
-  InkExtent e;
-  if (strip.empty() || strip.rows < 3 || strip.cols < 3 || strip.depth() != CV_8U) return e;
+cv::Mat InkMask(const cv::Mat& strip) {
+  if (strip.empty() || strip.rows < 3 || strip.cols < 3 || strip.depth() != CV_8U) return cv::Mat();
   cv::Mat grey;
   if (strip.channels() == 3) {
     cv::cvtColor(strip, grey, cv::COLOR_RGB2GRAY);
   } else if (strip.channels() == 1) {
     grey = strip;
   } else {
-    return e;
+    return cv::Mat();
   }
   std::array<int, 256> hist{};
   for (int y = 0; y < grey.rows; y++) {
@@ -49,7 +48,7 @@ InkExtent FindInk(const cv::Mat& strip, bool vertical, int margin) {
     for (int x = 0; x < grey.cols; x++) hist[row[x]]++;
   }
   const int total = grey.rows * grey.cols;
-  if (Percentile(hist, total, 0.97) - Percentile(hist, total, 0.03) < kMinContrast) return e;
+  if (Percentile(hist, total, 0.97) - Percentile(hist, total, 0.03) < kMinContrast) return cv::Mat();
 
   cv::Mat bright;
   const double otsu = cv::threshold(grey, bright, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
@@ -77,12 +76,18 @@ InkExtent FindInk(const cv::Mat& strip, bool vertical, int margin) {
       if (paperSide && (edgeRow || x == 0 || x == grey.cols - 1)) paperHist[row[x]]++, paperCount++;
     }
   }
-  if (paperCount == 0 || inkCount == 0) return e;
+  if (paperCount == 0 || inkCount == 0) return cv::Mat();
   const double paper = Percentile(paperHist, paperCount, 0.5), inkLevel = Percentile(inkHist, inkCount, 0.5);
   // A pixel a quarter of the way from the paper to the ink is ink: the glyph ink boxes the training crops were cut
   // around count anti-aliased edges (Otsu's threshold, about halfway, would not).
   const double level = paper + 0.25 * (inkLevel - paper);
-  cv::Mat ink = darkInk ? grey < level : grey > level;  // 255 where ink
+  return darkInk ? grey < level : grey > level;  // 255 where ink
+}
+
+InkExtent FindInk(const cv::Mat& strip, bool vertical, int margin) {
+  InkExtent e;
+  cv::Mat ink = InkMask(strip);
+  if (ink.empty()) return e;
   if (vertical) ink = ink.t();  // rows across the text from here on
 
   // Bands of consecutive inked rows.

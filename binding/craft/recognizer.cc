@@ -15,6 +15,7 @@
 #include <xmmintrin.h>
 #endif
 
+#include "deskew.h"
 #include "error.h"
 #include "ink_crop.h"
 #include "metadata.h"
@@ -294,9 +295,12 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     size_t job, region;
     int turns;
     int plan = 0;  // 0: the region's plan; k > 0: its plan at retry margin k - 1 (PreparedRegions::retryPlans)
+    const CropPlan* line = nullptr;  // or its crop along the ink's text line (the orientation retry)
+    int rotation = -1;               // the reading's rotation when not turns x 90 (a line crop's)
     int resized = 0, padded = 0;
   };
   auto planOf = [&](const Item& it) -> const CropPlan& {
+    if (it.line != nullptr) return *it.line;
     const PreparedRegions& p = *jobs[it.job].prepared;
     return it.plan == 0 ? p.plans[it.region] : p.retryPlans[it.plan - 1][it.region];
   };
@@ -442,7 +446,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
           w.text = std::move(r.decoded.text);
           w.confidence = r.decoded.confidence;
           w.characters = std::move(r.decoded.characters);
-          w.rotation = it.turns * 90;
+          w.rotation = it.rotation >= 0 ? it.rotation : it.turns * 90;
           if (jobs[it.job].options->logits) w.logits = std::move(r.logits);
         }
       }
@@ -493,6 +497,28 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     }
   }
   if (!again.empty()) pass(again, false);
+  // Last, the words still under orientationRetryThreshold, cut again along their ink's text line (a crop cut as the
+  // axis-aligned box of a rotated, oblique or vertical word) and read both ways along it.
+  std::vector<std::unique_ptr<CropPlan>> lines;
+  std::vector<Item> along;
+  for (size_t j = 0; j < jobs.size(); j++) {
+    const RecognizeOptions& o = *jobs[j].options;
+    const PreparedRegions& p = *jobs[j].prepared;
+    if (o.orientationRetryThreshold <= 0 || out[j].error) continue;
+    const double m = o.margin >= 0 && o.margin <= 1 ? o.margin : c.margin;
+    for (size_t i = 0; i < p.plans.size(); i++) {
+      if (p.plans[i].skipped || out[j].result.words[i].confidence >= o.orientationRetryThreshold) continue;
+      InkLine ink;
+      auto line = std::make_unique<CropPlan>(PlanLineCrop(p.image, p.plans[i], static_cast<float>(m), &ink));
+      if (line->skipped || !NewOrientation(ink, p.plans[i].vertical)) continue;
+      // Degrees the strip is turned clockwise to bring the line level: -angle, and the other way round.
+      const int level = static_cast<int>(std::lround(-ink.angle));
+      along.push_back({j, i, 0, 0, line.get(), ((level % 360) + 360) % 360});
+      along.push_back({j, i, 2, 0, line.get(), ((level + 180) % 360 + 360) % 360});
+      lines.push_back(std::move(line));
+    }
+  }
+  if (!along.empty()) pass(along, false);
   return out;
 }
 
