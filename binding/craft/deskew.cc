@@ -125,7 +125,7 @@ InkLine FindInkLine(const cv::Mat& strip, float margin) {
   }
   // From pixel centres to the pixels' extent, then the margin in whole pixels.
   u0 -= 0.5f, u1 += 0.5f, v0 -= 0.5f, v1 += 0.5f;
-  line.uncertainty = std::atan2(v1 - v0, u1 - u0) * 180 / kPi;
+  line.uncertainty = std::atan((v1 - v0) / (2 * (u1 - u0))) * 180 / kPi;
   const float by = std::round(std::max(0.f, margin) * (v1 - v0));
   u0 -= by, u1 += by, v0 -= by, v1 += by;
   if (!(u1 - u0 >= 2 && v1 - v0 >= 2)) return line;

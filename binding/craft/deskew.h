@@ -21,8 +21,9 @@ struct InkLine {
   // (the first edge along the line), and its size along (width) and across (height) the line.
   Point corners[4];
   float width = 0, height = 0;
-  // Degrees within which the ink fixes the line's direction: atan(height / width) of the ink's own rectangle (before
-  // the margin). A short word's nearly square ink leaves its direction open.
+  // Degrees of tilt that move the ends of the word's ink (its rectangle before the margin, w x h) by less than half
+  // its height across the line: atan(h / 2w). A tilt within it the recogniser reads as a line anyway, and the ink
+  // cannot tell it apart either: a short word's nearly square ink ('1', 'No.', a checkbox) leaves its direction open.
   double uncertainty = 90;
 };
 
@@ -44,9 +45,7 @@ InkLine FindInkLine(const cv::Mat& strip, float margin);
 constexpr double kOrientationTolerance = 7.0;
 
 // Whether a text line is a direction not yet read in a strip that was read horizontally (or, `vertical`, a quarter
-// turned): more than kOrientationTolerance and more than the line's own uncertainty from it (a short word's nearly
-// square ink, '1', 'No.', a checkbox, gives no direction worth reading again: a reading at such an angle only
-// guesses).
+// turned): more than kOrientationTolerance and more than the line's own uncertainty from it.
 bool NewOrientation(const InkLine& line, bool vertical);
 
 // The crop along the text line of a plan's strip (FindInkLine on CropStrip(image, plan, 0)), mapped back to the

@@ -57,7 +57,7 @@ struct RecognizeOptions {
   // A word (with a 4-point region or none) whose kept reading is still below this (after the other retries) is cut
   // again along its ink's text line (PlanLineCrop: a word cut as the axis-aligned box of a rotated, oblique or
   // vertical word), read both ways along it, and the most confident reading is kept; not when the line is within
-  // kOrientationTolerance (or its own uncertainty) of the direction the strip was read in (NewOrientation). 0: never.
+  // kOrientationTolerance of the direction the strip was read in (NewOrientation). 0: never.
   float orientationRetryThreshold = 0.2f;
   float verticalRatio = 1.5f;  // a strip taller than this times its width is read after a quarter turn
   double margin = -1;          // crop margin (PlanCrop) in [0, 1]; outside it (-1): the model's config().margin
