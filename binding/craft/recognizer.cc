@@ -506,6 +506,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     const PreparedRegions& p = *jobs[j].prepared;
     if (o.orientationRetryThreshold <= 0 || out[j].error) continue;
     const double m = o.margin >= 0 && o.margin <= 1 ? o.margin : c.margin;
+    auto t0 = Clock::now();  // finding the lines is crop work: the call's preprocess time
     for (size_t i = 0; i < p.plans.size(); i++) {
       if (p.plans[i].skipped || out[j].result.words[i].confidence >= o.orientationRetryThreshold) continue;
       InkLine ink;
@@ -517,6 +518,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
       along.push_back({j, i, 2, 0, line.get(), ((level + 180) % 360 + 360) % 360});
       lines.push_back(std::move(line));
     }
+    out[j].result.timings.preprocess += MsSince(t0);
   }
   if (!along.empty()) pass(along, false);
   return out;
