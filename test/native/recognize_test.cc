@@ -525,6 +525,24 @@ void TestInkLine() {
     CHECK(std::fabs(loose.height - line.height - 6) <= 0.01 && std::fabs(loose.width - line.width - 6) <= 0.01,
           "margin 0.12: %g x %g", loose.width, loose.height);
   }
+  // Through a rotated quad (a detector's box at 20 degrees around the word at 30): the strip shows the word at 10
+  // degrees, and the line's rectangle maps back onto the word in the page.
+  {
+    std::vector<craft::Point> truth;
+    const cv::Mat page = RotatedWord(30, &truth);
+    const double a = 20 * 3.14159265358979323846 / 180;
+    const float c = static_cast<float>(std::cos(a)), s = static_cast<float>(std::sin(a));
+    auto at = [&](float u, float v) { return craft::Point{150 + u * c - v * s, 150 + u * s + v * c}; };
+    const craft::CropPlan quad = craft::PlanCrop({at(-75, -40), at(75, -40), at(75, 40), at(-75, 40)}, 300, 300, 1.5f);
+    craft::InkLine got;
+    const craft::CropPlan along = craft::PlanLineCrop(page, quad, 0, &got);
+    double worst = along.skipped ? INFINITY : 0;
+    for (int k = 0; k < 4 && !along.skipped; k++) {
+      worst = std::max<double>(worst, std::hypot(along.points[k].x - truth[k].x, along.points[k].y - truth[k].y));
+    }
+    CHECK(!quad.axisAligned && std::fabs(got.angle - 10) <= 1.5 && worst <= 4.5,
+          "through a rotated quad: the line at %g degrees in the strip, the corners %g px off at worst", got.angle, worst);
+  }
   // Nothing to find: a blank or low-contrast strip, a polygon plan.
   CHECK(!craft::FindInkLine(cv::Mat(40, 80, CV_8UC3, cv::Scalar::all(200)), 0).found, "a blank strip");
   craft::CropPlan polygon = craft::PlanCrop({{10, 10}, {60, 10}, {110, 10}, {110, 40}, {60, 40}, {10, 40}}, 300, 300, 1.5f);
