@@ -11,11 +11,9 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
-#if defined(__SSE__) || defined(__x86_64__)
-#include <xmmintrin.h>
-#endif
 
 #include "error.h"
+#include "float_mode.h"
 #include "ink_crop.h"
 #include "metadata.h"
 #include "ort.h"
@@ -413,12 +411,13 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
       }
     };
     std::vector<std::thread> helpers;
-#if defined(__SSE__) || defined(__x86_64__)
-    const unsigned int csr = _mm_getcsr();
-    for (size_t k = 1; k < lanes; k++) helpers.emplace_back([&lane, csr] { _mm_setcsr(csr); lane(); });
-#else
-    for (size_t k = 1; k < lanes; k++) helpers.emplace_back(lane);
-#endif
+    const FloatMode mode = FloatMode::Current();  // the helpers compute in the calling thread's mode
+    for (size_t k = 1; k < lanes; k++) {
+      helpers.emplace_back([&lane, mode] {
+        ScopedFloatMode same(mode);
+        lane();
+      });
+    }
     lane();
     for (std::thread& t : helpers) t.join();
     if (runError) std::rethrow_exception(runError);
