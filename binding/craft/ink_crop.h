@@ -43,10 +43,10 @@ struct InkFit {
 InkFit FitInk(const cv::Mat& image, const Region& region, float verticalRatio, float margin);
 
 // PlanCrop(region, ..., margin) fitted to the ink: each side of the crop moved to the ink's edge plus round(margin x
-// the ink's height across the text), never further out than the margin puts it and never into the ink. `ink` may
-// have been found at another margin (FitInk): the margin retry's crops (recognizer.cc) are fitted to the ink the
-// first read's crop found, so at margin 0 a loose box is cut at the ink itself. The plan at `margin` unchanged when
-// the ink was not found or the result is the same.
+// the ink's height across the text), never further out than the margin puts it and so never into ink the plan at
+// `margin` keeps. `ink` may have been found at another margin (FitInk): the margin retry's crops (recognizer.cc) are
+// fitted to the ink the first read's crop found, so at margin 0 a loose box is cut at the ink itself (and a box that
+// cuts the ink stays the box). The plan at `margin` unchanged when the ink was not found or the result is the same.
 CropPlan PlanInkCrop(const cv::Mat& image, const Region& region, float verticalRatio, float margin, const InkFit& ink);
 // The same with the ink found in the crop at `margin` itself (recognize()'s inkCrop).
 CropPlan PlanInkCrop(const cv::Mat& image, const Region& region, float verticalRatio, float margin);
