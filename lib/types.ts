@@ -331,7 +331,8 @@ export interface RecognizeOptions {
   rotationRetryThreshold?: number;
   /**
    * A word still read with a confidence below this (after the 180° retry) is read again cut at other crop margins,
-   * at the box as given (margin 0) and at twice `margin`, and the most confident reading is kept: a box may already
+   * at margin 0 and at twice `margin` (with `inkCrop`, fitted to the word's ink as the first crop: at 0 the ink itself;
+   * otherwise at the box as given and the box + twice `margin`), and the most confident reading is kept: a box may already
    * be loose (hand-drawn ground truth) or tighter than the crops the model was trained on. Only with regions and a
    * crop margin > 0 (so not for converted DTRB / EasyOCR models, whose margin is 0). 0 = never. Default 0 (e.g. 0.2).
    */
@@ -360,7 +361,7 @@ export interface RecognizeOptions {
    * extent plus `margin` times the ink's height, as the bundled recogniser's training crops were; a side is never
    * moved further out than `margin` puts it, nor into the ink. For boxes looser than the text (hand-drawn ground
    * truth, form templates, dilated detector boxes). Only with regions and a crop margin > 0; the margin retry's crops
-   * stay cut at the box. Default true.
+   * are fitted to the same ink (at margin 0: the ink itself). Default true.
    */
   inkCrop?: boolean;
   /** Crops per inference run (crops of one padded width are batched). Default 32. */

@@ -34,11 +34,25 @@ cv::Mat InkMask(const cv::Mat& strip);
 // wrong).
 InkExtent FindInk(const cv::Mat& strip, bool vertical, int margin = 0);
 
-// PlanCrop(region, ..., margin) fitted to the ink: the region's strip at `margin` is cut, its ink found (FindInk), and
-// each side of the crop moved to the ink's edge plus round(margin x the ink's height across the text), never further
-// out than the margin puts it and never into the ink. The plan at `margin` unchanged when there is nothing to fit:
-// margin 0 (a model cut at its boxes, DTRB / EasyOCR), a margin that rounds to 0 px, a region whose extended strip
-// is clipped by the image's edge, no ink found, or a result the same as the plan at `margin`.
+// Where a region's word ink lies in the region's own frame: how far each side of the ink lies outside the region as
+// given (pixels; negative: inside), and the ink's height across the text. Found (FindInk) in the region's strip at
+// `margin`; not found when there is nothing to fit: margin 0 (a model cut at its boxes, DTRB / EasyOCR), a margin that
+// rounds to 0 px, a skipped region, a region whose extended strip is clipped by the image's edge (its pixels then do
+// not map onto the region's frame one to one), or no ink found.
+struct InkFit {
+  bool found = false;
+  float top = 0, bottom = 0, left = 0, right = 0;
+  float across = 0;
+};
+InkFit FitInk(const cv::Mat& image, const Region& region, float verticalRatio, float margin);
+
+// PlanCrop(region, ..., margin) fitted to the ink: each side of the crop moved to the ink's edge plus round(margin x
+// the ink's height across the text), never further out than the margin puts it and so never into ink the plan at
+// `margin` keeps. `ink` may have been found at another margin (FitInk): the margin retry's crops (recognizer.cc) are
+// fitted to the ink the first read's crop found, so at margin 0 a loose box is cut at the ink itself (and a box that
+// cuts the ink stays the box). The plan at `margin` unchanged when the ink was not found or the result is the same.
+CropPlan PlanInkCrop(const cv::Mat& image, const Region& region, float verticalRatio, float margin, const InkFit& ink);
+// The same with the ink found in the crop at `margin` itself (recognize()'s inkCrop).
 CropPlan PlanInkCrop(const cv::Mat& image, const Region& region, float verticalRatio, float margin);
 
 }  // namespace craft

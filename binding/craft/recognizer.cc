@@ -11,12 +11,10 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
-#if defined(__SSE__) || defined(__x86_64__)
-#include <xmmintrin.h>
-#endif
 
 #include "deskew.h"
 #include "error.h"
+#include "float_mode.h"
 #include "ink_crop.h"
 #include "metadata.h"
 #include "ort.h"
@@ -244,21 +242,28 @@ PreparedRegions Recognizer::Prepare(const ImageInput& input, const std::vector<R
   if (wholeImage) {  // the image is the crop: no margin
     p.plans.push_back(PlanCrop({{0, 0}, {W, 0}, {W, H}, {0, H}}, p.image.cols, p.image.rows, options.verticalRatio));
   } else {
-    auto planAt = [&](double margin, bool ink) {
+    const double m = options.margin >= 0 && options.margin <= 1 ? options.margin : config().margin;
+    // With inkCrop each region's ink is found once, in its crop at m, and every crop of it is fitted to that ink:
+    // the first read's and the margin retry's alike.
+    std::vector<InkFit> ink(options.inkCrop ? regions.size() : 0);
+    for (size_t i = 0; i < ink.size(); i++) {
+      ink[i] = FitInk(p.image, regions[i], options.verticalRatio, static_cast<float>(m));
+    }
+    auto planAt = [&](double margin) {
       std::vector<CropPlan> plans;
       plans.reserve(regions.size());
-      for (const Region& r : regions) {
-        const float mf = static_cast<float>(margin);
-        plans.push_back(ink ? PlanInkCrop(p.image, r, options.verticalRatio, mf)
-                            : PlanCrop(r, p.image.cols, p.image.rows, options.verticalRatio, mf));
+      const float mf = static_cast<float>(margin);
+      for (size_t i = 0; i < regions.size(); i++) {
+        plans.push_back(options.inkCrop ? PlanInkCrop(p.image, regions[i], options.verticalRatio, mf, ink[i])
+                                        : PlanCrop(regions[i], p.image.cols, p.image.rows, options.verticalRatio, mf));
       }
       return plans;
     };
-    const double m = options.margin >= 0 && options.margin <= 1 ? options.margin : config().margin;
-    p.plans = planAt(m, options.inkCrop);
-    // Geometry only (no pixels): cheap enough to plan every region although only low-confidence ones are re-read.
+    p.plans = planAt(m);
+    // Geometry only (the ink is already found): cheap enough to plan every region although only low-confidence ones
+    // are re-read.
     if (options.marginRetryThreshold > 0) {
-      for (double alt : MarginRetryMargins(m)) p.retryPlans.push_back(planAt(alt, false));
+      for (double alt : MarginRetryMargins(m)) p.retryPlans.push_back(planAt(alt));
     }
   }
   p.timings.preprocess = MsSince(t1);
@@ -417,12 +422,13 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
       }
     };
     std::vector<std::thread> helpers;
-#if defined(__SSE__) || defined(__x86_64__)
-    const unsigned int csr = _mm_getcsr();
-    for (size_t k = 1; k < lanes; k++) helpers.emplace_back([&lane, csr] { _mm_setcsr(csr); lane(); });
-#else
-    for (size_t k = 1; k < lanes; k++) helpers.emplace_back(lane);
-#endif
+    const FloatMode mode = FloatMode::Current();  // the helpers compute in the calling thread's mode
+    for (size_t k = 1; k < lanes; k++) {
+      helpers.emplace_back([&lane, mode] {
+        ScopedFloatMode same(mode);
+        lane();
+      });
+    }
     lane();
     for (std::thread& t : helpers) t.join();
     if (runError) std::rethrow_exception(runError);

@@ -315,6 +315,19 @@ void TestInkCrop() {
   CHECK(!loose.skipped && loose.axisAligned && same(loose.points, rect(48, 38, 132, 62)),
         "a loose box is cut at the ink + 2 px (%g,%g)-(%g,%g)", loose.points[0].x, loose.points[0].y, loose.points[2].x,
         loose.points[2].y);
+  // The ink found once at the margin (FitInk: its sides 10 px inside the box, 20 high) and the margin retry's crops
+  // fitted to it: at margin 0 the ink itself, at 0.24 the ink + round(0.24 x 20) = 5 px (the box's 10 px out allows it).
+  const craft::InkFit fit = craft::FitInk(page, rect(40, 30, 140, 70), 1.5f, m);
+  CHECK(fit.found && fit.top == -10 && fit.bottom == -10 && fit.left == -10 && fit.right == -10 && fit.across == 20,
+        "FitInk: %g %g %g %g across %g", fit.top, fit.bottom, fit.left, fit.right, fit.across);
+  CHECK(same(craft::PlanInkCrop(page, rect(40, 30, 140, 70), 1.5f, m, fit).points, loose.points), "the first read's crop");
+  CHECK(same(craft::PlanInkCrop(page, rect(40, 30, 140, 70), 1.5f, 0, fit).points, rect(50, 40, 130, 60)), "margin 0: the ink");
+  CHECK(same(craft::PlanInkCrop(page, rect(40, 30, 140, 70), 1.5f, 0.24f, fit).points, rect(45, 35, 135, 65)),
+        "twice the margin: the ink + 5 px");
+  CHECK(same(craft::PlanInkCrop(page, rect(55, 45, 125, 55), 1.5f, 0, craft::FitInk(page, rect(55, 45, 125, 55), 1.5f, m)).points,
+             rect(55, 45, 125, 55)),
+        "margin 0 of a box cutting the ink: the box");
+  CHECK(!craft::FitInk(page, rect(40, 30, 140, 70), 1.5f, 0).found, "FitInk at margin 0: nothing to fit");
   // Loose at the bottom only (box height 30 -> by 4): the same crop, the margin now a fraction of the ink's height.
   craft::CropPlan oneSide = craft::PlanInkCrop(page, rect(50, 40, 130, 70), 1.5f, m);
   CHECK(same(oneSide.points, rect(48, 38, 132, 62)), "loose at the bottom only (%g,%g)-(%g,%g)", oneSide.points[0].x,
