@@ -82,7 +82,7 @@ async function page() {
   out.perWord = [];
   for (const modelPath of values['read-only'] ? [] : values.model) {
     const rec = await Recognizer.create({ model: modelPath });
-    const exact = { rotationRetryThreshold: 0, marginRetryThreshold: 0 }; // the same crops and runs in every mode
+    const exact = { rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0 }; // the same crops and runs in every mode
     const modes = {
       batched: async () => rec.recognize(image, p.regions, exact),
       nativeBatch1: async () => rec.recognize(image, p.regions, { ...exact, batchSize: 1 }),
@@ -136,11 +136,13 @@ async function page() {
   // The read() settings compared, interleaved per round (the machine is noisy: compare within a round):
   // 'defaults' = the 180° retry, the split-word join and crops fitted to the ink; 'no join' = the defaults with join:
   // false (the 180° retry only); 'margin retry too' = the defaults + marginRetryThreshold 0.2; 'box crop' = the
-  // defaults with inkCrop: false (crops at the box + margin); 'off' = no retries, no join.
+  // defaults with inkCrop: false (crops at the box + margin); 'no orientation retry' = the defaults with
+  // orientationRetryThreshold 0; 'off' = no retries, no join.
   const MODES = {
     defaults: {}, 'no join': { join: false }, 'margin retry too': { recognize: { marginRetryThreshold: 0.2 } },
     'box crop': { recognize: { inkCrop: false } },
-    off: { join: false, recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0 } },
+    'no orientation retry': { recognize: { orientationRetryThreshold: 0 } },
+    off: { join: false, recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0 } },
   };
   const picked = values.modes?.split(',');
   for (const m of picked ?? []) if (!(m in MODES)) throw new RangeError(`--modes: unknown mode '${m}' (${Object.keys(MODES).join(', ')})`);

@@ -105,6 +105,7 @@ export interface NativeRecognizeOptions {
   logits: boolean;
   rotationRetryThreshold: number;
   marginRetryThreshold: number;
+  orientationRetryThreshold: number;
   verticalRatio: number;
   /** Crop margin, a fraction of the text height (resolved: the option or the model's). */
   margin: number;

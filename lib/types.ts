@@ -331,11 +331,21 @@ export interface RecognizeOptions {
   rotationRetryThreshold?: number;
   /**
    * A word still read with a confidence below this (after the 180° retry) is read again cut at other crop margins,
-   * at the box as given (margin 0) and at twice `margin`, and the most confident reading is kept: a box may already
+   * at margin 0 and at twice `margin` (with `inkCrop`, fitted to the word's ink as the first crop: at 0 the ink itself;
+   * otherwise at the box as given and the box + twice `margin`), and the most confident reading is kept: a box may already
    * be loose (hand-drawn ground truth) or tighter than the crops the model was trained on. Only with regions and a
    * crop margin > 0 (so not for converted DTRB / EasyOCR models, whose margin is 0). 0 = never. Default 0 (e.g. 0.2).
    */
   marginRetryThreshold?: number;
+  /**
+   * A word still read with a confidence below this (after the other retries) is read again along its ink's text line:
+   * the line's direction is found in the crop's ink (the direction across which the ink is thinnest), the word cut
+   * again as a rectangle along it (the crop margin added) and read both ways, and the most confident reading is kept
+   * (`rotation` then says how far it was turned, in whole degrees). For a word cut as the axis-aligned box of a
+   * rotated, oblique or vertical word (ICDAR 2015's crops, another detector's boxes). Not for a polygon region, nor
+   * when the line lies within 7° of the direction the crop was read in. 0 = never. Default 0.2.
+   */
+  orientationRetryThreshold?: number;
   /** A region taller than this times its width is read as vertical text (turned a quarter first). Infinity = never. Default 1.5. */
   verticalRatio?: number;
   /**
@@ -351,7 +361,7 @@ export interface RecognizeOptions {
    * extent plus `margin` times the ink's height, as the bundled recogniser's training crops were; a side is never
    * moved further out than `margin` puts it, nor into the ink. For boxes looser than the text (hand-drawn ground
    * truth, form templates, dilated detector boxes). Only with regions and a crop margin > 0; the margin retry's crops
-   * stay cut at the box. Default true.
+   * are fitted to the same ink (at margin 0: the ink itself). Default true.
    */
   inkCrop?: boolean;
   /** Crops per inference run (crops of one padded width are batched). Default 32. */
@@ -372,7 +382,10 @@ export interface Recognition {
   characters?: number[];
   /** With `logits`: the model's output for the reading kept (T frames x K classes, row-major, before softmax). */
   logits?: Float32Array;
-  /** Degrees the crop was turned clockwise before it was read (0, 90, 180, 270). */
+  /**
+   * Degrees the crop was turned clockwise before it was read: 0, 90, 180, 270, or any whole degree 0…359 for a
+   * reading along the ink's text line (`orientationRetryThreshold`).
+   */
   rotation: number;
   /** Set when the region was not read: 'degenerate' (under a pixel wide or high) or 'outside' (not in the image). */
   skipped?: 'degenerate' | 'outside';

@@ -87,4 +87,64 @@ D('accuracy on the held-out ICDAR 2013 born-digital words (DTRB protocol): as th
   assert.ok(Math.abs(acc.fp32 - acc.int8) <= 0.02, `INT8 ${acc.int8} vs FP32 ${acc.fp32}`);
 });
 
+/** A grey BMP (8 bits, palette = grey levels, bottom-up rows: tools/make_test_images.py's hello.bmp) as raw pixels. */
+function readGreyBmp(file: string): { data: Uint8Array; width: number; height: number } {
+  const b = fs.readFileSync(file);
+  const offset = b.readUInt32LE(10), width = b.readInt32LE(18), height = b.readInt32LE(22);
+  assert.is(b.readUInt16LE(28), 8, 'an 8-bit BMP');
+  const stride = Math.ceil(width / 4) * 4;
+  const data = new Uint8Array(width * height);
+  for (let y = 0; y < height; y++) data.set(b.subarray(offset + (height - 1 - y) * stride, offset + (height - 1 - y) * stride + width), y * width);
+  return { data, width, height };
+}
+
+/**
+ * A region of a grey image turned `degrees` counter-clockwise (bilinear, white outside) and cut as the axis-aligned
+ * box of the turned region: what ICDAR 2015's word crops, or another detector's boxes, give for a rotated word. RGB.
+ */
+function turnedCrop(img: { data: Uint8Array; width: number; height: number }, x0: number, y0: number, w: number, h: number, degrees: number) {
+  const a = degrees * Math.PI / 180, c = Math.cos(a), s = Math.sin(a);
+  const W = Math.ceil(Math.abs(w * c) + Math.abs(h * s)), H = Math.ceil(Math.abs(w * s) + Math.abs(h * c));
+  const at = (x: number, y: number) => x < 0 || y < 0 || x >= img.width || y >= img.height ? 255 : img.data[y * img.width + x];
+  const out = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      // Counter-clockwise on screen (y down): the inverse turn maps the output pixel's centre back into the region.
+      const dx = x + 0.5 - W / 2, dy = y + 0.5 - H / 2;
+      const sx = x0 + w / 2 + c * dx - s * dy - 0.5, sy = y0 + h / 2 + s * dx + c * dy - 0.5;
+      const ix = Math.floor(sx), iy = Math.floor(sy), fx = sx - ix, fy = sy - iy;
+      const v = (1 - fy) * ((1 - fx) * at(ix, iy) + fx * at(ix + 1, iy)) + fy * ((1 - fx) * at(ix, iy + 1) + fx * at(ix + 1, iy + 1));
+      out.fill(Math.round(v), (y * W + x) * 3, (y * W + x) * 3 + 3);
+    }
+  }
+  return { data: out, width: W, height: H, channels: 3 as const };
+}
+
+D('a word turned inside an axis-aligned crop is read along its ink by the orientation retry', async () => {
+  if (!have) return console.log('  (skipped: models/craft-text-recognizer*.onnx not built)');
+  const page = readGreyBmp(path.join(IMAGES, 'hello.bmp'));
+  // 'detector' (ink x 105-254, y 103-129) with 6 px of paper around it.
+  const word = (degrees: number) => turnedCrop(page, 99, 97, 162, 39, degrees);
+  const rec = await Recognizer.create({ threads: 1 });
+  try {
+    const [upright] = await rec.recognize(word(0));
+    assert.is(upright.text, 'detector');
+    assert.is(upright.rotation, 0);
+    for (const degrees of [25, 40, -35, -60]) {
+      const crop = word(degrees);
+      const [plain] = await rec.recognize(crop, undefined, { orientationRetryThreshold: 0 });
+      const [retried] = await rec.recognize(crop);
+      assert.is.not(plain.text, 'detector', `${degrees} degrees: the crop as it is does not read`);
+      assert.ok(plain.confidence < 0.2, `${degrees} degrees: read with confidence ${plain.confidence}, under the default 0.2`);
+      assert.is(retried.text, 'detector', `${degrees} degrees`);
+      assert.ok(retried.confidence > plain.confidence);
+      // Turned back: `degrees` clockwise (the crop was turned counter-clockwise), within 2 degrees.
+      const back = ((retried.rotation - degrees) % 360 + 540) % 360 - 180;
+      assert.ok(Math.abs(back) <= 2, `${degrees} degrees: read turned ${retried.rotation}`);
+    }
+  } finally {
+    await rec.dispose();
+  }
+});
+
 D.run();

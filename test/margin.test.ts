@@ -239,6 +239,24 @@ M('known answer: a loose box and a tight one are cut alike, at the ink + the mar
   assert.equal(withBar.logits, byHand.logits);
 });
 
+M('known answer: with inkCrop the margin retry\'s crops are fitted to the ink too (at 0: the ink; at twice the margin: the ink + 8 px)', async (ctx) => {
+  const img = barPage(100, 60, 0, 0);
+  const retry = { ...EXACT, inkCrop: true, marginRetryThreshold: 1 };  // every word retried
+  const read = async (r: Region) => (await ctx.m25.recognize(img, [r], { ...EXACT, margin: 0 }))[0];
+  // The first read at the ink + 4 px (INK); retried at the ink itself (TIGHT) and at the ink + round(0.5 x 16) = 8 px.
+  const candidates = [await read(INK), await read(TIGHT), await read(rect(12, 14, 86, 46))];
+  const best = (c: typeof candidates) => c.reduce((a, b) => (b.confidence > a.confidence ? b : a));
+  const want = best(candidates);
+  // What the retry read when its crops were cut at the box: the loose box at margin 0 and at 0.5 (18 px out).
+  const atBox = best([candidates[0], await read(LOOSE), await read(rect(-8, -6, 108, 66))]);
+  assert.not.equal(atBox.logits, want.logits, 'the box crops would keep another reading (else this test shows nothing)');
+  const [loose] = await ctx.m25.recognize(img, [LOOSE], retry);
+  assert.equal(loose.logits, want.logits, 'the loose box: the most confident of the ink-fitted readings');
+  assert.is(loose.confidence, want.confidence);
+  const [tight] = await ctx.m25.recognize(img, [TIGHT], retry);
+  assert.equal(tight.logits, want.logits, 'the tight box is retried alike');
+});
+
 M('inkCrop changes nothing without a margin (converted models) or without regions', async (ctx) => {
   const img = barPage(100, 60, 0, 0);
   assert.equal((await ctx.tiny.recognize(img, [LOOSE], { ...EXACT, inkCrop: true }))[0].logits, (await ctx.tiny.recognize(img, [LOOSE], EXACT))[0].logits);

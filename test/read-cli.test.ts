@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { Ocr } from '../lib';
 import { IMAGES, ROOT, TINY_MODEL } from './helpers';
 
 const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
@@ -85,6 +86,29 @@ R('usage errors exit 2 naming the flag; a bad image or recogniser exits 1 with t
   const [bad, good] = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.is(bad.error.code, 'ERR_CRAFT_DECODE');
   assert.ok(good.words.length > 0);
+});
+
+R('--ink-crop on|off is recognize()\'s inkCrop (on by default); another value is a usage error', async () => {
+  const texts = (r: { status: number | null; stdout: string; stderr: string }) => {
+    assert.is(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout).words.map((w: { text: string }) => w.text);
+  };
+  // A margin to fit: the tiny recogniser's own is 0 (a converted model's), where there is nothing to fit.
+  const off = texts(cli('read', HELLO, ...models, '--margin', '0.5', '--ink-crop', 'off', '--json'));
+  const on = texts(cli('read', HELLO, ...models, '--margin', '0.5', '--ink-crop', 'on', '--json'));
+  const byDefault = texts(cli('read', HELLO, ...models, '--margin', '0.5', '--json'));
+  const ocr = await Ocr.create({ detector: { model: TINY_MODEL, threads: 1 }, recognizer: { model: REC, threads: 1 } });
+  try {
+    const api = await ocr.read(HELLO, { recognize: { margin: 0.5, inkCrop: false } });
+    assert.equal(off, api.words.map((w) => w.text));
+  } finally {
+    await ocr.dispose();
+  }
+  assert.equal(on, byDefault);
+  assert.not.equal(on, off, 'the crops fitted to the ink read differently on this page');
+  const bad = cli('read', HELLO, '--ink-crop', 'yes');
+  assert.is(bad.status, 2);
+  assert.match(bad.stderr, /--ink-crop expects on or off, got 'yes'/);
 });
 
 R.run();

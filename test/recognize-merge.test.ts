@@ -103,7 +103,7 @@ M('single-word calls in flight take fewer network runs merged than with batch { 
   const one = await Recognizer.create({ model: path.join(MODELS, 'crnn-tiny.onnx'), threads: 1, batch: { maxSize: 1 } });
   try {
     const words = Array.from({ length: 24 }, (_, i) => CROPS[i % CROPS.length]);
-    const opts = { rotationRetryThreshold: 0 };
+    const opts = { rotationRetryThreshold: 0, orientationRetryThreshold: 0 };
     const runs = async (rec: Recognizer) => {
       const before = rec.stats().networkRuns.runs;
       const out = await Promise.all(words.map((w) => rec.recognize(w, undefined, opts)));

@@ -10,7 +10,7 @@ import { rejects, ROOT, TINY_MODEL } from './helpers';
 const MODELS = path.join(ROOT, 'test', 'models');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'recognition');
 const model = (name: string) => path.join(MODELS, name);
-const EXACT = { rotationRetryThreshold: 0, verticalRatio: Infinity } as const;
+const EXACT = { rotationRetryThreshold: 0, orientationRetryThreshold: 0, verticalRatio: Infinity } as const;
 
 /** Smooth random RGB pixels (so resizing and cropping matter), deterministic. */
 function page(width: number, height: number, seed = 7): Uint8Array {
@@ -238,6 +238,10 @@ Rec('invalid regions and options: TypeError / RangeError naming the argument', a
   await rejects(() => crnn.recognize(file, undefined, { decoder: 'viterbi' } as never), { name: 'TypeError', message: /decoder/ });
   await rejects(() => crnn.recognize(file, undefined, { beamWidth: 0 }), { name: 'RangeError', message: /beamWidth/ });
   await rejects(() => crnn.recognize(file, undefined, { rotationRetryThreshold: 2 }), { name: 'RangeError' });
+  await rejects(() => crnn.recognize(file, undefined, { orientationRetryThreshold: 1.5 }), { name: 'RangeError', message: /orientationRetryThreshold/ });
+  await rejects(() => crnn.recognize(file, undefined, { orientationRetryThreshold: -0.1 }), { name: 'RangeError', message: /orientationRetryThreshold/ });
+  await rejects(() => crnn.recognize(file, undefined, { orientationRetryThreshold: '0.2' as never }), { name: 'TypeError', message: /orientationRetryThreshold/ });
+  await rejects(() => crnn.recognize(file, undefined, { orientationRetryThreshold: NaN }), { name: 'RangeError', message: /orientationRetryThreshold/ });
   await rejects(() => crnn.recognize(file, undefined, { decodr: 'beam' } as never), { name: 'TypeError', message: /did you mean 'decoder'/ });
   const many = Array.from({ length: 100001 }, () => [[0, 0], [1, 0], [1, 1], [0, 1]]);
   await rejects(() => crnn.recognize(file, many as never), { name: 'RangeError', message: /at most 100000/ });

@@ -32,16 +32,15 @@ struct Band {
 
 }  // namespace
 
-InkExtent FindInk(const cv::Mat& strip, bool vertical, int margin) {
-  InkExtent e;
-  if (strip.empty() || strip.rows < 3 || strip.cols < 3 || strip.depth() != CV_8U) return e;
+cv::Mat InkMask(const cv::Mat& strip) {
+  if (strip.empty() || strip.rows < 3 || strip.cols < 3 || strip.depth() != CV_8U) return cv::Mat();
   cv::Mat grey;
   if (strip.channels() == 3) {
     cv::cvtColor(strip, grey, cv::COLOR_RGB2GRAY);
   } else if (strip.channels() == 1) {
     grey = strip;
   } else {
-    return e;
+    return cv::Mat();
   }
   std::array<int, 256> hist{};
   for (int y = 0; y < grey.rows; y++) {
@@ -49,7 +48,7 @@ InkExtent FindInk(const cv::Mat& strip, bool vertical, int margin) {
     for (int x = 0; x < grey.cols; x++) hist[row[x]]++;
   }
   const int total = grey.rows * grey.cols;
-  if (Percentile(hist, total, 0.97) - Percentile(hist, total, 0.03) < kMinContrast) return e;
+  if (Percentile(hist, total, 0.97) - Percentile(hist, total, 0.03) < kMinContrast) return cv::Mat();
 
   cv::Mat bright;
   const double otsu = cv::threshold(grey, bright, 0, 255, cv::THRESH_BINARY | cv::THRESH_OTSU);
@@ -77,12 +76,18 @@ InkExtent FindInk(const cv::Mat& strip, bool vertical, int margin) {
       if (paperSide && (edgeRow || x == 0 || x == grey.cols - 1)) paperHist[row[x]]++, paperCount++;
     }
   }
-  if (paperCount == 0 || inkCount == 0) return e;
+  if (paperCount == 0 || inkCount == 0) return cv::Mat();
   const double paper = Percentile(paperHist, paperCount, 0.5), inkLevel = Percentile(inkHist, inkCount, 0.5);
   // A pixel a quarter of the way from the paper to the ink is ink: the glyph ink boxes the training crops were cut
   // around count anti-aliased edges (Otsu's threshold, about halfway, would not).
   const double level = paper + 0.25 * (inkLevel - paper);
-  cv::Mat ink = darkInk ? grey < level : grey > level;  // 255 where ink
+  return darkInk ? grey < level : grey > level;  // 255 where ink
+}
+
+InkExtent FindInk(const cv::Mat& strip, bool vertical, int margin) {
+  InkExtent e;
+  cv::Mat ink = InkMask(strip);
+  if (ink.empty()) return e;
   if (vertical) ink = ink.t();  // rows across the text from here on
 
   // Bands of consecutive inked rows.
@@ -126,31 +131,51 @@ InkExtent FindInk(const cv::Mat& strip, bool vertical, int margin) {
   return e;
 }
 
-CropPlan PlanInkCrop(const cv::Mat& image, const Region& region, float verticalRatio, float margin) {
-  CropPlan plan = PlanCrop(region, image.cols, image.rows, verticalRatio, margin);
+InkFit FitInk(const cv::Mat& image, const Region& region, float verticalRatio, float margin) {
+  InkFit fit;
+  const CropPlan plan = PlanCrop(region, image.cols, image.rows, verticalRatio, margin);
   const float by = plan.extendedBy;
-  if (plan.skipped || !(by > 0)) return plan;
-  // Strip pixels map onto the region's frame one to one only when the extended region was not clipped.
+  if (plan.skipped || !(by > 0)) return fit;
+  // Strip pixels map onto the region's frame one to one only when the extended region was not clipped. (PlanCrop
+  // clipped the extended points into plan.points; the unclipped ones are needed to tell.)
   const float W = static_cast<float>(image.cols), H = static_cast<float>(image.rows);
   for (const Point& p : ExtendRegion(region, by)) {
-    if (p.x < 0 || p.y < 0 || p.x > W || p.y > H) return plan;
+    if (p.x < 0 || p.y < 0 || p.x > W || p.y > H) return fit;
   }
   const cv::Mat strip = CropStrip(image, plan, 0);
   const InkExtent ink = FindInk(strip, plan.vertical, static_cast<int>(by));
-  if (!ink.found) return plan;
-  const int across = plan.vertical ? ink.right - ink.left : ink.bottom - ink.top;
-  const float m = std::round(margin * static_cast<float>(across));  // whole pixels, as PlanCrop's margin
-  // Each side: from the strip's edge (the region extended by `by`) to the ink's edge less m; at most `by` out.
-  auto side = [&](int background) { return std::min(by, by - static_cast<float>(background) + m); };
-  const float top = side(ink.top), bottom = side(strip.rows - ink.bottom);
-  const float left = side(ink.left), right = side(strip.cols - ink.right);
+  if (!ink.found) return fit;
+  // The strip's edges are the region's sides moved out by `by`.
+  fit.found = true;
+  fit.top = by - static_cast<float>(ink.top);
+  fit.bottom = by - static_cast<float>(strip.rows - ink.bottom);
+  fit.left = by - static_cast<float>(ink.left);
+  fit.right = by - static_cast<float>(strip.cols - ink.right);
+  fit.across = static_cast<float>(plan.vertical ? ink.right - ink.left : ink.bottom - ink.top);
+  return fit;
+}
+
+CropPlan PlanInkCrop(const cv::Mat& image, const Region& region, float verticalRatio, float margin, const InkFit& ink) {
+  CropPlan plan = PlanCrop(region, image.cols, image.rows, verticalRatio, margin);
+  if (plan.skipped || !ink.found) return plan;
+  const float by = plan.extendedBy;  // 0 at margin 0: nothing outside the box
+  const float m = std::round(margin * ink.across);  // whole pixels, as PlanCrop's margin
+  // Each side: the ink's edge plus m; at most `by` out.
+  auto side = [&](float inkOut) { return std::min(by, inkOut + m); };
+  const float top = side(ink.top), bottom = side(ink.bottom), left = side(ink.left), right = side(ink.right);
   if (top == by && bottom == by && left == by && right == by) return plan;
+  // The fitted crop is the region as given, each side moved by its own amount (a fresh extension of the region, not
+  // of the plan's points, which PlanCrop may have clipped), planned without a margin of its own.
   CropPlan fitted = PlanCrop(ExtendRegionSides(region, top, bottom, left, right), image.cols, image.rows,
                              verticalRatio, 0);
   if (fitted.skipped) return plan;
   fitted.vertical = plan.vertical;  // decided on the region as given, as PlanCrop does
   fitted.extendedBy = by;
   return fitted;
+}
+
+CropPlan PlanInkCrop(const cv::Mat& image, const Region& region, float verticalRatio, float margin) {
+  return PlanInkCrop(image, region, verticalRatio, margin, FitInk(image, region, verticalRatio, margin));
 }
 
 }  // namespace craft

@@ -11,11 +11,10 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
-#if defined(__SSE__) || defined(__x86_64__)
-#include <xmmintrin.h>
-#endif
 
+#include "deskew.h"
 #include "error.h"
+#include "float_mode.h"
 #include "ink_crop.h"
 #include "metadata.h"
 #include "ort.h"
@@ -243,21 +242,28 @@ PreparedRegions Recognizer::Prepare(const ImageInput& input, const std::vector<R
   if (wholeImage) {  // the image is the crop: no margin
     p.plans.push_back(PlanCrop({{0, 0}, {W, 0}, {W, H}, {0, H}}, p.image.cols, p.image.rows, options.verticalRatio));
   } else {
-    auto planAt = [&](double margin, bool ink) {
+    const double m = options.margin >= 0 && options.margin <= 1 ? options.margin : config().margin;
+    // With inkCrop each region's ink is found once, in its crop at m, and every crop of it is fitted to that ink:
+    // the first read's and the margin retry's alike.
+    std::vector<InkFit> ink(options.inkCrop ? regions.size() : 0);
+    for (size_t i = 0; i < ink.size(); i++) {
+      ink[i] = FitInk(p.image, regions[i], options.verticalRatio, static_cast<float>(m));
+    }
+    auto planAt = [&](double margin) {
       std::vector<CropPlan> plans;
       plans.reserve(regions.size());
-      for (const Region& r : regions) {
-        const float mf = static_cast<float>(margin);
-        plans.push_back(ink ? PlanInkCrop(p.image, r, options.verticalRatio, mf)
-                            : PlanCrop(r, p.image.cols, p.image.rows, options.verticalRatio, mf));
+      const float mf = static_cast<float>(margin);
+      for (size_t i = 0; i < regions.size(); i++) {
+        plans.push_back(options.inkCrop ? PlanInkCrop(p.image, regions[i], options.verticalRatio, mf, ink[i])
+                                        : PlanCrop(regions[i], p.image.cols, p.image.rows, options.verticalRatio, mf));
       }
       return plans;
     };
-    const double m = options.margin >= 0 && options.margin <= 1 ? options.margin : config().margin;
-    p.plans = planAt(m, options.inkCrop);
-    // Geometry only (no pixels): cheap enough to plan every region although only low-confidence ones are re-read.
+    p.plans = planAt(m);
+    // Geometry only (the ink is already found): cheap enough to plan every region although only low-confidence ones
+    // are re-read.
     if (options.marginRetryThreshold > 0) {
-      for (double alt : MarginRetryMargins(m)) p.retryPlans.push_back(planAt(alt, false));
+      for (double alt : MarginRetryMargins(m)) p.retryPlans.push_back(planAt(alt));
     }
   }
   p.timings.preprocess = MsSince(t1);
@@ -294,9 +300,12 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     size_t job, region;
     int turns;
     int plan = 0;  // 0: the region's plan; k > 0: its plan at retry margin k - 1 (PreparedRegions::retryPlans)
+    const CropPlan* line = nullptr;  // or its crop along the ink's text line (the orientation retry)
+    int rotation = -1;               // the reading's rotation when not turns x 90 (a line crop's)
     int resized = 0, padded = 0;
   };
   auto planOf = [&](const Item& it) -> const CropPlan& {
+    if (it.line != nullptr) return *it.line;
     const PreparedRegions& p = *jobs[it.job].prepared;
     return it.plan == 0 ? p.plans[it.region] : p.retryPlans[it.plan - 1][it.region];
   };
@@ -413,12 +422,13 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
       }
     };
     std::vector<std::thread> helpers;
-#if defined(__SSE__) || defined(__x86_64__)
-    const unsigned int csr = _mm_getcsr();
-    for (size_t k = 1; k < lanes; k++) helpers.emplace_back([&lane, csr] { _mm_setcsr(csr); lane(); });
-#else
-    for (size_t k = 1; k < lanes; k++) helpers.emplace_back(lane);
-#endif
+    const FloatMode mode = FloatMode::Current();  // the helpers compute in the calling thread's mode
+    for (size_t k = 1; k < lanes; k++) {
+      helpers.emplace_back([&lane, mode] {
+        ScopedFloatMode same(mode);
+        lane();
+      });
+    }
     lane();
     for (std::thread& t : helpers) t.join();
     if (runError) std::rethrow_exception(runError);
@@ -442,7 +452,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
           w.text = std::move(r.decoded.text);
           w.confidence = r.decoded.confidence;
           w.characters = std::move(r.decoded.characters);
-          w.rotation = it.turns * 90;
+          w.rotation = it.rotation >= 0 ? it.rotation : it.turns * 90;
           if (jobs[it.job].options->logits) w.logits = std::move(r.logits);
         }
       }
@@ -493,6 +503,30 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     }
   }
   if (!again.empty()) pass(again, false);
+  // Last, the words still under orientationRetryThreshold, cut again along their ink's text line (a crop cut as the
+  // axis-aligned box of a rotated, oblique or vertical word) and read both ways along it.
+  std::vector<std::unique_ptr<CropPlan>> lines;
+  std::vector<Item> along;
+  for (size_t j = 0; j < jobs.size(); j++) {
+    const RecognizeOptions& o = *jobs[j].options;
+    const PreparedRegions& p = *jobs[j].prepared;
+    if (o.orientationRetryThreshold <= 0 || out[j].error) continue;
+    const double m = o.margin >= 0 && o.margin <= 1 ? o.margin : c.margin;
+    auto t0 = Clock::now();  // finding the lines is crop work: the call's preprocess time
+    for (size_t i = 0; i < p.plans.size(); i++) {
+      if (p.plans[i].skipped || out[j].result.words[i].confidence >= o.orientationRetryThreshold) continue;
+      InkLine ink;
+      auto line = std::make_unique<CropPlan>(PlanLineCrop(p.image, p.plans[i], static_cast<float>(m), &ink));
+      if (line->skipped || !NewOrientation(ink, p.plans[i].vertical)) continue;
+      // Degrees the strip is turned clockwise to bring the line level: -angle, and the other way round.
+      const int level = static_cast<int>(std::lround(-ink.angle));
+      along.push_back({j, i, 0, 0, line.get(), ((level % 360) + 360) % 360});
+      along.push_back({j, i, 2, 0, line.get(), ((level + 180) % 360 + 360) % 360});
+      lines.push_back(std::move(line));
+    }
+    out[j].result.timings.preprocess += MsSince(t0);
+  }
+  if (!along.empty()) pass(along, false);
   return out;
 }
 

@@ -49,15 +49,22 @@ struct RecognizeOptions {
   // turned the other way) and the most confident reading is kept. 0: never.
   float rotationRetryThreshold = 0.1f;
   // A word (of a call with regions and a crop margin m > 0) whose kept reading is still below this is read again cut
-  // at the box as given (margin 0) and at twice the margin (MarginRetryMargins), at the kept reading's rotation, and
+  // at margin 0 (the box as given; with inkCrop, the ink) and at twice the margin (MarginRetryMargins; with inkCrop,
+  // the ink + twice the margin's share of its height), at the kept reading's rotation, and
   // the most confident reading is kept: a box may already be loose (hand-drawn ground truth) or tighter than the
   // model's training crops. 0: never (the default: with the 192-wide bundled model both retries put a dense page's
   // recognition at the speed rule's limit, 0.99x of detection, and end to end the margin retry measured nothing).
   float marginRetryThreshold = 0.f;
+  // A word (with a 4-point region or none) whose kept reading is still below this (after the other retries) is cut
+  // again along its ink's text line (PlanLineCrop: a word cut as the axis-aligned box of a rotated, oblique or
+  // vertical word), read both ways along it, and the most confident reading is kept; not when the line is within
+  // kOrientationTolerance of the direction the strip was read in (NewOrientation). 0: never.
+  float orientationRetryThreshold = 0.2f;
   float verticalRatio = 1.5f;  // a strip taller than this times its width is read after a quarter turn
   double margin = -1;          // crop margin (PlanCrop) in [0, 1]; outside it (-1): the model's config().margin
   // Fit each region's crop to its ink (PlanInkCrop: the ink's extent plus the margin, never looser than the margin
-  // alone): a loose box is cut as the model's training crops were. Not for the margin retry's crops.
+  // alone): a loose box is cut as the model's training crops were. The margin retry's crops too, fitted to the ink
+  // found for the first read (at retry margin 0: the ink itself).
   bool inkCrop = true;
   int maxBatch = 32;           // crops per inference run (same padded width)
   bool logits = false;         // keep each word's raw model output (T x K, before softmax)
@@ -70,7 +77,8 @@ struct WordText {
   double confidence = 0;
   std::vector<float> characters;  // with characterProbabilities
   std::vector<float> logits;      // with RecognizeOptions::logits: the chosen reading's T x K model output
-  int rotation = 0;               // degrees clockwise the strip was turned before reading (0, 90, 180, 270)
+  int rotation = 0;               // degrees clockwise the strip was turned before reading (0, 90, 180, 270; any whole
+                                  // degree for a reading along the ink's line: the orientation retry)
   std::string skipped;            // "" or why the region was not read ("degenerate", "outside")
 };
 

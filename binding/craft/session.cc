@@ -4,12 +4,10 @@
 #include <chrono>
 #include <cstring>
 #include <mutex>
-#if defined(__x86_64__) || defined(__SSE__)
-#include <xmmintrin.h>
-#endif
 
 #include "error.h"
 #include "file.h"
+#include "float_mode.h"
 #include "ort.h"
 #include "ort_api.h"
 
@@ -50,22 +48,6 @@ void AppendProvider(Ort::SessionOptions& so, const std::string& name, int device
     Ort::ThrowOnError(api.SessionOptionsAppendExecutionProvider_TensorRT_V2(so, trt));
   }
 }
-
-// ONNX Runtime flushes denormals (session.set_denormal_as_zero, below) on its intra-op pool threads and on the
-// thread that creates a session; the thread that calls Run() computes its share of every parallel section (all of it
-// with one thread) in whatever mode that libuv pool thread happens to have. The run's thread gets the pool threads'
-// mode for the run, so the numbers do not depend on which thread ran them (once measured: a 256-wide recogniser read
-// one word of a page differently with 1 and 2 threads).
-class DenormalsAsZero {
- public:
-#if defined(__x86_64__) || defined(__SSE__)
-  DenormalsAsZero() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | 0x8040u); }  // FTZ (bit 15) | DAZ (bit 6)
-  ~DenormalsAsZero() { _mm_setcsr(saved_); }
-
- private:
-  unsigned int saved_;
-#endif
-};
 
 Ort::SessionOptions BaseOptions(const SessionOptions& o) {
   Ort::SessionOptions so;
@@ -253,7 +235,12 @@ std::vector<Ort::Value> OrtModel::RunRaw(const float* input, const int64_t* shap
     RunGate& gate;
     ~Slot() { gate.Release(); }
   } slot{gate_};
-  DenormalsAsZero daz;
+  // ONNX Runtime flushes denormals (session.set_denormal_as_zero, BaseOptions) on its intra-op pool threads and on
+  // the thread that creates a session; the thread that calls Run() computes its share of every parallel section (all
+  // of it with one thread) in whatever mode that libuv pool thread happens to have. The run's thread gets the pool
+  // threads' mode for the run, so the numbers do not depend on which thread ran them (once measured: a 256-wide
+  // recogniser read one word of a page differently with 1 and 2 threads).
+  ScopedFloatMode daz(FloatMode::Current().DenormalsAsZero());
   try {
     Ort::RunOptions default_options{nullptr};
     Ort::RunOptions& ro = control != nullptr ? control->options() : default_options;

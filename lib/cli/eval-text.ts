@@ -22,10 +22,12 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
       ...(s.margin !== undefined ? { margin: s.margin } : {}),
       ...(s.marginRetry !== undefined ? { marginRetryThreshold: s.marginRetry } : {}),
       ...(s.inkCrop !== undefined ? { inkCrop: s.inkCrop } : {}),
+      ...(s.orientationRetry !== undefined ? { orientationRetryThreshold: s.orientationRetry } : {}),
     },
     margin: s.margin ?? modelMargin,
     marginRetry: s.marginRetry ?? RECOGNIZE_DEFAULTS.marginRetryThreshold,
     inkCrop: s.inkCrop ?? RECOGNIZE_DEFAULTS.inkCrop,
+    orientationRetry: s.orientationRetry ?? RECOGNIZE_DEFAULTS.orientationRetryThreshold,
   };
 }
 
@@ -51,6 +53,8 @@ export interface TextEvalSettings {
   marginRetry?: number;
   /** recognize()'s inkCrop (undefined: its default). */
   inkCrop?: boolean;
+  /** recognize()'s orientationRetryThreshold (undefined: its default). */
+  orientationRetry?: number;
   /** read()'s join.maxGap (0: join off; undefined: off unless joinConfidence is given, as read()'s default). */
   joinGap?: number;
   /** read()'s join.maxConfidence (undefined: its default). */
@@ -85,8 +89,8 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   if (samples.length === 0) throw new UsageError(`no words with text in ${s.dir}`);
   const recognizer = await Recognizer.create({ model: s.recognizer, ...(s.threads !== undefined ? { threads: s.threads } : {}) });
   const words = samples.reduce((a, x) => a + x.texts.length, 0);
-  const { recognize, margin, marginRetry, inkCrop } = readOptions(s, recognizer.info.margin);
-  const records: { image: string; gt: string; pred: string; confidence: number; error?: string }[][] = [];
+  const { recognize, margin, marginRetry, inkCrop, orientationRetry } = readOptions(s, recognizer.info.margin);
+  const records: { image: string; gt: string; pred: string; confidence: number; rotation?: number; error?: string }[][] = [];
   let seconds = 0;
   let inferenceMs = 0;
   try {
@@ -97,7 +101,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
       try {
         const r = await recognizer.recognizeDetailed(x.imagePath, x.regions?.map(toRegion), recognize);
         inferenceMs += r.timings.inference;
-        return r.words.map((w, i) => ({ image, gt: x.texts[i], pred: w.text, confidence: round4(w.confidence) }));
+        return r.words.map((w, i) => ({ image, gt: x.texts[i], pred: w.text, confidence: round4(w.confidence), rotation: w.rotation }));
       } catch (err) {
         const e = err as Error & { code?: string };
         return x.texts.map((gt) => ({ image, gt, pred: '', confidence: 0, error: `${e.code ?? 'Error'}: ${e.message}` }));
@@ -115,7 +119,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   const errors = flat.filter((w) => w.error).length;
   say.write([
     `dataset    ${s.dir} (${samples.length} images, ${r.count} words)`,
-    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder}; ${cropSummary(margin, inkCrop)}, margin retry below ${marginRetry})`,
+    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder}; ${cropSummary(margin, inkCrop)}, margin retry below ${marginRetry}, orientation retry below ${orientationRetry})`,
     `accuracy   ${pct(r.accuracy)} (DTRB: lower case, [0-9a-z] only, exact, every word counted; ${r.correct}/${r.count})`,
     `exact      ${pct(r.exactAccuracy)} (case-sensitive, full text; ${r.exactCorrect}/${r.count})`,
     `1-NED      ${r.oneMinusNed.toFixed(4)} (1 - edit distance / max length, case-sensitive)`,
@@ -123,7 +127,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
     ...(errors ? [`failed     ${errors} word(s) could not be read (scored as empty)`] : []),
   ].join('\n') + '\n');
   await writeReport(s.jsonFile, {
-    task: 'recognition', dataset: path.resolve(s.dir), recognizer: s.recognizer ?? 'default', margin, marginRetry, inkCrop,
+    task: 'recognition', dataset: path.resolve(s.dir), recognizer: s.recognizer ?? 'default', margin, marginRetry, orientationRetry, inkCrop,
     count: r.count, accuracy: r.accuracy, exactAccuracy: r.exactAccuracy, oneMinusNed: r.oneMinusNed,
     correct: r.correct, exactCorrect: r.exactCorrect, errors,
     throughput: { words: r.count, seconds: Math.round(seconds * 100) / 100, inferenceMsPerWord: inferenceMs / Math.max(1, r.count) },
@@ -139,7 +143,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const detect = detectOptionsFromFlags(s.values);
   const t = s.threads !== undefined ? { threads: s.threads } : {};
   const ocr = await Ocr.create({ detector: { model: s.model, ...t }, recognizer: { model: s.recognizer, ...t } });
-  const { recognize, margin, marginRetry, inkCrop } = readOptions(s, ocr.recognizer.info.margin);
+  const { recognize, margin, marginRetry, inkCrop, orientationRetry } = readOptions(s, ocr.recognizer.info.margin);
   const join = joinFlags(s);
   let seconds = 0;
   const timing = { detection: 0, recognition: 0 };
@@ -170,7 +174,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const errors = results.filter((x) => x.error).length;
   say.write([
     `dataset    ${s.dir} (${r.images} images)`,
-    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (${cropSummary(margin, inkCrop)}, margin retry below ${marginRetry}; ` +
+    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (${cropSummary(margin, inkCrop)}, margin retry below ${marginRetry}, orientation retry below ${orientationRetry}; ` +
       `${join === false ? 'join off' : `join gap < ${join.maxGap}, a piece under ${join.maxConfidence}`})`,
     `spotting   P ${pct(r.spotting.precision)}  R ${pct(r.spotting.recall)}  H-mean ${pct(r.spotting.hmean)} ` +
       `(IoU > 0.5 one-to-one and equal text, lower case [0-9a-z]; ${r.spotted} of ${r.gtCount} words, ${r.detCount} detections, ${r.matched} boxes matched)`,
@@ -180,7 +184,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
     ...(errors ? [`failed     ${errors} image(s) could not be processed (scored with no words)`] : []),
   ].join('\n') + '\n');
   await writeReport(s.jsonFile, {
-    task: 'ocr', dataset: path.resolve(s.dir), detector: s.model ?? 'default', recognizer: s.recognizer ?? 'default', margin, marginRetry, inkCrop, join,
+    task: 'ocr', dataset: path.resolve(s.dir), detector: s.model ?? 'default', recognizer: s.recognizer ?? 'default', margin, marginRetry, orientationRetry, inkCrop, join,
     spotting: r.spotting, bagOfWords: r.bagOfWords, gtCount: r.gtCount, detCount: r.detCount, matched: r.matched,
     spotted: r.spotted, images: r.images, errors, seconds,
     perImage: r.perImage.map((p, i) => ({ image: results[i].image, ...p, ...(results[i].error ? { error: results[i].error } : {}), words: results[i].words })),

@@ -2,11 +2,11 @@
 import { Ocr } from '../ocr';
 import type { ReadOptions } from '../types';
 import {
-  checkImageArgs, DETECT_FLAGS, detectOptionsFromFlags, forEachImage, num, parse, printable, UsageError,
+  checkImageArgs, DETECT_FLAGS, detectOptionsFromFlags, forEachImage, num, onOff, parse, printable, UsageError,
 } from './args';
 import { pictureTarget, writeReadingPicture } from './draw';
 
-export const READ_USAGE = 'craft-text read <image...|-> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--margin n] [--join-gap n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
+export const READ_USAGE = 'craft-text read <image...|-> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--margin n] [--ink-crop on|off] [--join-gap n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
 
 /** `craft-text read`: the text of each image in reading order; with --json one line per image. */
 export async function runRead(argv: string[], out: NodeJS.WritableStream = process.stdout,
@@ -14,7 +14,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
   const { values, positionals } = parse(argv, {
     ...DETECT_FLAGS, recognizer: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' },
     decoder: { type: 'string' }, 'beam-width': { type: 'string' }, margin: { type: 'string' },
-    'min-confidence': { type: 'string' }, 'join-gap': { type: 'string' },
+    'min-confidence': { type: 'string' }, 'join-gap': { type: 'string' }, 'ink-crop': { type: 'string' },
   });
   checkImageArgs('read', positionals);
   if (values.refine) throw new UsageError('--refine is not supported by read');
@@ -25,6 +25,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
   }
   const beamWidth = num('beam-width', values['beam-width'] as string | undefined, 1, 100, true);
   const margin = num('margin', values.margin as string | undefined, 0, 1);
+  const inkCrop = onOff('ink-crop', values['ink-crop'] as string | undefined);
   const joinGap = num('join-gap', values['join-gap'] as string | undefined, 0, 10);
   const minConfidence = num('min-confidence', values['min-confidence'] as string | undefined, 0, 1);
   const threads = num('threads', values.threads as string | undefined, 0, 1024, true);
@@ -35,6 +36,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
       ...(decoder ? { decoder: decoder as 'greedy' | 'beam' } : {}),
       ...(beamWidth !== undefined ? { beamWidth } : {}),
       ...(margin !== undefined ? { margin } : {}),
+      ...(inkCrop !== undefined ? { inkCrop } : {}),
     },
     ...(joinGap === undefined ? {} : { join: joinGap > 0 ? { maxGap: joinGap } : false }),  // 0: off
     ...(minConfidence !== undefined ? { minConfidence } : {}),

@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "crop.h"
+#include "deskew.h"
 #include "ink_crop.h"
 #include "label_converter.h"
 #include "pil_resize.h"
@@ -164,7 +165,7 @@ void TestCharset() {
 
 void TestCrop() {
   using craft::Point;
-  auto plan = [](std::vector<Point> r) { return craft::PlanCrop(r, 100, 50, 1.5f); };
+  auto plan = [](std::vector<craft::Point> r) { return craft::PlanCrop(r, 100, 50, 1.5f); };
   CHECK(plan({{10, 10}, {10, 10}, {10, 20}, {10, 20}}).skipReason == "degenerate", "zero width");
   CHECK(plan({{1, 1}, {1.5f, 1}, {1.5f, 1.5f}, {1, 1.5f}}).skipReason == "degenerate", "sub-pixel");
   CHECK(plan({{-30, 5}, {-10, 5}, {-10, 20}, {-30, 20}}).skipReason == "outside", "left of the image");
@@ -195,7 +196,7 @@ void TestCrop() {
   cv::Mat pc = craft::CropStrip(img, pp, 0);
   CHECK(pc.cols == 40 && pc.rows == 20 && cv::norm(pc, roi, cv::NORM_INF) == 0, "piecewise polygon warp");
   // Hostile quads: three corners on a line, a bow-tie, huge coordinates: a strip or a skip, never a throw.
-  for (const std::vector<Point>& q : std::vector<std::vector<Point>>{
+  for (const std::vector<craft::Point>& q : std::vector<std::vector<craft::Point>>{
            {{10, 10}, {30, 10}, {50, 10}, {30, 30}},
            {{10, 10}, {50, 30}, {50, 10}, {10, 30}},
            {{-1e9f, -1e9f}, {1e9f, -1e9f}, {1e9f, 1e9f}, {-1e9f, 1e9f}},
@@ -231,20 +232,20 @@ bool SamePoints(const std::vector<craft::Point>& a, const std::vector<craft::Poi
 // The crop margin (EasyOCR's add_margin): a region grown in its own frame by round(margin x text height) pixels a side.
 void TestCropMargin() {
   using craft::Point;
-  auto same = [](const std::vector<Point>& x, const std::vector<Point>& y) { return SamePoints(x, y, 1e-4f); };
+  auto same = [](const std::vector<craft::Point>& x, const std::vector<craft::Point>& y) { return SamePoints(x, y, 1e-4f); };
   CHECK(same(craft::ExtendRegion({{10, 10}, {50, 10}, {50, 20}, {10, 20}}, 2), {{8, 8}, {52, 8}, {52, 22}, {8, 22}}),
         "a box grows on every side");
   // rotated 90 degrees (reading downwards): along = +y, across = -x..+x; still every side
   CHECK(same(craft::ExtendRegion({{20, 10}, {20, 50}, {10, 50}, {10, 10}}, 1), {{21, 9}, {21, 51}, {9, 51}, {9, 9}}),
         "a rotated box grows in its own frame");
   // a polygon: top points up, bottom points down, the end pairs outward along their edges
-  const std::vector<Point> flat = {{0, 10}, {10, 10}, {20, 10}, {20, 20}, {10, 20}, {0, 20}};
+  const std::vector<craft::Point> flat = {{0, 10}, {10, 10}, {20, 10}, {20, 20}, {10, 20}, {0, 20}};
   CHECK(same(craft::ExtendRegion(flat, 1), {{-1, 9}, {10, 9}, {21, 9}, {21, 21}, {10, 21}, {-1, 21}}), "a straight polygon");
   CHECK(same(craft::ExtendRegion(flat, 0), flat) && same(craft::ExtendRegion({{0, 0}, {1, 1}}, 3), {{0, 0}, {1, 1}}),
         "no growth / not a region: unchanged");
 
-  auto plan = [](std::vector<Point> r, float m) { return craft::PlanCrop(r, 100, 50, 1.5f, m); };
-  const std::vector<Point> box = {{12, 17}, {52, 17}, {52, 27}, {12, 27}};  // 40 x 10
+  auto plan = [](std::vector<craft::Point> r, float m) { return craft::PlanCrop(r, 100, 50, 1.5f, m); };
+  const std::vector<craft::Point> box = {{12, 17}, {52, 17}, {52, 27}, {12, 27}};  // 40 x 10
   craft::CropPlan tight = plan(box, 0), grown = plan(box, 0.2f);          // 0.2 x 10 = 2 px a side
   CHECK(tight.width == 40 && tight.height == 10, "tight plan");
   CHECK(grown.axisAligned && grown.width == 44 && grown.height == 14 && same(grown.points, {{10, 15}, {54, 15}, {54, 29}, {10, 29}}),
@@ -267,7 +268,7 @@ void TestCropMargin() {
   cv::Mat strip = craft::CropStrip(img, grown, 0);
   CHECK(cv::norm(strip, img(cv::Rect(10, 15, 44, 14)), cv::NORM_INF) == 0, "the grown strip is the grown ROI");
   // hostile regions with a margin: a strip or a skip, never a throw or a non-finite point
-  for (const std::vector<Point>& q : std::vector<std::vector<Point>>{
+  for (const std::vector<craft::Point>& q : std::vector<std::vector<craft::Point>>{
            {{10, 10}, {30, 10}, {50, 10}, {30, 30}},
            {{10, 10}, {50, 30}, {50, 10}, {10, 30}},
            {{-1e9f, -1e9f}, {1e9f, -1e9f}, {1e9f, 1e9f}, {-1e9f, 1e9f}},
@@ -291,8 +292,8 @@ void TestCropMargin() {
 // loose box, must come out at the ink plus round(margin x ink height) a side, whatever the box.
 void TestInkCrop() {
   using craft::Point;
-  auto same = [](const std::vector<Point>& x, const std::vector<Point>& y) { return SamePoints(x, y, 1e-3f); };
-  auto rect = [](float x0, float y0, float x1, float y1) { return std::vector<Point>{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}; };
+  auto same = [](const std::vector<craft::Point>& x, const std::vector<craft::Point>& y) { return SamePoints(x, y, 1e-3f); };
+  auto rect = [](float x0, float y0, float x1, float y1) { return std::vector<craft::Point>{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}; };
   // A word: five letters over x 50-130, y 40-60 (ink height 20), black on white.
   auto word = [](uint8_t paper, uint8_t ink) {
     cv::Mat img(100, 200, CV_8UC3, cv::Scalar::all(paper));
@@ -314,6 +315,19 @@ void TestInkCrop() {
   CHECK(!loose.skipped && loose.axisAligned && same(loose.points, rect(48, 38, 132, 62)),
         "a loose box is cut at the ink + 2 px (%g,%g)-(%g,%g)", loose.points[0].x, loose.points[0].y, loose.points[2].x,
         loose.points[2].y);
+  // The ink found once at the margin (FitInk: its sides 10 px inside the box, 20 high) and the margin retry's crops
+  // fitted to it: at margin 0 the ink itself, at 0.24 the ink + round(0.24 x 20) = 5 px (the box's 10 px out allows it).
+  const craft::InkFit fit = craft::FitInk(page, rect(40, 30, 140, 70), 1.5f, m);
+  CHECK(fit.found && fit.top == -10 && fit.bottom == -10 && fit.left == -10 && fit.right == -10 && fit.across == 20,
+        "FitInk: %g %g %g %g across %g", fit.top, fit.bottom, fit.left, fit.right, fit.across);
+  CHECK(same(craft::PlanInkCrop(page, rect(40, 30, 140, 70), 1.5f, m, fit).points, loose.points), "the first read's crop");
+  CHECK(same(craft::PlanInkCrop(page, rect(40, 30, 140, 70), 1.5f, 0, fit).points, rect(50, 40, 130, 60)), "margin 0: the ink");
+  CHECK(same(craft::PlanInkCrop(page, rect(40, 30, 140, 70), 1.5f, 0.24f, fit).points, rect(45, 35, 135, 65)),
+        "twice the margin: the ink + 5 px");
+  CHECK(same(craft::PlanInkCrop(page, rect(55, 45, 125, 55), 1.5f, 0, craft::FitInk(page, rect(55, 45, 125, 55), 1.5f, m)).points,
+             rect(55, 45, 125, 55)),
+        "margin 0 of a box cutting the ink: the box");
+  CHECK(!craft::FitInk(page, rect(40, 30, 140, 70), 1.5f, 0).found, "FitInk at margin 0: nothing to fit");
   // Loose at the bottom only (box height 30 -> by 4): the same crop, the margin now a fraction of the ink's height.
   craft::CropPlan oneSide = craft::PlanInkCrop(page, rect(50, 40, 130, 70), 1.5f, m);
   CHECK(same(oneSide.points, rect(48, 38, 132, 62)), "loose at the bottom only (%g,%g)-(%g,%g)", oneSide.points[0].x,
@@ -464,6 +478,107 @@ void TestRandom() {
 
 }  // namespace
 
+// A word of six 14 x 24 letters (pitch 20 px) drawn along a line at `degrees` (clockwise from x) through the centre
+// of a white 300 x 300 page, a second line of small marks 30 px below it (a sign's smaller second line); the word's
+// rectangle is 114 x 24 px (about 116 x 26 with the anti-aliased edges, ink from a quarter of the way to black).
+cv::Mat RotatedWord(double degrees, std::vector<craft::Point>* corners) {
+  cv::Mat img(300, 300, CV_8UC3, cv::Scalar::all(255));
+  const double a = degrees * 3.14159265358979323846 / 180;
+  const double dx = std::cos(a), dy = std::sin(a), nx = -dy, ny = dx;
+  auto at = [&](double u, double v) { return cv::Point2d(150 + u * dx + v * nx, 150 + u * dy + v * ny); };
+  auto box = [&](double u0, double v0, double u1, double v1) {
+    const cv::Point2d q[4] = {at(u0, v0), at(u1, v0), at(u1, v1), at(u0, v1)};
+    std::vector<cv::Point> pts;
+    for (const cv::Point2d& p : q) pts.push_back(cv::Point(static_cast<int>(std::lround(p.x * 16)), static_cast<int>(std::lround(p.y * 16))));
+    cv::fillConvexPoly(img, pts, cv::Scalar::all(0), cv::LINE_AA, 4);  // 4 fractional bits: sub-pixel corners
+  };
+  for (int i = 0; i < 6; i++) box(-57 + 20 * i, -12, -43 + 20 * i, 12);
+  for (int i = 0; i < 4; i++) box(-37 + 20 * i, 30, -31 + 20 * i, 36);
+  if (corners != nullptr) {
+    *corners = {};
+    for (const cv::Point2d& p : {at(-57, -12), at(57, -12), at(57, 12), at(-57, 12)}) {
+      corners->push_back({static_cast<float>(p.x), static_cast<float>(p.y)});
+    }
+  }
+  return img;
+}
+
+void TestInkLine() {
+  auto rect = [](float x0, float y0, float x1, float y1) { return std::vector<craft::Point>{{x0, y0}, {x1, y0}, {x1, y1}, {x0, y1}}; };
+  for (const double degrees : {0.0, -30.0, 45.0, 62.5, 90.0, -80.0}) {
+    std::vector<craft::Point> truth;
+    const cv::Mat page = RotatedWord(degrees, &truth);
+    // The crop: the axis-aligned box of everything drawn, a few pixels loose (as a detector's or ICDAR 2015's box).
+    cv::Mat grey, ink;
+    cv::cvtColor(page, grey, cv::COLOR_RGB2GRAY);
+    cv::Rect bounds = cv::boundingRect(grey < 200);
+    bounds = cv::Rect(bounds.x - 3, bounds.y - 3, bounds.width + 6, bounds.height + 6);
+    const craft::CropPlan plan = craft::PlanCrop(rect(bounds.x, bounds.y, bounds.x + bounds.width, bounds.y + bounds.height),
+                                                 300, 300, 1.5f);
+    const craft::InkLine line = craft::FindInkLine(craft::CropStrip(page, plan, 0), 0);
+    double want = degrees;
+    if (want <= -90) want += 180;
+    CHECK(line.found && std::fabs(line.angle - want) <= 1.5, "line at %g degrees found at %g", degrees, line.angle);
+    CHECK(std::fabs(line.height - 26) <= 3 && std::fabs(line.width - 116) <= 3,
+          "the word's rectangle at %g degrees: %g x %g (the second line left out)", degrees, line.width, line.height);
+    craft::InkLine got;
+    const craft::CropPlan along = craft::PlanLineCrop(page, plan, 0, &got);
+    CHECK(!along.skipped && along.points.size() == 4 && got.angle == line.angle, "a plan along the line at %g degrees", degrees);
+    // atan(26 / (2 x 116)): a tilt of 6.4 degrees moves the word's ends by half its height.
+    CHECK(std::fabs(line.uncertainty - 6.4) <= 1, "uncertainty %g", line.uncertainty);
+    // Mapped back into the page: the word's corners (the drawn rectangle's), in reading order.
+    double worst = along.skipped ? INFINITY : 0;
+    for (int k = 0; k < 4 && !along.skipped; k++) {
+      worst = std::max<double>(worst, std::hypot(along.points[k].x - truth[k].x, along.points[k].y - truth[k].y));
+    }
+    // 1.5 degrees over half the word (~1.5 px), the anti-aliased edges (~1.5 px), the trimmed spread's bias.
+    CHECK(worst <= 4.5, "the plan's corners are the word's at %g degrees: %g px off at worst", degrees, worst);
+    // The crop margin, in whole pixels of the word's height: round(0.12 x 24) = 3 a side.
+    const craft::InkLine loose = craft::FindInkLine(craft::CropStrip(page, plan, 0), 0.12f);
+    CHECK(std::fabs(loose.height - line.height - 6) <= 0.01 && std::fabs(loose.width - line.width - 6) <= 0.01,
+          "margin 0.12: %g x %g", loose.width, loose.height);
+  }
+  // Through a rotated quad (a detector's box at 20 degrees around the word at 30): the strip shows the word at 10
+  // degrees, and the line's rectangle maps back onto the word in the page.
+  {
+    std::vector<craft::Point> truth;
+    const cv::Mat page = RotatedWord(30, &truth);
+    const double a = 20 * 3.14159265358979323846 / 180;
+    const float c = static_cast<float>(std::cos(a)), s = static_cast<float>(std::sin(a));
+    auto at = [&](float u, float v) { return craft::Point{150 + u * c - v * s, 150 + u * s + v * c}; };
+    const craft::CropPlan quad = craft::PlanCrop({at(-75, -40), at(75, -40), at(75, 40), at(-75, 40)}, 300, 300, 1.5f);
+    craft::InkLine got;
+    const craft::CropPlan along = craft::PlanLineCrop(page, quad, 0, &got);
+    double worst = along.skipped ? INFINITY : 0;
+    for (int k = 0; k < 4 && !along.skipped; k++) {
+      worst = std::max<double>(worst, std::hypot(along.points[k].x - truth[k].x, along.points[k].y - truth[k].y));
+    }
+    CHECK(!quad.axisAligned && std::fabs(got.angle - 10) <= 1.5 && worst <= 4.5,
+          "through a rotated quad: the line at %g degrees in the strip, the corners %g px off at worst", got.angle, worst);
+  }
+  // Nothing to find: a blank or low-contrast strip, a polygon plan.
+  CHECK(!craft::FindInkLine(cv::Mat(40, 80, CV_8UC3, cv::Scalar::all(200)), 0).found, "a blank strip");
+  craft::CropPlan polygon = craft::PlanCrop({{10, 10}, {60, 10}, {110, 10}, {110, 40}, {60, 40}, {10, 40}}, 300, 300, 1.5f);
+  CHECK(craft::PlanLineCrop(RotatedWord(30, nullptr), polygon, 0, nullptr).skipped, "a polygon already follows its text");
+  // Directions already read: within 7 degrees of the strip's (a vertical strip's: a quarter turn), or within the
+  // line's own uncertainty.
+  auto at = [](double angle, double uncertainty) {
+    craft::InkLine l;
+    l.found = true, l.angle = angle, l.uncertainty = uncertainty;
+    return l;
+  };
+  CHECK(!craft::NewOrientation(at(3, 2), false) && !craft::NewOrientation(at(-6.5, 2), false) &&
+            craft::NewOrientation(at(10, 2), false) && craft::NewOrientation(at(-45, 2), false) &&
+            craft::NewOrientation(at(90, 2), false),
+        "horizontal strips");
+  CHECK(!craft::NewOrientation(at(90, 2), true) && !craft::NewOrientation(at(-86, 2), true) &&
+            craft::NewOrientation(at(80, 2), true) && craft::NewOrientation(at(0, 2), true),
+        "vertical strips");
+  CHECK(!craft::NewOrientation(at(10, 14), false) && craft::NewOrientation(at(15, 14), false) &&
+            !craft::NewOrientation(at(70, 25), true),
+        "a short word's direction is open within its uncertainty");
+}
+
 int main(int argc, char** argv) {
   const std::string dir = argc > 1 ? argv[1] : "test/fixtures/recognition";
   TestPil(dir);
@@ -473,6 +588,7 @@ int main(int argc, char** argv) {
   TestCrop();
   TestCropMargin();
   TestInkCrop();
+  TestInkLine();
   TestRandom();
   std::printf("%d checks, %d failures\n", checks, failures);
   return failures == 0 ? 0 : 1;

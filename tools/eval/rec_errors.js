@@ -14,7 +14,8 @@
 //  - margin retry variants are simulated from the cached readings: threshold t, retry margin(s) m'; a word read
 //    below t at the model's margin is replaced by its reading at m' when that one is more confident. The runtime's
 //    `marginRetryThreshold` re-reads at the rotation of the kept reading; the cache's reading at m' ran its own
-//    180° retry, which differs only for words both retries touch (the runtime's own numbers: craft-text eval).
+//    180° retry, which differs only for words both retries touch, and at margin 0 it is the box: the runtime's retry
+//    with inkCrop cuts at the word's ink there (the runtime's own numbers: craft-text eval --margin-retry t).
 // Run `npm run build` first.
 'use strict';
 const fs = require('node:fs');
