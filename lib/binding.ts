@@ -106,6 +106,7 @@ export interface NativeRecognizeOptions {
   rotationRetryThreshold: number;
   marginRetryThreshold: number;
   orientationRetryThreshold: number;
+  contrastRetryThreshold: number;
   verticalRatio: number;
   /** Crop margin, a fraction of the text height (resolved: the option or the model's). */
   margin: number;
