@@ -350,12 +350,13 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
   marginRetryThreshold: 0,
   orientationRetryThreshold: 0.2,
   verticalRatio: 1.5,
+  verticalRetry: true,
   inkCrop: true,
   batchSize: 32,
 });
 
 const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'characterProbabilities', 'logits', 'rotationRetryThreshold',
-  'marginRetryThreshold', 'orientationRetryThreshold', 'verticalRatio', 'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons'] as const;
+  'marginRetryThreshold', 'orientationRetryThreshold', 'verticalRatio', 'verticalRetry', 'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons'] as const;
 
 /**
  * Validates recognize() options (`signal`/`timeoutMs` are runOptions'); `model` gives the model's decoder and default
@@ -388,6 +389,7 @@ export function recognizeOptions(options: unknown, model: { decoder: 'ctc' | 'at
     orientationRetryThreshold: o.orientationRetryThreshold === undefined ? d.orientationRetryThreshold
       : checkNumber('orientationRetryThreshold', o.orientationRetryThreshold, 0, 1),
     verticalRatio: vr === undefined ? d.verticalRatio : vr === Infinity ? Infinity : checkNumber('verticalRatio', vr, 1, 1e6),
+    verticalRetry: o.verticalRetry === undefined ? d.verticalRetry : checkBool('verticalRetry', o.verticalRetry),
     margin: o.margin === undefined ? model.margin : checkNumber('margin', o.margin, 0, 1),
     inkCrop: o.inkCrop === undefined ? d.inkCrop : checkBool('inkCrop', o.inkCrop),
     maxBatch: o.batchSize === undefined ? d.batchSize : checkNumber('batchSize', o.batchSize, 1, 1024, true),

@@ -60,6 +60,12 @@ struct RecognizeOptions {
   // vertical word), read both ways along it, and the most confident reading is kept; not when the line is within
   // kOrientationTolerance of the direction the strip was read in (NewOrientation). 0: never.
   float orientationRetryThreshold = 0.2f;
+  // Vertical crops (taller than verticalRatio x their width) are read turned a quarter each way whatever the first
+  // reading's confidence (the 180-degree retry then leaves them be), unturned only when their ink is a single glyph,
+  // and, when their ink is a stack of upright letters (IsGlyphStack), laid out side by side as a line
+  // (LayOutGlyphs); the most confident reading is kept. false: turned clockwise, and the 180-degree retry's
+  // other quarter turn and unturned reading below rotationRetryThreshold.
+  bool verticalRetry = true;
   float verticalRatio = 1.5f;  // a strip taller than this times its width is read after a quarter turn
   double margin = -1;          // crop margin (PlanCrop) in [0, 1]; outside it (-1): the model's config().margin
   // Fit each region's crop to its ink (PlanInkCrop: the ink's extent plus the margin, never looser than the margin
