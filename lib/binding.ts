@@ -106,6 +106,7 @@ export interface NativeRecognizeOptions {
   rotationRetryThreshold: number;
   marginRetryThreshold: number;
   orientationRetryThreshold: number;
+  contrastRetryThreshold: number;
   verticalRatio: number;
   /** Read vertical crops both quarter turns and as stacked upright letters (binding/craft/vertical.h). */
   verticalRetry: boolean;

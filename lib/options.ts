@@ -349,6 +349,7 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
   rotationRetryThreshold: 0.1,
   marginRetryThreshold: 0,
   orientationRetryThreshold: 0.2,
+  contrastRetryThreshold: 0,
   verticalRatio: 1.5,
   verticalRetry: true,
   inkCrop: true,
@@ -356,7 +357,7 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
 });
 
 const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'characterProbabilities', 'logits', 'rotationRetryThreshold',
-  'marginRetryThreshold', 'orientationRetryThreshold', 'verticalRatio', 'verticalRetry', 'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons'] as const;
+  'marginRetryThreshold', 'orientationRetryThreshold', 'contrastRetryThreshold', 'verticalRatio', 'verticalRetry', 'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons'] as const;
 
 /**
  * Validates recognize() options (`signal`/`timeoutMs` are runOptions'); `model` gives the model's decoder and default
@@ -388,6 +389,8 @@ export function recognizeOptions(options: unknown, model: { decoder: 'ctc' | 'at
       : checkNumber('marginRetryThreshold', o.marginRetryThreshold, 0, 1),
     orientationRetryThreshold: o.orientationRetryThreshold === undefined ? d.orientationRetryThreshold
       : checkNumber('orientationRetryThreshold', o.orientationRetryThreshold, 0, 1),
+    contrastRetryThreshold: o.contrastRetryThreshold === undefined ? d.contrastRetryThreshold
+      : checkNumber('contrastRetryThreshold', o.contrastRetryThreshold, 0, 1),
     verticalRatio: vr === undefined ? d.verticalRatio : vr === Infinity ? Infinity : checkNumber('verticalRatio', vr, 1, 1e6),
     verticalRetry: o.verticalRetry === undefined ? d.verticalRetry : checkBool('verticalRetry', o.verticalRetry),
     margin: o.margin === undefined ? model.margin : checkNumber('margin', o.margin, 0, 1),

@@ -346,6 +346,14 @@ export interface RecognizeOptions {
    * when the line lies within 7° of the direction the crop was read in. 0 = never. Default 0.2.
    */
   orientationRetryThreshold?: number;
+  /**
+   * A word still read with a confidence below this (after the other retries) is read again from the same crop with its
+   * grey levels stretched, as EasyOCR's `contrast_ths` / `adjust_contrast` (0.5): when the crop's contrast
+   * (p90 - p10) / max(10, p90 + p10) of its grey levels is under 0.5, each level v becomes
+   * (v - p10 + 25) * 200 / max(10, p90 - p10), clipped to 0…255; the more confident reading is kept. 0 = never.
+   * Default 0.
+   */
+  contrastRetryThreshold?: number;
   /** A region taller than this times its width is read as vertical text (turned a quarter first). Infinity = never. Default 1.5. */
   verticalRatio?: number;
   /**

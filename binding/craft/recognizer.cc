@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "contrast.h"
 #include "deskew.h"
 #include "error.h"
 #include "float_mode.h"
@@ -303,6 +304,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     int plan = 0;  // 0: the region's plan; k > 0: its plan at retry margin k - 1 (PreparedRegions::retryPlans)
     const CropPlan* line = nullptr;  // or its crop along the ink's text line (the orientation retry)
     int rotation = -1;               // the reading's rotation when not turns x 90 (a line crop's)
+    bool contrast = false;           // its grey levels stretched first (the contrast retry: AdjustContrastGrey)
     int resized = 0, padded = 0;
     const cv::Mat* strip = nullptr;  // or a strip made for it (upright letters laid out as a line: the vertical pass)
     bool perCharacter = false;       // compared with the kept reading per character (PerCharacterConfidence)
@@ -312,6 +314,8 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     const PreparedRegions& p = *jobs[it.job].prepared;
     return it.plan == 0 ? p.plans[it.region] : p.retryPlans[it.plan - 1][it.region];
   };
+  std::vector<std::vector<Item>> kept(jobs.size());  // the item each word's kept reading came from
+  for (size_t j = 0; j < jobs.size(); j++) kept[j].resize(jobs[j].prepared->plans.size());
   std::vector<int> seen(jobs.size(), -1);  // the last batch each job took part in (its `runs`)
   int batchNo = 0;
 
@@ -370,8 +374,12 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
         auto t0 = Clock::now();
         try {
           cv::Mat strip = it.strip != nullptr ? *it.strip : CropStrip(jobs[it.job].prepared->image, planOf(it), it.turns);
-          Preprocess(strip, it.resized, batch.padded, input.data() + rowOf.size() * per);
-          rowOf.push_back(k);
+          if (c.channels == 1 && it.contrast) strip = PilGrey(strip);
+          // A strip with contrast enough already would read the same pixels again: not run.
+          if (!it.contrast || AdjustContrastGrey(strip)) {
+            Preprocess(strip, it.resized, batch.padded, input.data() + rowOf.size() * per);
+            rowOf.push_back(k);
+          }
         } catch (...) {
           std::lock_guard<std::mutex> lock(errorMutex);
           if (!out[it.job].error) out[it.job].error = std::current_exception();
@@ -463,6 +471,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
           w.confidence = r.decoded.confidence;
           w.characters = std::move(r.decoded.characters);
           w.rotation = it.rotation >= 0 ? it.rotation : it.turns * 90;
+          kept[it.job][it.region] = it;
           if (jobs[it.job].options->logits) w.logits = std::move(r.logits);
         }
       }
@@ -581,6 +590,21 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     out[j].result.timings.preprocess += MsSince(t0);
   }
   if (!along.empty()) pass(along, false);
+  // Then the words still under contrastRetryThreshold, their kept reading's crop read again with its grey levels
+  // stretched (EasyOCR's contrast_ths / adjust_contrast; only crops under kAdjustContrastTarget are run).
+  std::vector<Item> stretched;
+  for (size_t j = 0; j < jobs.size(); j++) {
+    const float threshold = jobs[j].options->contrastRetryThreshold;
+    if (threshold <= 0 || out[j].error) continue;
+    const std::vector<CropPlan>& plans = jobs[j].prepared->plans;
+    for (size_t i = 0; i < plans.size(); i++) {
+      if (plans[i].skipped || out[j].result.words[i].confidence >= threshold) continue;
+      Item it = kept[j][i];
+      it.contrast = true;
+      stretched.push_back(it);
+    }
+  }
+  if (!stretched.empty()) pass(stretched, false);
   return out;
 }
 

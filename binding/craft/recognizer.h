@@ -66,6 +66,10 @@ struct RecognizeOptions {
   // (LayOutGlyphs); the most confident reading is kept. false: turned clockwise, and the 180-degree retry's
   // other quarter turn and unturned reading below rotationRetryThreshold.
   bool verticalRetry = true;
+  // A word whose kept reading is still below this (after the other retries) is read again from the same crop with its
+  // grey levels stretched (AdjustContrastGrey: EasyOCR's contrast_ths / adjust_contrast; only a crop whose contrast
+  // is under kAdjustContrastTarget), and the more confident reading is kept. 0: never.
+  float contrastRetryThreshold = 0.f;
   float verticalRatio = 1.5f;  // a strip taller than this times its width is read after a quarter turn
   double margin = -1;          // crop margin (PlanCrop) in [0, 1]; outside it (-1): the model's config().margin
   // Fit each region's crop to its ink (PlanInkCrop: the ink's extent plus the margin, never looser than the margin

@@ -16,6 +16,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "check.h"
+#include "contrast.h"
 #include "crop.h"
 #include "deskew.h"
 #include "ink_crop.h"
@@ -635,6 +636,35 @@ void TestVertical() {
         "per-character confidence: the geometric mean over UTF-8 characters");
 }
 
+// EasyOCR's contrast_grey / adjust_contrast_grey on hand-made strips, the answers worked out with numpy (percentiles
+// interpolated between ranks, levels truncated to 8 bits).
+void TestContrast() {
+  cv::Mat ramp(10, 10, CV_8UC1);
+  for (int i = 0; i < 100; i++) ramp.at<uint8_t>(i / 10, i % 10) = static_cast<uint8_t>(100 + i);
+  const craft::GreyContrast c = craft::ContrastGrey(ramp);
+  CHECK(std::fabs(c.high - 189.1) < 1e-9 && std::fabs(c.low - 109.9) < 1e-9, "p90 189.1, p10 109.9");
+  CHECK(std::fabs(c.contrast - 79.2 / 299.0) < 1e-12, "contrast (p90 - p10) / (p90 + p10)");
+  cv::Mat s = ramp.clone();
+  CHECK(craft::AdjustContrastGrey(s, 0.5), "a contrast of 0.26 is stretched");
+  // (v - 109.9 + 25) * 200 / 79.2: 100 -> 38.1, 110 -> 63.4, 150 -> 164.4, 170 -> 214.9, 175 -> 227.5, 199 -> 288 (255).
+  CHECK(s.at<uint8_t>(0, 0) == 38 && s.at<uint8_t>(1, 0) == 63 && s.at<uint8_t>(5, 0) == 164 &&
+            s.at<uint8_t>(7, 0) == 214 && s.at<uint8_t>(7, 5) == 227 && s.at<uint8_t>(9, 9) == 255,
+        "stretched levels");
+  CHECK(ramp.at<uint8_t>(0, 0) == 100, "the input's pixels are not written (a new buffer)");
+  cv::Mat same = ramp.clone();
+  CHECK(!craft::AdjustContrastGrey(same, 0.2) && same.at<uint8_t>(0, 0) == 100, "contrast over the target: untouched");
+  cv::Mat sharp(4, 10, CV_8UC1, cv::Scalar(0));
+  sharp.colRange(5, 10).setTo(255);
+  cv::Mat keep = sharp.clone();
+  CHECK(!craft::AdjustContrastGrey(keep) && cv::countNonZero(keep != sharp) == 0, "black on white: untouched");
+  // RGB: the grey levels (PIL L) decide the map, applied to each channel alike.
+  cv::Mat rgb;
+  cv::cvtColor(ramp, rgb, cv::COLOR_GRAY2RGB);
+  CHECK(craft::AdjustContrastGrey(rgb) && rgb.type() == CV_8UC3, "an RGB strip is stretched");
+  const cv::Vec3b px = rgb.at<cv::Vec3b>(5, 0);
+  CHECK(px[0] == 164 && px[1] == 164 && px[2] == 164, "each channel as the grey level");
+}
+
 int main(int argc, char** argv) {
   const std::string dir = argc > 1 ? argv[1] : "test/fixtures/recognition";
   TestPil(dir);
@@ -646,6 +676,7 @@ int main(int argc, char** argv) {
   TestInkCrop();
   TestInkLine();
   TestVertical();
+  TestContrast();
   TestRandom();
   std::printf("%d checks, %d failures\n", checks, failures);
   return failures == 0 ? 0 : 1;
