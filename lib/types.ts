@@ -358,10 +358,11 @@ export interface RecognizeOptions {
   verticalRatio?: number;
   /**
    * Vertical words (regions taller than `verticalRatio` times their width): each is read turned a quarter both ways
-   * whatever the first reading's confidence (the 180° retry then leaves it be), unturned only when its ink is a single
-   * glyph along its length, and, when its ink's glyphs stack one above the other at a similar width (upright letters
-   * on a sign: 'HOTEL'), with the glyphs laid out side by side as a line (`rotation` 0); the most confident reading
-   * is kept. false: turned clockwise, with the 180° retry's other quarter turn and unturned reading below
+   * whatever the first reading's confidence (the 180° retry then leaves it be), unturned (below
+   * `rotationRetryThreshold`) only when its ink is one character along its length (at most two glyph parts: `:`, `i`),
+   * and, when its ink is three or more glyphs stacked at a similar width (upright letters on a sign: 'HOTEL'), with
+   * the glyphs laid out side by side as a line (`rotation` 0); the reading most confident per character (the
+   * geometric mean of its characters' confidences) is kept. false: turned clockwise, with the 180° retry's other quarter turn and unturned reading below
    * `rotationRetryThreshold` (the behaviour before). Default true.
    */
   verticalRetry?: boolean;
