@@ -137,14 +137,15 @@ async function page() {
   // 'defaults' = the 180° retry, the split-word join and crops fitted to the ink; 'no join' = the defaults with join:
   // false (the 180° retry only); 'margin retry too' = the defaults + marginRetryThreshold 0.2; 'box crop' = the
   // defaults with inkCrop: false (crops at the box + margin); 'no orientation retry' = the defaults with
-  // orientationRetryThreshold 0; 'contrast retry' = the defaults + contrastRetryThreshold 0.1 (EasyOCR's contrast_ths);
-  // 'off' = no retries, no join.
+  // orientationRetryThreshold 0; 'no vertical retry' = the defaults with verticalRetry: false; 'contrast retry' = the
+  // defaults + contrastRetryThreshold 0.1 (EasyOCR's contrast_ths); 'off' = no retries, no join.
   const MODES = {
     defaults: {}, 'no join': { join: false }, 'margin retry too': { recognize: { marginRetryThreshold: 0.2 } },
     'box crop': { recognize: { inkCrop: false } },
     'no orientation retry': { recognize: { orientationRetryThreshold: 0 } },
+    'no vertical retry': { recognize: { verticalRetry: false } },
     'contrast retry': { recognize: { contrastRetryThreshold: 0.1 } },
-    off: { join: false, recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0, contrastRetryThreshold: 0 } },
+    off: { join: false, recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0, contrastRetryThreshold: 0, verticalRetry: false } },
   };
   const picked = values.modes?.split(',');
   for (const m of picked ?? []) if (!(m in MODES)) throw new RangeError(`--modes: unknown mode '${m}' (${Object.keys(MODES).join(', ')})`);

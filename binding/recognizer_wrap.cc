@@ -57,6 +57,7 @@ RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
   d.margin = GetNumber(o, "margin", d.margin);  // absent: the model's (lib/options.ts always passes it)
   d.logits = GetBool(o, "logits", false);
   d.inkCrop = GetBool(o, "inkCrop", d.inkCrop);
+  d.verticalRetry = GetBool(o, "verticalRetry", d.verticalRetry);
   const double max_pixels = GetNumber(o, "maxPixels", static_cast<double>(d.maxPixels));
   if (max_pixels >= 0) d.maxPixels = static_cast<uint64_t>(max_pixels);
 
@@ -259,7 +260,7 @@ using RecognizerBase = ModelWrap<RecognizerWrap, craft::Recognizer>;
 // prepare(input, options, control?): `options` carries the regions:
 //   { regions?: { coords: Float64Array (x, y pairs), counts: Uint32Array (points per region) }, decoder, beamWidth,
 //     characterProbabilities, logits, rotationRetryThreshold, marginRetryThreshold, orientationRetryThreshold,
-//     contrastRetryThreshold, verticalRatio, margin, inkCrop, maxBatch, maxPixels }
+//     contrastRetryThreshold, verticalRatio, verticalRetry, margin, inkCrop, maxBatch, maxPixels }
 // The image is loaded and the regions planned; paddedWidth/Height are the image's size.
 template <>
 Napi::Value RecognizerBase::StartPrepare(const Napi::CallbackInfo& info, bool infer) {

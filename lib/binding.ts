@@ -108,6 +108,8 @@ export interface NativeRecognizeOptions {
   orientationRetryThreshold: number;
   contrastRetryThreshold: number;
   verticalRatio: number;
+  /** Read vertical crops both quarter turns and as stacked upright letters (binding/craft/vertical.h). */
+  verticalRetry: boolean;
   /** Crop margin, a fraction of the text height (resolved: the option or the model's). */
   margin: number;
   /** Fit each crop to its word's ink (binding/craft/ink_crop.h). */

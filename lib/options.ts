@@ -351,12 +351,13 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
   orientationRetryThreshold: 0.2,
   contrastRetryThreshold: 0,
   verticalRatio: 1.5,
+  verticalRetry: true,
   inkCrop: true,
   batchSize: 32,
 });
 
 const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'characterProbabilities', 'logits', 'rotationRetryThreshold',
-  'marginRetryThreshold', 'orientationRetryThreshold', 'contrastRetryThreshold', 'verticalRatio', 'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons'] as const;
+  'marginRetryThreshold', 'orientationRetryThreshold', 'contrastRetryThreshold', 'verticalRatio', 'verticalRetry', 'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons'] as const;
 
 /**
  * Validates recognize() options (`signal`/`timeoutMs` are runOptions'); `model` gives the model's decoder and default
@@ -391,6 +392,7 @@ export function recognizeOptions(options: unknown, model: { decoder: 'ctc' | 'at
     contrastRetryThreshold: o.contrastRetryThreshold === undefined ? d.contrastRetryThreshold
       : checkNumber('contrastRetryThreshold', o.contrastRetryThreshold, 0, 1),
     verticalRatio: vr === undefined ? d.verticalRatio : vr === Infinity ? Infinity : checkNumber('verticalRatio', vr, 1, 1e6),
+    verticalRetry: o.verticalRetry === undefined ? d.verticalRetry : checkBool('verticalRetry', o.verticalRetry),
     margin: o.margin === undefined ? model.margin : checkNumber('margin', o.margin, 0, 1),
     inkCrop: o.inkCrop === undefined ? d.inkCrop : checkBool('inkCrop', o.inkCrop),
     maxBatch: o.batchSize === undefined ? d.batchSize : checkNumber('batchSize', o.batchSize, 1, 1024, true),

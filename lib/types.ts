@@ -357,6 +357,16 @@ export interface RecognizeOptions {
   /** A region taller than this times its width is read as vertical text (turned a quarter first). Infinity = never. Default 1.5. */
   verticalRatio?: number;
   /**
+   * Vertical words (regions taller than `verticalRatio` times their width): each is read turned a quarter both ways
+   * whatever the first reading's confidence (the 180° retry then leaves it be), unturned (below
+   * `rotationRetryThreshold`) only when its ink is one character along its length (at most two glyph parts: `:`, `i`),
+   * and, when its ink is three or more glyphs stacked at a similar width (upright letters on a sign: 'HOTEL'), with
+   * the glyphs laid out side by side as a line (`rotation` 0); the reading most confident per character (the
+   * geometric mean of its characters' confidences) is kept. false: turned clockwise, with the 180° retry's other quarter turn and unturned reading below
+   * `rotationRetryThreshold` (the behaviour before). Default true.
+   */
+  verticalRetry?: boolean;
+  /**
    * Crop margin: each region is extended on every side (along its reading direction and across it) by this fraction
    * of its text height before it is cut out (clipped to the image), as EasyOCR's `add_margin`: a recogniser trained
    * on loosely cut words misreads words cut at a tight box. 0…1. Default: the model's `margin` (its

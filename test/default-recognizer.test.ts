@@ -147,4 +147,74 @@ D('a word turned inside an axis-aligned crop is read along its ink by the orient
   }
 });
 
+/** The glyphs of a grey image's region (its columns with ink, cut at the region's rows) stacked one above the other,
+ * each centred, `gap` px apart, on white with 6 px around: upright letters on a vertical sign. RGB. */
+function stackedGlyphs(img: { data: Uint8Array; width: number; height: number }, x0: number, y0: number, w: number, h: number, gap: number) {
+  const runs: [number, number][] = [];
+  for (let x = x0, start = -1; x <= x0 + w; x++) {
+    let ink = false;
+    for (let y = y0; x < x0 + w && y < y0 + h; y++) ink ||= img.data[y * img.width + x] < 128;
+    if (ink && start < 0) start = x;
+    if (!ink && start >= 0) runs.push([start, x]), start = -1;
+  }
+  const W = Math.max(...runs.map(([a, b]) => b - a)) + 12, H = runs.length * (h + gap) - gap + 12;
+  const out = new Uint8Array(W * H * 3).fill(255);
+  runs.forEach(([a, b], k) => {
+    const ox = 6 + Math.floor((W - 12 - (b - a)) / 2), oy = 6 + k * (h + gap);
+    for (let y = 0; y < h; y++) {
+      for (let x = a; x < b; x++) out.fill(img.data[(y0 + y) * img.width + x], ((oy + y) * W + ox + x - a) * 3, ((oy + y) * W + ox + x - a) * 3 + 3);
+    }
+  });
+  return { image: { data: out, width: W, height: H, channels: 3 as const }, glyphs: runs.length };
+}
+
+D('a word turned a quarter either way in a tall crop reads both ways, whatever the first reading\'s confidence', async () => {
+  if (!have) return console.log('  (skipped: models/craft-text-recognizer*.onnx not built)');
+  const page = readGreyBmp(path.join(IMAGES, 'hello.bmp'));
+  const rec = await Recognizer.create({ threads: 1 });
+  try {
+    // 'detector' turned a quarter counter-clockwise (read bottom to top) and clockwise (top to bottom): 39 x 162.
+    for (const [degrees, rotation] of [[90, 90], [-90, 270]]) {
+      const crop = turnedCrop(page, 99, 97, 162, 39, degrees);
+      assert.ok(crop.height > 1.5 * crop.width);
+      // rotationRetryThreshold 0: no 180° retry, so only verticalRetry reads the second quarter turn.
+      const [w] = await rec.recognize(crop, undefined, { rotationRetryThreshold: 0 });
+      assert.is(w.text, 'detector', `turned ${degrees}`);
+      assert.is(w.rotation, rotation, `turned ${degrees}`);
+      const [old] = await rec.recognize(crop, undefined, { rotationRetryThreshold: 0, verticalRetry: false });
+      assert.is(old.rotation, 90, 'without it the strip is turned clockwise only');
+      if (rotation === 270) assert.is.not(old.text, 'detector', 'and the top-to-bottom word is read upside down');
+    }
+  } finally {
+    await rec.dispose();
+  }
+});
+
+D('upright letters stacked one above the other are read as the word laid out side by side', async () => {
+  if (!have) return console.log('  (skipped: models/craft-text-recognizer*.onnx not built)');
+  const page = readGreyBmp(path.join(IMAGES, 'hello.bmp'));
+  const rec = await Recognizer.create({ threads: 1 });
+  try {
+    for (const gap of [0, 8]) {
+      // The 8 glyphs of 'detector' (ink x 105-254, rows 103-129), each cut at the line's rows.
+      const { image, glyphs } = stackedGlyphs(page, 103, 101, 154, 31, gap);
+      assert.is(glyphs, 8);
+      const [w] = await rec.recognize(image);
+      assert.is(w.text, 'detector', `gap ${gap}`);
+      assert.is(w.rotation, 0, 'the letters are upright');
+      assert.ok(w.confidence > 0.3, `gap ${gap}: confidence ${w.confidence}`);
+      const [off] = await rec.recognize(image, undefined, { verticalRetry: false });
+      assert.is.not(off.text, 'detector', `gap ${gap}: neither quarter turn nor the strip as it is reads a stack`);
+      // A region around the stack in a larger image reads the same (the crop margin and ink fit on the way).
+      const big = { data: new Uint8Array((image.width + 40) * (image.height + 40) * 3).fill(255), width: image.width + 40, height: image.height + 40, channels: 3 as const };
+      for (let y = 0; y < image.height; y++) big.data.set(image.data.subarray(y * image.width * 3, (y + 1) * image.width * 3), ((y + 20) * big.width + 20) * 3);
+      const box: Quad = [[20, 20], [20 + image.width, 20], [20 + image.width, 20 + image.height], [20, 20 + image.height]];
+      const [inPage] = await rec.recognize(big, [box]);
+      assert.is(inPage.text, 'detector', `gap ${gap}, as a region`);
+    }
+  } finally {
+    await rec.dispose();
+  }
+});
+
 D.run();

@@ -242,6 +242,9 @@ Rec('invalid regions and options: TypeError / RangeError naming the argument', a
   await rejects(() => crnn.recognize(file, undefined, { orientationRetryThreshold: -0.1 }), { name: 'RangeError', message: /orientationRetryThreshold/ });
   await rejects(() => crnn.recognize(file, undefined, { orientationRetryThreshold: '0.2' as never }), { name: 'TypeError', message: /orientationRetryThreshold/ });
   await rejects(() => crnn.recognize(file, undefined, { orientationRetryThreshold: NaN }), { name: 'RangeError', message: /orientationRetryThreshold/ });
+  for (const bad of ['yes', 1, null]) {
+    await rejects(() => crnn.recognize(file, undefined, { verticalRetry: bad as never }), { name: 'TypeError', message: /verticalRetry/ });
+  }
   await rejects(() => crnn.recognize(file, undefined, { decodr: 'beam' } as never), { name: 'TypeError', message: /did you mean 'decoder'/ });
   const many = Array.from({ length: 100001 }, () => [[0, 0], [1, 0], [1, 1], [0, 1]]);
   await rejects(() => crnn.recognize(file, many as never), { name: 'RangeError', message: /at most 100000/ });

@@ -20,6 +20,7 @@
 #include "metadata.h"
 #include "ort.h"
 #include "pil_resize.h"
+#include "vertical.h"
 
 namespace craft {
 
@@ -305,6 +306,8 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     int rotation = -1;               // the reading's rotation when not turns x 90 (a line crop's)
     bool contrast = false;           // its grey levels stretched first (the contrast retry: AdjustContrastGrey)
     int resized = 0, padded = 0;
+    const cv::Mat* strip = nullptr;  // or a strip made for it (upright letters laid out as a line: the vertical pass)
+    bool perCharacter = false;       // compared with the kept reading per character (PerCharacterConfidence)
   };
   auto planOf = [&](const Item& it) -> const CropPlan& {
     if (it.line != nullptr) return *it.line;
@@ -338,9 +341,13 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
   auto pass = [&](std::vector<Item>& items, bool first) {
     std::map<int, std::vector<const Item*>> groups;
     for (Item& it : items) {
-      const CropPlan& plan = planOf(it);
-      const bool swap = it.turns % 2 == 1;
-      StripWidths(swap ? plan.height : plan.width, swap ? plan.width : plan.height, &it.resized, &it.padded);
+      if (it.strip != nullptr) {
+        StripWidths(it.strip->cols, it.strip->rows, &it.resized, &it.padded);
+      } else {
+        const CropPlan& plan = planOf(it);
+        const bool swap = it.turns % 2 == 1;
+        StripWidths(swap ? plan.height : plan.width, swap ? plan.width : plan.height, &it.resized, &it.padded);
+      }
       groups[it.padded].push_back(&it);
     }
     std::vector<Batch> batches;
@@ -366,7 +373,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
         if (failed[it.job]) continue;
         auto t0 = Clock::now();
         try {
-          cv::Mat strip = CropStrip(jobs[it.job].prepared->image, planOf(it), it.turns);
+          cv::Mat strip = it.strip != nullptr ? *it.strip : CropStrip(jobs[it.job].prepared->image, planOf(it), it.turns);
           if (c.channels == 1 && it.contrast) strip = PilGrey(strip);
           // A strip with contrast enough already would read the same pixels again: not run.
           if (!it.contrast || AdjustContrastGrey(strip)) {
@@ -456,7 +463,10 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
         job.result.timings.inference += r.inference;
         job.result.timings.postprocess += r.postprocess;
         WordText& w = job.result.words[it.region];
-        if (first || r.decoded.confidence > w.confidence) {
+        const bool better = it.perCharacter ? PerCharacterConfidence(r.decoded.confidence, r.decoded.text) >
+                                                  PerCharacterConfidence(w.confidence, w.text)
+                                            : r.decoded.confidence > w.confidence;
+        if (first || better) {
           w.text = std::move(r.decoded.text);
           w.confidence = r.decoded.confidence;
           w.characters = std::move(r.decoded.characters);
@@ -478,6 +488,47 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     }
   }
   pass(primary, true);
+  // Vertical crops (verticalRetry): read turned the other way too, whatever the first reading's confidence; unturned
+  // only when their ink is one glyph along their length (a narrow strip's unturned reading holds a character or two,
+  // and its few characters' confidence beat a whole word's: 'mentos' -> '|'); and, when their glyphs stack, laid out
+  // side by side as a line (upright letters one above the other: vertical.h).
+  std::vector<std::unique_ptr<cv::Mat>> stacks;
+  std::vector<std::vector<char>> multiGlyph(jobs.size());  // a vertical strip whose ink is several glyphs long
+  std::vector<Item> vertical;
+  for (size_t j = 0; j < jobs.size(); j++) {
+    const RecognizeOptions& o = *jobs[j].options;
+    const PreparedRegions& p = *jobs[j].prepared;
+    if (!o.verticalRetry || out[j].error) continue;
+    multiGlyph[j].assign(p.plans.size(), 0);
+    const double m = o.margin >= 0 && o.margin <= 1 ? o.margin : c.margin;
+    auto t0 = Clock::now();  // finding the glyphs is crop work: the call's preprocess time
+    for (size_t i = 0; i < p.plans.size(); i++) {
+      if (p.plans[i].skipped || !p.plans[i].vertical) continue;
+      Item other{j, i, 3};
+      other.perCharacter = true;
+      vertical.push_back(other);
+      const cv::Mat strip = CropStrip(p.image, p.plans[i], 0);
+      const std::vector<cv::Rect> slots = FindGlyphSlots(strip);
+      multiGlyph[j][i] = slots.size() > kMaxCharacterParts;
+      if (!multiGlyph[j][i] && out[j].result.words[i].confidence < o.rotationRetryThreshold) {
+        Item unturned{j, i, 0};
+        unturned.perCharacter = true;
+        vertical.push_back(unturned);
+      }
+      if (IsGlyphStack(slots, c.batchMaxLength)) {
+        auto line = std::make_unique<cv::Mat>(LayOutGlyphs(strip, slots, m));
+        if (line->empty()) continue;
+        Item stacked{j, i, 0};
+        stacked.rotation = 0;  // the letters are upright
+        stacked.strip = line.get();
+        stacked.perCharacter = true;
+        vertical.push_back(stacked);
+        stacks.push_back(std::move(line));
+      }
+    }
+    out[j].result.timings.preprocess += MsSince(t0);
+  }
+  if (!vertical.empty()) pass(vertical, false);
   std::vector<Item> retry;
   for (size_t j = 0; j < jobs.size(); j++) {
     const float threshold = jobs[j].options->rotationRetryThreshold;
@@ -485,6 +536,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     const std::vector<CropPlan>& plans = jobs[j].prepared->plans;
     for (size_t i = 0; i < plans.size(); i++) {
       if (plans[i].skipped || out[j].result.words[i].confidence >= threshold) continue;
+      if (plans[i].vertical && jobs[j].options->verticalRetry) continue;  // read every way already
       if (plans[i].vertical) {
         retry.push_back({j, i, 3});
         retry.push_back({j, i, 0});
@@ -507,6 +559,8 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
         const CropPlan& alt = p.retryPlans[k][i];
         // A margin that rounds to the same pixels (small text, or clipped at the image's edge) would read the same.
         if (alt.skipped || SameCrop(alt, p.plans[i])) continue;
+        // A stack's reading (a strip made for it) or a several-glyph strip unturned is not read at other margins.
+        if (!multiGlyph[j].empty() && multiGlyph[j][i] && w.rotation == 0) continue;
         again.push_back({j, i, w.rotation / 90, static_cast<int>(k) + 1});
       }
     }

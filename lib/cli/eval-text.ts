@@ -24,12 +24,14 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
       ...(s.inkCrop !== undefined ? { inkCrop: s.inkCrop } : {}),
       ...(s.orientationRetry !== undefined ? { orientationRetryThreshold: s.orientationRetry } : {}),
       ...(s.contrastRetry !== undefined ? { contrastRetryThreshold: s.contrastRetry } : {}),
+      ...(s.verticalRetry !== undefined ? { verticalRetry: s.verticalRetry } : {}),
     },
     margin: s.margin ?? modelMargin,
     marginRetry: s.marginRetry ?? RECOGNIZE_DEFAULTS.marginRetryThreshold,
     inkCrop: s.inkCrop ?? RECOGNIZE_DEFAULTS.inkCrop,
     orientationRetry: s.orientationRetry ?? RECOGNIZE_DEFAULTS.orientationRetryThreshold,
     contrastRetry: s.contrastRetry ?? RECOGNIZE_DEFAULTS.contrastRetryThreshold,
+    verticalRetry: s.verticalRetry ?? RECOGNIZE_DEFAULTS.verticalRetry,
   };
 }
 
@@ -59,6 +61,8 @@ export interface TextEvalSettings {
   orientationRetry?: number;
   /** recognize()'s contrastRetryThreshold (undefined: its default). */
   contrastRetry?: number;
+  /** recognize()'s verticalRetry (undefined: its default). */
+  verticalRetry?: boolean;
   /** read()'s join.maxGap (0: join off; undefined: off unless joinConfidence is given, as read()'s default). */
   joinGap?: number;
   /** read()'s join.maxConfidence (undefined: its default). */
@@ -93,7 +97,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   if (samples.length === 0) throw new UsageError(`no words with text in ${s.dir}`);
   const recognizer = await Recognizer.create({ model: s.recognizer, ...(s.threads !== undefined ? { threads: s.threads } : {}) });
   const words = samples.reduce((a, x) => a + x.texts.length, 0);
-  const { recognize, margin, marginRetry, inkCrop, orientationRetry, contrastRetry } = readOptions(s, recognizer.info.margin);
+  const { recognize, margin, marginRetry, inkCrop, orientationRetry, contrastRetry, verticalRetry } = readOptions(s, recognizer.info.margin);
   const records: { image: string; gt: string; pred: string; confidence: number; rotation?: number; error?: string }[][] = [];
   let seconds = 0;
   let inferenceMs = 0;
@@ -123,7 +127,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   const errors = flat.filter((w) => w.error).length;
   say.write([
     `dataset    ${s.dir} (${samples.length} images, ${r.count} words)`,
-    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder}; ${cropSummary(margin, inkCrop)}, margin retry below ${marginRetry}, orientation retry below ${orientationRetry}, contrast retry below ${contrastRetry})`,
+    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder}; ${cropSummary(margin, inkCrop)}, margin retry below ${marginRetry}, orientation retry below ${orientationRetry}, contrast retry below ${contrastRetry}, vertical retry ${verticalRetry ? 'on' : 'off'})`,
     `accuracy   ${pct(r.accuracy)} (DTRB: lower case, [0-9a-z] only, exact, every word counted; ${r.correct}/${r.count})`,
     `exact      ${pct(r.exactAccuracy)} (case-sensitive, full text; ${r.exactCorrect}/${r.count})`,
     `1-NED      ${r.oneMinusNed.toFixed(4)} (1 - edit distance / max length, case-sensitive)`,
@@ -131,7 +135,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
     ...(errors ? [`failed     ${errors} word(s) could not be read (scored as empty)`] : []),
   ].join('\n') + '\n');
   await writeReport(s.jsonFile, {
-    task: 'recognition', dataset: path.resolve(s.dir), recognizer: s.recognizer ?? 'default', margin, marginRetry, orientationRetry, contrastRetry, inkCrop,
+    task: 'recognition', dataset: path.resolve(s.dir), recognizer: s.recognizer ?? 'default', margin, marginRetry, orientationRetry, contrastRetry, verticalRetry, inkCrop,
     count: r.count, accuracy: r.accuracy, exactAccuracy: r.exactAccuracy, oneMinusNed: r.oneMinusNed,
     correct: r.correct, exactCorrect: r.exactCorrect, errors,
     throughput: { words: r.count, seconds: Math.round(seconds * 100) / 100, inferenceMsPerWord: inferenceMs / Math.max(1, r.count) },
@@ -147,7 +151,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const detect = detectOptionsFromFlags(s.values);
   const t = s.threads !== undefined ? { threads: s.threads } : {};
   const ocr = await Ocr.create({ detector: { model: s.model, ...t }, recognizer: { model: s.recognizer, ...t } });
-  const { recognize, margin, marginRetry, inkCrop, orientationRetry, contrastRetry } = readOptions(s, ocr.recognizer.info.margin);
+  const { recognize, margin, marginRetry, inkCrop, orientationRetry, contrastRetry, verticalRetry } = readOptions(s, ocr.recognizer.info.margin);
   const join = joinFlags(s);
   let seconds = 0;
   const timing = { detection: 0, recognition: 0 };
@@ -178,7 +182,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const errors = results.filter((x) => x.error).length;
   say.write([
     `dataset    ${s.dir} (${r.images} images)`,
-    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (${cropSummary(margin, inkCrop)}, margin retry below ${marginRetry}, orientation retry below ${orientationRetry}, contrast retry below ${contrastRetry}; ` +
+    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (${cropSummary(margin, inkCrop)}, margin retry below ${marginRetry}, orientation retry below ${orientationRetry}, contrast retry below ${contrastRetry}, vertical retry ${verticalRetry ? 'on' : 'off'}; ` +
       `${join === false ? 'join off' : `join gap < ${join.maxGap}, a piece under ${join.maxConfidence}`})`,
     `spotting   P ${pct(r.spotting.precision)}  R ${pct(r.spotting.recall)}  H-mean ${pct(r.spotting.hmean)} ` +
       `(IoU > 0.5 one-to-one and equal text, lower case [0-9a-z]; ${r.spotted} of ${r.gtCount} words, ${r.detCount} detections, ${r.matched} boxes matched)`,
@@ -188,7 +192,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
     ...(errors ? [`failed     ${errors} image(s) could not be processed (scored with no words)`] : []),
   ].join('\n') + '\n');
   await writeReport(s.jsonFile, {
-    task: 'ocr', dataset: path.resolve(s.dir), detector: s.model ?? 'default', recognizer: s.recognizer ?? 'default', margin, marginRetry, orientationRetry, contrastRetry, inkCrop, join,
+    task: 'ocr', dataset: path.resolve(s.dir), detector: s.model ?? 'default', recognizer: s.recognizer ?? 'default', margin, marginRetry, orientationRetry, contrastRetry, verticalRetry, inkCrop, join,
     spotting: r.spotting, bagOfWords: r.bagOfWords, gtCount: r.gtCount, detCount: r.detCount, matched: r.matched,
     spotted: r.spotted, images: r.images, errors, seconds,
     perImage: r.perImage.map((p, i) => ({ image: results[i].image, ...p, ...(results[i].error ? { error: results[i].error } : {}), words: results[i].words })),
