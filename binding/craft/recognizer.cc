@@ -529,81 +529,72 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     out[j].result.timings.preprocess += MsSince(t0);
   }
   if (!vertical.empty()) pass(vertical, false);
-  std::vector<Item> retry;
-  for (size_t j = 0; j < jobs.size(); j++) {
-    const float threshold = jobs[j].options->rotationRetryThreshold;
-    if (threshold <= 0 || out[j].error) continue;
-    const std::vector<CropPlan>& plans = jobs[j].prepared->plans;
-    for (size_t i = 0; i < plans.size(); i++) {
-      if (plans[i].skipped || out[j].result.words[i].confidence >= threshold) continue;
-      if (plans[i].vertical && jobs[j].options->verticalRetry) continue;  // read every way already
-      if (plans[i].vertical) {
-        retry.push_back({j, i, 3});
-        retry.push_back({j, i, 0});
-      } else {
-        retry.push_back({j, i, 2});
-      }
+  // The retries' common selection: fn(j, i) for every word not skipped, its job not failed, read with a confidence
+  // under its job's `threshold` option (0 = that retry off).
+  auto below = [&](float RecognizeOptions::*threshold, auto&& fn) {
+    for (size_t j = 0; j < jobs.size(); j++) {
+      const float t = jobs[j].options->*threshold;
+      if (t <= 0 || out[j].error) continue;
+      const std::vector<CropPlan>& plans = jobs[j].prepared->plans;
+      for (size_t i = 0; i < plans.size(); i++)
+        if (!plans[i].skipped && out[j].result.words[i].confidence < t) fn(j, i);
     }
-  }
+  };
+  std::vector<Item> retry;
+  below(&RecognizeOptions::rotationRetryThreshold, [&](size_t j, size_t i) {
+    const CropPlan& plan = jobs[j].prepared->plans[i];
+    if (plan.vertical && jobs[j].options->verticalRetry) return;  // read every way already
+    if (plan.vertical) {
+      retry.push_back({j, i, 3});
+      retry.push_back({j, i, 0});
+    } else {
+      retry.push_back({j, i, 2});
+    }
+  });
   if (!retry.empty()) pass(retry, false);
   // Then the words still under marginRetryThreshold, cut at the other margins, turned as their kept reading.
   std::vector<Item> again;
-  for (size_t j = 0; j < jobs.size(); j++) {
-    const float threshold = jobs[j].options->marginRetryThreshold;
+  below(&RecognizeOptions::marginRetryThreshold, [&](size_t j, size_t i) {
     const PreparedRegions& p = *jobs[j].prepared;
-    if (threshold <= 0 || out[j].error) continue;
-    for (size_t i = 0; i < p.plans.size(); i++) {
-      const WordText& w = out[j].result.words[i];
-      if (p.plans[i].skipped || w.confidence >= threshold) continue;
-      for (size_t k = 0; k < p.retryPlans.size(); k++) {
-        const CropPlan& alt = p.retryPlans[k][i];
-        // A margin that rounds to the same pixels (small text, or clipped at the image's edge) would read the same.
-        if (alt.skipped || SameCrop(alt, p.plans[i])) continue;
-        // A stack's reading (a strip made for it) or a several-glyph strip unturned is not read at other margins.
-        if (!multiGlyph[j].empty() && multiGlyph[j][i] && w.rotation == 0) continue;
-        again.push_back({j, i, w.rotation / 90, static_cast<int>(k) + 1});
-      }
+    const WordText& w = out[j].result.words[i];
+    for (size_t k = 0; k < p.retryPlans.size(); k++) {
+      const CropPlan& alt = p.retryPlans[k][i];
+      // A margin that rounds to the same pixels (small text, or clipped at the image's edge) would read the same.
+      if (alt.skipped || SameCrop(alt, p.plans[i])) continue;
+      // A stack's reading (a strip made for it) or a several-glyph strip unturned is not read at other margins.
+      if (!multiGlyph[j].empty() && multiGlyph[j][i] && w.rotation == 0) continue;
+      again.push_back({j, i, w.rotation / 90, static_cast<int>(k) + 1});
     }
-  }
+  });
   if (!again.empty()) pass(again, false);
   // Last, the words still under orientationRetryThreshold, cut again along their ink's text line (a crop cut as the
   // axis-aligned box of a rotated, oblique or vertical word) and read both ways along it.
   std::vector<std::unique_ptr<CropPlan>> lines;
   std::vector<Item> along;
-  for (size_t j = 0; j < jobs.size(); j++) {
+  below(&RecognizeOptions::orientationRetryThreshold, [&](size_t j, size_t i) {
     const RecognizeOptions& o = *jobs[j].options;
     const PreparedRegions& p = *jobs[j].prepared;
-    if (o.orientationRetryThreshold <= 0 || out[j].error) continue;
     const double m = o.margin >= 0 && o.margin <= 1 ? o.margin : c.margin;
-    auto t0 = Clock::now();  // finding the lines is crop work: the call's preprocess time
-    for (size_t i = 0; i < p.plans.size(); i++) {
-      if (p.plans[i].skipped || out[j].result.words[i].confidence >= o.orientationRetryThreshold) continue;
-      InkLine ink;
-      auto line = std::make_unique<CropPlan>(PlanLineCrop(p.image, p.plans[i], static_cast<float>(m), &ink));
-      if (line->skipped || !NewOrientation(ink, p.plans[i].vertical)) continue;
-      // Degrees the strip is turned clockwise to bring the line level: -angle, and the other way round.
-      const int level = static_cast<int>(std::lround(-ink.angle));
-      along.push_back({j, i, 0, 0, line.get(), ((level % 360) + 360) % 360});
-      along.push_back({j, i, 2, 0, line.get(), ((level + 180) % 360 + 360) % 360});
-      lines.push_back(std::move(line));
-    }
+    auto t0 = Clock::now();  // finding the line is crop work: the call's preprocess time
+    InkLine ink;
+    auto line = std::make_unique<CropPlan>(PlanLineCrop(p.image, p.plans[i], static_cast<float>(m), &ink));
     out[j].result.timings.preprocess += MsSince(t0);
-  }
+    if (line->skipped || !NewOrientation(ink, p.plans[i].vertical)) return;
+    // Degrees the strip is turned clockwise to bring the line level: -angle, and the other way round.
+    const int level = static_cast<int>(std::lround(-ink.angle));
+    along.push_back({j, i, 0, 0, line.get(), ((level % 360) + 360) % 360});
+    along.push_back({j, i, 2, 0, line.get(), ((level + 180) % 360 + 360) % 360});
+    lines.push_back(std::move(line));
+  });
   if (!along.empty()) pass(along, false);
   // Then the words still under contrastRetryThreshold, their kept reading's crop read again with its grey levels
   // stretched (EasyOCR's contrast_ths / adjust_contrast; only crops under kAdjustContrastTarget are run).
   std::vector<Item> stretched;
-  for (size_t j = 0; j < jobs.size(); j++) {
-    const float threshold = jobs[j].options->contrastRetryThreshold;
-    if (threshold <= 0 || out[j].error) continue;
-    const std::vector<CropPlan>& plans = jobs[j].prepared->plans;
-    for (size_t i = 0; i < plans.size(); i++) {
-      if (plans[i].skipped || out[j].result.words[i].confidence >= threshold) continue;
-      Item it = kept[j][i];
-      it.contrast = true;
-      stretched.push_back(it);
-    }
-  }
+  below(&RecognizeOptions::contrastRetryThreshold, [&](size_t j, size_t i) {
+    Item it = kept[j][i];
+    it.contrast = true;
+    stretched.push_back(it);
+  });
   if (!stretched.empty()) pass(stretched, false);
   return out;
 }
