@@ -241,10 +241,11 @@ PreparedRegions Recognizer::Prepare(const ImageInput& input, const std::vector<R
   p.timings.decode = MsSince(t0);
   auto t1 = Clock::now();
   const float W = static_cast<float>(p.image.cols), H = static_cast<float>(p.image.rows);
+  p.margin = options.margin >= 0 && options.margin <= 1 ? options.margin : config().margin;
   if (wholeImage) {  // the image is the crop: no margin
     p.plans.push_back(PlanCrop({{0, 0}, {W, 0}, {W, H}, {0, H}}, p.image.cols, p.image.rows, options.verticalRatio));
   } else {
-    const double m = options.margin >= 0 && options.margin <= 1 ? options.margin : config().margin;
+    const double m = p.margin;
     // With inkCrop each region's ink is found once, in its crop at m, and every crop of it is fitted to that ink:
     // the first read's and the margin retry's alike.
     std::vector<InkFit> ink(options.inkCrop ? regions.size() : 0);
@@ -500,7 +501,6 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     const PreparedRegions& p = *jobs[j].prepared;
     if (!o.verticalRetry || out[j].error) continue;
     multiGlyph[j].assign(p.plans.size(), 0);
-    const double m = o.margin >= 0 && o.margin <= 1 ? o.margin : c.margin;
     auto t0 = Clock::now();  // finding the glyphs is crop work: the call's preprocess time
     for (size_t i = 0; i < p.plans.size(); i++) {
       if (p.plans[i].skipped || !p.plans[i].vertical) continue;
@@ -516,7 +516,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
         vertical.push_back(unturned);
       }
       if (IsGlyphStack(slots, c.batchMaxLength)) {
-        auto line = std::make_unique<cv::Mat>(LayOutGlyphs(strip, slots, m));
+        auto line = std::make_unique<cv::Mat>(LayOutGlyphs(strip, slots, p.margin));
         if (line->empty()) continue;
         Item stacked{j, i, 0};
         stacked.rotation = 0;  // the letters are upright
@@ -572,12 +572,10 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
   std::vector<std::unique_ptr<CropPlan>> lines;
   std::vector<Item> along;
   below(&RecognizeOptions::orientationRetryThreshold, [&](size_t j, size_t i) {
-    const RecognizeOptions& o = *jobs[j].options;
     const PreparedRegions& p = *jobs[j].prepared;
-    const double m = o.margin >= 0 && o.margin <= 1 ? o.margin : c.margin;
     auto t0 = Clock::now();  // finding the line is crop work: the call's preprocess time
     InkLine ink;
-    auto line = std::make_unique<CropPlan>(PlanLineCrop(p.image, p.plans[i], static_cast<float>(m), &ink));
+    auto line = std::make_unique<CropPlan>(PlanLineCrop(p.image, p.plans[i], static_cast<float>(p.margin), &ink));
     out[j].result.timings.preprocess += MsSince(t0);
     if (line->skipped || !NewOrientation(ink, p.plans[i].vertical)) return;
     // Degrees the strip is turned clockwise to bring the line level: -angle, and the other way round.

@@ -103,6 +103,7 @@ struct PreparedRegions {
   std::vector<CropPlan> plans;
   // With a margin retry: the regions planned at each retry margin (MarginRetryMargins), parallel to `plans`.
   std::vector<std::vector<CropPlan>> retryPlans;
+  double margin = 0;  // the call's crop margin: RecognizeOptions::margin, or the model's when that is outside [0, 1]
   RecognizeTimings timings;
 };
 
