@@ -357,7 +357,8 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
 });
 
 const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'characterProbabilities', 'logits', 'rotationRetryThreshold',
-  'marginRetryThreshold', 'orientationRetryThreshold', 'contrastRetryThreshold', 'verticalRatio', 'verticalRetry', 'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons'] as const;
+  'marginRetryThreshold', 'orientationRetryThreshold', 'contrastRetryThreshold', 'verticalRatio', 'verticalRetry',
+  'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons'] as const;
 
 /**
  * Validates recognize() options (`signal`/`timeoutMs` are runOptions'); `model` gives the model's decoder and default
@@ -377,20 +378,19 @@ export function recognizeOptions(options: unknown, model: { decoder: 'ctc' | 'at
     throw new TypeError("decoder 'beam' needs a CTC model; this recogniser decodes with attention (its steps are greedy)");
   }
   const vr = o.verticalRatio;
+  // A retry's confidence threshold: 0 (off) to 1.
+  const threshold = <K extends 'rotationRetryThreshold' | 'marginRetryThreshold' | 'orientationRetryThreshold'
+    | 'contrastRetryThreshold'>(key: K) => (o[key] === undefined ? d[key] : checkNumber(key, o[key], 0, 1));
   return {
     decoder: (o.decoder as 'greedy' | 'beam' | undefined) ?? d.decoder,
     beamWidth: o.beamWidth === undefined ? d.beamWidth : checkNumber('beamWidth', o.beamWidth, 1, 100, true),
     characterProbabilities: o.characterProbabilities === undefined ? d.characterProbabilities
       : checkBool('characterProbabilities', o.characterProbabilities),
     logits: o.logits === undefined ? d.logits : checkBool('logits', o.logits),
-    rotationRetryThreshold: o.rotationRetryThreshold === undefined ? d.rotationRetryThreshold
-      : checkNumber('rotationRetryThreshold', o.rotationRetryThreshold, 0, 1),
-    marginRetryThreshold: o.marginRetryThreshold === undefined ? d.marginRetryThreshold
-      : checkNumber('marginRetryThreshold', o.marginRetryThreshold, 0, 1),
-    orientationRetryThreshold: o.orientationRetryThreshold === undefined ? d.orientationRetryThreshold
-      : checkNumber('orientationRetryThreshold', o.orientationRetryThreshold, 0, 1),
-    contrastRetryThreshold: o.contrastRetryThreshold === undefined ? d.contrastRetryThreshold
-      : checkNumber('contrastRetryThreshold', o.contrastRetryThreshold, 0, 1),
+    rotationRetryThreshold: threshold('rotationRetryThreshold'),
+    marginRetryThreshold: threshold('marginRetryThreshold'),
+    orientationRetryThreshold: threshold('orientationRetryThreshold'),
+    contrastRetryThreshold: threshold('contrastRetryThreshold'),
     verticalRatio: vr === undefined ? d.verticalRatio : vr === Infinity ? Infinity : checkNumber('verticalRatio', vr, 1, 1e6),
     verticalRetry: o.verticalRetry === undefined ? d.verticalRetry : checkBool('verticalRetry', o.verticalRetry),
     margin: o.margin === undefined ? model.margin : checkNumber('margin', o.margin, 0, 1),
