@@ -14,8 +14,8 @@ import { loadSamples, pool } from './eval';
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 const pct = (v: number) => (v * 100).toFixed(2) + ' %';
 
-/** The recognize() options the eval flags set, and the crop margin and margin-retry threshold they resolve to
- * (modelMargin: the recogniser's own) for the report. */
+/** The recognize() options the eval flags set, and every setting they resolve to (modelMargin: the recogniser's own)
+ * for the report. */
 function readOptions(s: TextEvalSettings, modelMargin: number) {
   return {
     recognize: {
@@ -26,18 +26,23 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
       ...(s.contrastRetry !== undefined ? { contrastRetryThreshold: s.contrastRetry } : {}),
       ...(s.verticalRetry !== undefined ? { verticalRetry: s.verticalRetry } : {}),
     },
-    margin: s.margin ?? modelMargin,
-    marginRetry: s.marginRetry ?? RECOGNIZE_DEFAULTS.marginRetryThreshold,
-    inkCrop: s.inkCrop ?? RECOGNIZE_DEFAULTS.inkCrop,
-    orientationRetry: s.orientationRetry ?? RECOGNIZE_DEFAULTS.orientationRetryThreshold,
-    contrastRetry: s.contrastRetry ?? RECOGNIZE_DEFAULTS.contrastRetryThreshold,
-    verticalRetry: s.verticalRetry ?? RECOGNIZE_DEFAULTS.verticalRetry,
+    // the settings as resolved, in the JSON report's order
+    resolved: {
+      margin: s.margin ?? modelMargin,
+      marginRetry: s.marginRetry ?? RECOGNIZE_DEFAULTS.marginRetryThreshold,
+      orientationRetry: s.orientationRetry ?? RECOGNIZE_DEFAULTS.orientationRetryThreshold,
+      contrastRetry: s.contrastRetry ?? RECOGNIZE_DEFAULTS.contrastRetryThreshold,
+      verticalRetry: s.verticalRetry ?? RECOGNIZE_DEFAULTS.verticalRetry,
+      inkCrop: s.inkCrop ?? RECOGNIZE_DEFAULTS.inkCrop,
+    },
   };
 }
 
-/** How the summaries name the crops: the margin, and whether it is fitted to the ink (only with a margin). */
-function cropSummary(margin: number, inkCrop: boolean): string {
-  return `crop margin ${margin}${inkCrop && margin > 0 ? ' fitted to the ink' : ''}`;
+/** How the summaries name the crops (the margin, fitted to the ink only with a margin) and the retries. */
+function cropSummary(r: ReturnType<typeof readOptions>['resolved']): string {
+  return `crop margin ${r.margin}${r.inkCrop && r.margin > 0 ? ' fitted to the ink' : ''}, margin retry below ` +
+    `${r.marginRetry}, orientation retry below ${r.orientationRetry}, contrast retry below ${r.contrastRetry}, ` +
+    `vertical retry ${r.verticalRetry ? 'on' : 'off'}`;
 }
 
 /** read()'s join option from --join-gap (0 or absent: off, as read()'s default; n: on with that gap) and
@@ -97,7 +102,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   if (samples.length === 0) throw new UsageError(`no words with text in ${s.dir}`);
   const recognizer = await Recognizer.create({ model: s.recognizer, ...(s.threads !== undefined ? { threads: s.threads } : {}) });
   const words = samples.reduce((a, x) => a + x.texts.length, 0);
-  const { recognize, margin, marginRetry, inkCrop, orientationRetry, contrastRetry, verticalRetry } = readOptions(s, recognizer.info.margin);
+  const { recognize, resolved } = readOptions(s, recognizer.info.margin);
   const records: { image: string; gt: string; pred: string; confidence: number; rotation?: number; error?: string }[][] = [];
   let seconds = 0;
   let inferenceMs = 0;
@@ -127,7 +132,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   const errors = flat.filter((w) => w.error).length;
   say.write([
     `dataset    ${s.dir} (${samples.length} images, ${r.count} words)`,
-    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder}; ${cropSummary(margin, inkCrop)}, margin retry below ${marginRetry}, orientation retry below ${orientationRetry}, contrast retry below ${contrastRetry}, vertical retry ${verticalRetry ? 'on' : 'off'})`,
+    `recognizer ${s.recognizer ?? 'default'} (${recognizer.info.name ?? ''}, ${recognizer.info.decoder}; ${cropSummary(resolved)})`,
     `accuracy   ${pct(r.accuracy)} (DTRB: lower case, [0-9a-z] only, exact, every word counted; ${r.correct}/${r.count})`,
     `exact      ${pct(r.exactAccuracy)} (case-sensitive, full text; ${r.exactCorrect}/${r.count})`,
     `1-NED      ${r.oneMinusNed.toFixed(4)} (1 - edit distance / max length, case-sensitive)`,
@@ -135,7 +140,7 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
     ...(errors ? [`failed     ${errors} word(s) could not be read (scored as empty)`] : []),
   ].join('\n') + '\n');
   await writeReport(s.jsonFile, {
-    task: 'recognition', dataset: path.resolve(s.dir), recognizer: s.recognizer ?? 'default', margin, marginRetry, orientationRetry, contrastRetry, verticalRetry, inkCrop,
+    task: 'recognition', dataset: path.resolve(s.dir), recognizer: s.recognizer ?? 'default', ...resolved,
     count: r.count, accuracy: r.accuracy, exactAccuracy: r.exactAccuracy, oneMinusNed: r.oneMinusNed,
     correct: r.correct, exactCorrect: r.exactCorrect, errors,
     throughput: { words: r.count, seconds: Math.round(seconds * 100) / 100, inferenceMsPerWord: inferenceMs / Math.max(1, r.count) },
@@ -151,7 +156,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const detect = detectOptionsFromFlags(s.values);
   const t = s.threads !== undefined ? { threads: s.threads } : {};
   const ocr = await Ocr.create({ detector: { model: s.model, ...t }, recognizer: { model: s.recognizer, ...t } });
-  const { recognize, margin, marginRetry, inkCrop, orientationRetry, contrastRetry, verticalRetry } = readOptions(s, ocr.recognizer.info.margin);
+  const { recognize, resolved } = readOptions(s, ocr.recognizer.info.margin);
   const join = joinFlags(s);
   let seconds = 0;
   const timing = { detection: 0, recognition: 0 };
@@ -182,7 +187,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const errors = results.filter((x) => x.error).length;
   say.write([
     `dataset    ${s.dir} (${r.images} images)`,
-    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (${cropSummary(margin, inkCrop)}, margin retry below ${marginRetry}, orientation retry below ${orientationRetry}, contrast retry below ${contrastRetry}, vertical retry ${verticalRetry ? 'on' : 'off'}; ` +
+    `models     detector ${s.model ?? 'default'}, recognizer ${s.recognizer ?? 'default'} (${cropSummary(resolved)}; ` +
       `${join === false ? 'join off' : `join gap < ${join.maxGap}, a piece under ${join.maxConfidence}`})`,
     `spotting   P ${pct(r.spotting.precision)}  R ${pct(r.spotting.recall)}  H-mean ${pct(r.spotting.hmean)} ` +
       `(IoU > 0.5 one-to-one and equal text, lower case [0-9a-z]; ${r.spotted} of ${r.gtCount} words, ${r.detCount} detections, ${r.matched} boxes matched)`,
@@ -192,7 +197,7 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
     ...(errors ? [`failed     ${errors} image(s) could not be processed (scored with no words)`] : []),
   ].join('\n') + '\n');
   await writeReport(s.jsonFile, {
-    task: 'ocr', dataset: path.resolve(s.dir), detector: s.model ?? 'default', recognizer: s.recognizer ?? 'default', margin, marginRetry, orientationRetry, contrastRetry, verticalRetry, inkCrop, join,
+    task: 'ocr', dataset: path.resolve(s.dir), detector: s.model ?? 'default', recognizer: s.recognizer ?? 'default', ...resolved, join,
     spotting: r.spotting, bagOfWords: r.bagOfWords, gtCount: r.gtCount, detCount: r.detCount, matched: r.matched,
     spotted: r.spotted, images: r.images, errors, seconds,
     perImage: r.perImage.map((p, i) => ({ image: results[i].image, ...p, ...(results[i].error ? { error: results[i].error } : {}), words: results[i].words })),
