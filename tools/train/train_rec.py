@@ -232,7 +232,12 @@ def lr_at(step, a):
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
     t = min(1.0, (step - a.warmup) / max(1, a.steps - a.warmup))
-    return a.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t)))
+    lr = a.lr * (0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * t)))
+    # A resume that restarts Adam (a slim checkpoint) ramps up again: fresh moment estimates make the first updates
+    # about lr in size for every parameter.
+    if getattr(a, 'rewarm_from', None) is not None and step - a.rewarm_from < a.rewarm:
+        return lr * (step - a.rewarm_from + 1) / a.rewarm
+    return lr
 
 
 def save(path, model, opt, step, a, hist, slim=False, half=False):
@@ -289,6 +294,7 @@ def main():
     ap.add_argument('--oc', type=int, default=128)
     ap.add_argument('--hidden', type=int, default=128)
     ap.add_argument('--max-w', type=int, default=512)
+    ap.add_argument('--rewarm', type=int, default=200, help='steps of linear warm-up after a resume that restarts Adam')
     ap.add_argument('--mix', default=None, help=f'sources and weights (default {DEFAULT_MIX}; on resume: the saved one)')
     ap.add_argument('--seed', type=int, default=0)
     # 1 thread: under contention (nice 19 on a shared 2-core machine) 2 OpenMP threads spin-waited, 6.3 s of CPU per
@@ -335,6 +341,9 @@ def main():
         model.load_state_dict(ck['model'])
         if 'optimizer' in ck:
             optim.load_state_dict(ck['optimizer'])
+        else:
+            a.rewarm_from = start
+            print(f'no Adam state in the checkpoint: Adam restarts, lr ramps up over {a.rewarm} steps', flush=True)
     elif a.init:
         from widen_rec import widen
         init = torch.load(a.init, map_location='cpu', weights_only=False)
