@@ -6,7 +6,7 @@
 //  B. ocr.read() of the page with the default detector and each recogniser (one detector shared; recognisers and
 //     settings interleaved per round): detection ms against recognition ms, with the defaults (the 180° retry, the
 //     split-word join, ink-fitted crops), without the join (join: false), with the margin retry too, with crops at the
-//     box (inkCrop: false), and with no retries and no join.
+//     box (inkCrop: false), with an allowlist or a blocklist, and with no retries and no join.
 //     The recognition stage split (crops, runs, decoding) is of the words without the join's reads.
 //
 //   node bench/recognize.js [--model crnn.onnx]... [--ocr-recognizer rec.onnx]... [--stand-in crnn-pad.onnx]
@@ -138,13 +138,17 @@ async function page() {
   // false (the 180° retry only); 'margin retry too' = the defaults + marginRetryThreshold 0.2; 'box crop' = the
   // defaults with inkCrop: false (crops at the box + margin); 'no orientation retry' = the defaults with
   // orientationRetryThreshold 0; 'no vertical retry' = the defaults with verticalRetry: false; 'contrast retry' = the
-  // defaults + contrastRetryThreshold 0.1 (EasyOCR's contrast_ths); 'off' = no retries, no join.
+  // defaults + contrastRetryThreshold 0.1 (EasyOCR's contrast_ths); 'blocklist' = the defaults with one character
+  // blocked ('~': the mask's own cost, nearly the same readings); 'digits' = the defaults with allowlist '0123456789'
+  // (what an amounts-only reading costs, retries included: most words then read doubtfully); 'off' = no retries, no
+  // join.
   const MODES = {
     defaults: {}, 'no join': { join: false }, 'margin retry too': { recognize: { marginRetryThreshold: 0.2 } },
     'box crop': { recognize: { inkCrop: false } },
     'no orientation retry': { recognize: { orientationRetryThreshold: 0 } },
     'no vertical retry': { recognize: { verticalRetry: false } },
     'contrast retry': { recognize: { contrastRetryThreshold: 0.1 } },
+    blocklist: { recognize: { blocklist: '~' } }, digits: { recognize: { allowlist: '0123456789' } },
     off: { join: false, recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0, contrastRetryThreshold: 0, verticalRetry: false } },
   };
   const picked = values.modes?.split(',');

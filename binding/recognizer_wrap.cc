@@ -32,7 +32,7 @@ struct RecOptions {
   bool wholeImage = true;
 };
 
-RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
+RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o, const craft::RecognizerConfig& config) {
   RecOptions r;
   craft::RecognizeOptions& d = r.options;
   Napi::Value decoder = Own(o, "decoder");
@@ -42,6 +42,19 @@ RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o) {
   }
   d.decode.beamWidth = std::max(1, std::min(GetInt(o, "beamWidth", d.decode.beamWidth), 1000));
   d.decode.characterProbabilities = GetBool(o, "characterProbabilities", false);
+  Napi::Value ignored = Own(o, "ignoredClasses");
+  if (!ignored.IsUndefined()) {
+    Require(ignored.IsTypedArray() && ignored.As<Napi::TypedArray>().TypedArrayType() == napi_uint32_array, env,
+            "options.ignoredClasses (Uint32Array expected)");
+    Require(config.decoder == craft::DecoderKind::kCtc, env, "options.ignoredClasses (CTC models only)");
+    Napi::Uint32Array classes = ignored.As<Napi::Uint32Array>();
+    for (size_t i = 0; i < classes.ElementLength(); i++) {
+      // Never the blank: every frame keeps a class.
+      Require(classes[i] >= 1 && classes[i] < static_cast<uint32_t>(config.numClasses()), env,
+              "options.ignoredClasses (a class index out of range, or the blank)");
+      d.ignoredClasses.push_back(static_cast<int>(classes[i]));
+    }
+  }
   d.rotationRetryThreshold = static_cast<float>(GetNumber(o, "rotationRetryThreshold", d.rotationRetryThreshold));
   d.marginRetryThreshold = static_cast<float>(GetNumber(o, "marginRetryThreshold", d.marginRetryThreshold));
   d.orientationRetryThreshold =
@@ -260,7 +273,8 @@ using RecognizerBase = ModelWrap<RecognizerWrap, craft::Recognizer>;
 // prepare(input, options, control?): `options` carries the regions:
 //   { regions?: { coords: Float64Array (x, y pairs), counts: Uint32Array (points per region) }, decoder, beamWidth,
 //     characterProbabilities, logits, rotationRetryThreshold, marginRetryThreshold, orientationRetryThreshold,
-//     contrastRetryThreshold, verticalRatio, verticalRetry, margin, inkCrop, maxBatch, maxPixels }
+//     contrastRetryThreshold, verticalRatio, verticalRetry, margin, inkCrop, maxBatch, maxPixels,
+//     ignoredClasses?: Uint32Array (class indices, CTC models only, never the blank 0) }
 // The image is loaded and the regions planned; paddedWidth/Height are the image's size.
 template <>
 Napi::Value RecognizerBase::StartPrepare(const Napi::CallbackInfo& info, bool infer) {
@@ -268,7 +282,7 @@ Napi::Value RecognizerBase::StartPrepare(const Napi::CallbackInfo& info, bool in
   if (!model_) return RejectDisposed(env, "Recognizer");
   Require(info.Length() >= 2 && info[1].IsObject(), env, "options");
   OwnedInput input = ToInput(env, info[0]);
-  RecOptions options = ToRecognizeOptions(env, info[1].As<Napi::Object>());
+  RecOptions options = ToRecognizeOptions(env, info[1].As<Napi::Object>(), model_->config());
   return QueueWorker<PrepareWorker<RecognizerStages>>(env, model_, std::move(input), std::move(options),
                                                       info.Length() > 2 ? ToControl(info[2]) : nullptr, infer);
 }
@@ -375,7 +389,7 @@ Napi::Value RecognizerWrap::PrepareInferMany(const Napi::CallbackInfo& info) {
     Napi::Value o = options.Get(i);
     Require(o.IsObject(), env, "options");
     in.push_back(ToInput(env, inputs.Get(i)));
-    opts.push_back(ToRecognizeOptions(env, o.As<Napi::Object>()));
+    opts.push_back(ToRecognizeOptions(env, o.As<Napi::Object>(), model_->config()));
   }
   return QueueWorker<PrepareRunWorker>(env, model_, std::move(in), std::move(opts),
                                        info.Length() > 2 ? ToControl(info[2]) : nullptr);

@@ -116,6 +116,8 @@ export interface NativeRecognizeOptions {
   inkCrop: boolean;
   maxBatch: number;
   maxPixels: number;
+  /** Classes never read (the allowlist / blocklist: CTC class indices, never the blank 0; binding/craft/recognizer.h). */
+  ignoredClasses?: Uint32Array;
 }
 
 /** @private */

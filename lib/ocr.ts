@@ -7,7 +7,7 @@ import { DecodedImage, decodeImage } from './image';
 import { checkKnownKeys, checkNumber, invalidParameterError, plainObject } from './is';
 import { acceptJoin, JUNCTION_REACH, joinCandidate, joinedWord, oneWord, spaceProbability, type JoinSettings } from './join';
 import { joinRuns, readingOrder, type LayoutLine } from './layout';
-import { readJoinOptions, runOptions } from './options';
+import { readJoinOptions, recognizeOptions, runOptions } from './options';
 import { Recognizer } from './recognizer';
 import { abortError } from './scheduler';
 import type {
@@ -88,6 +88,9 @@ export class Ocr {
     for (const key of ['detect', 'recognize', 'layout'] as const) {
       if (o[key] !== undefined && !plainObject(o[key])) throw invalidParameterError(key, 'plain object', o[key]);
     }
+    // Before the detection: a bad recognize option (an allowlist outside the charset) fails the call at once, also
+    // on a page where no word is found.
+    if (o.recognize !== undefined) recognizeOptions(o.recognize, this.recognizer.info);
     const layout = layoutOptions(o.layout);
     const join = readJoinOptions(o.join);
     const minConfidence = o.minConfidence === undefined ? 0 : checkNumber('minConfidence', o.minConfidence, 0, 1);

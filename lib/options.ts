@@ -358,13 +358,52 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
 
 const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'characterProbabilities', 'logits', 'rotationRetryThreshold',
   'marginRetryThreshold', 'orientationRetryThreshold', 'contrastRetryThreshold', 'verticalRatio', 'verticalRetry',
-  'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons'] as const;
+  'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons', 'allowlist', 'blocklist'] as const;
 
 /**
- * Validates recognize() options (`signal`/`timeoutMs` are runOptions'); `model` gives the model's decoder and default
- * crop margin. @private
+ * recognize()'s `allowlist` / `blocklist` as the classes never read (EasyOCR's ignore_idx: the charset's characters
+ * outside the allowlist or in the blocklist; CTC class i = charset[i - 1], the blank 0 never), or undefined when none
+ * is. Characters are code points, as the charset's entries. @private
  */
-export function recognizeOptions(options: unknown, model: { decoder: 'ctc' | 'attn'; margin: number },
+export function ignoredClasses(o: Record<string, unknown>, model: { decoder: 'ctc' | 'attn'; charset: readonly string[] }):
+  Uint32Array | undefined {
+  const { allowlist, blocklist } = o;
+  if (allowlist === undefined && blocklist === undefined) return undefined;
+  for (const [key, v] of [['allowlist', allowlist], ['blocklist', blocklist]] as const) {
+    if (v !== undefined && typeof v !== 'string') throw invalidParameterError(key, 'string of characters', v);
+  }
+  if (model.decoder !== 'ctc') {
+    // The graph feeds each step's own (unmasked) choice to the next: masking its outputs afterwards would read steps
+    // conditioned on characters the list forbids.
+    throw new TypeError('allowlist and blocklist need a CTC model; this recogniser decodes with attention (its steps ' +
+      'are fed their own unmasked choices inside the graph)');
+  }
+  const charset = new Set(model.charset);
+  const characters = (key: string, v: string): Set<string> => {
+    const missing = [...new Set([...v].filter((c) => !charset.has(c)))];
+    if (missing.length > 0) {
+      throw new RangeError(`Expected characters of the model's charset for ${key} but received ${missing.length} not ` +
+        `in it: ${JSON.stringify(missing.join(''))}`);
+    }
+    return new Set(v);
+  };
+  const allowed = allowlist === undefined ? charset : characters('allowlist', allowlist as string);
+  const blocked = blocklist === undefined ? new Set<string>() : characters('blocklist', blocklist as string);
+  const ignored: number[] = [];
+  model.charset.forEach((c, i) => { if (!allowed.has(c) || blocked.has(c)) ignored.push(i + 1); });
+  if (ignored.length === model.charset.length) {
+    const what = allowlist === undefined ? 'blocklist' : blocklist === undefined ? 'allowlist' : 'allowlist and blocklist';
+    throw new RangeError(`Expected ${what} to leave at least one of the model's characters to read but none is left`);
+  }
+  return ignored.length > 0 ? Uint32Array.from(ignored) : undefined;
+}
+
+/**
+ * Validates recognize() options (`signal`/`timeoutMs` are runOptions'); `model` gives the model's decoder, charset and
+ * default crop margin. @private
+ */
+export function recognizeOptions(options: unknown,
+  model: { decoder: 'ctc' | 'attn'; margin: number; charset: readonly string[] },
   extraKeys: readonly string[] = RUN_KEYS): Omit<NativeRecognizeOptions, 'regions'> & { usePolygons: boolean } {
   if (options === undefined) options = {};
   if (!plainObject(options)) throw invalidParameterError('options', 'plain object', options);
@@ -377,6 +416,7 @@ export function recognizeOptions(options: unknown, model: { decoder: 'ctc' | 'at
   if (o.decoder === 'beam' && model.decoder !== 'ctc') {
     throw new TypeError("decoder 'beam' needs a CTC model; this recogniser decodes with attention (its steps are greedy)");
   }
+  const ignored = ignoredClasses(o, model);
   const vr = o.verticalRatio;
   // A retry's confidence threshold: 0 (off) to 1.
   const threshold = <K extends 'rotationRetryThreshold' | 'marginRetryThreshold' | 'orientationRetryThreshold'
@@ -399,6 +439,7 @@ export function recognizeOptions(options: unknown, model: { decoder: 'ctc' | 'at
     maxPixels: o.maxPixels === undefined ? DEFAULT_MAX_PIXELS
       : o.maxPixels === false ? 0 : checkNumber('maxPixels', o.maxPixels, 1, Number.MAX_SAFE_INTEGER, true),
     usePolygons: o.usePolygons === undefined ? true : checkBool('usePolygons', o.usePolygons),
+    ...(ignored !== undefined ? { ignoredClasses: ignored } : {}),
   };
 }
 

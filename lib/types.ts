@@ -317,11 +317,27 @@ export interface RecognizeOptions {
   decoder?: 'greedy' | 'beam';
   /** Beams kept per frame with `decoder: 'beam'` (1…100). Default 5. */
   beamWidth?: number;
+  /**
+   * Read only these characters (EasyOCR's `allowlist`), e.g. '0123456789' for amounts and codes: every other class of
+   * the model's charset is masked out of each frame's probabilities, which are renormalised over what is left (the
+   * CTC blank is never masked) before the greedy or beam search and the confidence, the retries' readings included
+   * (docs/recognition.md#allowlist-and-blocklist). Characters are code points, each of the model's charset
+   * (`info.charset`; RangeError naming the others). CTC models only (TypeError for an attention model). Default: every
+   * character.
+   */
+  allowlist?: string;
+  /**
+   * Never read these characters (EasyOCR's `blocklist`): masked out as `allowlist` masks the others. With both, the
+   * allowlist's characters minus the blocklist's are read (EasyOCR ignores the blocklist then). A list that leaves no
+   * character is a RangeError. Default: none.
+   */
+  blocklist?: string;
   /** Also return each character's probability. Default false. */
   characterProbabilities?: boolean;
   /**
    * Also return each word's raw model output (`logits`: T x K values before softmax, row-major, K = the model's
-   * classes; for your own decoding, or how `quantize` calibrates a recogniser). Default false.
+   * classes; for your own decoding, or how `quantize` calibrates a recogniser); never masked by `allowlist` /
+   * `blocklist`. Default false.
    */
   logits?: boolean;
   /**

@@ -156,6 +156,30 @@ std::vector<float> Softmax(const float* logits, int T, int K) {
   return out;
 }
 
+std::vector<float> MaskedSoftmax(const float* logits, int T, int K, const std::vector<int>& ignored) {
+  std::vector<char> keep(K, 1);
+  for (int k : ignored) {
+    if (k >= 0 && k < K) keep[k] = 0;
+  }
+  std::vector<float> out(static_cast<size_t>(T) * K, 0.f);
+  for (int t = 0; t < T; t++) {
+    const float* x = logits + static_cast<size_t>(t) * K;
+    float* y = out.data() + static_cast<size_t>(t) * K;
+    float m = -std::numeric_limits<float>::infinity();
+    for (int k = 0; k < K; k++) {
+      if (keep[k]) m = std::max(m, x[k]);
+    }
+    float sum = 0;
+    for (int k = 0; k < K; k++) {
+      if (keep[k]) sum += (y[k] = std::exp(x[k] - m));
+    }
+    if (sum > 0) {
+      for (int k = 0; k < K; k++) y[k] /= sum;
+    }
+  }
+  return out;
+}
+
 std::vector<int> CtcBeamSearch(const std::vector<float>& probs, int T, int K, int beamWidth) {
   struct Entry {
     double pb = kNegInf, pnb = kNegInf;  // log P(prefix, path ends in blank / in its last label)

@@ -2,6 +2,7 @@
 // Shared CLI plumbing: node's util.parseArgs (strict), usage errors with exit code 2, and numeric flags.
 import * as fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { recognizeOptions } from '../options';
 
 /** A command-line mistake: printed with the usage line, exit code 2. */
 export class UsageError extends Error {}
@@ -72,6 +73,33 @@ export function detectOptionsFromFlags(v: Record<string, unknown>) {
   if (v.polygons) o.polygons = true;
   if (v.refine) o.refine = true;
   return o;
+}
+
+/** recognize()'s character lists as flags, shared by read and eval (`--allowlist 0123456789`). */
+export const CHARACTER_FLAGS = {
+  allowlist: { type: 'string' },
+  blocklist: { type: 'string' },
+} as const;
+
+/** Turns --allowlist / --blocklist into recognize() options (only the ones given). @private */
+export function characterListsFromFlags(v: Record<string, unknown>): { allowlist?: string; blocklist?: string } {
+  return {
+    ...(v.allowlist !== undefined ? { allowlist: v.allowlist as string } : {}),
+    ...(v.blocklist !== undefined ? { blocklist: v.blocklist as string } : {}),
+  };
+}
+
+/**
+ * Checks recognize() options made from flags against the loaded recogniser (its charset and decoder), once before any
+ * image is read: their TypeError / RangeError (which names the option) becomes a UsageError. @private
+ */
+export function checkRecognizeFlags(recognize: object, info: { decoder: 'ctc' | 'attn'; margin: number; charset: readonly string[] }): void {
+  try {
+    recognizeOptions(recognize, info);
+  } catch (err) {
+    if (err instanceof TypeError || err instanceof RangeError) throw new UsageError(err.message);
+    throw err;
+  }
 }
 
 /**

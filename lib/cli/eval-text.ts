@@ -8,7 +8,7 @@ import { loadRecognitionDataset, scoreOcr, scoreRecognition, toRegion, type OcrD
 import { Ocr } from '../ocr';
 import { JOIN_DEFAULTS, RECOGNIZE_DEFAULTS } from '../options';
 import { Recognizer } from '../recognizer';
-import { detectOptionsFromFlags, UsageError } from './args';
+import { checkRecognizeFlags, detectOptionsFromFlags, UsageError } from './args';
 import { loadSamples, pool } from './eval';
 
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
@@ -25,6 +25,8 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
       ...(s.orientationRetry !== undefined ? { orientationRetryThreshold: s.orientationRetry } : {}),
       ...(s.contrastRetry !== undefined ? { contrastRetryThreshold: s.contrastRetry } : {}),
       ...(s.verticalRetry !== undefined ? { verticalRetry: s.verticalRetry } : {}),
+      ...(s.allowlist !== undefined ? { allowlist: s.allowlist } : {}),
+      ...(s.blocklist !== undefined ? { blocklist: s.blocklist } : {}),
     },
     // the settings as resolved, in the JSON report's order
     resolved: {
@@ -34,6 +36,9 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
       contrastRetry: s.contrastRetry ?? RECOGNIZE_DEFAULTS.contrastRetryThreshold,
       verticalRetry: s.verticalRetry ?? RECOGNIZE_DEFAULTS.verticalRetry,
       inkCrop: s.inkCrop ?? RECOGNIZE_DEFAULTS.inkCrop,
+      // only when given: the reports of a run without them keep their keys
+      ...(s.allowlist !== undefined ? { allowlist: s.allowlist } : {}),
+      ...(s.blocklist !== undefined ? { blocklist: s.blocklist } : {}),
     },
   };
 }
@@ -42,7 +47,9 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
 function cropSummary(r: ReturnType<typeof readOptions>['resolved']): string {
   return `crop margin ${r.margin}${r.inkCrop && r.margin > 0 ? ' fitted to the ink' : ''}, margin retry below ` +
     `${r.marginRetry}, orientation retry below ${r.orientationRetry}, contrast retry below ${r.contrastRetry}, ` +
-    `vertical retry ${r.verticalRetry ? 'on' : 'off'}`;
+    `vertical retry ${r.verticalRetry ? 'on' : 'off'}` +
+    (r.allowlist !== undefined ? `, allowlist ${JSON.stringify(r.allowlist)}` : '') +
+    (r.blocklist !== undefined ? `, blocklist ${JSON.stringify(r.blocklist)}` : '');
 }
 
 /** read()'s join option from --join-gap (0 or absent: off, as read()'s default; n: on with that gap) and
@@ -68,6 +75,9 @@ export interface TextEvalSettings {
   contrastRetry?: number;
   /** recognize()'s verticalRetry (undefined: its default). */
   verticalRetry?: boolean;
+  /** recognize()'s allowlist / blocklist (undefined: none). */
+  allowlist?: string;
+  blocklist?: string;
   /** read()'s join.maxGap (0: join off; undefined: off unless joinConfidence is given, as read()'s default). */
   joinGap?: number;
   /** read()'s join.maxConfidence (undefined: its default). */
@@ -103,6 +113,12 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   const recognizer = await Recognizer.create({ model: s.recognizer, ...(s.threads !== undefined ? { threads: s.threads } : {}) });
   const words = samples.reduce((a, x) => a + x.texts.length, 0);
   const { recognize, resolved } = readOptions(s, recognizer.info.margin);
+  try {
+    checkRecognizeFlags(recognize, recognizer.info);
+  } catch (err) {
+    await recognizer.dispose();
+    throw err;
+  }
   const records: { image: string; gt: string; pred: string; confidence: number; rotation?: number; error?: string }[][] = [];
   let seconds = 0;
   let inferenceMs = 0;
@@ -157,6 +173,12 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const t = s.threads !== undefined ? { threads: s.threads } : {};
   const ocr = await Ocr.create({ detector: { model: s.model, ...t }, recognizer: { model: s.recognizer, ...t } });
   const { recognize, resolved } = readOptions(s, ocr.recognizer.info.margin);
+  try {
+    checkRecognizeFlags(recognize, ocr.recognizer.info);
+  } catch (err) {
+    await ocr.dispose();
+    throw err;
+  }
   const join = joinFlags(s);
   let seconds = 0;
   const timing = { detection: 0, recognition: 0 };

@@ -7,13 +7,13 @@ import * as path from 'node:path';
 import { Detector } from '../detector';
 import { createProgress, evaluate, loadDataset, type DatasetSample, type Detection, type EvalResult } from '../eval';
 import type { DetectResult } from '../types';
-import { DETECT_FLAGS, detectOptionsFromFlags, num, onOff, parse, UsageError } from './args';
+import { CHARACTER_FLAGS, DETECT_FLAGS, detectOptionsFromFlags, num, onOff, parse, UsageError } from './args';
 import { runEnvironment } from './bench';
 import { writeEvalPicture } from './draw';
 import { runOcrEval, runRecognitionEval } from './eval-text';
 
 export const EVAL_USAGE = 'craft-text eval <dataset-dir> [--task detection|recognition|ocr] [--model m.onnx] ' +
-  '[--recognizer rec.onnx] [--margin n] [--margin-retry n] [--orientation-retry n] [--contrast-retry n] [--vertical-retry on|off] [--ink-crop on|off] [--join-gap n] [--join-confidence n] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
+  '[--recognizer rec.onnx] [--margin n] [--margin-retry n] [--orientation-retry n] [--contrast-retry n] [--vertical-retry on|off] [--ink-crop on|off] [--allowlist chars] [--blocklist chars] [--join-gap n] [--join-confidence n] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
   '[--concurrency n] [detection flags as for detect]';
 
 /** One image's record in the JSON report. */
@@ -76,6 +76,7 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     'vertical-retry': { type: 'string' },
     'join-gap': { type: 'string' },
     'join-confidence': { type: 'string' },
+    ...CHARACTER_FLAGS,
   });
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'eval needs a dataset folder' : `eval takes one dataset folder, got ${positionals.length}`);
   const dir = positionals[0];
@@ -118,6 +119,8 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
       verticalRetry: onOff('vertical-retry', values['vertical-retry'] as string | undefined),
       joinGap: num('join-gap', values['join-gap'] as string | undefined, 0, 10),
       joinConfidence: num('join-confidence', values['join-confidence'] as string | undefined, 0, 1),
+      allowlist: values.allowlist as string | undefined,
+      blocklist: values.blocklist as string | undefined,
     };
     if (task === 'recognition') {
       if (values.model !== undefined) throw new UsageError('--task recognition reads ground-truth boxes: name the model with --recognizer');
@@ -125,7 +128,8 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     }
     return runOcrEval(settings, out);
   }
-  for (const flag of ['recognizer', 'margin', 'margin-retry', 'orientation-retry', 'contrast-retry', 'vertical-retry', 'ink-crop'] as const) {
+  for (const flag of ['recognizer', 'margin', 'margin-retry', 'orientation-retry', 'contrast-retry', 'vertical-retry', 'ink-crop',
+    'allowlist', 'blocklist'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task recognition or ocr`);
   }
 

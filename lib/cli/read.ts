@@ -2,11 +2,12 @@
 import { Ocr } from '../ocr';
 import type { ReadOptions } from '../types';
 import {
-  checkImageArgs, DETECT_FLAGS, detectOptionsFromFlags, forEachImage, num, onOff, parse, printable, UsageError,
+  CHARACTER_FLAGS, characterListsFromFlags, checkImageArgs, checkRecognizeFlags, DETECT_FLAGS, detectOptionsFromFlags,
+  forEachImage, num, onOff, parse, printable, UsageError,
 } from './args';
 import { pictureTarget, writeReadingPicture } from './draw';
 
-export const READ_USAGE = 'craft-text read <image...|-> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--margin n] [--ink-crop on|off] [--join-gap n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
+export const READ_USAGE = 'craft-text read <image...|-> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--margin n] [--ink-crop on|off] [--allowlist chars] [--blocklist chars] [--join-gap n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
 
 /** `craft-text read`: the text of each image in reading order; with --json one line per image. */
 export async function runRead(argv: string[], out: NodeJS.WritableStream = process.stdout,
@@ -15,6 +16,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
     ...DETECT_FLAGS, recognizer: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' },
     decoder: { type: 'string' }, 'beam-width': { type: 'string' }, margin: { type: 'string' },
     'min-confidence': { type: 'string' }, 'join-gap': { type: 'string' }, 'ink-crop': { type: 'string' },
+    ...CHARACTER_FLAGS,
   });
   checkImageArgs('read', positionals);
   if (values.refine) throw new UsageError('--refine is not supported by read');
@@ -37,6 +39,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
       ...(beamWidth !== undefined ? { beamWidth } : {}),
       ...(margin !== undefined ? { margin } : {}),
       ...(inkCrop !== undefined ? { inkCrop } : {}),
+      ...characterListsFromFlags(values),
     },
     ...(joinGap === undefined ? {} : { join: joinGap > 0 ? { maxGap: joinGap } : false }),  // 0: off
     ...(minConfidence !== undefined ? { minConfidence } : {}),
@@ -46,6 +49,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
     recognizer: { model: values.recognizer as string | undefined, ...t },
   });
   try {
+    checkRecognizeFlags(options.recognize!, ocr.recognizer.info);  // the charset is the model's: once, not per image
     return await forEachImage(positionals, stdin, out, Boolean(values.json), async (image, input) => {
       const r = await ocr.read(input, options);
       const written: { out?: string } = {};

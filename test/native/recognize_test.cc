@@ -149,6 +149,69 @@ void TestAttn() {
         go.confidence);
 }
 
+// recognize()'s allowlist / blocklist: MaskedSoftmax against EasyOCR's recognizer_predict (full softmax, the ignored
+// classes zeroed, each frame divided by its sum) and the readings it gives.
+void TestMaskedSoftmax() {
+  const std::vector<std::string> cs{"0", "O", "1", "l"};  // classes: 0 blank, 1 '0', 2 'O', 3 '1', 4 'l'
+  const int T = 4, K = 5;
+  // "Ol" unmasked: the letter O just ahead of the digit 0, l just ahead of 1.
+  const std::vector<float> logits{0, 2.5f, 3, 0, 0,   // O (0 second)
+                                  4, 0, 0, 0, 0,      // blank
+                                  0, 0, 0, 2, 2.2f,   // l (1 second)
+                                  4, 0, 0, 0, 0};     // blank
+  const std::vector<int> letters{2, 4};               // allowlist "01"
+  craft::DecodeOptions greedy, beam;
+  beam.search = craft::CtcSearch::kBeam;
+  const auto full = craft::Softmax(logits.data(), T, K);
+  const auto masked = craft::MaskedSoftmax(logits.data(), T, K, letters);
+  // EasyOCR's way, from the full softmax.
+  std::vector<double> easy(full.begin(), full.end());
+  double maxDiff = 0;
+  bool zeroed = true, rowsSumToOne = true;
+  for (int t = 0; t < T; t++) {
+    double sum = 0;
+    for (int k : letters) easy[t * K + k] = 0;
+    for (int k = 0; k < K; k++) sum += easy[t * K + k];
+    double rowSum = 0;
+    for (int k = 0; k < K; k++) {
+      maxDiff = std::max(maxDiff, std::fabs(easy[t * K + k] / sum - masked[t * K + k]));
+      rowSum += masked[t * K + k];
+    }
+    for (int k : letters) zeroed = zeroed && masked[t * K + k] == 0.f;
+    rowsSumToOne = rowsSumToOne && Near(rowSum, 1, 1e-6);
+  }
+  CHECK(maxDiff < 1e-6, "masked softmax = EasyOCR's zeroed and renormalised probabilities (max diff %g)", maxDiff);
+  CHECK(zeroed && rowsSumToOne, "ignored classes exactly 0, each frame sums to 1");
+  auto plain = craft::Decode(full, T, K, cs, DecoderKind::kCtc, ConfidenceKind::kDtrb, greedy);
+  auto digits = craft::Decode(masked, T, K, cs, DecoderKind::kCtc, ConfidenceKind::kDtrb, greedy);
+  auto digitsBeam = craft::Decode(masked, T, K, cs, DecoderKind::kCtc, ConfidenceKind::kDtrb, beam);
+  CHECK(plain.text == "Ol", "unmasked reads 'Ol', got '%s'", plain.text.c_str());
+  CHECK(digits.text == "01" && digitsBeam.text == "01", "allowlist '01': greedy '%s', beam '%s'", digits.text.c_str(),
+        digitsBeam.text.c_str());
+  // The confidence is the masked frames' maxima: frame 0's '0' over blank, '0' and '1' only, e^2.5 / (e^2.5 + 2).
+  const double f0 = std::exp(2.5) / (std::exp(2.5) + 2), f1 = std::exp(4.0) / (std::exp(4.0) + 2),
+               f2 = std::exp(2.0) / (std::exp(2.0) + 2);
+  CHECK(Near(digits.confidence, f0 * f1 * f2 * f1, 1e-6), "masked DTRB confidence %g, want %g", digits.confidence,
+        f0 * f1 * f2 * f1);
+  auto easyConf = craft::Decode(masked, T, K, cs, DecoderKind::kCtc, ConfidenceKind::kEasyOcr, greedy);
+  CHECK(Near(easyConf.confidence, std::pow(f0 * f2, 2 / std::sqrt(2.0)), 1e-6), "masked EasyOCR confidence %g",
+        easyConf.confidence);
+  // A blocklist of O alone: 0 is read, l stays.
+  auto noO = craft::Decode(craft::MaskedSoftmax(logits.data(), T, K, {2}), T, K, cs, DecoderKind::kCtc,
+                           ConfidenceKind::kDtrb, greedy);
+  CHECK(noO.text == "0l", "blocklist 'O' reads '0l', got '%s'", noO.text.c_str());
+  // No ignored class: the plain softmax, bit for bit.
+  CHECK(craft::MaskedSoftmax(logits.data(), T, K, {}) == full, "nothing ignored = Softmax");
+  // A masked class far ahead: after a full softmax the kept classes underflow to 0 (EasyOCR divides 0 by 0); from the
+  // logits they keep their ratios.
+  const std::vector<float> far{-50, 0, 200, -50, -50};
+  const auto f = craft::MaskedSoftmax(far.data(), 1, K, letters);
+  auto farRead = craft::Decode(f, 1, K, cs, DecoderKind::kCtc, ConfidenceKind::kDtrb, greedy);
+  CHECK(craft::Softmax(far.data(), 1, K)[1] == 0.f, "the full softmax underflows");
+  CHECK(farRead.text == "0" && std::isfinite(farRead.confidence) && Near(farRead.confidence, 1, 1e-6),
+        "masked class far ahead: '%s' %g", farRead.text.c_str(), farRead.confidence);
+}
+
 void TestCharset() {
   auto v = craft::ParseJsonStringArray(R"( ["a", "\u20ac", "\"", "\\", "\ud83d\ude00", " "] )");
   CHECK(v.size() == 6 && v[1] == "\xE2\x82\xAC" && v[2] == "\"" && v[3] == "\\" && v[4] == "\xF0\x9F\x98\x80" &&
@@ -670,6 +733,7 @@ int main(int argc, char** argv) {
   TestPil(dir);
   TestCtc();
   TestAttn();
+  TestMaskedSoftmax();
   TestCharset();
   TestCrop();
   TestCropMargin();
