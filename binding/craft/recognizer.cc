@@ -509,7 +509,8 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
       other.perCharacter = true;
       vertical.push_back(other);
       const cv::Mat strip = CropStrip(p.image, p.plans[i], 0);
-      const std::vector<cv::Rect> slots = FindGlyphSlots(strip);
+      const cv::Mat ink = InkMask(strip);  // once: the glyph slots and a stack's paper colour
+      const std::vector<cv::Rect> slots = FindGlyphSlots(ink);
       multiGlyph[j][i] = slots.size() > kMaxCharacterParts;
       if (!multiGlyph[j][i] && out[j].result.words[i].confidence < o.rotationRetryThreshold) {
         Item unturned{j, i, 0};
@@ -517,7 +518,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
         vertical.push_back(unturned);
       }
       if (IsGlyphStack(slots, c.batchMaxLength)) {
-        auto line = std::make_unique<cv::Mat>(LayOutGlyphs(strip, slots, p.margin));
+        auto line = std::make_unique<cv::Mat>(LayOutGlyphs(strip, ink, slots, p.margin));
         if (line->empty()) continue;
         Item stacked{j, i, 0};
         stacked.rotation = 0;  // the letters are upright

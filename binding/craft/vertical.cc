@@ -5,13 +5,10 @@
 
 #include <opencv2/imgproc.hpp>
 
-#include "ink_crop.h"
-
 namespace craft {
 
-std::vector<cv::Rect> FindGlyphSlots(const cv::Mat& strip) {
+std::vector<cv::Rect> FindGlyphSlots(const cv::Mat& ink) {
   std::vector<cv::Rect> slots;
-  const cv::Mat ink = InkMask(strip);
   if (ink.empty()) return slots;
   cv::Mat labels, stats, centroids;
   const int n = cv::connectedComponentsWithStats(ink, labels, stats, centroids, 8, CV_32S);
@@ -62,13 +59,12 @@ double PerCharacterConfidence(double confidence, const std::string& text) {
   return n <= 1 ? confidence : std::pow(confidence, 1.0 / static_cast<double>(n));
 }
 
-cv::Mat LayOutGlyphs(const cv::Mat& strip, const std::vector<cv::Rect>& slots, double margin) {
+cv::Mat LayOutGlyphs(const cv::Mat& strip, const cv::Mat& ink, const std::vector<cv::Rect>& slots, double margin) {
   int h = 0, w = 0;
   for (const cv::Rect& r : slots) h = std::max(h, r.height), w += r.width;
   if (slots.empty() || h <= 0) return cv::Mat();
   const int gap = std::max(1, static_cast<int>(std::lround(kStackGap * h)));
   const int m = std::max(1, static_cast<int>(std::lround(margin * h)));
-  const cv::Mat ink = InkMask(strip);
   const cv::Scalar paper = ink.empty() ? cv::mean(strip) : cv::mean(strip, ~ink);
   cv::Mat line(h + 2 * m, w + gap * static_cast<int>(slots.size() - 1) + 2 * m, strip.type(), paper);
   int x = m;

@@ -11,11 +11,12 @@
 
 namespace craft {
 
-// The glyphs along the length of a vertical strip (as cut, not turned; 8-bit RGB or grey): the connected components
-// (8-connected) of its ink (InkMask), those under a fifth of the largest one's size (max of width and height: an i's
-// dot, specks) left out, and the rest merged where their rows overlap, top to bottom. Each is a rectangle in the
-// strip's pixels. Empty for a strip without a mask (InkMask: too small or no contrast).
-std::vector<cv::Rect> FindGlyphSlots(const cv::Mat& strip);
+// The glyphs along the length of a vertical strip (as cut, not turned), from its ink mask `ink` (InkMask of the
+// strip, computed once by the caller and shared with LayOutGlyphs): the connected components (8-connected) of the
+// ink, those under a fifth of the largest one's size (max of width and height: an i's dot, specks) left out, and the
+// rest merged where their rows overlap, top to bottom. Each is a rectangle in the strip's pixels. Empty for a strip
+// without a mask (InkMask: too small or no contrast).
+std::vector<cv::Rect> FindGlyphSlots(const cv::Mat& ink);
 
 // The most parts one character stacks along its length (':', ';', '=', '!', '?', 'i', 'j'): a vertical strip whose
 // ink holds more glyph slots than this (FindGlyphSlots) is several characters, and is not read unturned.
@@ -29,8 +30,8 @@ bool IsGlyphStack(const std::vector<cv::Rect>& slots, int maxGlyphs);
 // The glyphs laid out side by side as a horizontal line: each slot's pixels, their bottoms on one baseline (a
 // stacked sign's capitals stand on it; so do lowercase letters but for descenders), in a row as high as the highest
 // slot (h), a gap of kStackGap x h between them and round(margin x h) (at least 1 px) around, on the paper's
-// colour (the mean of the strip's pixels outside the ink).
-cv::Mat LayOutGlyphs(const cv::Mat& strip, const std::vector<cv::Rect>& slots, double margin);
+// colour (the mean of the strip's pixels outside `ink`, the strip's InkMask as FindGlyphSlots took it).
+cv::Mat LayOutGlyphs(const cv::Mat& strip, const cv::Mat& ink, const std::vector<cv::Rect>& slots, double margin);
 
 // A reading's confidence per character: the geometric mean of its characters' (confidence^(1/n), n the UTF-8
 // characters of `text`, at least 1). The readings of a vertical strip are compared by it: read unturned, a strip

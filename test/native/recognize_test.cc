@@ -652,13 +652,14 @@ void TestVertical() {
   cv::Mat strip(90, 40, CV_8UC3, cv::Scalar::all(255));
   for (int k = 0; k < 3; k++) cv::rectangle(strip, cv::Rect(10, 14 + 24 * k, 20, 16), cv::Scalar::all(0), cv::FILLED);
   cv::rectangle(strip, cv::Rect(18, 8, 3, 3), cv::Scalar::all(0), cv::FILLED);
-  std::vector<cv::Rect> slots = craft::FindGlyphSlots(strip);
+  const cv::Mat ink = craft::InkMask(strip);
+  std::vector<cv::Rect> slots = craft::FindGlyphSlots(ink);
   bool at = slots.size() == 3;
   for (size_t k = 0; at && k < 3; k++) at = slots[k] == cv::Rect(10, 14 + 24 * static_cast<int>(k), 20, 16);
   CHECK(at, "three glyph slots, the dot left out (%zu found)", slots.size());
   CHECK(craft::IsGlyphStack(slots, 25) && !craft::IsGlyphStack(slots, 2), "three slots of a width stack (up to maxGlyphs)");
   // Laid out: 20 + 3 (gap round(0.2 x 16)) + 20 + 3 + 20 wide plus 2 x round(0.25 x 16) = 4 a side; 16 + 8 high.
-  cv::Mat line = craft::LayOutGlyphs(strip, slots, 0.25);
+  cv::Mat line = craft::LayOutGlyphs(strip, ink, slots, 0.25);
   CHECK(line.cols == 66 + 8 && line.rows == 24, "laid-out line %dx%d", line.cols, line.rows);
   if (line.cols == 74 && line.rows == 24) {
     cv::Mat grey;
@@ -677,10 +678,10 @@ void TestVertical() {
   cv::Mat colon(60, 30, CV_8UC1, cv::Scalar::all(255));
   cv::rectangle(colon, cv::Rect(10, 10, 10, 10), cv::Scalar::all(0), cv::FILLED);
   cv::rectangle(colon, cv::Rect(10, 40, 10, 10), cv::Scalar::all(0), cv::FILLED);
-  slots = craft::FindGlyphSlots(colon);
+  slots = craft::FindGlyphSlots(craft::InkMask(colon));
   CHECK(slots.size() == 2 && !craft::IsGlyphStack(slots, 25), "a colon: two slots, no stack (%zu)", slots.size());
   cv::rectangle(colon, cv::Rect(2, 12, 5, 30), cv::Scalar::all(0), cv::FILLED);  // a bar beside both dots
-  slots = craft::FindGlyphSlots(colon);
+  slots = craft::FindGlyphSlots(craft::InkMask(colon));
   CHECK(slots.size() == 1 && slots[0] == cv::Rect(2, 10, 18, 40), "parts whose rows overlap merge into one slot");
   // Widths: a slot 3x the median is no stack; a thin upright stroke (an I) is.
   auto rects = [](std::initializer_list<std::array<int, 2>> wh) {
@@ -692,7 +693,8 @@ void TestVertical() {
   CHECK(!craft::IsGlyphStack(rects({{10, 12}, {10, 12}, {30, 12}}), 25), "a slot three times as wide: no stack");
   CHECK(craft::IsGlyphStack(rects({{10, 12}, {3, 12}, {10, 12}}), 25), "a thin stroke among letters: a stack");
   CHECK(!craft::IsGlyphStack(rects({{10, 12}, {3, 3}, {10, 12}}), 25), "a speck among letters: no stack");
-  CHECK(craft::FindGlyphSlots(cv::Mat(40, 10, CV_8UC1, cv::Scalar::all(128))).empty(), "no contrast: no slots");
+  CHECK(craft::FindGlyphSlots(craft::InkMask(cv::Mat(40, 10, CV_8UC1, cv::Scalar::all(128)))).empty(),
+        "no contrast: no slots");
   CHECK(std::abs(craft::PerCharacterConfidence(0.64, "ab") - 0.8) < 1e-12 &&
             craft::PerCharacterConfidence(0.3, "") == 0.3 && craft::PerCharacterConfidence(0.3, "\xc3\xa9") == 0.3 &&
             std::abs(craft::PerCharacterConfidence(0.125, "x\xc3\xa9z") - 0.5) < 1e-12,
