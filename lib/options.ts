@@ -350,6 +350,7 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
   marginRetryThreshold: 0,
   orientationRetryThreshold: 0.2,
   contrastRetryThreshold: 0,
+  stretchRetryThreshold: 0.2,
   verticalRatio: 1.5,
   verticalRetry: true,
   inkCrop: true,
@@ -357,8 +358,8 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
 });
 
 const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'characterProbabilities', 'logits', 'rotationRetryThreshold',
-  'marginRetryThreshold', 'orientationRetryThreshold', 'contrastRetryThreshold', 'verticalRatio', 'verticalRetry',
-  'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons'] as const;
+  'marginRetryThreshold', 'orientationRetryThreshold', 'contrastRetryThreshold', 'stretchRetryThreshold',
+  'verticalRatio', 'verticalRetry', 'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons'] as const;
 
 /**
  * Validates recognize() options (`signal`/`timeoutMs` are runOptions'); `model` gives the model's decoder and default
@@ -380,7 +381,7 @@ export function recognizeOptions(options: unknown, model: { decoder: 'ctc' | 'at
   const vr = o.verticalRatio;
   // A retry's confidence threshold: 0 (off) to 1.
   const threshold = <K extends 'rotationRetryThreshold' | 'marginRetryThreshold' | 'orientationRetryThreshold'
-    | 'contrastRetryThreshold'>(key: K) => (o[key] === undefined ? d[key] : checkNumber(key, o[key], 0, 1));
+    | 'contrastRetryThreshold' | 'stretchRetryThreshold'>(key: K) => (o[key] === undefined ? d[key] : checkNumber(key, o[key], 0, 1));
   return {
     decoder: (o.decoder as 'greedy' | 'beam' | undefined) ?? d.decoder,
     beamWidth: o.beamWidth === undefined ? d.beamWidth : checkNumber('beamWidth', o.beamWidth, 1, 100, true),
@@ -391,6 +392,7 @@ export function recognizeOptions(options: unknown, model: { decoder: 'ctc' | 'at
     marginRetryThreshold: threshold('marginRetryThreshold'),
     orientationRetryThreshold: threshold('orientationRetryThreshold'),
     contrastRetryThreshold: threshold('contrastRetryThreshold'),
+    stretchRetryThreshold: threshold('stretchRetryThreshold'),
     verticalRatio: vr === undefined ? d.verticalRatio : vr === Infinity ? Infinity : checkNumber('verticalRatio', vr, 1, 1e6),
     verticalRetry: o.verticalRetry === undefined ? d.verticalRetry : checkBool('verticalRetry', o.verticalRetry),
     margin: o.margin === undefined ? model.margin : checkNumber('margin', o.margin, 0, 1),

@@ -24,6 +24,7 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
       ...(s.inkCrop !== undefined ? { inkCrop: s.inkCrop } : {}),
       ...(s.orientationRetry !== undefined ? { orientationRetryThreshold: s.orientationRetry } : {}),
       ...(s.contrastRetry !== undefined ? { contrastRetryThreshold: s.contrastRetry } : {}),
+      ...(s.stretchRetry !== undefined ? { stretchRetryThreshold: s.stretchRetry } : {}),
       ...(s.verticalRetry !== undefined ? { verticalRetry: s.verticalRetry } : {}),
     },
     // the settings as resolved, in the JSON report's order
@@ -32,6 +33,7 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
       marginRetry: s.marginRetry ?? RECOGNIZE_DEFAULTS.marginRetryThreshold,
       orientationRetry: s.orientationRetry ?? RECOGNIZE_DEFAULTS.orientationRetryThreshold,
       contrastRetry: s.contrastRetry ?? RECOGNIZE_DEFAULTS.contrastRetryThreshold,
+      stretchRetry: s.stretchRetry ?? RECOGNIZE_DEFAULTS.stretchRetryThreshold,
       verticalRetry: s.verticalRetry ?? RECOGNIZE_DEFAULTS.verticalRetry,
       inkCrop: s.inkCrop ?? RECOGNIZE_DEFAULTS.inkCrop,
     },
@@ -42,7 +44,7 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
 function cropSummary(r: ReturnType<typeof readOptions>['resolved']): string {
   return `crop margin ${r.margin}${r.inkCrop && r.margin > 0 ? ' fitted to the ink' : ''}, margin retry below ` +
     `${r.marginRetry}, orientation retry below ${r.orientationRetry}, contrast retry below ${r.contrastRetry}, ` +
-    `vertical retry ${r.verticalRetry ? 'on' : 'off'}`;
+    `stretch retry below ${r.stretchRetry}, vertical retry ${r.verticalRetry ? 'on' : 'off'}`;
 }
 
 /** read()'s join option from --join-gap (0 or absent: off, as read()'s default; n: on with that gap) and
@@ -66,6 +68,8 @@ export interface TextEvalSettings {
   orientationRetry?: number;
   /** recognize()'s contrastRetryThreshold (undefined: its default). */
   contrastRetry?: number;
+  /** recognize()'s stretchRetryThreshold (undefined: its default). */
+  stretchRetry?: number;
   /** recognize()'s verticalRetry (undefined: its default). */
   verticalRetry?: boolean;
   /** read()'s join.maxGap (0: join off; undefined: off unless joinConfidence is given, as read()'s default). */
