@@ -75,7 +75,7 @@ async function recognizer(fused) {
   const { imgH, imgW } = recs.fused.info;
   const x = new ort.Tensor('float32', new Float32Array(imgH * imgW).map((_, i) => ((i * 7919) % 255) / 127.5 - 1), [1, 1, imgH, imgW]);
   const feeds = { [session.inputNames[0]]: x };
-  const opts = { rotationRetryThreshold: 0, marginRetryThreshold: 0 };
+  const opts = { rotationRetryThreshold: 0, marginRetryThreshold: 0, stretchRetryThreshold: 0 };
 
   const sides = ['bare', 'fused', 'stages'];
   const keys = ['total', 'native', 'inference', ...STAGES];

@@ -83,7 +83,7 @@ async function main() {
   const qs = await quantize(fp32, { calibration: list('calib'), threads: 1, recurrent: 'float' });
   const models = { fp32, int8: q.onnx, int8s: qs.onnx };
   const threadCounts = values.threads.split(',').map(Number);
-  const opts = { rotationRetryThreshold: 0, marginRetryThreshold: 0 };
+  const opts = { rotationRetryThreshold: 0, marginRetryThreshold: 0, stretchRetryThreshold: 0 };
   const batchOpts = { ...opts, batchSize: files.length };
 
   const side = (rec) => ({

@@ -82,7 +82,8 @@ async function page() {
   out.perWord = [];
   for (const modelPath of values['read-only'] ? [] : values.model) {
     const rec = await Recognizer.create({ model: modelPath });
-    const exact = { rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0 }; // the same crops and runs in every mode
+    // the same crops and runs in every mode
+    const exact = { rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0, stretchRetryThreshold: 0 };
     const modes = {
       batched: async () => rec.recognize(image, p.regions, exact),
       nativeBatch1: async () => rec.recognize(image, p.regions, { ...exact, batchSize: 1 }),
@@ -138,18 +139,19 @@ async function page() {
   // false (the 180° retry only); 'margin retry too' = the defaults + marginRetryThreshold 0.2; 'box crop' = the
   // defaults with inkCrop: false (crops at the box + margin); 'no orientation retry' = the defaults with
   // orientationRetryThreshold 0; 'no vertical retry' = the defaults with verticalRetry: false; 'contrast retry' = the
-  // defaults + contrastRetryThreshold 0.1 (EasyOCR's contrast_ths); 'blocklist' = the defaults with one character
-  // blocked ('~': the mask's own cost, nearly the same readings); 'digits' = the defaults with allowlist '0123456789'
-  // (what an amounts-only reading costs, retries included: most words then read doubtfully); 'off' = no retries, no
-  // join.
+  // defaults + contrastRetryThreshold 0.1 (EasyOCR's contrast_ths); 'no stretch retry' = the defaults with
+  // stretchRetryThreshold 0; 'blocklist' = the defaults with one character blocked ('~': the mask's own cost, nearly
+  // the same readings); 'digits' = the defaults with allowlist '0123456789' (what an amounts-only reading costs,
+  // retries included: most words then read doubtfully); 'off' = no retries, no join.
   const MODES = {
     defaults: {}, 'no join': { join: false }, 'margin retry too': { recognize: { marginRetryThreshold: 0.2 } },
     'box crop': { recognize: { inkCrop: false } },
     'no orientation retry': { recognize: { orientationRetryThreshold: 0 } },
     'no vertical retry': { recognize: { verticalRetry: false } },
     'contrast retry': { recognize: { contrastRetryThreshold: 0.1 } },
+    'no stretch retry': { recognize: { stretchRetryThreshold: 0 } },
     blocklist: { recognize: { blocklist: '~' } }, digits: { recognize: { allowlist: '0123456789' } },
-    off: { join: false, recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0, contrastRetryThreshold: 0, verticalRetry: false } },
+    off: { join: false, recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0, contrastRetryThreshold: 0, stretchRetryThreshold: 0, verticalRetry: false } },
   };
   const picked = values.modes?.split(',');
   for (const m of picked ?? []) if (!(m in MODES)) throw new RangeError(`--modes: unknown mode '${m}' (${Object.keys(MODES).join(', ')})`);

@@ -60,6 +60,7 @@ RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o, const craft:
   d.orientationRetryThreshold =
       static_cast<float>(GetNumber(o, "orientationRetryThreshold", d.orientationRetryThreshold));
   d.contrastRetryThreshold = static_cast<float>(GetNumber(o, "contrastRetryThreshold", d.contrastRetryThreshold));
+  d.stretchRetryThreshold = static_cast<float>(GetNumber(o, "stretchRetryThreshold", d.stretchRetryThreshold));
   // Infinity (never vertical) arrives as a non-finite number: GetNumber gives the fallback, so read it directly.
   Napi::Value vr = Own(o, "verticalRatio");
   if (vr.IsNumber()) {
@@ -273,7 +274,7 @@ using RecognizerBase = ModelWrap<RecognizerWrap, craft::Recognizer>;
 // prepare(input, options, control?): `options` carries the regions:
 //   { regions?: { coords: Float64Array (x, y pairs), counts: Uint32Array (points per region) }, decoder, beamWidth,
 //     characterProbabilities, logits, rotationRetryThreshold, marginRetryThreshold, orientationRetryThreshold,
-//     contrastRetryThreshold, verticalRatio, verticalRetry, margin, inkCrop, maxBatch, maxPixels,
+//     contrastRetryThreshold, stretchRetryThreshold, verticalRatio, verticalRetry, margin, inkCrop, maxBatch, maxPixels,
 //     ignoredClasses?: Uint32Array (class indices, CTC models only, never the blank 0) }
 // The image is loaded and the regions planned; paddedWidth/Height are the image's size.
 template <>

@@ -107,6 +107,7 @@ export interface NativeRecognizeOptions {
   marginRetryThreshold: number;
   orientationRetryThreshold: number;
   contrastRetryThreshold: number;
+  stretchRetryThreshold: number;
   verticalRatio: number;
   /** Read vertical crops both quarter turns and as stacked upright letters (binding/craft/vertical.h). */
   verticalRetry: boolean;

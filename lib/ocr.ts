@@ -162,7 +162,7 @@ export class Ocr {
     const space = info.charset.indexOf(' ') + (info.decoder === 'ctc' ? 1 : 2);
     // No retries: a run is a line's horizontal neighbours, and a reading too doubtful to keep as it is decides nothing.
     const read = (regions: [Point, Point, Point, Point][]) => this.recognizer.recognize(image, regions,
-      { ...options(), logits: true, rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0, contrastRetryThreshold: 0, verticalRetry: false });  // the deadline left now
+      { ...options(), logits: true, rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0, contrastRetryThreshold: 0, stretchRetryThreshold: 0, verticalRetry: false });  // the deadline left now
     const chains = joinRuns(boxes, lines, {
       maxGap: join.maxGap, maxWords: Infinity, window: JUNCTION_REACH,
       eligible: (a, b) => joinCandidate(words[a], words[b], join.maxConfidence),

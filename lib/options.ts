@@ -350,6 +350,7 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
   marginRetryThreshold: 0,
   orientationRetryThreshold: 0.2,
   contrastRetryThreshold: 0,
+  stretchRetryThreshold: 0.2,
   verticalRatio: 1.5,
   verticalRetry: true,
   inkCrop: true,
@@ -357,8 +358,9 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
 });
 
 const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'characterProbabilities', 'logits', 'rotationRetryThreshold',
-  'marginRetryThreshold', 'orientationRetryThreshold', 'contrastRetryThreshold', 'verticalRatio', 'verticalRetry',
-  'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons', 'allowlist', 'blocklist'] as const;
+  'marginRetryThreshold', 'orientationRetryThreshold', 'contrastRetryThreshold', 'stretchRetryThreshold',
+  'verticalRatio', 'verticalRetry', 'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons', 'allowlist',
+  'blocklist'] as const;
 
 /**
  * recognize()'s `allowlist` / `blocklist` as the classes never read (EasyOCR's ignore_idx: the charset's characters
@@ -420,7 +422,7 @@ export function recognizeOptions(options: unknown,
   const vr = o.verticalRatio;
   // A retry's confidence threshold: 0 (off) to 1.
   const threshold = <K extends 'rotationRetryThreshold' | 'marginRetryThreshold' | 'orientationRetryThreshold'
-    | 'contrastRetryThreshold'>(key: K) => (o[key] === undefined ? d[key] : checkNumber(key, o[key], 0, 1));
+    | 'contrastRetryThreshold' | 'stretchRetryThreshold'>(key: K) => (o[key] === undefined ? d[key] : checkNumber(key, o[key], 0, 1));
   return {
     decoder: (o.decoder as 'greedy' | 'beam' | undefined) ?? d.decoder,
     beamWidth: o.beamWidth === undefined ? d.beamWidth : checkNumber('beamWidth', o.beamWidth, 1, 100, true),
@@ -431,6 +433,7 @@ export function recognizeOptions(options: unknown,
     marginRetryThreshold: threshold('marginRetryThreshold'),
     orientationRetryThreshold: threshold('orientationRetryThreshold'),
     contrastRetryThreshold: threshold('contrastRetryThreshold'),
+    stretchRetryThreshold: threshold('stretchRetryThreshold'),
     verticalRatio: vr === undefined ? d.verticalRatio : vr === Infinity ? Infinity : checkNumber('verticalRatio', vr, 1, 1e6),
     verticalRetry: o.verticalRetry === undefined ? d.verticalRetry : checkBool('verticalRetry', o.verticalRetry),
     margin: o.margin === undefined ? model.margin : checkNumber('margin', o.margin, 0, 1),

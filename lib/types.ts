@@ -370,6 +370,14 @@ export interface RecognizeOptions {
    * Default 0.
    */
   contrastRetryThreshold?: number;
+  /**
+   * A word still read with a confidence below this (after the other retries) is read again from the same crop resized
+   * 1.5 and 2 times wider than its aspect ratio says, and the most confident reading is kept: a CTC recogniser reads
+   * one frame per few pixels of width, and a condensed word (tall narrow letters, a sign's `SUSHI`) can have fewer
+   * frames than characters and the blanks between repeated letters, so it reads with letters dropped. Only for models
+   * that keep the aspect ratio (`pad`). 0 = never. Default 0.2.
+   */
+  stretchRetryThreshold?: number;
   /** A region taller than this times its width is read as vertical text (turned a quarter first). Infinity = never. Default 1.5. */
   verticalRatio?: number;
   /**

@@ -42,7 +42,7 @@ if (!Recognizer) {
           let worst = 0;
           for (const c of cases) {
             const [got] = await r.recognize(path.join(DIR, 'images', c.image), undefined,
-              { decoder: 'greedy', rotationRetryThreshold: 0, characterProbabilities: true });
+              { decoder: 'greedy', rotationRetryThreshold: 0, stretchRetryThreshold: 0, characterProbabilities: true });
             assert.is(got.text, c.text, `${c.image}: text`);
             const d = Math.abs(got.confidence - c.confidence);
             worst = Math.max(worst, d);

@@ -10,7 +10,7 @@ import { rejects, ROOT, TINY_MODEL } from './helpers';
 const MODELS = path.join(ROOT, 'test', 'models');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'recognition');
 const model = (name: string) => path.join(MODELS, name);
-const EXACT = { rotationRetryThreshold: 0, orientationRetryThreshold: 0, verticalRatio: Infinity } as const;
+const EXACT = { rotationRetryThreshold: 0, orientationRetryThreshold: 0, stretchRetryThreshold: 0, verticalRatio: Infinity } as const;
 
 /** Smooth random RGB pixels (so resizing and cropping matter), deterministic. */
 function page(width: number, height: number, seed = 7): Uint8Array {

@@ -20,6 +20,7 @@
 #include "metadata.h"
 #include "ort.h"
 #include "pil_resize.h"
+#include "stretch.h"
 #include "vertical.h"
 
 namespace craft {
@@ -191,16 +192,14 @@ SessionOptions WithLanes(SessionOptions o) {
 Recognizer::Recognizer(const SessionOptions& options)
     : session_(WithLanes(options)), lanes_(std::max(1, options.runLanes)) {}
 
-void Recognizer::StripWidths(int stripWidth, int stripHeight, int* resized, int* padded) const {
+void Recognizer::StripWidths(int stripWidth, int stripHeight, int* resized, int* padded, double stretch) const {
   const RecognizerConfig& c = config();
   if (c.resize == ResizeKind::kSquash) {
     *resized = *padded = c.imgW;
     return;
   }
-  // DTRB AlignCollate(keep_ratio_with_pad): resized_w = min(ceil(imgH * w / h), imgW).
-  const double ratio = static_cast<double>(stripWidth) / stripHeight;
-  const double want = std::ceil(c.imgH * ratio);
-  *resized = std::max(1, want > c.imgW ? c.imgW : static_cast<int>(want));
+  // DTRB AlignCollate(keep_ratio_with_pad): resized_w = min(ceil(imgH * w / h), imgW) (times `stretch`).
+  *resized = StretchedWidth(stripWidth, stripHeight, c.imgH, c.imgW, stretch);
   // A dynamic-width model gets the next multiple of imgH (EasyOCR's per-box ceil(ratio) * imgH), a fixed one imgW.
   *padded = c.dynamicWidth ? std::min(c.imgW, ((*resized + c.imgH - 1) / c.imgH) * c.imgH) : c.imgW;
   *padded = std::max(*padded, *resized);
@@ -306,6 +305,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     const CropPlan* line = nullptr;  // or its crop along the ink's text line (the orientation retry)
     int rotation = -1;               // the reading's rotation when not turns x 90 (a line crop's)
     bool contrast = false;           // its grey levels stretched first (the contrast retry: AdjustContrastGrey)
+    double stretch = 1;              // resized this much wider than its aspect ratio (the stretch retry)
     int resized = 0, padded = 0;
     const cv::Mat* strip = nullptr;  // or a strip made for it (upright letters laid out as a line: the vertical pass)
     bool perCharacter = false;       // compared with the kept reading per character (PerCharacterConfidence)
@@ -314,6 +314,16 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     if (it.line != nullptr) return *it.line;
     const PreparedRegions& p = *jobs[it.job].prepared;
     return it.plan == 0 ? p.plans[it.region] : p.retryPlans[it.plan - 1][it.region];
+  };
+  // An item's input geometry (Item::resized, padded): its strip's, turned, stretched.
+  auto widths = [&](Item& it) {
+    if (it.strip != nullptr) {
+      StripWidths(it.strip->cols, it.strip->rows, &it.resized, &it.padded, it.stretch);
+      return;
+    }
+    const CropPlan& plan = planOf(it);
+    const bool swap = it.turns % 2 == 1;
+    StripWidths(swap ? plan.height : plan.width, swap ? plan.width : plan.height, &it.resized, &it.padded, it.stretch);
   };
   std::vector<std::vector<Item>> kept(jobs.size());  // the item each word's kept reading came from
   for (size_t j = 0; j < jobs.size(); j++) kept[j].resize(jobs[j].prepared->plans.size());
@@ -342,13 +352,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
   auto pass = [&](std::vector<Item>& items, bool first) {
     std::map<int, std::vector<const Item*>> groups;
     for (Item& it : items) {
-      if (it.strip != nullptr) {
-        StripWidths(it.strip->cols, it.strip->rows, &it.resized, &it.padded);
-      } else {
-        const CropPlan& plan = planOf(it);
-        const bool swap = it.turns % 2 == 1;
-        StripWidths(swap ? plan.height : plan.width, swap ? plan.width : plan.height, &it.resized, &it.padded);
-      }
+      widths(it);
       groups[it.padded].push_back(&it);
     }
     std::vector<Batch> batches;
@@ -596,6 +600,24 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     stretched.push_back(it);
   });
   if (!stretched.empty()) pass(stretched, false);
+  // Last, the words still under stretchRetryThreshold, their kept reading's crop read wider (StretchRetryFactors: more
+  // CTC frames per character, for the characters a condensed word loses), compared by the raw confidence (the product
+  // over more frames: a wider reading must be surer per frame to win).
+  std::vector<Item> wider;
+  if (c.decoder == DecoderKind::kCtc && c.resize == ResizeKind::kPad) {
+    below(&RecognizeOptions::stretchRetryThreshold, [&](size_t j, size_t i) {
+      const Item& k = kept[j][i];
+      for (double s : StretchRetryFactors()) {
+        Item it = k;
+        it.stretch = k.stretch * s;
+        it.perCharacter = false;
+        widths(it);
+        // A stretch capped at imgW to the kept reading's width would read the same pixels.
+        if (it.resized != k.resized) wider.push_back(it);
+      }
+    });
+  }
+  if (!wider.empty()) pass(wider, false);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Text recognition: a recogniser model in craft-text's contract (docs/recognition.md), word crops, batched inference
 // and decoding. Stages: Plan (geometry only, after the image is loaded) -> Run (crop, resize, normalise, infer by
-// padded-width batch, decode, retry low-confidence words rotated, then at other crop margins).
+// padded-width batch, decode, retry low-confidence words rotated, at other crop margins, along their ink's line, with
+// their contrast stretched, read wider).
 #pragma once
 
 #include <exception>
@@ -74,6 +75,11 @@ struct RecognizeOptions {
   // grey levels stretched (AdjustContrastGrey: EasyOCR's contrast_ths / adjust_contrast; only a crop whose contrast
   // is under kAdjustContrastTarget), and the more confident reading is kept. 0: never.
   float contrastRetryThreshold = 0.f;
+  // A word whose kept reading is still below this (after the other retries) is read again from the same crop resized
+  // StretchRetryFactors() times wider (a CTC model's frames per character: a condensed word's characters are dropped),
+  // and the most confident reading is kept. Only for CTC models that keep the aspect ratio (`pad`); a stretch capped
+  // at imgW to the kept reading's width is not run. 0: never.
+  float stretchRetryThreshold = 0.2f;
   float verticalRatio = 1.5f;  // a strip taller than this times its width is read after a quarter turn
   double margin = -1;          // crop margin (PlanCrop) in [0, 1]; outside it (-1): the model's config().margin
   // Fit each region's crop to its ink (PlanInkCrop: the ink's extent plus the margin, never looser than the margin
@@ -159,8 +165,9 @@ class Recognizer {
   // readings it would get alone. A run failure (inference, abort) throws for all; a crop failure fails its job only.
   std::vector<JobResult> RunMany(const std::vector<RecognizeJob>& jobs, RunControl* control) const;
 
-  // The input geometry of a strip: the width it is resized to and the width it is padded to (its batch key).
-  void StripWidths(int stripWidth, int stripHeight, int* resized, int* padded) const;
+  // The input geometry of a strip: the width it is resized to (`stretch` times wider than its aspect ratio says, `pad`
+  // only: StretchedWidth) and the width it is padded to (its batch key).
+  void StripWidths(int stripWidth, int stripHeight, int* resized, int* padded, double stretch = 1.0) const;
   // Pre-processing of one strip into `out` (C x imgH x padded floats): grey or RGB, PIL bicubic resize, normalise,
   // pad by repeating the last column.
   void Preprocess(const cv::Mat& strip, int resized, int padded, float* out) const;

@@ -24,6 +24,7 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
       ...(s.inkCrop !== undefined ? { inkCrop: s.inkCrop } : {}),
       ...(s.orientationRetry !== undefined ? { orientationRetryThreshold: s.orientationRetry } : {}),
       ...(s.contrastRetry !== undefined ? { contrastRetryThreshold: s.contrastRetry } : {}),
+      ...(s.stretchRetry !== undefined ? { stretchRetryThreshold: s.stretchRetry } : {}),
       ...(s.verticalRetry !== undefined ? { verticalRetry: s.verticalRetry } : {}),
       ...(s.allowlist !== undefined ? { allowlist: s.allowlist } : {}),
       ...(s.blocklist !== undefined ? { blocklist: s.blocklist } : {}),
@@ -34,6 +35,7 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
       marginRetry: s.marginRetry ?? RECOGNIZE_DEFAULTS.marginRetryThreshold,
       orientationRetry: s.orientationRetry ?? RECOGNIZE_DEFAULTS.orientationRetryThreshold,
       contrastRetry: s.contrastRetry ?? RECOGNIZE_DEFAULTS.contrastRetryThreshold,
+      stretchRetry: s.stretchRetry ?? RECOGNIZE_DEFAULTS.stretchRetryThreshold,
       verticalRetry: s.verticalRetry ?? RECOGNIZE_DEFAULTS.verticalRetry,
       inkCrop: s.inkCrop ?? RECOGNIZE_DEFAULTS.inkCrop,
       // only when given: the reports of a run without them keep their keys
@@ -47,7 +49,7 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
 function cropSummary(r: ReturnType<typeof readOptions>['resolved']): string {
   return `crop margin ${r.margin}${r.inkCrop && r.margin > 0 ? ' fitted to the ink' : ''}, margin retry below ` +
     `${r.marginRetry}, orientation retry below ${r.orientationRetry}, contrast retry below ${r.contrastRetry}, ` +
-    `vertical retry ${r.verticalRetry ? 'on' : 'off'}` +
+    `stretch retry below ${r.stretchRetry}, vertical retry ${r.verticalRetry ? 'on' : 'off'}` +
     (r.allowlist !== undefined ? `, allowlist ${JSON.stringify(r.allowlist)}` : '') +
     (r.blocklist !== undefined ? `, blocklist ${JSON.stringify(r.blocklist)}` : '');
 }
@@ -73,6 +75,8 @@ export interface TextEvalSettings {
   orientationRetry?: number;
   /** recognize()'s contrastRetryThreshold (undefined: its default). */
   contrastRetry?: number;
+  /** recognize()'s stretchRetryThreshold (undefined: its default). */
+  stretchRetry?: number;
   /** recognize()'s verticalRetry (undefined: its default). */
   verticalRetry?: boolean;
   /** recognize()'s allowlist / blocklist (undefined: none). */

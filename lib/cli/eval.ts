@@ -13,7 +13,7 @@ import { writeEvalPicture } from './draw';
 import { runOcrEval, runRecognitionEval } from './eval-text';
 
 export const EVAL_USAGE = 'craft-text eval <dataset-dir> [--task detection|recognition|ocr] [--model m.onnx] ' +
-  '[--recognizer rec.onnx] [--margin n] [--margin-retry n] [--orientation-retry n] [--contrast-retry n] [--vertical-retry on|off] [--ink-crop on|off] [--allowlist chars] [--blocklist chars] [--join-gap n] [--join-confidence n] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
+  '[--recognizer rec.onnx] [--margin n] [--margin-retry n] [--orientation-retry n] [--contrast-retry n] [--stretch-retry n] [--vertical-retry on|off] [--ink-crop on|off] [--allowlist chars] [--blocklist chars] [--join-gap n] [--join-confidence n] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
   '[--concurrency n] [detection flags as for detect]';
 
 /** One image's record in the JSON report. */
@@ -72,6 +72,7 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     'margin-retry': { type: 'string' },
     'orientation-retry': { type: 'string' },
     'contrast-retry': { type: 'string' },
+    'stretch-retry': { type: 'string' },
     'ink-crop': { type: 'string' },
     'vertical-retry': { type: 'string' },
     'join-gap': { type: 'string' },
@@ -116,6 +117,7 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
       inkCrop: onOff('ink-crop', values['ink-crop'] as string | undefined),
       orientationRetry: num('orientation-retry', values['orientation-retry'] as string | undefined, 0, 1),
       contrastRetry: num('contrast-retry', values['contrast-retry'] as string | undefined, 0, 1),
+      stretchRetry: num('stretch-retry', values['stretch-retry'] as string | undefined, 0, 1),
       verticalRetry: onOff('vertical-retry', values['vertical-retry'] as string | undefined),
       joinGap: num('join-gap', values['join-gap'] as string | undefined, 0, 10),
       joinConfidence: num('join-confidence', values['join-confidence'] as string | undefined, 0, 1),
@@ -128,8 +130,8 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     }
     return runOcrEval(settings, out);
   }
-  for (const flag of ['recognizer', 'margin', 'margin-retry', 'orientation-retry', 'contrast-retry', 'vertical-retry', 'ink-crop',
-    'allowlist', 'blocklist'] as const) {
+  for (const flag of ['recognizer', 'margin', 'margin-retry', 'orientation-retry', 'contrast-retry', 'stretch-retry',
+    'vertical-retry', 'ink-crop', 'allowlist', 'blocklist'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task recognition or ocr`);
   }
 

@@ -32,7 +32,8 @@ export async function compareRecognizers(models: CompareModel[], dataset: string
   if (opts.limit !== undefined) samples = samples.slice(0, opts.limit);
   if (samples.length === 0) throw new Error(`no words in ${dataset}`);
   const recognizers: Recognizer[] = [];
-  const read = { rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0 };
+  const read = { rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0,
+    stretchRetryThreshold: 0 };
   try {
     for (const m of models) {
       recognizers.push(await Recognizer.create({ model: m.model, ...(opts.threads !== undefined ? { threads: opts.threads } : {}) }));

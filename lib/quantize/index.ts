@@ -172,7 +172,8 @@ async function measureRecognizer(calib: Uint8Array, inputs: (ImageInput | Calibr
       const x = inputs[i];
       try {
         const words = await recognizer.recognize(isSample(x) ? x.image : x, isSample(x) ? x.regions : undefined,
-          { logits: true, batchSize: 1, rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0 });
+          { logits: true, batchSize: 1, rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0,
+            stretchRetryThreshold: 0 });
         let used = 0;
         for (const w of words) {
           if (!w.logits) continue; // skipped region (degenerate, outside)

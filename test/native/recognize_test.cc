@@ -22,6 +22,7 @@
 #include "ink_crop.h"
 #include "label_converter.h"
 #include "pil_resize.h"
+#include "stretch.h"
 #include "vertical.h"
 
 using craft::ConfidenceKind;
@@ -730,6 +731,25 @@ void TestContrast() {
   CHECK(px[0] == 164 && px[1] == 164 && px[2] == 164, "each channel as the grey level");
 }
 
+// The stretch retry's input widths: DTRB's ceil(imgH * (w / h)) times the stretch, within [1, maxWidth].
+void TestStretch() {
+  const std::vector<double> factors = craft::StretchRetryFactors();
+  CHECK(factors.size() == 2 && factors[0] == 1.5 && factors[1] == 2.0, "read 1.5x and 2x wider");
+  CHECK(craft::StretchedWidth(100, 32, 32, 2048) == 100, "a 32-high strip keeps its width");
+  CHECK(craft::StretchedWidth(100, 32, 32, 2048, 1.5) == 150 && craft::StretchedWidth(100, 32, 32, 2048, 2) == 200,
+        "1.5x, 2x");
+  // 49 x 39: 32 * 49 / 39 = 40.2 -> 41; x1.5 60.3 -> 61; x2 80.4 -> 81.
+  CHECK(craft::StretchedWidth(49, 39, 32, 2048) == 41 && craft::StretchedWidth(49, 39, 32, 2048, 1.5) == 61 &&
+            craft::StretchedWidth(49, 39, 32, 2048, 2) == 81,
+        "rounded up");
+  // A 64-high strip 3 wide: 1.5 -> 2 columns; a sliver still gets one.
+  CHECK(craft::StretchedWidth(3, 64, 32, 2048) == 2 && craft::StretchedWidth(1, 1000, 32, 2048, 2) == 1, "at least 1");
+  CHECK(craft::StretchedWidth(1100, 32, 32, 2048, 2) == 2048 && craft::StretchedWidth(1024, 32, 32, 2048, 2) == 2048,
+        "at most maxWidth");
+  CHECK(craft::StretchedWidth(20, 10, 32, 100, 1) == 64 && craft::StretchedWidth(20, 10, 32, 100, 2) == 100,
+        "a fixed-width pad model's imgW caps it");
+}
+
 int main(int argc, char** argv) {
   const std::string dir = argc > 1 ? argv[1] : "test/fixtures/recognition";
   TestPil(dir);
@@ -743,6 +763,7 @@ int main(int argc, char** argv) {
   TestInkLine();
   TestVertical();
   TestContrast();
+  TestStretch();
   TestRandom();
   std::printf("%d checks, %d failures\n", checks, failures);
   return failures == 0 ? 0 : 1;
