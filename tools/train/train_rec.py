@@ -86,11 +86,30 @@ def light_degrade(img: np.ndarray, rng) -> np.ndarray:
     return img
 
 
+def ctc_frames_needed(t: str) -> int:
+    """Frames CTC needs for label t: one per character plus a blank between repeated ones."""
+    return len(t) + sum(a == b for a, b in zip(t, t[1:]))
+
+
+def squeeze(im: np.ndarray, t: str, rng) -> np.ndarray:
+    """Narrow a crop horizontally (x U(0.4, 0.9), never below ~1.5 frames per needed frame at height 32): condensed
+    type. The synthetic words are rarely under 8 px of width per character at height 32 (under two CTC frames each:
+    1 % of them), ICDAR 2015's crops 13 % of the time, and such words lose characters (docs/recognition.md, the stretch
+    retry)."""
+    h, w = im.shape[:2]
+    w32 = R.IMG_H * w / h
+    lo = max(0.4, 4 * (1.5 * ctc_frames_needed(t) + 2) / max(1.0, w32))
+    if lo >= 0.9:
+        return im
+    nw = max(1, round(w * rng.uniform(lo, 0.9)))
+    return cv2.resize(im, (nw, h), interpolation=cv2.INTER_AREA)
+
+
 class Batches(torch.utils.data.Dataset):
     """Item `step` = one training batch (x [B,1,32,W], CTC targets, lengths, labels); pure function of the step."""
 
-    def __init__(self, seed: int, batch: int, mix: dict, max_w: int):
-        self.seed, self.batch, self.mix, self.max_w = seed, batch, mix, max_w
+    def __init__(self, seed: int, batch: int, mix: dict, max_w: int, squeeze: float = 0.0):
+        self.seed, self.batch, self.mix, self.max_w, self.squeeze = seed, batch, mix, max_w, squeeze
         self.names = list(mix)
         p = np.array([mix[k] for k in self.names], np.float64)
         self.p = p / p.sum()
@@ -165,6 +184,8 @@ class Batches(torch.utils.data.Dataset):
                         break
                 except Exception as err:  # noqa: BLE001
                     print(f'batch {step}: {name} sample failed: {err!r}', flush=True)
+        if self.squeeze > 0:
+            imgs = [squeeze(im, t, rng) if rng.random() < self.squeeze else im for im, t in zip(imgs, labels)]
         # CTC needs T >= L (+ repeats): drop (rarely) crops too narrow for their text at height 32
         keep = []
         for im, t in zip(imgs, labels):
@@ -296,6 +317,8 @@ def main():
     ap.add_argument('--max-w', type=int, default=512)
     ap.add_argument('--rewarm', type=int, default=200, help='steps of linear warm-up after a resume that restarts Adam')
     ap.add_argument('--mix', default=None, help=f'sources and weights (default {DEFAULT_MIX}; on resume: the saved one)')
+    ap.add_argument('--squeeze', type=float, default=None,
+                    help='share of crops narrowed horizontally, condensed type (default 0; on resume: the saved one)')
     ap.add_argument('--seed', type=int, default=0)
     # 1 thread: under contention (nice 19 on a shared 2-core machine) 2 OpenMP threads spin-waited, 6.3 s of CPU per
     # step against 0.22 s with 1 thread (28x), 104 s against 6 s of wall time, measured side by side
@@ -325,6 +348,8 @@ def main():
         saved = ck['args']
         for k in ('oc', 'hidden', 'seed', 'max_w', 'batch'):  # the network and the stream stay the same
             setattr(a, k, saved[k])
+        if a.squeeze is None:
+            a.squeeze = saved.get('squeeze', 0.0)
         if a.mix is None:  # the data mix may be changed on resume (the stream is then a function of the new mix)
             a.mix = saved['mix']
         for k in ('lr', 'warmup'):  # the schedule continues unless told otherwise
@@ -334,6 +359,7 @@ def main():
         print(f'resuming from {path} at step {start}', flush=True)
     a.lr = 1e-3 if a.lr is None else a.lr
     a.warmup = 300 if a.warmup is None else a.warmup
+    a.squeeze = a.squeeze or 0.0
     opt = make_opt(a)
     model = build_model(opt)
     optim = torch.optim.Adam(model.parameters(), lr=a.lr)
@@ -355,7 +381,8 @@ def main():
     a.mix = a.mix or DEFAULT_MIX
     mix = {k: float(v) for k, v in (x.split(':') for x in a.mix.split(','))}
     print(f'data mix {mix}', flush=True)
-    ds = Batches(a.seed, a.batch, mix, a.max_w)
+    print(f'squeeze {a.squeeze}', flush=True)
+    ds = Batches(a.seed, a.batch, mix, a.max_w, a.squeeze)
     dl = torch.utils.data.DataLoader(ds, batch_size=None, sampler=range(start, 10 ** 9), num_workers=a.workers,
                                      prefetch_factor=8 if a.workers else None, persistent_workers=a.workers > 0)
     ctc = nn.CTCLoss(blank=0, zero_infinity=True)
