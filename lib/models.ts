@@ -24,6 +24,9 @@ export const BUNDLED_RECOGNIZERS: Record<string, string> = {
   'default-fp32': 'craft-text-recognizer.onnx',
 };
 
+/** The bundled character language model (tools/lm/ngram.py; docs/recognition.md#language-model). */
+export const BUNDLED_LANGUAGE_MODEL = path.join(MODELS_DIR, 'craft-text-charlm.bin');
+
 /**
  * Resolves `model` (undefined = 'default', a bundled name, or a path/bytes passed through) against a table of
  * bundled models (the detectors' by default). @private

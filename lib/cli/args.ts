@@ -123,3 +123,26 @@ export async function forEachImage(images: string[], stdin: NodeJS.ReadableStrea
   }
   return failures > 0 ? 1 : 0;
 }
+
+/**
+ * The recogniser's decoding flags (read, eval): --decoder greedy|beam, --language-model on|off|<file> (off: no language
+ * model; a file: tools/lm/ngram.py's, instead of the bundled one), --lm-weight n, --insertion-bonus n.
+ */
+export function lmFlags(values: Record<string, unknown>): { decoder?: 'greedy' | 'beam'; languageModel?: false | string;
+  lmWeight?: number; insertionBonus?: number } {
+  const decoder = values.decoder as string | undefined;
+  if (decoder !== undefined && decoder !== 'greedy' && decoder !== 'beam') {
+    throw new UsageError(`--decoder expects greedy or beam, got '${decoder}'`);
+  }
+  const lm = values['language-model'] as string | undefined;
+  if (lm === '') throw new UsageError('--language-model expects on, off or a file');
+  if (lm === 'on' && decoder === 'greedy') throw new UsageError('--language-model on needs --decoder beam (or none)');
+  const lmWeight = num('lm-weight', values['lm-weight'] as string | undefined, 0, 10);
+  const insertionBonus = num('insertion-bonus', values['insertion-bonus'] as string | undefined, -20, 20);
+  return {
+    ...(decoder !== undefined ? { decoder: decoder as 'greedy' | 'beam' } : {}),
+    ...(lm === 'off' ? { languageModel: false as const } : lm !== undefined && lm !== 'on' ? { languageModel: lm } : {}),
+    ...(lmWeight !== undefined ? { lmWeight } : {}),
+    ...(insertionBonus !== undefined ? { insertionBonus } : {}),
+  };
+}

@@ -16,7 +16,7 @@ const pct = (v: number) => (v * 100).toFixed(2) + ' %';
 
 /** The recognize() options the eval flags set, and every setting they resolve to (modelMargin: the recogniser's own)
  * for the report. */
-function readOptions(s: TextEvalSettings, modelMargin: number) {
+function readOptions(s: TextEvalSettings, modelMargin: number, hasLm: boolean) {
   return {
     recognize: {
       ...(s.margin !== undefined ? { margin: s.margin } : {}),
@@ -25,6 +25,10 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
       ...(s.orientationRetry !== undefined ? { orientationRetryThreshold: s.orientationRetry } : {}),
       ...(s.contrastRetry !== undefined ? { contrastRetryThreshold: s.contrastRetry } : {}),
       ...(s.verticalRetry !== undefined ? { verticalRetry: s.verticalRetry } : {}),
+      ...(s.decoder !== undefined ? { decoder: s.decoder } : {}),
+      ...(s.languageModel === false ? { languageModel: false } : {}),
+      ...(s.lmWeight !== undefined ? { lmWeight: s.lmWeight } : {}),
+      ...(s.insertionBonus !== undefined ? { insertionBonus: s.insertionBonus } : {}),
     },
     // the settings as resolved, in the JSON report's order
     resolved: {
@@ -34,15 +38,26 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
       contrastRetry: s.contrastRetry ?? RECOGNIZE_DEFAULTS.contrastRetryThreshold,
       verticalRetry: s.verticalRetry ?? RECOGNIZE_DEFAULTS.verticalRetry,
       inkCrop: s.inkCrop ?? RECOGNIZE_DEFAULTS.inkCrop,
+      // the fused LM: false when off (none loaded, turned off, or the greedy decoder asked for)
+      languageModel: hasLm && s.languageModel !== false && s.decoder !== 'greedy'
+        ? { weight: s.lmWeight ?? RECOGNIZE_DEFAULTS.lmWeight, insertionBonus: s.insertionBonus ?? RECOGNIZE_DEFAULTS.insertionBonus }
+        : false as const,
+      decoder: hasLm && s.languageModel !== false && s.decoder !== 'greedy' ? 'beam' : s.decoder ?? RECOGNIZE_DEFAULTS.decoder,
     },
   };
+}
+
+/** Recognizer.create()'s languageModel from --language-model (off: none; a path: that file; on / absent: the default). */
+function lmCreate(s: TextEvalSettings): { languageModel?: false | string } {
+  return s.languageModel === undefined ? {} : { languageModel: s.languageModel };
 }
 
 /** How the summaries name the crops (the margin, fitted to the ink only with a margin) and the retries. */
 function cropSummary(r: ReturnType<typeof readOptions>['resolved']): string {
   return `crop margin ${r.margin}${r.inkCrop && r.margin > 0 ? ' fitted to the ink' : ''}, margin retry below ` +
     `${r.marginRetry}, orientation retry below ${r.orientationRetry}, contrast retry below ${r.contrastRetry}, ` +
-    `vertical retry ${r.verticalRetry ? 'on' : 'off'}`;
+    `vertical retry ${r.verticalRetry ? 'on' : 'off'}, ${r.decoder} decoding` +
+    (r.languageModel ? ` with the language model (weight ${r.languageModel.weight}, insertion bonus ${r.languageModel.insertionBonus})` : '');
 }
 
 /** read()'s join option from --join-gap (0 or absent: off, as read()'s default; n: on with that gap) and
@@ -68,6 +83,13 @@ export interface TextEvalSettings {
   contrastRetry?: number;
   /** recognize()'s verticalRetry (undefined: its default). */
   verticalRetry?: boolean;
+  /** recognize()'s decoder (undefined: its default). */
+  decoder?: 'greedy' | 'beam';
+  /** The recogniser's language model: false = none, a path = that file (undefined: create()'s default). */
+  languageModel?: false | string;
+  /** recognize()'s lmWeight / insertionBonus (undefined: their defaults). */
+  lmWeight?: number;
+  insertionBonus?: number;
   /** read()'s join.maxGap (0: join off; undefined: off unless joinConfidence is given, as read()'s default). */
   joinGap?: number;
   /** read()'s join.maxConfidence (undefined: its default). */
@@ -100,9 +122,9 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   }
   if (s.limit !== undefined) samples = samples.slice(0, s.limit);
   if (samples.length === 0) throw new UsageError(`no words with text in ${s.dir}`);
-  const recognizer = await Recognizer.create({ model: s.recognizer, ...(s.threads !== undefined ? { threads: s.threads } : {}) });
+  const recognizer = await Recognizer.create({ model: s.recognizer, ...(s.threads !== undefined ? { threads: s.threads } : {}), ...lmCreate(s) });
   const words = samples.reduce((a, x) => a + x.texts.length, 0);
-  const { recognize, resolved } = readOptions(s, recognizer.info.margin);
+  const { recognize, resolved } = readOptions(s, recognizer.info.margin, recognizer.info.languageModel !== null);
   const records: { image: string; gt: string; pred: string; confidence: number; rotation?: number; error?: string }[][] = [];
   let seconds = 0;
   let inferenceMs = 0;
@@ -155,8 +177,8 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const samples = await loadSamples(s.dir, s.limit);
   const detect = detectOptionsFromFlags(s.values);
   const t = s.threads !== undefined ? { threads: s.threads } : {};
-  const ocr = await Ocr.create({ detector: { model: s.model, ...t }, recognizer: { model: s.recognizer, ...t } });
-  const { recognize, resolved } = readOptions(s, ocr.recognizer.info.margin);
+  const ocr = await Ocr.create({ detector: { model: s.model, ...t }, recognizer: { model: s.recognizer, ...t, ...lmCreate(s) } });
+  const { recognize, resolved } = readOptions(s, ocr.recognizer.info.margin, ocr.recognizer.info.languageModel !== null);
   const join = joinFlags(s);
   let seconds = 0;
   const timing = { detection: 0, recognition: 0 };

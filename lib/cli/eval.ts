@@ -7,13 +7,13 @@ import * as path from 'node:path';
 import { Detector } from '../detector';
 import { createProgress, evaluate, loadDataset, type DatasetSample, type Detection, type EvalResult } from '../eval';
 import type { DetectResult } from '../types';
-import { DETECT_FLAGS, detectOptionsFromFlags, num, onOff, parse, UsageError } from './args';
+import { DETECT_FLAGS, detectOptionsFromFlags, lmFlags, num, onOff, parse, UsageError } from './args';
 import { runEnvironment } from './bench';
 import { writeEvalPicture } from './draw';
 import { runOcrEval, runRecognitionEval } from './eval-text';
 
 export const EVAL_USAGE = 'craft-text eval <dataset-dir> [--task detection|recognition|ocr] [--model m.onnx] ' +
-  '[--recognizer rec.onnx] [--margin n] [--margin-retry n] [--orientation-retry n] [--contrast-retry n] [--vertical-retry on|off] [--ink-crop on|off] [--join-gap n] [--join-confidence n] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
+  '[--recognizer rec.onnx] [--margin n] [--margin-retry n] [--orientation-retry n] [--contrast-retry n] [--vertical-retry on|off] [--ink-crop on|off] [--decoder greedy|beam] [--language-model on|off|file] [--lm-weight n] [--insertion-bonus n] [--join-gap n] [--join-confidence n] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
   '[--concurrency n] [detection flags as for detect]';
 
 /** One image's record in the JSON report. */
@@ -74,6 +74,10 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     'contrast-retry': { type: 'string' },
     'ink-crop': { type: 'string' },
     'vertical-retry': { type: 'string' },
+    decoder: { type: 'string' },
+    'language-model': { type: 'string' },
+    'lm-weight': { type: 'string' },
+    'insertion-bonus': { type: 'string' },
     'join-gap': { type: 'string' },
     'join-confidence': { type: 'string' },
   });
@@ -116,6 +120,7 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
       orientationRetry: num('orientation-retry', values['orientation-retry'] as string | undefined, 0, 1),
       contrastRetry: num('contrast-retry', values['contrast-retry'] as string | undefined, 0, 1),
       verticalRetry: onOff('vertical-retry', values['vertical-retry'] as string | undefined),
+      ...lmFlags(values),
       joinGap: num('join-gap', values['join-gap'] as string | undefined, 0, 10),
       joinConfidence: num('join-confidence', values['join-confidence'] as string | undefined, 0, 1),
     };
@@ -125,7 +130,8 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     }
     return runOcrEval(settings, out);
   }
-  for (const flag of ['recognizer', 'margin', 'margin-retry', 'orientation-retry', 'contrast-retry', 'vertical-retry', 'ink-crop'] as const) {
+  for (const flag of ['recognizer', 'margin', 'margin-retry', 'orientation-retry', 'contrast-retry', 'vertical-retry', 'ink-crop',
+    'decoder', 'language-model', 'lm-weight', 'insertion-bonus'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task recognition or ocr`);
   }
 

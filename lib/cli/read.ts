@@ -2,11 +2,11 @@
 import { Ocr } from '../ocr';
 import type { ReadOptions } from '../types';
 import {
-  checkImageArgs, DETECT_FLAGS, detectOptionsFromFlags, forEachImage, num, onOff, parse, printable, UsageError,
+  checkImageArgs, DETECT_FLAGS, detectOptionsFromFlags, forEachImage, lmFlags, num, onOff, parse, printable, UsageError,
 } from './args';
 import { pictureTarget, writeReadingPicture } from './draw';
 
-export const READ_USAGE = 'craft-text read <image...|-> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--margin n] [--ink-crop on|off] [--join-gap n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
+export const READ_USAGE = 'craft-text read <image...|-> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--language-model on|off|file] [--lm-weight n] [--insertion-bonus n] [--margin n] [--ink-crop on|off] [--join-gap n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
 
 /** `craft-text read`: the text of each image in reading order; with --json one line per image. */
 export async function runRead(argv: string[], out: NodeJS.WritableStream = process.stdout,
@@ -14,15 +14,13 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
   const { values, positionals } = parse(argv, {
     ...DETECT_FLAGS, recognizer: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' },
     decoder: { type: 'string' }, 'beam-width': { type: 'string' }, margin: { type: 'string' },
+    'language-model': { type: 'string' }, 'lm-weight': { type: 'string' }, 'insertion-bonus': { type: 'string' },
     'min-confidence': { type: 'string' }, 'join-gap': { type: 'string' }, 'ink-crop': { type: 'string' },
   });
   checkImageArgs('read', positionals);
   if (values.refine) throw new UsageError('--refine is not supported by read');
   const outFile = pictureTarget(values.out as string | undefined, 'out', positionals, 'words');
-  const decoder = values.decoder as string | undefined;
-  if (decoder !== undefined && decoder !== 'greedy' && decoder !== 'beam') {
-    throw new UsageError(`--decoder expects greedy or beam, got '${decoder}'`);
-  }
+  const { decoder, languageModel, lmWeight, insertionBonus } = lmFlags(values);
   const beamWidth = num('beam-width', values['beam-width'] as string | undefined, 1, 100, true);
   const margin = num('margin', values.margin as string | undefined, 0, 1);
   const inkCrop = onOff('ink-crop', values['ink-crop'] as string | undefined);
@@ -33,7 +31,10 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
   const options: ReadOptions = {
     detect: detectOptionsFromFlags(values),
     recognize: {
-      ...(decoder ? { decoder: decoder as 'greedy' | 'beam' } : {}),
+      ...(decoder ? { decoder } : {}),
+      ...(languageModel === false ? { languageModel } : {}),
+      ...(lmWeight !== undefined ? { lmWeight } : {}),
+      ...(insertionBonus !== undefined ? { insertionBonus } : {}),
       ...(beamWidth !== undefined ? { beamWidth } : {}),
       ...(margin !== undefined ? { margin } : {}),
       ...(inkCrop !== undefined ? { inkCrop } : {}),
@@ -43,7 +44,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
   };
   const ocr = await Ocr.create({
     detector: { model: values.model as string | undefined, ...t },
-    recognizer: { model: values.recognizer as string | undefined, ...t },
+    recognizer: { model: values.recognizer as string | undefined, ...t, ...(languageModel !== undefined ? { languageModel } : {}) },
   });
   try {
     return await forEachImage(positionals, stdin, out, Boolean(values.json), async (image, input) => {
