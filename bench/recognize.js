@@ -138,13 +138,16 @@ async function page() {
   // false (the 180° retry only); 'margin retry too' = the defaults + marginRetryThreshold 0.2; 'box crop' = the
   // defaults with inkCrop: false (crops at the box + margin); 'no orientation retry' = the defaults with
   // orientationRetryThreshold 0; 'no vertical retry' = the defaults with verticalRetry: false; 'contrast retry' = the
-  // defaults + contrastRetryThreshold 0.1 (EasyOCR's contrast_ths); 'off' = no retries, no join.
+  // defaults + contrastRetryThreshold 0.1 (EasyOCR's contrast_ths); 'greedy' / 'beam' = the defaults decoded greedily /
+  // by the prefix beam search without the language model (the bundled recognisers' default: beam + the character LM);
+  // 'off' = no retries, no join.
   const MODES = {
     defaults: {}, 'no join': { join: false }, 'margin retry too': { recognize: { marginRetryThreshold: 0.2 } },
     'box crop': { recognize: { inkCrop: false } },
     'no orientation retry': { recognize: { orientationRetryThreshold: 0 } },
     'no vertical retry': { recognize: { verticalRetry: false } },
     'contrast retry': { recognize: { contrastRetryThreshold: 0.1 } },
+    greedy: { recognize: { decoder: 'greedy' } }, beam: { recognize: { decoder: 'beam', languageModel: false } },
     off: { join: false, recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0, contrastRetryThreshold: 0, verticalRetry: false } },
   };
   const picked = values.modes?.split(',');

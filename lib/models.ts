@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { types } from 'node:util';
 import { craftError } from './errors';
 
-const MODELS_DIR = path.join(__dirname, '..', 'models');
+/** @private */
+export const MODELS_DIR = path.join(__dirname, '..', 'models');
 
 /** Bundled model names and their files. */
 export const BUNDLED_MODELS: Record<string, string> = {

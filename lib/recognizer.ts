@@ -3,9 +3,10 @@ import * as os from 'node:os';
 import { binding, type NativeRecognition, type NativeRecognizeOptions, type NativeRecognizer } from './binding';
 import { defaultThreads, loadModel } from './detector';
 import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
 import { types } from 'node:util';
 import { craftError, nativeError } from './errors';
-import { BUNDLED_LANGUAGE_MODEL, BUNDLED_RECOGNIZERS, resolveModel } from './models';
+import { BUNDLED_LANGUAGE_MODEL, BUNDLED_RECOGNIZERS, MODELS_DIR, resolveModel } from './models';
 import {
   createOptions, imageInput, RECOGNIZER_SCHEDULER_DEFAULTS, recognizeOptions, regionsInput, runOptions,
   schedulerOptions,
@@ -164,10 +165,12 @@ export class Recognizer {
 
 /**
  * The bytes of create()'s `languageModel` (read asynchronously), or undefined for none: 'default' = the bundled file;
- * absent = the bundled file with a bundled recogniser, none with any other model. @private
+ * absent = the bundled file with a bundled recogniser (by name, or by its path in models/), none with any other model.
+ * @private
  */
 function languageModelBytes(v: unknown, model: unknown): Promise<Uint8Array> | undefined {
-  const bundledModel = model === undefined || (typeof model === 'string' && Object.hasOwn(BUNDLED_RECOGNIZERS, model));
+  const bundledModel = model === undefined || (typeof model === 'string' && (Object.hasOwn(BUNDLED_RECOGNIZERS, model)
+    || Object.values(BUNDLED_RECOGNIZERS).some((f) => path.resolve(model) === path.join(MODELS_DIR, f))));
   if (v === false || (v === undefined && !bundledModel)) return undefined;
   if (types.isUint8Array(v)) return Promise.resolve(v);
   if (v !== undefined && !(typeof v === 'string' && v.length > 0)) {

@@ -309,8 +309,8 @@ export interface RecognizerCreateOptions extends Omit<CreateOptions, 'batch'> {
    * A character n-gram language model for `recognize()`'s `languageModel` (docs/recognition.md#language-model):
    * 'default' = the bundled one (models/craft-text-charlm.bin: English words, the synthetic generator's numbers, dates,
    * amounts and codes, and the train parts' transcriptions; case-folded printable ASCII), a path or the bytes of a file
-   * tools/lm/ngram.py writes, or false for none. Default: 'default' with a bundled recogniser, false with any other
-   * model (converted DTRB / EasyOCR models keep reading exactly as their reference pipelines). CTC models only.
+   * tools/lm/ngram.py writes, or false for none. Default: 'default' with a bundled recogniser (by name or by its path
+   * in the package's models/), false with any other model (converted DTRB / EasyOCR models keep reading exactly as their reference pipelines). CTC models only.
    */
   languageModel?: 'default' | string | Uint8Array | false;
 }

@@ -37,6 +37,7 @@ class Reader {
     return v;
   }
   bool done() const { return at_ == size_; }
+  size_t left() const { return size_ - at_; }
 
  private:
   const uint8_t* data_;
@@ -86,7 +87,9 @@ std::shared_ptr<const CharLm> CharLm::Parse(const uint8_t* data, size_t size) {
   auto to_ln = [](uint16_t v) { return static_cast<float>(-v / kScale * std::log(10.0)); };
   for (int k = 1; k <= lm->order_; k++) {
     const uint32_t n = in.U32();
-    if (n > (64u << 20)) throw std::invalid_argument("bad language model n-gram count");
+    // Checked against what is left before anything is allocated: a forged count cannot ask for gigabytes.
+    const size_t per = (k <= 4 ? 4 : 8) + 2 + (k < lm->order_ ? 2 : 0);
+    if (n > in.left() / per) throw std::invalid_argument("bad language model n-gram count");
     auto& keys = lm->keys_[k - 1];
     keys.resize(n);
     if (k <= 4) {
