@@ -125,8 +125,8 @@ export async function forEachImage(images: string[], stdin: NodeJS.ReadableStrea
 }
 
 /**
- * The recogniser's decoding flags (read, eval): --decoder greedy|beam, --language-model on|off|<file> (off: no language
- * model; a file: tools/lm/ngram.py's, instead of the bundled one), --lm-weight n, --insertion-bonus n.
+ * The recogniser's decoding flags (read, eval): --decoder greedy|beam, --language-model on|off|<file> (on: the bundled
+ * LM, whatever the recogniser; off: none; a file: tools/lm/ngram.py's), --lm-weight n, --insertion-bonus n.
  */
 export function lmFlags(values: Record<string, unknown>): { decoder?: 'greedy' | 'beam'; languageModel?: false | string;
   lmWeight?: number; insertionBonus?: number } {
@@ -141,7 +141,7 @@ export function lmFlags(values: Record<string, unknown>): { decoder?: 'greedy' |
   const insertionBonus = num('insertion-bonus', values['insertion-bonus'] as string | undefined, -20, 20);
   return {
     ...(decoder !== undefined ? { decoder: decoder as 'greedy' | 'beam' } : {}),
-    ...(lm === 'off' ? { languageModel: false as const } : lm !== undefined && lm !== 'on' ? { languageModel: lm } : {}),
+    ...(lm === 'off' ? { languageModel: false as const } : lm === 'on' ? { languageModel: 'default' } : lm !== undefined ? { languageModel: lm } : {}),
     ...(lmWeight !== undefined ? { lmWeight } : {}),
     ...(insertionBonus !== undefined ? { insertionBonus } : {}),
   };

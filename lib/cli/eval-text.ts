@@ -47,7 +47,8 @@ function readOptions(s: TextEvalSettings, modelMargin: number, hasLm: boolean) {
   };
 }
 
-/** Recognizer.create()'s languageModel from --language-model (off: none; a path: that file; on / absent: the default). */
+/** Recognizer.create()'s languageModel from --language-model (off: none; on: the bundled one; a path: that file;
+ * absent: create()'s default). */
 function lmCreate(s: TextEvalSettings): { languageModel?: false | string } {
   return s.languageModel === undefined ? {} : { languageModel: s.languageModel };
 }
@@ -85,7 +86,8 @@ export interface TextEvalSettings {
   verticalRetry?: boolean;
   /** recognize()'s decoder (undefined: its default). */
   decoder?: 'greedy' | 'beam';
-  /** The recogniser's language model: false = none, a path = that file (undefined: create()'s default). */
+  /** The recogniser's language model: false = none, 'default' = the bundled one, a path = that file (undefined:
+   * create()'s default). */
   languageModel?: false | string;
   /** recognize()'s lmWeight / insertionBonus (undefined: their defaults). */
   lmWeight?: number;

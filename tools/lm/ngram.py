@@ -1,6 +1,7 @@
 """A character n-gram model (interpolated Kneser-Ney, case-folded) and its binary file, for CTC shallow fusion.
 
-    python3 tools/lm/ngram.py --order 6 --prune 2 -o models/craft-text-charlm.bin   # build from lmdata.corpus()
+    python3 tools/lm/ngram.py -o models/craft-text-charlm.bin   # the bundled model: order 5, prune 1,1,3,4,5,
+                                                                # from lmdata.corpus(); the same bytes every run
 
 The model scores a word as its characters and an end of word, after order-1 start symbols. Characters are folded to
 lower case (the recogniser's case stays its own: an upper-case form field and a dictionary word share their
@@ -8,16 +9,17 @@ statistics); every other character of the charset is its own symbol.
 
 Smoothing (Chen & Goodman's interpolated Kneser-Ney, one discount D = n1 / (n1 + 2 n2) per order): the highest order
 from counts, the lower ones from continuation counts (how many distinct characters precede), down to a uniform
-distribution over the symbols. Pruning: n-grams of the two highest orders seen fewer than `prune` times (in the
-counts that order is estimated from) are dropped and their mass goes to the context's back-off weight, so each
-context's distribution still sums to one.
+distribution over the symbols; k-grams that begin with the start symbol keep their own counts (they have no left
+context), as KenLM does. Pruning: an order's n-grams seen fewer than its `prune` count (in the counts that order is
+estimated from) are dropped and their mass goes to the context's back-off weight, so each context's distribution
+still sums to one.
 
 File (little-endian), read by binding/craft/char_lm.cc:
   magic 'CLM1', u32 order, u32 symbols (S, end of word = symbol 0, start = S), u32 fold (1: lower-cased),
   u32 alphabet bytes, alphabet (UTF-8: the S - 1 characters of symbols 1..S-1, in order),
   then for each order k = 1..n: u32 count, count keys (u32 for k <= 4, else u64; sorted; key = the k symbols, 7
   bits each, oldest first),
-  count x i16 log10 P(last | first k - 1) x 1/2000 ... stored as round(-log10 p * 2000) clipped to 65535 as u16,
+  count x u16 round(-2000 log10 P(last | first k - 1)) (clipped to 65535),
   and for k < n: count x u16 back-off weights (the same scale), the weight of the k-gram as a context.
 """
 from __future__ import annotations
@@ -201,9 +203,6 @@ class CharNgram:
                 if k < order and w:
                     m.bow[k][g] = -w / SCALE
         return m
-
-    def size(self) -> int:
-        return sum(len(p) for p in self.prob) * 10 - len(self.prob[self.order]) * 2
 
 
 def main():

@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 import os
+import string
 import sys
 
 import numpy as np
@@ -22,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, '..', 'train'))
 import recdata as R  # noqa: E402
-from ngram import CharNgram, PRINTABLE  # noqa: E402
+from ngram import CharNgram  # noqa: E402
 
 LN10 = math.log(10)
 PRUNE = 1e-3
@@ -142,10 +143,7 @@ def main():
     ap.add_argument('--beam', type=int, default=5)
     ap.add_argument('--show', type=int, default=0, help='print this many changed words per set')
     a = ap.parse_args()
-    charset = PRINTABLE[0:0] + ''.join(chr(c) for c in range(32, 127))
-    # the bundled charset order: string.printable[:-6] + ' '
-    import string
-    charset = string.printable[:-6] + ' '
+    charset = string.printable[:-6] + ' '  # the bundled recogniser's class order (its charset metadata)
     sets = {os.path.basename(d): load_dump(d) for d in a.dump}
     lm = CharNgram.load(a.lm) if a.lm else None
     scorer = LmScorer(lm, charset) if lm else None
