@@ -142,7 +142,9 @@ async function page() {
   // defaults + contrastRetryThreshold 0.1 (EasyOCR's contrast_ths); 'no stretch retry' = the defaults with
   // stretchRetryThreshold 0; 'blocklist' = the defaults with one character blocked ('~': the mask's own cost, nearly
   // the same readings); 'digits' = the defaults with allowlist '0123456789' (what an amounts-only reading costs,
-  // retries included: most words then read doubtfully); 'off' = no retries, no join.
+  // retries included: most words then read doubtfully); 'greedy' / 'beam' = the defaults decoded greedily / by the
+  // prefix beam search without the language model (the bundled recognisers' default: beam + the character LM);
+  // 'off' = no retries, no join.
   const MODES = {
     defaults: {}, 'no join': { join: false }, 'margin retry too': { recognize: { marginRetryThreshold: 0.2 } },
     'box crop': { recognize: { inkCrop: false } },
@@ -151,6 +153,7 @@ async function page() {
     'contrast retry': { recognize: { contrastRetryThreshold: 0.1 } },
     'no stretch retry': { recognize: { stretchRetryThreshold: 0 } },
     blocklist: { recognize: { blocklist: '~' } }, digits: { recognize: { allowlist: '0123456789' } },
+    greedy: { recognize: { decoder: 'greedy' } }, beam: { recognize: { decoder: 'beam', languageModel: false } },
     off: { join: false, recognize: { rotationRetryThreshold: 0, marginRetryThreshold: 0, orientationRetryThreshold: 0, contrastRetryThreshold: 0, stretchRetryThreshold: 0, verticalRetry: false } },
   };
   const picked = values.modes?.split(',');

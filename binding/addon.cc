@@ -28,6 +28,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("RunControl", control);
   exports.Set("createDetector", Napi::Function::New(env, craft_napi::CreateDetector, "createDetector"));
   exports.Set("createRecognizer", Napi::Function::New(env, craft_napi::CreateRecognizer, "createRecognizer"));
+  exports.Set("loadLanguageModel", Napi::Function::New(env, craft_napi::LoadLanguageModel, "loadLanguageModel"));
   exports.Set("decodeImage", Napi::Function::New(env, craft_napi::DecodeImage, "decodeImage"));
   exports.Set("releaseImage", Napi::Function::New(env, craft_napi::ReleaseImage, "releaseImage"));
   exports.Set("postprocess", Napi::Function::New(env, craft_napi::Postprocess, "postprocess"));

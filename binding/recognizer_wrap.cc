@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "craft/char_lm.h"
 #include "input.h"
 #include "native_error.h"
 #include "worker.h"
@@ -17,6 +18,7 @@ namespace {
 
 const napi_type_tag kRecPreparedTag = {0x3a5c7e9f1b2d4f60ull, 0x0f1e2d3c4b5a6978ull};
 const napi_type_tag kRecOutputTag = {0x5d4c3b2a19087f6eull, 0x1122334455667788ull};
+const napi_type_tag kCharLmTag = {0x2b4d6f8091a3c5e7ull, 0x7e5c3a1908f6d4b2ull};
 
 // What prepare() hands to infer(): the image, the regions' plans and the options of the call; the image's size kept
 // apart (infer() frees the pixels, prepareInfer() reports the size after it).
@@ -54,6 +56,12 @@ RecOptions ToRecognizeOptions(Napi::Env env, const Napi::Object& o, const craft:
               "options.ignoredClasses (a class index out of range, or the blank)");
       d.ignoredClasses.push_back(static_cast<int>(classes[i]));
     }
+  }
+  // The character LM (loadLanguageModel's ref), fused into the beam search; lib/ passes it only with decoder 'beam'.
+  if (auto lm = StageRef<const craft::CharLm>(Own(o, "languageModel"), &kCharLmTag)) {
+    d.decode.lm = std::move(lm);
+    d.decode.lmWeight = GetNumber(o, "lmWeight", 0);
+    d.decode.insertionBonus = GetNumber(o, "insertionBonus", 0);
   }
   d.rotationRetryThreshold = static_cast<float>(GetNumber(o, "rotationRetryThreshold", d.rotationRetryThreshold));
   d.marginRetryThreshold = static_cast<float>(GetNumber(o, "marginRetryThreshold", d.marginRetryThreshold));
@@ -403,6 +411,43 @@ Napi::Function RecognizerWrap::Init(Napi::Env env) {
 
 Napi::Value CreateRecognizer(const Napi::CallbackInfo& info) {
   return CreateModel<craft::Recognizer, RecognizerWrap>(info, "craft.createRecognizer", &AddonData::recognizerConstructor);
+}
+
+// Parses a character LM (char_lm.h) off the JS thread.
+class LoadCharLmWorker : public PromiseWorker {
+ public:
+  LoadCharLmWorker(Napi::Env env, std::vector<uint8_t> bytes)
+      : PromiseWorker(env, "craft:loadLanguageModel"), bytes_(std::move(bytes)) {}
+  void Execute() override {
+    Run([&] {
+      try {
+        lm_ = craft::CharLm::Parse(bytes_.data(), bytes_.size());
+      } catch (const std::invalid_argument& e) {
+        throw craft::Error(craft::ErrorCode::kModelLoad, std::string("language model: ") + e.what());
+      }
+    });
+  }
+  void OnOK() override {
+    ResolveWith([&]() -> Napi::Value {
+      Napi::Object o = Napi::Object::New(Env());
+      o.Set("order", Napi::Number::New(Env(), lm_->order()));
+      o.Set("ngrams", Napi::Number::New(Env(), static_cast<double>(lm_->ngrams())));
+      o.Set("ref", MakeStageRef(Env(), std::move(lm_), &kCharLmTag));
+      return o;
+    });
+  }
+
+ private:
+  std::vector<uint8_t> bytes_;
+  std::shared_ptr<const craft::CharLm> lm_;
+};
+
+Napi::Value LoadLanguageModel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Require(info.Length() >= 1 && info[0].IsTypedArray() &&
+              info[0].As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array, env, "bytes (Uint8Array expected)");
+  Napi::Uint8Array a = info[0].As<Napi::Uint8Array>();
+  return QueueWorker<LoadCharLmWorker>(env, std::vector<uint8_t>(a.Data(), a.Data() + a.ElementLength()));
 }
 
 }  // namespace craft_napi

@@ -24,4 +24,8 @@ class RecognizerWrap : public ModelWrap<RecognizerWrap, craft::Recognizer> {
 // [async] createRecognizer(options) -> Promise<Recognizer>
 Napi::Value CreateRecognizer(const Napi::CallbackInfo& info);
 
+// [async] loadLanguageModel(bytes: Uint8Array) -> Promise<{ order, ngrams, ref }>: a character LM (tools/lm/ngram.py's
+// file) for recognize()'s languageModel; ERR_CRAFT_MODEL_LOAD when the bytes are not one.
+Napi::Value LoadLanguageModel(const Napi::CallbackInfo& info);
+
 }  // namespace craft_napi

@@ -101,6 +101,10 @@ export interface NativeRecognizeOptions {
   regions?: { coords: Float64Array; counts: Uint32Array };
   decoder: 'greedy' | 'beam';
   beamWidth: number;
+  /** loadLanguageModel()'s ref, fused into the beam search when given. */
+  languageModel?: unknown;
+  lmWeight: number;
+  insertionBonus: number;
   characterProbabilities: boolean;
   logits: boolean;
   rotationRetryThreshold: number;
@@ -173,6 +177,8 @@ export interface NativeCreateOptions {
 export interface Binding {
   createDetector(options: NativeCreateOptions): Promise<NativeDetector>;
   createRecognizer(options: NativeCreateOptions): Promise<NativeRecognizer>;
+  /** Parses a character LM (tools/lm/ngram.py's file) off the JS thread. */
+  loadLanguageModel(bytes: Uint8Array): Promise<{ order: number; ngrams: number; ref: unknown }>;
   /** Decodes an image once (8-bit RGB held natively); `{ image: ref }` is then an input of detect and recognize. */
   decodeImage(input: NativeInput, options: { maxPixels: number }):
     Promise<{ ref: unknown; width: number; height: number; decode: number; bytes: number }>;

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import { types } from 'node:util';
 import { craftError } from './errors';
 
-const MODELS_DIR = path.join(__dirname, '..', 'models');
+/** @private */
+export const MODELS_DIR = path.join(__dirname, '..', 'models');
 
 /** Bundled model names and their files. */
 export const BUNDLED_MODELS: Record<string, string> = {
@@ -23,6 +24,9 @@ export const BUNDLED_RECOGNIZERS: Record<string, string> = {
   'default-int8': 'craft-text-recognizer-int8.onnx',
   'default-fp32': 'craft-text-recognizer.onnx',
 };
+
+/** The bundled character language model (tools/lm/ngram.py; docs/recognition.md#language-model). */
+export const BUNDLED_LANGUAGE_MODEL = path.join(MODELS_DIR, 'craft-text-charlm.bin');
 
 /**
  * Resolves `model` (undefined = 'default', a bundled name, or a path/bytes passed through) against a table of

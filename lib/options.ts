@@ -344,6 +344,11 @@ export const MAX_REGIONS = 100000;
 export const RECOGNIZE_DEFAULTS = Object.freeze({
   decoder: 'greedy' as const,
   beamWidth: 5,
+  // The recogniser's character LM fused into the beam search (docs/recognition.md#language-model), when it has one;
+  // alpha and beta chosen on the LM's tuning words (tools/lm/), not on the dev sets.
+  languageModel: true,
+  lmWeight: 0.3,
+  insertionBonus: 2,
   characterProbabilities: false,
   logits: false,
   rotationRetryThreshold: 0.1,
@@ -357,10 +362,10 @@ export const RECOGNIZE_DEFAULTS = Object.freeze({
   batchSize: 32,
 });
 
-const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'characterProbabilities', 'logits', 'rotationRetryThreshold',
-  'marginRetryThreshold', 'orientationRetryThreshold', 'contrastRetryThreshold', 'stretchRetryThreshold',
-  'verticalRatio', 'verticalRetry', 'margin', 'inkCrop', 'batchSize', 'maxPixels', 'usePolygons', 'allowlist',
-  'blocklist'] as const;
+const RECOGNIZE_KEYS = ['decoder', 'beamWidth', 'languageModel', 'lmWeight', 'insertionBonus', 'characterProbabilities',
+  'logits', 'rotationRetryThreshold', 'marginRetryThreshold', 'orientationRetryThreshold', 'contrastRetryThreshold',
+  'stretchRetryThreshold', 'verticalRatio', 'verticalRetry', 'margin', 'inkCrop', 'batchSize', 'maxPixels',
+  'usePolygons', 'allowlist', 'blocklist'] as const;
 
 /**
  * recognize()'s `allowlist` / `blocklist` as the classes never read (EasyOCR's ignore_idx: the charset's characters
@@ -401,12 +406,13 @@ export function ignoredClasses(o: Record<string, unknown>, model: { decoder: 'ct
 }
 
 /**
- * Validates recognize() options (`signal`/`timeoutMs` are runOptions'); `model` gives the model's decoder, charset and
- * default crop margin. @private
+ * Validates recognize() options (`signal`/`timeoutMs` are runOptions'); `model` gives the model's decoder, charset,
+ * default crop margin and whether the recogniser has a language model (truthy: its `info.languageModel`). The
+ * result's `languageModel` says whether to fuse it (the caller passes the model itself to C++). @private
  */
 export function recognizeOptions(options: unknown,
-  model: { decoder: 'ctc' | 'attn'; margin: number; charset: readonly string[] },
-  extraKeys: readonly string[] = RUN_KEYS): Omit<NativeRecognizeOptions, 'regions'> & { usePolygons: boolean } {
+  model: { decoder: 'ctc' | 'attn'; margin: number; charset: readonly string[]; languageModel: unknown },
+  extraKeys: readonly string[] = RUN_KEYS): Omit<NativeRecognizeOptions, 'regions' | 'languageModel'> & { usePolygons: boolean; languageModel: boolean } {
   if (options === undefined) options = {};
   if (!plainObject(options)) throw invalidParameterError('options', 'plain object', options);
   checkKnownKeys('option', options, [...RECOGNIZE_KEYS, ...extraKeys]);
@@ -419,13 +425,25 @@ export function recognizeOptions(options: unknown,
     throw new TypeError("decoder 'beam' needs a CTC model; this recogniser decodes with attention (its steps are greedy)");
   }
   const ignored = ignoredClasses(o, model);
+  if (o.languageModel !== undefined) checkBool('languageModel', o.languageModel);
+  if (o.languageModel === true && !model.languageModel) {
+    throw new TypeError('languageModel needs a recogniser with a language model (Recognizer.create({ languageModel }))');
+  }
+  if (o.languageModel === true && o.decoder === 'greedy') {
+    throw new TypeError("languageModel is fused into the beam search: it needs decoder 'beam' (or no decoder)");
+  }
+  // On by default when the recogniser has one, unless the greedy decoder is asked for.
+  const lm = Boolean(model.languageModel) && (o.languageModel as boolean | undefined ?? (o.decoder !== 'greedy' && d.languageModel));
   const vr = o.verticalRatio;
   // A retry's confidence threshold: 0 (off) to 1.
   const threshold = <K extends 'rotationRetryThreshold' | 'marginRetryThreshold' | 'orientationRetryThreshold'
     | 'contrastRetryThreshold' | 'stretchRetryThreshold'>(key: K) => (o[key] === undefined ? d[key] : checkNumber(key, o[key], 0, 1));
   return {
-    decoder: (o.decoder as 'greedy' | 'beam' | undefined) ?? d.decoder,
+    decoder: lm ? 'beam' : (o.decoder as 'greedy' | 'beam' | undefined) ?? d.decoder,
     beamWidth: o.beamWidth === undefined ? d.beamWidth : checkNumber('beamWidth', o.beamWidth, 1, 100, true),
+    languageModel: lm,
+    lmWeight: o.lmWeight === undefined ? d.lmWeight : checkNumber('lmWeight', o.lmWeight, 0, 10),
+    insertionBonus: o.insertionBonus === undefined ? d.insertionBonus : checkNumber('insertionBonus', o.insertionBonus, -20, 20),
     characterProbabilities: o.characterProbabilities === undefined ? d.characterProbabilities
       : checkBool('characterProbabilities', o.characterProbabilities),
     logits: o.logits === undefined ? d.logits : checkBool('logits', o.logits),

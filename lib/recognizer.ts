@@ -2,12 +2,16 @@
 import * as os from 'node:os';
 import { binding, type NativeRecognition, type NativeRecognizeOptions, type NativeRecognizer } from './binding';
 import { defaultThreads, loadModel } from './detector';
-import { BUNDLED_RECOGNIZERS, resolveModel } from './models';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { types } from 'node:util';
+import { craftError, nativeError } from './errors';
+import { BUNDLED_LANGUAGE_MODEL, BUNDLED_RECOGNIZERS, MODELS_DIR, resolveModel } from './models';
 import {
   createOptions, imageInput, RECOGNIZER_SCHEDULER_DEFAULTS, recognizeOptions, regionsInput, runOptions,
   schedulerOptions,
 } from './options';
-import { checkNumber } from './is';
+import { checkNumber, invalidParameterError } from './is';
 import { type BatchPolicy, Scheduler, schedulerError } from './scheduler';
 import type { DetectorStats } from './stats';
 import type {
@@ -42,13 +46,17 @@ const MAX_LANES = 64;
 export class Recognizer {
   readonly #info: RecognizerInfo;
   readonly #scheduler: Scheduler<NativeRecognizeOptions, NativeRecognition>;
+  readonly #lm: unknown;
 
-  private constructor(native: NativeRecognizer, scheduling: ReturnType<typeof schedulerOptions>) {
+  private constructor(native: NativeRecognizer, scheduling: ReturnType<typeof schedulerOptions>,
+    lm: { order: number; ngrams: number; ref: unknown } | undefined) {
     const info = native.info();
     this.#scheduler = new Scheduler(native, scheduling, 'Recognizer', MERGE_POLICY);
+    this.#lm = lm?.ref;
     const config: RecognizerConfig = { ...info.config, charset: [...info.config.charset] };
     this.#info = Object.freeze({
       ...config,
+      languageModel: lm ? Object.freeze({ order: lm.order, ngrams: lm.ngrams }) : null,
       executionProvider: info.executionProvider as ExecutionProvider,
       providerAttempts: info.providerAttempts,
       inputName: info.inputName,
@@ -70,7 +78,9 @@ export class Recognizer {
   static async create(options?: RecognizerCreateOptions): Promise<Recognizer> {
     const stack = new Error();
     // The keys of Detector.create() (`batch` merges calls) and parallelBatches.
-    const o = createOptions(options, ['parallelBatches']);
+    const o = createOptions(options, ['parallelBatches', 'languageModel']);
+    const lmBytes = languageModelBytes((options as RecognizerCreateOptions | undefined)?.languageModel, o.model);
+    lmBytes?.catch(() => undefined);  // awaited after the model loads; a failed load must not leave it unhandled
     const scheduling = schedulerOptions(options, RECOGNIZER_SCHEDULER_DEFAULTS);
     // A recogniser's cores go to batches, not to the operators of one run: one intra-op thread per run and one batch
     // in flight per core of the inference slot (docs/recognition.md#pre-processing-and-batching: 2 threads on one run
@@ -79,8 +89,22 @@ export class Recognizer {
     const given = (options as RecognizerCreateOptions | undefined)?.parallelBatches;
     const runLanes = given === undefined ? Math.min(MAX_LANES, defaultThreads(scheduling.concurrency) || os.availableParallelism())
       : checkNumber('parallelBatches', given, 1, MAX_LANES, true);
-    return loadModel({ ...o, runLanes, model: resolveModel(o.model, BUNDLED_RECOGNIZERS, 'recogniser') }, scheduling, stack,
-      async (native) => new Recognizer(await binding().createRecognizer(native), scheduling));
+    const native = await loadModel({ ...o, runLanes, model: resolveModel(o.model, BUNDLED_RECOGNIZERS, 'recogniser') },
+      scheduling, stack, (n) => binding().createRecognizer(n));
+    let lm: { order: number; ngrams: number; ref: unknown } | undefined;
+    try {
+      const bytes = await lmBytes;
+      if (bytes !== undefined) {
+        if (native.info().config.decoder !== 'ctc') {
+          throw new TypeError('languageModel needs a CTC recogniser; this one decodes with attention');
+        }
+        lm = await binding().loadLanguageModel(bytes).catch((err: unknown) => { throw nativeError(err, stack); });
+      }
+    } catch (err) {
+      native.dispose();
+      throw err;
+    }
+    return new Recognizer(native, scheduling, lm);
   }
 
   /** The model's contract (charset, input geometry, decoder, confidence kind), provider and metadata. */
@@ -113,7 +137,8 @@ export class Recognizer {
     stack: Error): Promise<RecognizeResult> {
     this.#scheduler.checkLive();
     const nativeInput = imageInput(input);
-    const { usePolygons, ...opts } = recognizeOptions(options, this.#info);
+    const { usePolygons, languageModel, ...rest } = recognizeOptions(options, { ...this.#info, languageModel: this.#lm !== undefined });
+    const opts: NativeRecognizeOptions = languageModel ? { ...rest, languageModel: this.#lm } : rest;
     const run = runOptions(options);
     const native: NativeRecognizeOptions = regions === undefined ? opts : { ...opts, regions: regionsInput(regions, usePolygons) };
     if (native.regions && native.regions.counts.length === 0) {
@@ -136,4 +161,23 @@ export class Recognizer {
   dispose(): Promise<void> {
     return this.#scheduler.dispose();
   }
+}
+
+/**
+ * The bytes of create()'s `languageModel` (read asynchronously), or undefined for none: 'default' = the bundled file;
+ * absent = the bundled file with a bundled recogniser (by name, or by its path in models/), none with any other model.
+ * @private
+ */
+function languageModelBytes(v: unknown, model: unknown): Promise<Uint8Array> | undefined {
+  const bundledModel = model === undefined || (typeof model === 'string' && (Object.hasOwn(BUNDLED_RECOGNIZERS, model)
+    || Object.values(BUNDLED_RECOGNIZERS).some((f) => path.resolve(model) === path.join(MODELS_DIR, f))));
+  if (v === false || (v === undefined && !bundledModel)) return undefined;
+  if (types.isUint8Array(v)) return Promise.resolve(v);
+  if (v !== undefined && !(typeof v === 'string' && v.length > 0)) {
+    throw invalidParameterError('languageModel', "'default', a path, a Uint8Array or false", v);
+  }
+  const file = v === undefined || v === 'default' ? BUNDLED_LANGUAGE_MODEL : v as string;
+  return fsp.readFile(file).then((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength), (err: NodeJS.ErrnoException) => {
+    throw craftError('ERR_CRAFT_MODEL_LOAD', `Cannot read the language model ${file}: ${err.message}`);
+  });
 }

@@ -305,6 +305,14 @@ export interface RecognizerCreateOptions extends Omit<CreateOptions, 'batch'> {
    * Runtime threads per run) default to 1 for the same reason.
    */
   parallelBatches?: number;
+  /**
+   * A character n-gram language model for `recognize()`'s `languageModel` (docs/recognition.md#language-model):
+   * 'default' = the bundled one (models/craft-text-charlm.bin: English words, the synthetic generator's numbers, dates,
+   * amounts and codes, and the train parts' transcriptions; case-folded printable ASCII), a path or the bytes of a file
+   * tools/lm/ngram.py writes, or false for none. Default: 'default' with a bundled recogniser (by name or by its path
+   * in the package's models/), false with any other model (converted DTRB / EasyOCR models keep reading exactly as their reference pipelines). CTC models only.
+   */
+  languageModel?: 'default' | string | Uint8Array | false;
 }
 
 /** Options of `recognize()`. */
@@ -313,7 +321,10 @@ export interface RecognizeOptions {
   signal?: AbortSignal;
   /** Deadline in ms from the call (queueing included): rejects with `code` ERR_CRAFT_TIMEOUT. */
   timeoutMs?: number;
-  /** CTC decoding: 'greedy' (DTRB's: argmax, merge repeats, drop blanks) or 'beam' (prefix beam search). Default 'greedy'. */
+  /**
+   * CTC decoding: 'greedy' (DTRB's: argmax, merge repeats, drop blanks) or 'beam' (prefix beam search). Default
+   * 'beam' when the language model is used (`languageModel`), else 'greedy'; 'greedy' alone turns the model off.
+   */
   decoder?: 'greedy' | 'beam';
   /** Beams kept per frame with `decoder: 'beam'` (1…100). Default 5. */
   beamWidth?: number;
@@ -332,6 +343,18 @@ export interface RecognizeOptions {
    * character is a RangeError. Default: none.
    */
   blocklist?: string;
+  /**
+   * Fuse the recogniser's character language model (Recognizer.create's `languageModel`) into the prefix beam search
+   * (shallow fusion): each prefix is scored ln P_ctc + `lmWeight` ln P_lm + `insertionBonus` x its length, the LM's
+   * end of word joining at the last frame. The confidence is unchanged (the model's, from its per-frame maxima).
+   * Default true when the recogniser has one (unless `decoder: 'greedy'` is asked for); true without one, or with
+   * `decoder: 'greedy'`, is a TypeError.
+   */
+  languageModel?: boolean;
+  /** The language model's weight alpha (0…10). Default 0.3. */
+  lmWeight?: number;
+  /** The per-character insertion bonus beta, in nats (-20…20): it offsets the LM's cost of every character. Default 2. */
+  insertionBonus?: number;
   /** Also return each character's probability. Default false. */
   characterProbabilities?: boolean;
   /**
@@ -478,6 +501,8 @@ export interface RecognizerConfig {
 
 /** What a recogniser runs on. */
 export interface RecognizerInfo extends RecognizerConfig {
+  /** The character language model loaded (Recognizer.create's `languageModel`): its order and n-gram count; null: none. */
+  languageModel: { order: number; ngrams: number } | null;
   executionProvider: ExecutionProvider;
   providerAttempts: { name: string; ok: boolean; reason?: string }[];
   inputName: string;

@@ -18,8 +18,11 @@ const GT: { points: [number, number][]; text: string }[] =
   JSON.parse(fs.readFileSync(path.join(ROOT, 'examples', 'images', 'hello.gt.jsonl'), 'utf8').split('\n')[0]).words;
 const BOXES = GT.map((w) => w.points);
 const have = fs.existsSync(path.join(ROOT, 'models', 'craft-text-recognizer-int8.onnx'));
-// One reading per crop, no retries: the same batches with and without a list.
-const PLAIN = { rotationRetryThreshold: 0, orientationRetryThreshold: 0, verticalRatio: Infinity } as const;
+// One reading per crop, no retries, greedy: the same batches with and without a list, each reading the masked argmax
+// of its logits (the language model's beam search is checked with the blocklist below and in recognize.test.ts).
+const PLAIN = {
+  decoder: 'greedy', rotationRetryThreshold: 0, orientationRetryThreshold: 0, stretchRetryThreshold: 0, verticalRatio: Infinity,
+} as const;
 const DIGITS = '0123456789';
 const CODES = '0123456789-.$#A';  // the page's date, amount and item code: 2026-11-22, $41.90, #A-1043
 const only = (text: string, chars: string) => [...text].every((c) => chars.includes(c));

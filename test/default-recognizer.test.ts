@@ -62,6 +62,25 @@ D('Ocr.create() with both bundled models reads a rendered page', async () => {
   assert.is(r.text.toLowerCase().replace(/[^a-z\n ]/g, ''), 'hello craft\ntext detector');
 });
 
+D('the bundled recogniser reads with the bundled character LM unless the greedy decoder is asked for', async () => {
+  if (!have) return console.log('  (skipped: models/craft-text-recognizer*.onnx not built)');
+  const rec = await Recognizer.create({ threads: 1 });
+  const plain = await Recognizer.create({ threads: 1, languageModel: false });
+  try {
+    assert.is(rec.info.languageModel!.order, 5);
+    assert.is(plain.info.languageModel, null);
+    const page = path.join(IMAGES, 'hello.png');
+    const [w] = await rec.recognize(page);
+    const [g] = await plain.recognize(page);
+    assert.is(w.confidence, g.confidence, 'the confidence does not depend on the search');
+    const [asGreedy] = await rec.recognize(page, undefined, { decoder: 'greedy' });
+    assert.is(asGreedy.text, g.text);
+  } finally {
+    await rec.dispose();
+    await plain.dispose();
+  }
+});
+
 function devPart(name: string): boolean {
   return parseInt(createHash('sha1').update(name).digest('hex').slice(0, 8), 16) % 5 === 0;
 }

@@ -196,6 +196,33 @@ C('--margin n: the boxes are read with that crop margin (reported in the summary
   assert.is(JSON.parse(o.stdout).margin, 1);
 });
 
+C('--decoder / --language-model / --lm-weight / --insertion-bonus: the decoding is reported; bad values are usage errors', (ctx) => {
+  const plain = cli('eval', ctx.pages, '--task', 'recognition', '--recognizer', REC, '--threads', '1', '--json', '-');
+  assert.is(plain.status, 0, plain.stderr);
+  const p = JSON.parse(plain.stdout);
+  assert.is(p.languageModel, false, 'a recogniser given by path has no LM unless asked');
+  assert.is(p.decoder, 'greedy');
+  const on = cli('eval', ctx.pages, '--task', 'recognition', '--recognizer', REC, '--threads', '1', '--language-model', 'on',
+    '--lm-weight', '0.7', '--insertion-bonus', '1', '--json', '-');
+  assert.is(on.status, 0, on.stderr);
+  const o = JSON.parse(on.stdout);
+  assert.equal(o.languageModel, { weight: 0.7, insertionBonus: 1 });
+  assert.is(o.decoder, 'beam');
+  assert.match(on.stderr, /beam decoding with the language model \(weight 0\.7, insertion bonus 1\)/);
+  let r = cli('eval', ctx.pages, '--task', 'recognition', '--recognizer', REC, '--language-model', 'on', '--decoder', 'greedy');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /--language-model on needs --decoder beam/);
+  r = cli('eval', ctx.pages, '--task', 'recognition', '--recognizer', REC, '--lm-weight', '11');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /--lm-weight expects a number between 0 and 10/);
+  r = cli('eval', ctx.pages, '--task', 'recognition', '--recognizer', REC, '--decoder', 'viterbi');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /--decoder expects greedy or beam/);
+  r = cli('eval', ctx.pages, '--language-model', 'off');
+  assert.is(r.status, 2);
+  assert.match(r.stderr, /--language-model is for --task recognition or ocr/);
+});
+
 C('--task ocr: spotting and bag-of-words reported; detector and recogniser both named', (ctx) => {
   const r = cli('eval', ctx.pages, '--task', 'ocr', '--model', TINY_MODEL, '--recognizer', REC, '--threads', '1', '--json', '-');
   assert.is(r.status, 0, r.stderr);

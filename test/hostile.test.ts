@@ -4,6 +4,7 @@
 // maxPixels, short raw data, unknown option, missing/non-ONNX/truncated/wrong-rank models, dispose with two in flight);
 // this suite covers every image format's header, systematic truncation, random and prefixed garbage, raw-input edge
 // sizes, non-finite options, the native binding called directly, and lifecycle races.
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -373,6 +374,22 @@ Hostile('the native binding itself survives garbage from a direct caller', async
   assert.throws(() => native.detect(42 as never, opts), /invalid input/);
   assert.throws(() => native.detect({ data: [1, 2, 3] } as never, opts), /invalid input\.data/);
   native.dispose();
+});
+
+Hostile('language models: empty, random, truncated anywhere, forged counts: ERR_CRAFT_MODEL_LOAD, never a crash', async () => {
+  const file = path.join(ROOT, 'models', 'craft-text-charlm.bin');
+  if (!fs.existsSync(file)) return console.log('  (skipped: models/craft-text-charlm.bin not present)');
+  const good = fs.readFileSync(file);
+  const b = binding();
+  assert.ok((await b.loadLanguageModel(new Uint8Array(good))).ngrams > 0);
+  const forged = Buffer.from(good);
+  forged.writeUInt32LE(0xffffffff, 4 + 16 + forged.readUInt32LE(16));  // the unigram count
+  const cases = [new Uint8Array(0), crypto.randomBytes(4096), forged, Buffer.concat([good, Buffer.from([0])])];
+  for (const cut of [3, 4, 20, 40, 100, 1000, good.length >> 1, good.length - 1]) cases.push(good.subarray(0, cut));
+  for (const bytes of cases) {
+    await rejects(() => b.loadLanguageModel(new Uint8Array(bytes)), { code: 'ERR_CRAFT_MODEL_LOAD' });
+  }
+  assert.throws(() => b.loadLanguageModel([1, 2, 3] as never), /bytes/);
 });
 
 Hostile('models: empty, random, text, directories, truncated anywhere: ERR_CRAFT_MODEL_LOAD', async () => {

@@ -297,6 +297,42 @@ Rec('concurrent calls on one recogniser (concurrency 2) equal sequential ones; s
   }
 });
 
+Rec('the character language model: loaded at create, fused on request, validated', async ({ crnn, pad }) => {
+  const file = path.join(FIXTURES, 'crop-2.png');
+  // A model given by path has none unless asked for; the bundled file is a 5-gram.
+  assert.is(crnn.info.languageModel, null);
+  await rejects(() => crnn.recognize(file, undefined, { languageModel: true }), { name: 'TypeError', message: /languageModel/ });
+  const lm = await Recognizer.create({ model: model('crnn-tiny-pad.onnx'), threads: 1, languageModel: 'default' });
+  try {
+    assert.is(lm.info.languageModel!.order, 5);
+    assert.ok(lm.info.languageModel!.ngrams > 1000);
+    const img = cut(page(400, 60, 5), 400, 0, 0, 300, 40);
+    const [greedy] = await pad.recognize(img, undefined, EXACT);
+    const [beam] = await pad.recognize(img, undefined, { ...EXACT, decoder: 'beam' });
+    const [fused] = await lm.recognize(img, undefined, EXACT);  // on by default once loaded
+    const [zero] = await lm.recognize(img, undefined, { ...EXACT, lmWeight: 0, insertionBonus: 0 });
+    const [off] = await lm.recognize(img, undefined, { ...EXACT, languageModel: false });
+    const [asGreedy] = await lm.recognize(img, undefined, { ...EXACT, decoder: 'greedy' });
+    assert.is(zero.text, beam.text, 'weight 0 and bonus 0: the plain prefix beam search');
+    assert.is(off.text, greedy.text, 'languageModel: false: the default greedy decoder');
+    assert.is(asGreedy.text, greedy.text, "decoder 'greedy' alone turns it off");
+    for (const w of [beam, fused, zero, off]) assert.is(w.confidence, greedy.confidence, 'the confidence is the per-frame one');
+    assert.type(fused.text, 'string');
+    await rejects(() => lm.recognize(img, undefined, { decoder: 'greedy', languageModel: true }), { name: 'TypeError', message: /languageModel.*beam/ });
+    await rejects(() => lm.recognize(img, undefined, { languageModel: 1 } as never), { name: 'TypeError', message: /languageModel/ });
+    await rejects(() => lm.recognize(img, undefined, { lmWeight: -0.1 }), { name: 'RangeError', message: /lmWeight/ });
+    await rejects(() => lm.recognize(img, undefined, { lmWeight: 11 }), { name: 'RangeError', message: /lmWeight/ });
+    await rejects(() => lm.recognize(img, undefined, { insertionBonus: '2' } as never), { name: 'TypeError', message: /insertionBonus/ });
+    await rejects(() => lm.recognize(img, undefined, { insertionBonus: 21 }), { name: 'RangeError', message: /insertionBonus/ });
+  } finally {
+    await lm.dispose();
+  }
+  await rejects(() => Recognizer.create({ model: model('crnn-tiny.onnx'), languageModel: 3 } as never), { name: 'TypeError', message: /languageModel/ });
+  await rejects(() => Recognizer.create({ model: model('crnn-tiny.onnx'), languageModel: new Uint8Array(16) }), { code: 'ERR_CRAFT_MODEL_LOAD', message: /language model/ });
+  await rejects(() => Recognizer.create({ model: model('crnn-tiny.onnx'), languageModel: '/nonexistent.bin' }), { code: 'ERR_CRAFT_MODEL_LOAD', message: /nonexistent/ });
+  await rejects(() => Recognizer.create({ model: model('attn-tiny.onnx'), languageModel: 'default' }), { name: 'TypeError', message: /CTC/ });
+});
+
 Rec('attention and EasyOCR-style models run; beam needs CTC', async () => {
   const attn = await Recognizer.create({ model: model('attn-tiny.onnx'), threads: 1 });
   const g2 = await Recognizer.create({ model: model('g2-tiny.onnx'), threads: 1 });

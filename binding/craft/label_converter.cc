@@ -1,5 +1,7 @@
 #include "label_converter.h"
 
+#include "char_lm.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -306,7 +308,15 @@ Decoded Decode(const std::vector<float>& probs, int T, int K, const std::vector<
         }
       }
     } else {
-      const std::vector<int> labels = CtcBeamSearch(probs, T, K, options.beamWidth);
+      std::vector<int> labels;
+      if (options.lm) {
+        std::vector<int> symbol(K, -1);  // class -> the LM's symbol (blank: none)
+        for (int c = 1; c < K; c++) symbol[c] = options.lm->SymbolOf(charOf(c, 1));
+        labels = CtcLmBeamSearch(probs, T, K, options.beamWidth, *options.lm, symbol, options.lmWeight,
+                                 options.insertionBonus);
+      } else {
+        labels = CtcBeamSearch(probs, T, K, options.beamWidth);
+      }
       for (int c : labels) out.text += charOf(c, 1);
       if (options.characterProbabilities) {
         const auto spans = CtcAlign(probs, T, K, labels);

@@ -3,10 +3,13 @@
 // Plain C++, no OpenCV, no ONNX Runtime.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace craft {
+
+class CharLm;  // char_lm.h
 
 enum class DecoderKind { kCtc, kAttn };       // the model's head (metadata craft.recognizer.decoder)
 enum class ConfidenceKind { kDtrb, kEasyOcr };  // metadata craft.recognizer.confidence
@@ -16,6 +19,11 @@ struct DecodeOptions {
   CtcSearch search = CtcSearch::kGreedy;
   int beamWidth = 5;
   bool characterProbabilities = false;
+  // With kBeam: a character language model fused into the search (CtcLmBeamSearch, char_lm.h) with its weight
+  // (alpha) and per-character insertion bonus (beta); null: the plain prefix beam search.
+  std::shared_ptr<const CharLm> lm;
+  double lmWeight = 0;
+  double insertionBonus = 0;
 };
 
 struct Decoded {
@@ -39,7 +47,8 @@ std::vector<float> MaskedSoftmax(const float* logits, int T, int K, const std::v
 // i = charset[i - 1], class 0 = blank; attn: class i = charset[i - 2], 0 = [GO], 1 = [s]).
 //  - CTC greedy (CTCLabelConverter.decode): per-frame argmax; keep a frame's class when it is not blank and differs
 //    from the previous frame's (repeats merged first, then blanks dropped: "a-a" = "aa", "aa" = "a").
-//  - CTC beam: prefix beam search (no language model) over all classes, `beamWidth` prefixes kept per frame.
+//  - CTC beam: prefix beam search over all classes, `beamWidth` prefixes kept per frame; with options.lm, fused with
+//    the character language model (shallow fusion, CtcLmBeamSearch).
 //  - attn (AttnLabelConverter.decode + demo.py): the tokens of all T steps joined ([GO] as "[GO]", [s] as "[s]"), cut
 //    at the first "[s]"; without one, Python's `pred[:find('[s]')]` = `pred[:-1]` drops the last character, which is
 //    kept here for parity with the official pipeline.

@@ -93,7 +93,8 @@ export function characterListsFromFlags(v: Record<string, unknown>): { allowlist
  * Checks recognize() options made from flags against the loaded recogniser (its charset and decoder), once before any
  * image is read: their TypeError / RangeError (which names the option) becomes a UsageError. @private
  */
-export function checkRecognizeFlags(recognize: object, info: { decoder: 'ctc' | 'attn'; margin: number; charset: readonly string[] }): void {
+export function checkRecognizeFlags(recognize: object,
+  info: { decoder: 'ctc' | 'attn'; margin: number; charset: readonly string[]; languageModel: unknown }): void {
   try {
     recognizeOptions(recognize, info);
   } catch (err) {
@@ -150,4 +151,27 @@ export async function forEachImage(images: string[], stdin: NodeJS.ReadableStrea
     }
   }
   return failures > 0 ? 1 : 0;
+}
+
+/**
+ * The recogniser's decoding flags (read, eval): --decoder greedy|beam, --language-model on|off|<file> (on: the bundled
+ * LM, whatever the recogniser; off: none; a file: tools/lm/ngram.py's), --lm-weight n, --insertion-bonus n.
+ */
+export function lmFlags(values: Record<string, unknown>): { decoder?: 'greedy' | 'beam'; languageModel?: false | string;
+  lmWeight?: number; insertionBonus?: number } {
+  const decoder = values.decoder as string | undefined;
+  if (decoder !== undefined && decoder !== 'greedy' && decoder !== 'beam') {
+    throw new UsageError(`--decoder expects greedy or beam, got '${decoder}'`);
+  }
+  const lm = values['language-model'] as string | undefined;
+  if (lm === '') throw new UsageError('--language-model expects on, off or a file');
+  if (lm === 'on' && decoder === 'greedy') throw new UsageError('--language-model on needs --decoder beam (or none)');
+  const lmWeight = num('lm-weight', values['lm-weight'] as string | undefined, 0, 10);
+  const insertionBonus = num('insertion-bonus', values['insertion-bonus'] as string | undefined, -20, 20);
+  return {
+    ...(decoder !== undefined ? { decoder: decoder as 'greedy' | 'beam' } : {}),
+    ...(lm === 'off' ? { languageModel: false as const } : lm === 'on' ? { languageModel: 'default' } : lm !== undefined ? { languageModel: lm } : {}),
+    ...(lmWeight !== undefined ? { lmWeight } : {}),
+    ...(insertionBonus !== undefined ? { insertionBonus } : {}),
+  };
 }

@@ -16,7 +16,7 @@ const pct = (v: number) => (v * 100).toFixed(2) + ' %';
 
 /** The recognize() options the eval flags set, and every setting they resolve to (modelMargin: the recogniser's own)
  * for the report. */
-function readOptions(s: TextEvalSettings, modelMargin: number) {
+function readOptions(s: TextEvalSettings, modelMargin: number, hasLm: boolean) {
   return {
     recognize: {
       ...(s.margin !== undefined ? { margin: s.margin } : {}),
@@ -28,6 +28,10 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
       ...(s.verticalRetry !== undefined ? { verticalRetry: s.verticalRetry } : {}),
       ...(s.allowlist !== undefined ? { allowlist: s.allowlist } : {}),
       ...(s.blocklist !== undefined ? { blocklist: s.blocklist } : {}),
+      ...(s.decoder !== undefined ? { decoder: s.decoder } : {}),
+      ...(s.languageModel === false ? { languageModel: false } : {}),
+      ...(s.lmWeight !== undefined ? { lmWeight: s.lmWeight } : {}),
+      ...(s.insertionBonus !== undefined ? { insertionBonus: s.insertionBonus } : {}),
     },
     // the settings as resolved, in the JSON report's order
     resolved: {
@@ -38,6 +42,11 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
       stretchRetry: s.stretchRetry ?? RECOGNIZE_DEFAULTS.stretchRetryThreshold,
       verticalRetry: s.verticalRetry ?? RECOGNIZE_DEFAULTS.verticalRetry,
       inkCrop: s.inkCrop ?? RECOGNIZE_DEFAULTS.inkCrop,
+      // the fused LM: false when off (none loaded, turned off, or the greedy decoder asked for)
+      languageModel: hasLm && s.languageModel !== false && s.decoder !== 'greedy'
+        ? { weight: s.lmWeight ?? RECOGNIZE_DEFAULTS.lmWeight, insertionBonus: s.insertionBonus ?? RECOGNIZE_DEFAULTS.insertionBonus }
+        : false as const,
+      decoder: hasLm && s.languageModel !== false && s.decoder !== 'greedy' ? 'beam' : s.decoder ?? RECOGNIZE_DEFAULTS.decoder,
       // only when given: the reports of a run without them keep their keys
       ...(s.allowlist !== undefined ? { allowlist: s.allowlist } : {}),
       ...(s.blocklist !== undefined ? { blocklist: s.blocklist } : {}),
@@ -45,11 +54,18 @@ function readOptions(s: TextEvalSettings, modelMargin: number) {
   };
 }
 
+/** Recognizer.create()'s languageModel from --language-model (off: none; on: the bundled one; a path: that file;
+ * absent: create()'s default). */
+function lmCreate(s: TextEvalSettings): { languageModel?: false | string } {
+  return s.languageModel === undefined ? {} : { languageModel: s.languageModel };
+}
+
 /** How the summaries name the crops (the margin, fitted to the ink only with a margin) and the retries. */
 function cropSummary(r: ReturnType<typeof readOptions>['resolved']): string {
   return `crop margin ${r.margin}${r.inkCrop && r.margin > 0 ? ' fitted to the ink' : ''}, margin retry below ` +
     `${r.marginRetry}, orientation retry below ${r.orientationRetry}, contrast retry below ${r.contrastRetry}, ` +
-    `stretch retry below ${r.stretchRetry}, vertical retry ${r.verticalRetry ? 'on' : 'off'}` +
+    `stretch retry below ${r.stretchRetry}, vertical retry ${r.verticalRetry ? 'on' : 'off'}, ${r.decoder} decoding` +
+    (r.languageModel ? ` with the language model (weight ${r.languageModel.weight}, insertion bonus ${r.languageModel.insertionBonus})` : '') +
     (r.allowlist !== undefined ? `, allowlist ${JSON.stringify(r.allowlist)}` : '') +
     (r.blocklist !== undefined ? `, blocklist ${JSON.stringify(r.blocklist)}` : '');
 }
@@ -82,6 +98,14 @@ export interface TextEvalSettings {
   /** recognize()'s allowlist / blocklist (undefined: none). */
   allowlist?: string;
   blocklist?: string;
+  /** recognize()'s decoder (undefined: its default). */
+  decoder?: 'greedy' | 'beam';
+  /** The recogniser's language model: false = none, 'default' = the bundled one, a path = that file (undefined:
+   * create()'s default). */
+  languageModel?: false | string;
+  /** recognize()'s lmWeight / insertionBonus (undefined: their defaults). */
+  lmWeight?: number;
+  insertionBonus?: number;
   /** read()'s join.maxGap (0: join off; undefined: off unless joinConfidence is given, as read()'s default). */
   joinGap?: number;
   /** read()'s join.maxConfidence (undefined: its default). */
@@ -114,9 +138,9 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   }
   if (s.limit !== undefined) samples = samples.slice(0, s.limit);
   if (samples.length === 0) throw new UsageError(`no words with text in ${s.dir}`);
-  const recognizer = await Recognizer.create({ model: s.recognizer, ...(s.threads !== undefined ? { threads: s.threads } : {}) });
+  const recognizer = await Recognizer.create({ model: s.recognizer, ...(s.threads !== undefined ? { threads: s.threads } : {}), ...lmCreate(s) });
   const words = samples.reduce((a, x) => a + x.texts.length, 0);
-  const { recognize, resolved } = readOptions(s, recognizer.info.margin);
+  const { recognize, resolved } = readOptions(s, recognizer.info.margin, recognizer.info.languageModel !== null);
   try {
     checkRecognizeFlags(recognize, recognizer.info);
   } catch (err) {
@@ -175,8 +199,8 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const samples = await loadSamples(s.dir, s.limit);
   const detect = detectOptionsFromFlags(s.values);
   const t = s.threads !== undefined ? { threads: s.threads } : {};
-  const ocr = await Ocr.create({ detector: { model: s.model, ...t }, recognizer: { model: s.recognizer, ...t } });
-  const { recognize, resolved } = readOptions(s, ocr.recognizer.info.margin);
+  const ocr = await Ocr.create({ detector: { model: s.model, ...t }, recognizer: { model: s.recognizer, ...t, ...lmCreate(s) } });
+  const { recognize, resolved } = readOptions(s, ocr.recognizer.info.margin, ocr.recognizer.info.languageModel !== null);
   try {
     checkRecognizeFlags(recognize, ocr.recognizer.info);
   } catch (err) {

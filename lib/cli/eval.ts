@@ -7,13 +7,13 @@ import * as path from 'node:path';
 import { Detector } from '../detector';
 import { createProgress, evaluate, loadDataset, type DatasetSample, type Detection, type EvalResult } from '../eval';
 import type { DetectResult } from '../types';
-import { CHARACTER_FLAGS, DETECT_FLAGS, detectOptionsFromFlags, num, onOff, parse, UsageError } from './args';
+import { CHARACTER_FLAGS, DETECT_FLAGS, detectOptionsFromFlags, lmFlags, num, onOff, parse, UsageError } from './args';
 import { runEnvironment } from './bench';
 import { writeEvalPicture } from './draw';
 import { runOcrEval, runRecognitionEval } from './eval-text';
 
 export const EVAL_USAGE = 'craft-text eval <dataset-dir> [--task detection|recognition|ocr] [--model m.onnx] ' +
-  '[--recognizer rec.onnx] [--margin n] [--margin-retry n] [--orientation-retry n] [--contrast-retry n] [--stretch-retry n] [--vertical-retry on|off] [--ink-crop on|off] [--allowlist chars] [--blocklist chars] [--join-gap n] [--join-confidence n] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
+  '[--recognizer rec.onnx] [--margin n] [--margin-retry n] [--orientation-retry n] [--contrast-retry n] [--stretch-retry n] [--vertical-retry on|off] [--ink-crop on|off] [--allowlist chars] [--blocklist chars] [--decoder greedy|beam] [--language-model on|off|file] [--lm-weight n] [--insertion-bonus n] [--join-gap n] [--join-confidence n] [--protocol iou|deteval] [--json out.json] [--out-dir dir] [--worst n] [--limit n] ' +
   '[--concurrency n] [detection flags as for detect]';
 
 /** One image's record in the JSON report. */
@@ -75,6 +75,10 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     'stretch-retry': { type: 'string' },
     'ink-crop': { type: 'string' },
     'vertical-retry': { type: 'string' },
+    decoder: { type: 'string' },
+    'language-model': { type: 'string' },
+    'lm-weight': { type: 'string' },
+    'insertion-bonus': { type: 'string' },
     'join-gap': { type: 'string' },
     'join-confidence': { type: 'string' },
     ...CHARACTER_FLAGS,
@@ -119,6 +123,7 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
       contrastRetry: num('contrast-retry', values['contrast-retry'] as string | undefined, 0, 1),
       stretchRetry: num('stretch-retry', values['stretch-retry'] as string | undefined, 0, 1),
       verticalRetry: onOff('vertical-retry', values['vertical-retry'] as string | undefined),
+      ...lmFlags(values),
       joinGap: num('join-gap', values['join-gap'] as string | undefined, 0, 10),
       joinConfidence: num('join-confidence', values['join-confidence'] as string | undefined, 0, 1),
       allowlist: values.allowlist as string | undefined,
@@ -131,7 +136,8 @@ export async function runEval(argv: string[], out: NodeJS.WritableStream = proce
     return runOcrEval(settings, out);
   }
   for (const flag of ['recognizer', 'margin', 'margin-retry', 'orientation-retry', 'contrast-retry', 'stretch-retry',
-    'vertical-retry', 'ink-crop', 'allowlist', 'blocklist'] as const) {
+    'vertical-retry', 'ink-crop', 'allowlist', 'blocklist', 'decoder', 'language-model', 'lm-weight',
+    'insertion-bonus'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is for --task recognition or ocr`);
   }
 

@@ -3,11 +3,11 @@ import { Ocr } from '../ocr';
 import type { ReadOptions } from '../types';
 import {
   CHARACTER_FLAGS, characterListsFromFlags, checkImageArgs, checkRecognizeFlags, DETECT_FLAGS, detectOptionsFromFlags,
-  forEachImage, num, onOff, parse, printable, UsageError,
+  forEachImage, lmFlags, num, onOff, parse, printable, UsageError,
 } from './args';
 import { pictureTarget, writeReadingPicture } from './draw';
 
-export const READ_USAGE = 'craft-text read <image...|-> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--margin n] [--ink-crop on|off] [--allowlist chars] [--blocklist chars] [--join-gap n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
+export const READ_USAGE = 'craft-text read <image...|-> [--model det.onnx] [--recognizer rec.onnx] [--json] [--out words.png] [--decoder greedy|beam] [--beam-width n] [--language-model on|off|file] [--lm-weight n] [--insertion-bonus n] [--margin n] [--ink-crop on|off] [--allowlist chars] [--blocklist chars] [--join-gap n] [--min-confidence n] [--polygons] [--threads n] [detection flags as detect]';
 
 /** `craft-text read`: the text of each image in reading order; with --json one line per image. */
 export async function runRead(argv: string[], out: NodeJS.WritableStream = process.stdout,
@@ -15,16 +15,14 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
   const { values, positionals } = parse(argv, {
     ...DETECT_FLAGS, recognizer: { type: 'string' }, json: { type: 'boolean' }, out: { type: 'string' },
     decoder: { type: 'string' }, 'beam-width': { type: 'string' }, margin: { type: 'string' },
+    'language-model': { type: 'string' }, 'lm-weight': { type: 'string' }, 'insertion-bonus': { type: 'string' },
     'min-confidence': { type: 'string' }, 'join-gap': { type: 'string' }, 'ink-crop': { type: 'string' },
     ...CHARACTER_FLAGS,
   });
   checkImageArgs('read', positionals);
   if (values.refine) throw new UsageError('--refine is not supported by read');
   const outFile = pictureTarget(values.out as string | undefined, 'out', positionals, 'words');
-  const decoder = values.decoder as string | undefined;
-  if (decoder !== undefined && decoder !== 'greedy' && decoder !== 'beam') {
-    throw new UsageError(`--decoder expects greedy or beam, got '${decoder}'`);
-  }
+  const { decoder, languageModel, lmWeight, insertionBonus } = lmFlags(values);
   const beamWidth = num('beam-width', values['beam-width'] as string | undefined, 1, 100, true);
   const margin = num('margin', values.margin as string | undefined, 0, 1);
   const inkCrop = onOff('ink-crop', values['ink-crop'] as string | undefined);
@@ -35,7 +33,10 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
   const options: ReadOptions = {
     detect: detectOptionsFromFlags(values),
     recognize: {
-      ...(decoder ? { decoder: decoder as 'greedy' | 'beam' } : {}),
+      ...(decoder ? { decoder } : {}),
+      ...(languageModel === false ? { languageModel } : {}),
+      ...(lmWeight !== undefined ? { lmWeight } : {}),
+      ...(insertionBonus !== undefined ? { insertionBonus } : {}),
       ...(beamWidth !== undefined ? { beamWidth } : {}),
       ...(margin !== undefined ? { margin } : {}),
       ...(inkCrop !== undefined ? { inkCrop } : {}),
@@ -46,7 +47,7 @@ export async function runRead(argv: string[], out: NodeJS.WritableStream = proce
   };
   const ocr = await Ocr.create({
     detector: { model: values.model as string | undefined, ...t },
-    recognizer: { model: values.recognizer as string | undefined, ...t },
+    recognizer: { model: values.recognizer as string | undefined, ...t, ...(languageModel !== undefined ? { languageModel } : {}) },
   });
   try {
     checkRecognizeFlags(options.recognize!, ocr.recognizer.info);  // the charset is the model's: once, not per image

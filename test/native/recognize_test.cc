@@ -1,6 +1,7 @@
 // Recognition stages with known answers (no ONNX Runtime): PIL's BICUBIC resize and L conversion against Pillow's
 // own outputs (test/fixtures/recognition/pil_resize.json, tools/str_torch/make_resize_fixtures.py), CTC greedy /
-// beam and attention decoding, DTRB and EasyOCR confidences, the charset parser, crop planning and crops.
+// beam and attention decoding, the character LM and its fusion into the beam search, DTRB and EasyOCR confidences,
+// the charset parser, crop planning and crops.
 //
 //   recognize_test FIXTURES_DIR      (test/fixtures/recognition)
 #include <array>
@@ -15,6 +16,7 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include "char_lm.h"
 #include "check.h"
 #include "contrast.h"
 #include "crop.h"
@@ -750,10 +752,120 @@ void TestStretch() {
         "a fixed-width pad model's imgW caps it");
 }
 
+// A hand-made character LM in tools/lm/ngram.py's file format: order 2 over "1acls" (symbols 1-5, end of word 0,
+// start 6); every unigram 1/6, bigrams ^c cl la as ss s$ at 0.9, every context's back-off weight 0.1.
+std::vector<uint8_t> TinyLm() {
+  std::vector<uint8_t> b;
+  auto u32 = [&](uint32_t v) { for (int i = 0; i < 4; i++) b.push_back(static_cast<uint8_t>(v >> (8 * i))); };
+  auto u16 = [&](uint16_t v) { b.push_back(static_cast<uint8_t>(v)); b.push_back(static_cast<uint8_t>(v >> 8)); };
+  auto q = [](double p) { return static_cast<uint16_t>(std::lround(-std::log10(p) * 2000)); };
+  for (char c : std::string("CLM1")) b.push_back(static_cast<uint8_t>(c));
+  u32(2); u32(6); u32(1); u32(5);
+  for (char c : std::string("1acls")) b.push_back(static_cast<uint8_t>(c));
+  u32(6);
+  for (uint32_t s = 0; s < 6; s++) u32(s);
+  for (int s = 0; s < 6; s++) u16(q(1.0 / 6));
+  for (int s = 0; s < 6; s++) u16(q(0.1));
+  const std::vector<std::pair<int, int>> bigrams{{2, 5}, {3, 4}, {4, 2}, {5, 0}, {5, 5}, {6, 3}};  // as, cl, la, s$, ss, ^c: sorted keys
+  u32(static_cast<uint32_t>(bigrams.size()));
+  for (auto [h, c] : bigrams) u32(static_cast<uint32_t>((h << 7) | c));  // k <= 4: u32 keys
+  for (size_t i = 0; i < bigrams.size(); i++) u16(q(0.9));
+  return b;
+}
+
+void TestCharLm() {
+  const std::vector<uint8_t> bytes = TinyLm();
+  auto lm = craft::CharLm::Parse(bytes.data(), bytes.size());
+  CHECK(lm->order() == 2 && lm->symbols() == 6 && lm->ngrams() == 12, "tiny LM parsed (order %d, %zu n-grams)",
+        lm->order(), lm->ngrams());
+  CHECK(lm->SymbolOf("l") == 4 && lm->SymbolOf("L") == 4 && lm->SymbolOf("x") == -1 && lm->SymbolOf("é") == -1,
+        "symbols: folded, none for characters outside the alphabet");
+  const uint64_t c = lm->Next(lm->Start(), 3);
+  CHECK(Near(lm->LogProb(c, 4), std::log(0.9), 2e-3), "a seen bigram: ln 0.9, got %g", lm->LogProb(c, 4));
+  CHECK(Near(lm->LogProb(c, 1), std::log(0.1 / 6), 2e-3), "an unseen one backs off: ln(0.1 / 6), got %g",
+        lm->LogProb(c, 1));
+  CHECK(Near(lm->LogProb(lm->Start(), 3), std::log(0.9), 2e-3), "the start context");
+
+  // Malformed files are refused, not read past their end.
+  auto refused = [](std::vector<uint8_t> b) {
+    try {
+      craft::CharLm::Parse(b.data(), b.size());
+      return false;
+    } catch (const std::invalid_argument&) {
+      return true;
+    }
+  };
+  std::vector<uint8_t> bad = bytes;
+  bad[0] = 'X';
+  CHECK(refused(bad), "bad magic refused");
+  CHECK(refused(std::vector<uint8_t>(bytes.begin(), bytes.end() - 1)), "truncated file refused");
+  bad = bytes;
+  bad.push_back(0);
+  CHECK(refused(bad), "trailing bytes refused");
+  bad = bytes;
+  std::swap(bad[29], bad[33]);  // the first two unigram keys (0, 1) swapped: unsorted
+  CHECK(refused(bad), "unsorted keys refused");
+  CHECK(refused({}), "empty file refused");
+
+  // Fusion in the prefix beam search: frames c ? a s - s, K = 6 (blank, 1 a c l s).
+  const std::vector<std::string> charset{"1", "a", "c", "l", "s"};
+  auto frames = [](float one, float ell) {
+    std::vector<float> p(6 * 6, 0.f);
+    const int main_class[6] = {3, -1, 2, 5, 0, 5};
+    for (int t = 0; t < 6; t++) {
+      if (main_class[t] >= 0) {
+        p[t * 6 + main_class[t]] = .95f;
+        p[t * 6 + (main_class[t] == 0 ? 2 : 0)] = .05f;
+      } else {
+        p[t * 6 + 1] = one;
+        p[t * 6 + 4] = ell;
+        p[t * 6 + 0] = 1 - one - ell;
+      }
+    }
+    return p;
+  };
+  craft::DecodeOptions fused;
+  fused.search = craft::CtcSearch::kBeam;
+  fused.lm = lm;
+  fused.lmWeight = 0.3;
+  fused.insertionBonus = 2;
+  craft::DecodeOptions greedy;
+  const auto tied = frames(.5f, .45f);  // '1' barely ahead of 'l'
+  auto g = craft::Decode(tied, 6, 6, charset, DecoderKind::kCtc, ConfidenceKind::kDtrb, greedy);
+  auto f = craft::Decode(tied, 6, 6, charset, DecoderKind::kCtc, ConfidenceKind::kDtrb, fused);
+  CHECK(g.text == "c1ass", "greedy reads the nearly tied frame as '1': '%s'", g.text.c_str());
+  CHECK(f.text == "class", "the LM flips the near tie to the word: '%s'", f.text.c_str());
+  CHECK(Near(f.confidence, g.confidence, 1e-12), "fusion leaves the confidence (per-frame maxima) as it is");
+  const auto clear = frames(.98f, .015f);  // clear evidence for '1'
+  auto fc = craft::Decode(clear, 6, 6, charset, DecoderKind::kCtc, ConfidenceKind::kDtrb, fused);
+  CHECK(fc.text == "c1ass", "clear evidence is not overridden: '%s'", fc.text.c_str());
+  fused.lmWeight = 0;
+  fused.insertionBonus = 0;
+  craft::DecodeOptions plain = fused;
+  plain.lm = nullptr;
+  auto f0 = craft::Decode(tied, 6, 6, charset, DecoderKind::kCtc, ConfidenceKind::kDtrb, fused);
+  auto b0 = craft::Decode(tied, 6, 6, charset, DecoderKind::kCtc, ConfidenceKind::kDtrb, plain);
+  CHECK(f0.text == b0.text, "weight 0, bonus 0: the plain prefix beam search ('%s' / '%s')", f0.text.c_str(),
+        b0.text.c_str());
+  fused.lmWeight = 0.3;
+  fused.insertionBonus = 2;
+  // Empty readings: all blank frames, and no frames at all.
+  auto blank = Frames({0, 0, 0}, {.99f, .99f, .99f}, 6);
+  CHECK(craft::Decode(blank, 3, 6, charset, DecoderKind::kCtc, ConfidenceKind::kDtrb, fused).text.empty(),
+        "all blank frames: nothing read, whatever the bonus");
+  CHECK(craft::Decode({}, 0, 6, charset, DecoderKind::kCtc, ConfidenceKind::kDtrb, fused).text.empty(), "no frames");
+  // A class without an LM symbol ('x') still decodes (scored 1 / S).
+  const std::vector<std::string> with_x{"1", "a", "c", "l", "x"};
+  auto fx = craft::Decode(Frames({5, 0, 5}, {.95f, .95f, .95f}, 6), 3, 6, with_x, DecoderKind::kCtc,
+                          ConfidenceKind::kDtrb, fused);
+  CHECK(fx.text == "xx", "characters outside the LM's alphabet are read: '%s'", fx.text.c_str());
+}
+
 int main(int argc, char** argv) {
   const std::string dir = argc > 1 ? argv[1] : "test/fixtures/recognition";
   TestPil(dir);
   TestCtc();
+  TestCharLm();
   TestAttn();
   TestMaskedSoftmax();
   TestCharset();
