@@ -19,7 +19,8 @@ namespace craft {
 std::vector<cv::Rect> FindGlyphSlots(const cv::Mat& ink);
 
 // The most parts one character stacks along its length (':', ';', '=', '!', '?', 'i', 'j'): a vertical strip whose
-// ink holds more glyph slots than this (FindGlyphSlots) is several characters, and is not read unturned.
+// ink holds more glyph slots than this (FindGlyphSlots) is several characters: it may be a stack (IsGlyphStack), and
+// its unturned reading is not re-read at other margins (the margin retry).
 constexpr size_t kMaxCharacterParts = 2;
 
 // Whether glyph slots look like upright letters stacked one above the other: more than kMaxCharacterParts of them
