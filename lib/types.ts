@@ -405,11 +405,12 @@ export interface RecognizeOptions {
   verticalRatio?: number;
   /**
    * Vertical words (regions taller than `verticalRatio` times their width): each is read turned a quarter both ways
-   * whatever the first reading's confidence (the 180° retry then leaves it be), unturned (below
-   * `rotationRetryThreshold`) only when its ink is one character along its length (at most two glyph parts: `:`, `i`),
-   * and, when its ink is three or more glyphs stacked at a similar width (upright letters on a sign: 'HOTEL'), with
-   * the glyphs laid out side by side as a line (`rotation` 0); the reading most confident per character (the
-   * geometric mean of its characters' confidences) is kept. false: turned clockwise, with the 180° retry's other quarter turn and unturned reading below
+   * whatever the first reading's confidence (the 180° retry then leaves it be), unturned (`rotation` 0: a tall
+   * character, or a condensed upright word such as 'Lift' on a narrow sign) as wide as it is and 2 and 3 times wider
+   * (CTC models that keep the aspect ratio; more frames per character), and, when its ink is three or more glyphs
+   * stacked at a similar width (upright letters on a sign: 'HOTEL'), with the glyphs laid out side by side as a line
+   * (`rotation` 0); the reading most confident per character (the geometric mean of its characters' confidences; never
+   * an empty reading) is kept. false: turned clockwise, with the 180° retry's other quarter turn and unturned reading below
    * `rotationRetryThreshold` (the behaviour before). Default true.
    */
   verticalRetry?: boolean;

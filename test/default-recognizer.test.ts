@@ -236,4 +236,42 @@ D('upright letters stacked one above the other are read as the word laid out sid
   }
 });
 
+/** A grey image's region squeezed to `width` columns (each the area average of the columns it covers), with `pad` px
+ * of white around: a condensed upright word, as on a narrow sign. RGB. */
+function condensed(img: { data: Uint8Array; width: number; height: number }, x0: number, y0: number, w: number, h: number, width: number, pad: number) {
+  const W = width + 2 * pad, H = h + 2 * pad;
+  const out = new Uint8Array(W * H * 3).fill(255);
+  for (let y = 0; y < h; y++) {
+    for (let X = 0; X < width; X++) {
+      const a = X * w / width, b = (X + 1) * w / width;
+      let sum = 0;
+      for (let x = Math.floor(a); x < Math.ceil(b); x++) sum += (Math.min(b, x + 1) - Math.max(a, x)) * img.data[(y0 + y) * img.width + x0 + x];
+      out.fill(Math.round(sum / (b - a)), ((y + pad) * W + X + pad) * 3, ((y + pad) * W + X + pad) * 3 + 3);
+    }
+  }
+  return { data: out, width: W, height: H, channels: 3 as const };
+}
+
+D('a condensed upright word in a tall crop is read upright and wider', async () => {
+  if (!have) return console.log('  (skipped: models/craft-text-recognizer*.onnx not built)');
+  const page = readGreyBmp(path.join(IMAGES, 'hello.bmp'));
+  for (const model of ['default-int8', 'default-fp32']) {
+    const rec = await Recognizer.create({ model, threads: 1 });
+    try {
+      // 'text' (ink x 21-90, rows 103-130) squeezed from 69 to 12 or 13 columns (about a fifth), 6 px of paper around.
+      for (const width of [12, 13]) {
+        const crop = condensed(page, 21, 103, 69, 27, width, 6);
+        assert.ok(crop.height > 1.5 * crop.width, 'vertical-shaped: it is turned a quarter first');
+        const [w] = await rec.recognize(crop);
+        assert.is(w.text, 'text', `${model}, ${width} columns`);
+        assert.is(w.rotation, 0, 'upright');
+        const [off] = await rec.recognize(crop, undefined, { verticalRetry: false });
+        assert.is.not(off.text, 'text', `${model}, ${width} columns: neither quarter turn nor the strip as wide as it is`);
+      }
+    } finally {
+      await rec.dispose();
+    }
+  }
+});
+
 D.run();

@@ -469,8 +469,11 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
         job.result.timings.inference += r.inference;
         job.result.timings.postprocess += r.postprocess;
         WordText& w = job.result.words[it.region];
-        const bool better = it.perCharacter ? PerCharacterConfidence(r.decoded.confidence, r.decoded.text) >
-                                                  PerCharacterConfidence(w.confidence, w.text)
+        // Per character, an empty reading has no characters to be sure of: it never replaces one (an upright
+        // reading of a tall '0' on a form reads nothing at 0.83).
+        const bool better = it.perCharacter ? !r.decoded.text.empty() &&
+                                                  PerCharacterConfidence(r.decoded.confidence, r.decoded.text) >
+                                                      PerCharacterConfidence(w.confidence, w.text)
                                             : r.decoded.confidence > w.confidence;
         if (first || better) {
           w.text = std::move(r.decoded.text);
@@ -494,13 +497,14 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
     }
   }
   pass(primary, true);
-  // Vertical crops (verticalRetry): read turned the other way too, whatever the first reading's confidence; unturned
-  // only when their ink is one glyph along their length (a narrow strip's unturned reading holds a character or two,
-  // and its few characters' confidence beat a whole word's: 'mentos' -> '|'); and, when their glyphs stack, laid out
-  // side by side as a line (upright letters one above the other: vertical.h).
+  // Vertical crops (verticalRetry): read turned the other way too and unturned (upright: a tall single character, a
+  // condensed word) at UprightStretches() times its width, whatever the first reading's confidence; and, when their
+  // glyphs stack, laid out side by side as a line (upright letters one above the other: vertical.h).
   std::vector<std::unique_ptr<cv::Mat>> stacks;
   std::vector<std::vector<char>> multiGlyph(jobs.size());  // a vertical strip whose ink is several glyphs long
   std::vector<Item> vertical;
+  // Read wider than its aspect only by a CTC model that keeps it (`pad`): the stretch retry's frames per character.
+  const bool stretchable = c.decoder == DecoderKind::kCtc && c.resize == ResizeKind::kPad;
   for (size_t j = 0; j < jobs.size(); j++) {
     const RecognizeOptions& o = *jobs[j].options;
     const PreparedRegions& p = *jobs[j].prepared;
@@ -516,10 +520,15 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
       const cv::Mat ink = InkMask(strip);  // once: the glyph slots and a stack's paper colour
       const std::vector<cv::Rect> slots = FindGlyphSlots(ink);
       multiGlyph[j][i] = slots.size() > kMaxCharacterParts;
-      if (!multiGlyph[j][i] && out[j].result.words[i].confidence < o.rotationRetryThreshold) {
-        Item unturned{j, i, 0};
-        unturned.perCharacter = true;
-        vertical.push_back(unturned);
+      int last = -1;  // the width of the last upright reading: a stretch capped at imgW would read the same pixels
+      for (double s : UprightStretches()) {
+        Item upright{j, i, 0};
+        upright.stretch = s;
+        upright.perCharacter = true;
+        widths(upright);
+        if (upright.resized == last || (s != 1 && !stretchable)) continue;
+        last = upright.resized;
+        vertical.push_back(upright);
       }
       if (IsGlyphStack(slots, c.batchMaxLength)) {
         auto line = std::make_unique<cv::Mat>(LayOutGlyphs(strip, ink, slots, p.margin));
@@ -604,7 +613,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
   // CTC frames per character, for the characters a condensed word loses), compared by the raw confidence (the product
   // over more frames: a wider reading must be surer per frame to win).
   std::vector<Item> wider;
-  if (c.decoder == DecoderKind::kCtc && c.resize == ResizeKind::kPad) {
+  if (stretchable) {
     below(&RecognizeOptions::stretchRetryThreshold, [&](size_t j, size_t i) {
       const Item& k = kept[j][i];
       for (double s : StretchRetryFactors()) {

@@ -65,11 +65,11 @@ struct RecognizeOptions {
   // kOrientationTolerance of the direction the strip was read in (NewOrientation). 0: never.
   float orientationRetryThreshold = 0.2f;
   // Vertical crops (taller than verticalRatio x their width) are read turned a quarter each way whatever the first
-  // reading's confidence (the 180-degree retry then leaves them be), unturned (below rotationRetryThreshold) only when
-  // their ink is one character (at most kMaxCharacterParts glyph slots), and, when their ink is a stack of upright
-  // letters (IsGlyphStack), laid out side by side as a line (LayOutGlyphs); the reading most confident per character
-  // (PerCharacterConfidence) is kept. false: turned clockwise, and the 180-degree retry's other quarter turn and
-  // unturned reading below rotationRetryThreshold.
+  // reading's confidence (the 180-degree retry then leaves them be), unturned (upright: a tall character, a condensed
+  // word) at UprightStretches() times their width, and, when their ink is a stack of upright letters (IsGlyphStack),
+  // laid out side by side as a line (LayOutGlyphs); the reading most confident per character (PerCharacterConfidence;
+  // never an empty one) is kept. false: turned clockwise, and the 180-degree retry's other quarter turn and unturned
+  // reading (as wide as it is) below rotationRetryThreshold.
   bool verticalRetry = true;
   // A word whose kept reading is still below this (after the other retries) is read again from the same crop with its
   // grey levels stretched (AdjustContrastGrey: EasyOCR's contrast_ths / adjust_contrast; only a crop whose contrast

@@ -53,6 +53,11 @@ bool IsGlyphStack(const std::vector<cv::Rect>& slots, int maxGlyphs) {
   return true;
 }
 
+const std::vector<double>& UprightStretches() {
+  static const std::vector<double> stretches{1.0, 2.0, 3.0};
+  return stretches;
+}
+
 double PerCharacterConfidence(double confidence, const std::string& text) {
   size_t n = 0;
   for (unsigned char ch : text) n += (ch & 0xC0) != 0x80;  // UTF-8 lead bytes

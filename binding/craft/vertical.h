@@ -19,7 +19,8 @@ namespace craft {
 std::vector<cv::Rect> FindGlyphSlots(const cv::Mat& ink);
 
 // The most parts one character stacks along its length (':', ';', '=', '!', '?', 'i', 'j'): a vertical strip whose
-// ink holds more glyph slots than this (FindGlyphSlots) is several characters, and is not read unturned.
+// ink holds more glyph slots than this (FindGlyphSlots) is several characters: it may be a stack (IsGlyphStack), and
+// its unturned reading is not re-read at other margins (the margin retry).
 constexpr size_t kMaxCharacterParts = 2;
 
 // Whether glyph slots look like upright letters stacked one above the other: more than kMaxCharacterParts of them
@@ -38,6 +39,14 @@ cv::Mat LayOutGlyphs(const cv::Mat& strip, const cv::Mat& ink, const std::vector
 // narrower than a character holds one or two, and a product over a character or two beats one over a whole word
 // read turned ('mentos' read unturned as '|' at 0.59, turned as 'montos' at 0.60, 0.92 a character).
 double PerCharacterConfidence(double confidence, const std::string& text);
+
+// How much wider than its aspect ratio a vertical strip is read unturned (upright): 1, 2 and 3 times. A strip taller
+// than verticalRatio x its width that holds upright text is a tall character or a condensed word, and a word's letters
+// are then narrower than 1 / (1.5 n) of their height (n letters; 'Lift' 36 x 55 px: 0.16 each), a third of an
+// ordinary font's ~0.5: at height 32 the CTC recogniser has too few frames for them (stretch.h), and reads them right
+// only wider ('Lift' turned a quarter 'if' 0.49, upright 2x 'Lift' 0.89). The stretched readings are for a CTC model
+// that keeps the aspect ratio (`pad`) only; the others read the strip unturned as it is.
+const std::vector<double>& UprightStretches();
 
 // The gap between laid-out glyphs, a fraction of their height: ordinary letter spacing is about a tenth of the
 // capital height and a word space about 0.4 of it; a fifth reads as one word without joining the letters.
