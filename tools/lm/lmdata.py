@@ -87,11 +87,8 @@ def corpus() -> list[tuple[str, int]]:
 
 
 def write_tune(root: str) -> dict:
-    from PIL import Image
     counts = {}
     for name in ('funsd', 'ic13', 'ic15'):
-        d = os.path.join(root, name)
-        os.makedirs(os.path.join(d, 'images'), exist_ok=True)
         if name == 'ic15':
             samples = [(im, t) for im, t in R.load_ic15('train')]
             # load_ic15 does not return the file names: filter by block again
@@ -105,14 +102,7 @@ def write_tune(root: str) -> dict:
         else:
             samples = [(R.cut(p['image'], q), t) for p in R.load_pages(name, 'train') if is_tune(p['key'])
                        for q, t in p['words']]
-        rows = []
-        for i, (im, t) in enumerate(samples):
-            f = f'images/{i:05d}.png'
-            Image.fromarray(im).save(os.path.join(d, f))
-            rows.append(f'{f}\t{t}')
-        with open(os.path.join(d, 'labels.tsv'), 'w', encoding='utf-8') as fh:
-            fh.write('\n'.join(rows) + '\n')
-        counts[name] = len(rows)
+        counts[name] = R.write_crops(os.path.join(root, name), samples)
     return counts
 
 

@@ -125,21 +125,22 @@ def dev_samples(name: str) -> list[tuple[np.ndarray, str]]:
     return [(cut(p['image'], q), t) for p in load_pages(name, 'dev') for q, t in p['words']]
 
 
+def write_crops(d: str, samples) -> int:
+    """Write (image, text) crops as <d>/images/*.png + labels.tsv (the eval CLI's recognition format)."""
+    os.makedirs(os.path.join(d, 'images'), exist_ok=True)
+    rows = []
+    for i, (im, t) in enumerate(samples):
+        f = f'images/{i:05d}.png'
+        Image.fromarray(im).save(os.path.join(d, f))
+        rows.append(f'{f}\t{t}')
+    with open(os.path.join(d, 'labels.tsv'), 'w', encoding='utf-8') as fh:
+        fh.write('\n'.join(rows) + '\n')
+    return len(rows)
+
+
 def write_dev(root: str) -> dict:
-    """Write the dev crops as <root>/<set>/images/*.png + labels.tsv (the eval CLI's recognition format)."""
-    counts = {}
-    for name in SETS:
-        d = os.path.join(root, name)
-        os.makedirs(os.path.join(d, 'images'), exist_ok=True)
-        rows = []
-        for i, (im, t) in enumerate(dev_samples(name)):
-            f = f'images/{i:05d}.png'
-            Image.fromarray(im).save(os.path.join(d, f))
-            rows.append(f'{f}\t{t}')
-        with open(os.path.join(d, 'labels.tsv'), 'w', encoding='utf-8') as fh:
-            fh.write('\n'.join(rows) + '\n')
-        counts[name] = len(rows)
-    return counts
+    """Write the dev crops as <root>/<set>/images/*.png + labels.tsv."""
+    return {name: write_crops(os.path.join(root, name), dev_samples(name)) for name in SETS}
 
 
 # ---------------------------------------------------------------------------------------------------------------
