@@ -137,7 +137,7 @@ export class Recognizer {
     stack: Error): Promise<RecognizeResult> {
     this.#scheduler.checkLive();
     const nativeInput = imageInput(input);
-    const { usePolygons, languageModel, ...rest } = recognizeOptions(options, { ...this.#info, languageModel: this.#lm !== undefined });
+    const { usePolygons, languageModel, ...rest } = recognizeOptions(options, this.#info);  // info.languageModel: non-null iff #lm
     const opts: NativeRecognizeOptions = languageModel ? { ...rest, languageModel: this.#lm } : rest;
     const run = runOptions(options);
     const native: NativeRecognizeOptions = regions === undefined ? opts : { ...opts, regions: regionsInput(regions, usePolygons) };

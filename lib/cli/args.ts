@@ -91,12 +91,14 @@ export function characterListsFromFlags(v: Record<string, unknown>): { allowlist
 
 /**
  * Checks recognize() options made from flags against the loaded recogniser (its charset and decoder), once before any
- * image is read: their TypeError / RangeError (which names the option) becomes a UsageError. @private
+ * image is read: their TypeError / RangeError (which names the option) becomes a UsageError. Returns them resolved
+ * (defaults filled in). @private
  */
 export function checkRecognizeFlags(recognize: object,
-  info: { decoder: 'ctc' | 'attn'; margin: number; charset: readonly string[]; languageModel: unknown }): void {
+  info: { decoder: 'ctc' | 'attn'; margin: number; charset: readonly string[]; languageModel: unknown }):
+  ReturnType<typeof recognizeOptions> {
   try {
-    recognizeOptions(recognize, info);
+    return recognizeOptions(recognize, info);
   } catch (err) {
     if (err instanceof TypeError || err instanceof RangeError) throw new UsageError(err.message);
     throw err;

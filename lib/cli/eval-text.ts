@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { createProgress } from '../eval';
 import { loadRecognitionDataset, scoreOcr, scoreRecognition, toRegion, type OcrDetection, type RecognitionSample } from '../eval/recognition';
 import { Ocr } from '../ocr';
-import { JOIN_DEFAULTS, RECOGNIZE_DEFAULTS } from '../options';
+import { JOIN_DEFAULTS } from '../options';
 import { Recognizer } from '../recognizer';
 import { checkRecognizeFlags, detectOptionsFromFlags, UsageError } from './args';
 import { loadSamples, pool } from './eval';
@@ -14,39 +14,39 @@ import { loadSamples, pool } from './eval';
 const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 const pct = (v: number) => (v * 100).toFixed(2) + ' %';
 
-/** The recognize() options the eval flags set, and every setting they resolve to (modelMargin: the recogniser's own)
- * for the report. */
-function readOptions(s: TextEvalSettings, modelMargin: number, hasLm: boolean) {
+/** The recognize() options the eval flags set, checked against the loaded recogniser (`info`: a bad flag is a
+ * UsageError), and every setting they resolve to for the report. */
+function readOptions(s: TextEvalSettings, info: Parameters<typeof checkRecognizeFlags>[1]) {
+  const recognize = {
+    ...(s.margin !== undefined ? { margin: s.margin } : {}),
+    ...(s.marginRetry !== undefined ? { marginRetryThreshold: s.marginRetry } : {}),
+    ...(s.inkCrop !== undefined ? { inkCrop: s.inkCrop } : {}),
+    ...(s.orientationRetry !== undefined ? { orientationRetryThreshold: s.orientationRetry } : {}),
+    ...(s.contrastRetry !== undefined ? { contrastRetryThreshold: s.contrastRetry } : {}),
+    ...(s.stretchRetry !== undefined ? { stretchRetryThreshold: s.stretchRetry } : {}),
+    ...(s.verticalRetry !== undefined ? { verticalRetry: s.verticalRetry } : {}),
+    ...(s.allowlist !== undefined ? { allowlist: s.allowlist } : {}),
+    ...(s.blocklist !== undefined ? { blocklist: s.blocklist } : {}),
+    ...(s.decoder !== undefined ? { decoder: s.decoder } : {}),
+    ...(s.languageModel === false ? { languageModel: false } : {}),
+    ...(s.lmWeight !== undefined ? { lmWeight: s.lmWeight } : {}),
+    ...(s.insertionBonus !== undefined ? { insertionBonus: s.insertionBonus } : {}),
+  };
+  const v = checkRecognizeFlags(recognize, info);  // recognize()'s own resolution: the defaults, the LM's decoding
   return {
-    recognize: {
-      ...(s.margin !== undefined ? { margin: s.margin } : {}),
-      ...(s.marginRetry !== undefined ? { marginRetryThreshold: s.marginRetry } : {}),
-      ...(s.inkCrop !== undefined ? { inkCrop: s.inkCrop } : {}),
-      ...(s.orientationRetry !== undefined ? { orientationRetryThreshold: s.orientationRetry } : {}),
-      ...(s.contrastRetry !== undefined ? { contrastRetryThreshold: s.contrastRetry } : {}),
-      ...(s.stretchRetry !== undefined ? { stretchRetryThreshold: s.stretchRetry } : {}),
-      ...(s.verticalRetry !== undefined ? { verticalRetry: s.verticalRetry } : {}),
-      ...(s.allowlist !== undefined ? { allowlist: s.allowlist } : {}),
-      ...(s.blocklist !== undefined ? { blocklist: s.blocklist } : {}),
-      ...(s.decoder !== undefined ? { decoder: s.decoder } : {}),
-      ...(s.languageModel === false ? { languageModel: false } : {}),
-      ...(s.lmWeight !== undefined ? { lmWeight: s.lmWeight } : {}),
-      ...(s.insertionBonus !== undefined ? { insertionBonus: s.insertionBonus } : {}),
-    },
+    recognize,
     // the settings as resolved, in the JSON report's order
     resolved: {
-      margin: s.margin ?? modelMargin,
-      marginRetry: s.marginRetry ?? RECOGNIZE_DEFAULTS.marginRetryThreshold,
-      orientationRetry: s.orientationRetry ?? RECOGNIZE_DEFAULTS.orientationRetryThreshold,
-      contrastRetry: s.contrastRetry ?? RECOGNIZE_DEFAULTS.contrastRetryThreshold,
-      stretchRetry: s.stretchRetry ?? RECOGNIZE_DEFAULTS.stretchRetryThreshold,
-      verticalRetry: s.verticalRetry ?? RECOGNIZE_DEFAULTS.verticalRetry,
-      inkCrop: s.inkCrop ?? RECOGNIZE_DEFAULTS.inkCrop,
+      margin: v.margin,
+      marginRetry: v.marginRetryThreshold,
+      orientationRetry: v.orientationRetryThreshold,
+      contrastRetry: v.contrastRetryThreshold,
+      stretchRetry: v.stretchRetryThreshold,
+      verticalRetry: v.verticalRetry,
+      inkCrop: v.inkCrop,
       // the fused LM: false when off (none loaded, turned off, or the greedy decoder asked for)
-      languageModel: hasLm && s.languageModel !== false && s.decoder !== 'greedy'
-        ? { weight: s.lmWeight ?? RECOGNIZE_DEFAULTS.lmWeight, insertionBonus: s.insertionBonus ?? RECOGNIZE_DEFAULTS.insertionBonus }
-        : false as const,
-      decoder: hasLm && s.languageModel !== false && s.decoder !== 'greedy' ? 'beam' : s.decoder ?? RECOGNIZE_DEFAULTS.decoder,
+      languageModel: v.languageModel ? { weight: v.lmWeight, insertionBonus: v.insertionBonus } : false as const,
+      decoder: v.decoder,
       // only when given: the reports of a run without them keep their keys
       ...(s.allowlist !== undefined ? { allowlist: s.allowlist } : {}),
       ...(s.blocklist !== undefined ? { blocklist: s.blocklist } : {}),
@@ -140,13 +140,14 @@ export async function runRecognitionEval(s: TextEvalSettings, out: NodeJS.Writab
   if (samples.length === 0) throw new UsageError(`no words with text in ${s.dir}`);
   const recognizer = await Recognizer.create({ model: s.recognizer, ...(s.threads !== undefined ? { threads: s.threads } : {}), ...lmCreate(s) });
   const words = samples.reduce((a, x) => a + x.texts.length, 0);
-  const { recognize, resolved } = readOptions(s, recognizer.info.margin, recognizer.info.languageModel !== null);
+  let options: ReturnType<typeof readOptions>;
   try {
-    checkRecognizeFlags(recognize, recognizer.info);
+    options = readOptions(s, recognizer.info);
   } catch (err) {
     await recognizer.dispose();
     throw err;
   }
+  const { recognize, resolved } = options;
   const records: { image: string; gt: string; pred: string; confidence: number; rotation?: number; error?: string }[][] = [];
   let seconds = 0;
   let inferenceMs = 0;
@@ -200,13 +201,14 @@ export async function runOcrEval(s: TextEvalSettings, out: NodeJS.WritableStream
   const detect = detectOptionsFromFlags(s.values);
   const t = s.threads !== undefined ? { threads: s.threads } : {};
   const ocr = await Ocr.create({ detector: { model: s.model, ...t }, recognizer: { model: s.recognizer, ...t, ...lmCreate(s) } });
-  const { recognize, resolved } = readOptions(s, ocr.recognizer.info.margin, ocr.recognizer.info.languageModel !== null);
+  let options: ReturnType<typeof readOptions>;
   try {
-    checkRecognizeFlags(recognize, ocr.recognizer.info);
+    options = readOptions(s, ocr.recognizer.info);
   } catch (err) {
     await ocr.dispose();
     throw err;
   }
+  const { recognize, resolved } = options;
   const join = joinFlags(s);
   let seconds = 0;
   const timing = { detection: 0, recognition: 0 };
