@@ -144,21 +144,7 @@ std::vector<std::string> ParseJsonStringArray(const std::string& json) {
   return out;
 }
 
-std::vector<float> Softmax(const float* logits, int T, int K) {
-  std::vector<float> out(static_cast<size_t>(T) * K);
-  for (int t = 0; t < T; t++) {
-    const float* x = logits + static_cast<size_t>(t) * K;
-    float* y = out.data() + static_cast<size_t>(t) * K;
-    float m = x[0];
-    for (int k = 1; k < K; k++) m = std::max(m, x[k]);
-    float sum = 0;
-    for (int k = 0; k < K; k++) sum += (y[k] = std::exp(x[k] - m));
-    for (int k = 0; k < K; k++) y[k] /= sum;
-  }
-  return out;
-}
-
-std::vector<float> MaskedSoftmax(const float* logits, int T, int K, const std::vector<int>& ignored) {
+std::vector<float> Softmax(const float* logits, int T, int K, const std::vector<int>& ignored) {
   std::vector<char> keep(K, 1);
   for (int k : ignored) {
     if (k >= 0 && k < K) keep[k] = 0;

@@ -32,16 +32,13 @@ struct Decoded {
   std::vector<float> characters;    // per output character (with characterProbabilities), see Decode()
 };
 
-// Softmax over the last axis of one item's [T, K] logits (max subtracted, as torch.softmax).
-std::vector<float> Softmax(const float* logits, int T, int K);
-
-// Softmax of one item's [T, K] logits with the `ignored` classes masked out (recognize()'s allowlist / blocklist):
-// each frame's probabilities over the other classes only, the ignored ones exactly 0. This is EasyOCR's
-// recognizer_predict (`preds_prob[:, :, ignore_idx] = 0` then each frame divided by its sum) computed from the
-// logits, so a frame whose kept classes all underflow to 0 after a full softmax (a masked class far ahead) still
-// gets their true ratios instead of 0 / 0. `ignored` holds class indices in [0, K); the caller never ignores the
-// CTC blank (class 0), so no frame is left without a class.
-std::vector<float> MaskedSoftmax(const float* logits, int T, int K, const std::vector<int>& ignored);
+// Softmax over the last axis of one item's [T, K] logits (max subtracted, as torch.softmax), with the `ignored`
+// classes masked out (recognize()'s allowlist / blocklist; none by default): each frame's probabilities over the other
+// classes only, the ignored ones exactly 0. This is EasyOCR's recognizer_predict (`preds_prob[:, :, ignore_idx] = 0`
+// then each frame divided by its sum) computed from the logits, so a frame whose kept classes all underflow to 0
+// after a full softmax (a masked class far ahead) still gets their true ratios instead of 0 / 0. `ignored` holds class
+// indices in [0, K); the caller never ignores the CTC blank (class 0), so no frame is left without a class.
+std::vector<float> Softmax(const float* logits, int T, int K, const std::vector<int>& ignored = {});
 
 // Decodes one item. `probs`: [T, K] softmax probabilities; `charset`: the classes after the special ones (CTC: class
 // i = charset[i - 1], class 0 = blank; attn: class i = charset[i - 2], 0 = [GO], 1 = [s]).

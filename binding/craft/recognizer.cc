@@ -407,8 +407,7 @@ std::vector<JobResult> Recognizer::RunMany(const std::vector<RecognizeJob>& jobs
         auto t2 = Clock::now();
         const RecognizeOptions& options = *jobs[it.job].options;
         const float* l = logits.data() + row * static_cast<size_t>(T) * K;
-        const std::vector<float> probs =
-            options.ignoredClasses.empty() ? Softmax(l, T, K) : MaskedSoftmax(l, T, K, options.ignoredClasses);
+        const std::vector<float> probs = Softmax(l, T, K, options.ignoredClasses);
         r.decoded = Decode(probs, T, K, c.charset, c.decoder, c.confidence, options.decode);
         if (options.logits) r.logits.assign(l, l + static_cast<size_t>(T) * K);
         r.read = true;

@@ -47,7 +47,7 @@ RecognizerConfig ParseRecognizerConfig(const std::map<std::string, std::string>&
 struct RecognizeOptions {
   DecodeOptions decode;
   // Classes never read (recognize()'s allowlist / blocklist, EasyOCR's ignore_idx; CTC models, never the blank):
-  // every reading of the call, retries included, is decoded and scored from MaskedSoftmax's probabilities.
+  // every reading of the call, retries included, is decoded and scored from Softmax's masked probabilities.
   std::vector<int> ignoredClasses;
   // A word whose confidence is below this is read again rotated 180 degrees (a vertical one also unrotated and
   // turned the other way) and the most confident reading is kept. 0: never.

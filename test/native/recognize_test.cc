@@ -152,9 +152,9 @@ void TestAttn() {
         go.confidence);
 }
 
-// recognize()'s allowlist / blocklist: MaskedSoftmax against EasyOCR's recognizer_predict (full softmax, the ignored
+// recognize()'s allowlist / blocklist: Softmax with ignored classes against EasyOCR's recognizer_predict (full softmax, the ignored
 // classes zeroed, each frame divided by its sum) and the readings it gives.
-void TestMaskedSoftmax() {
+void TestSoftmaxIgnored() {
   const std::vector<std::string> cs{"0", "O", "1", "l"};  // classes: 0 blank, 1 '0', 2 'O', 3 '1', 4 'l'
   const int T = 4, K = 5;
   // "Ol" unmasked: the letter O just ahead of the digit 0, l just ahead of 1.
@@ -166,7 +166,7 @@ void TestMaskedSoftmax() {
   craft::DecodeOptions greedy, beam;
   beam.search = craft::CtcSearch::kBeam;
   const auto full = craft::Softmax(logits.data(), T, K);
-  const auto masked = craft::MaskedSoftmax(logits.data(), T, K, letters);
+  const auto masked = craft::Softmax(logits.data(), T, K, letters);
   // EasyOCR's way, from the full softmax.
   std::vector<double> easy(full.begin(), full.end());
   double maxDiff = 0;
@@ -200,15 +200,24 @@ void TestMaskedSoftmax() {
   CHECK(Near(easyConf.confidence, std::pow(f0 * f2, 2 / std::sqrt(2.0)), 1e-6), "masked EasyOCR confidence %g",
         easyConf.confidence);
   // A blocklist of O alone: 0 is read, l stays.
-  auto noO = craft::Decode(craft::MaskedSoftmax(logits.data(), T, K, {2}), T, K, cs, DecoderKind::kCtc,
+  auto noO = craft::Decode(craft::Softmax(logits.data(), T, K, {2}), T, K, cs, DecoderKind::kCtc,
                            ConfidenceKind::kDtrb, greedy);
   CHECK(noO.text == "0l", "blocklist 'O' reads '0l', got '%s'", noO.text.c_str());
-  // No ignored class: the plain softmax, bit for bit.
-  CHECK(craft::MaskedSoftmax(logits.data(), T, K, {}) == full, "nothing ignored = Softmax");
+  // No ignored class: the plain softmax (torch.softmax's max-subtracted form, in float), bit for bit.
+  std::vector<float> plainSoftmax(logits.size());
+  for (int t = 0; t < T; t++) {
+    const float* x = logits.data() + t * K;
+    float* y = plainSoftmax.data() + t * K;
+    float m = x[0], sum = 0;
+    for (int k = 1; k < K; k++) m = std::max(m, x[k]);
+    for (int k = 0; k < K; k++) sum += (y[k] = std::exp(x[k] - m));
+    for (int k = 0; k < K; k++) y[k] /= sum;
+  }
+  CHECK(full == plainSoftmax, "nothing ignored = the plain softmax");
   // A masked class far ahead: after a full softmax the kept classes underflow to 0 (EasyOCR divides 0 by 0); from the
   // logits they keep their ratios.
   const std::vector<float> far{-50, 0, 200, -50, -50};
-  const auto f = craft::MaskedSoftmax(far.data(), 1, K, letters);
+  const auto f = craft::Softmax(far.data(), 1, K, letters);
   auto farRead = craft::Decode(f, 1, K, cs, DecoderKind::kCtc, ConfidenceKind::kDtrb, greedy);
   CHECK(craft::Softmax(far.data(), 1, K)[1] == 0.f, "the full softmax underflows");
   CHECK(farRead.text == "0" && std::isfinite(farRead.confidence) && Near(farRead.confidence, 1, 1e-6),
@@ -867,7 +876,7 @@ int main(int argc, char** argv) {
   TestCtc();
   TestCharLm();
   TestAttn();
-  TestMaskedSoftmax();
+  TestSoftmaxIgnored();
   TestCharset();
   TestCrop();
   TestCropMargin();
