@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Recognizer } from '../lib';
-import { rejects, ROOT } from './helpers';
+import { rejects, ROOT, sideBySide } from './helpers';
 
 const EXACT = { rotationRetryThreshold: 0, orientationRetryThreshold: 0, verticalRatio: Infinity } as const;
 type Raw = { data: Uint8Array; width: number; height: number; channels: 3 };
@@ -80,13 +80,7 @@ C('a crop with contrast enough is not read again', async ({ crnn }) => {
 C('regions: each low-confidence word is retried from its own crop', async ({ crnn }) => {
   // Two words side by side, the left one low-contrast: the retry reads it as its crop alone stretched.
   const a = greyCrop(100, 32, 120, 170, 11), b = greyCrop(100, 32, 0, 255, 12);
-  const data = new Uint8Array(200 * 32 * 3);
-  for (let y = 0; y < 32; y++) {
-    data.set(a.data.subarray(y * 300, y * 300 + 300), y * 600);
-    data.set(b.data.subarray(y * 300, y * 300 + 300), y * 600 + 300);
-  }
-  const page = { data, width: 200, height: 32, channels: 3 as const };
-  const regions = [[[0, 0], [100, 0], [100, 32], [0, 32]], [[100, 0], [200, 0], [200, 32], [100, 32]]] as never;
+  const { page, regions } = sideBySide([a, b]);
   const opts = { ...EXACT, margin: 0, inkCrop: false };
   const off = await crnn.recognize(page, regions, { ...opts, contrastRetryThreshold: 0 });
   const on = await crnn.recognize(page, regions, { ...opts, contrastRetryThreshold: 1 });

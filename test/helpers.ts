@@ -146,3 +146,21 @@ export function smoothPage(width: number, height: number, seed: number) {
 /** An axis-aligned region [x, y, w, h] as 4 corners, clockwise from top-left. */
 export const rectRegion = (x: number, y: number, w: number, h: number): Region =>
   [[x, y], [x + w, y], [x + w, y + h], [x, y + h]];
+
+/**
+ * RGB crops of one height placed side by side as one page, with each crop's box as a region (left to right): a page
+ * of words whose crops a retry must read one by one.
+ */
+export function sideBySide(crops: { data: Uint8Array; width: number; height: number }[]) {
+  const height = crops[0].height;
+  const width = crops.reduce((w, c) => w + c.width, 0);
+  const data = new Uint8Array(width * height * 3);
+  const regions: [number, number][][] = [];
+  let x0 = 0;
+  for (const c of crops) {
+    for (let y = 0; y < height; y++) data.set(c.data.subarray(y * c.width * 3, (y + 1) * c.width * 3), (y * width + x0) * 3);
+    regions.push([[x0, 0], [x0 + c.width, 0], [x0 + c.width, height], [x0, height]]);
+    x0 += c.width;
+  }
+  return { page: { data, width, height, channels: 3 as const }, regions: regions as never };
+}

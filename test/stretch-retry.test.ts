@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Recognizer } from '../lib';
-import { IMAGES, rejects, ROOT } from './helpers';
+import { IMAGES, rejects, ROOT, sideBySide } from './helpers';
 
 const EXACT = { rotationRetryThreshold: 0, orientationRetryThreshold: 0, verticalRatio: Infinity } as const;
 type Raw = { data: Uint8Array; width: number; height: number; channels: 3 };
@@ -71,13 +71,7 @@ T('a model that squashes every crop to its width is not read again', async ({ sq
 
 T('regions: each low-confidence word is read wider from its own crop', async ({ g2 }) => {
   const a = rowsCrop(70, 1), b = rowsCrop(40, 4);
-  const data = new Uint8Array(110 * 32 * 3);
-  for (let y = 0; y < 32; y++) {
-    data.set(a.data.subarray(y * 210, y * 210 + 210), y * 330);
-    data.set(b.data.subarray(y * 120, y * 120 + 120), y * 330 + 210);
-  }
-  const page = { data, width: 110, height: 32, channels: 3 as const };
-  const regions = [[[0, 0], [70, 0], [70, 32], [0, 32]], [[70, 0], [110, 0], [110, 32], [70, 32]]] as never;
+  const { page, regions } = sideBySide([a, b]);
   const opts = { ...EXACT, margin: 0, inkCrop: false };
   const on = await g2.recognize(page, regions, { ...opts, stretchRetryThreshold: 1 });
   for (const [k, [crop, width, seed]] of ([[a, 70, 1], [b, 40, 4]] as const).entries()) {
